@@ -1,0 +1,1 @@
+"""Data layer: loading and validating windows, dataset analysis, synthetic data."""
