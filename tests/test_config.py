@@ -1,0 +1,58 @@
+import json
+
+import pytest
+
+from seismag.config import PRESETS, RunConfig, make_config, read_config_file, write_config_toml
+from seismag.errors import ConfigError
+
+
+def test_paper_defaults_are_the_spec_protocol():
+    c = make_config("paper")
+    assert (c.epochs, c.num_folds, c.batch_size, c.learning_rate, c.weight_decay, c.max_grad_norm) == \
+        (100, 5, 32, 1e-3, 0.01, 1.0)
+    assert c.class_weight_method == "sqrt" and c.seed == 42 and not c.early_stopping
+    assert c.scheduler_for("transformer") == "cosine" and c.scheduler_for("gru") == "plateau"
+
+
+def test_precedence_preset_file_flags(tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text('preset = "quick"\nepochs = 20\nmodels = ["gru"]\n[model]\ndropout_prob = 0.2\n'
+                    '[model.gru]\nhidden_sizes = [8, 4]\n')
+    c = make_config("paper", path, epochs=3, batch_size=None)
+    assert c.epochs == 3  # flag beats file
+    assert c.num_folds == PRESETS["quick"]["num_folds"]  # file's preset
+    assert c.models == ("gru",)
+    assert c.overrides_for("gru") == {"hidden_sizes": [8, 4], "dropout_prob": 0.2}
+    assert c.overrides_for("transformer", fields={"d_model", "dropout_prob"}) == {
+        **PRESETS["quick"]["model_overrides"]["transformer"], "dropout_prob": 0.2}
+
+
+@pytest.mark.parametrize("text, message", [
+    ("epoch = 3\n", "unknown key 'epoch'"),
+    ("split = 'random'\n", "split: unknown value 'random'"),
+    ("num_folds = 1\n", "num_folds must be at least 2"),
+    ("[model.cnn]\nx = 1\n", "unknown model 'cnn'"),
+    ("epochs = [\n", "not valid TOML"),
+])
+def test_bad_config_files(tmp_path, text, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        make_config("paper", path)
+
+
+def test_unknown_preset_and_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="unknown preset"):
+        make_config("huge")
+    with pytest.raises(ConfigError, match="not found"):
+        make_config("paper", tmp_path / "nope.toml")
+
+
+def test_toml_round_trip_and_json(tmp_path):
+    values = {"epochs": 7, "models": ["gru", "mlp"], "balanced_sampling": True,
+              "model_overrides": {"*": {"dropout_prob": 0.1}, "gru": {"hidden_sizes": [16, 8]}}}
+    path = write_config_toml(tmp_path / "c.toml", values)
+    assert read_config_file(path) == values
+    c = make_config("paper", path)
+    assert json.loads(json.dumps(c.to_dict()))["model_overrides"]["gru"] == {"hidden_sizes": [16, 8]}
+    assert isinstance(RunConfig(), RunConfig)
