@@ -1,0 +1,92 @@
+"""SPEC Module 4: the networks, their registry, checkpoints and the F1-weighted ensemble.
+
+>>> from seismag.models import create_model, list_models
+>>> list_models()
+['gru', 'lstm', 'rnn', 'mlp', 'transformer']
+>>> model = create_model("gru", window_days=7)   # paper preset, input (batch, 7, 1440)
+
+Importing this package registers the models, in the order of :func:`list_models`.
+"""
+
+from seismag.models.registry import (
+    ModelEntry,
+    build_model,
+    create_model,
+    get_model_entry,
+    list_models,
+    model_config,
+    register_model,
+    to_model_input,
+)
+from seismag.models.base import ModelConfig, ModelMixin
+
+# Import order is registration order: gru, lstm, rnn, mlp, transformer.
+from seismag.models.recurrent import (
+    GRUClassifier,
+    GRUConfig,
+    LSTMClassifier,
+    LSTMConfig,
+    RecurrentConfig,
+    RecurrentNetwork,
+    RNNClassifier,
+    RNNConfig,
+)
+from seismag.models.mlp import MLPClassifier, MLPConfig, MLPNetwork
+from seismag.models.transformer import (
+    TransformerClassifier,
+    TransformerConfig,
+    TransformerNetwork,
+    sinusoidal_encoding,
+)
+from seismag.models.checkpoint import load_model_checkpoint, save_model_checkpoint
+from seismag.models.ensemble import STRATEGIES, F1WeightedEnsemble
+from seismag.models.aliases import (
+    add_positional_encoding,
+    prepare_mlp_data,
+    reshape_data_for_gru,
+    reshape_data_for_lstm,
+    reshape_data_for_rnn,
+    reshape_data_for_transformer,
+    reshape_to_sequence,
+)
+from seismag.models.summary import format_model_table
+
+__all__ = [
+    "ModelEntry",
+    "ModelConfig",
+    "ModelMixin",
+    "register_model",
+    "list_models",
+    "get_model_entry",
+    "model_config",
+    "create_model",
+    "build_model",
+    "to_model_input",
+    "RecurrentConfig",
+    "GRUConfig",
+    "LSTMConfig",
+    "RNNConfig",
+    "RecurrentNetwork",
+    "GRUClassifier",
+    "LSTMClassifier",
+    "RNNClassifier",
+    "MLPConfig",
+    "MLPNetwork",
+    "MLPClassifier",
+    "TransformerConfig",
+    "TransformerNetwork",
+    "TransformerClassifier",
+    "sinusoidal_encoding",
+    "save_model_checkpoint",
+    "load_model_checkpoint",
+    "F1WeightedEnsemble",
+    "STRATEGIES",
+    "reshape_to_sequence",
+    "reshape_data_for_gru",
+    "reshape_data_for_lstm",
+    "reshape_data_for_rnn",
+    "reshape_data_for_transformer",
+    "prepare_mlp_data",
+    "add_positional_encoding",
+    "format_model_table",
+]

@@ -1,0 +1,287 @@
+"""What every seismag model shares: a frozen config dataclass and a small mixin.
+
+A model is a plain :class:`torch.nn.Module` configured by one frozen dataclass
+(a subclass of :class:`ModelConfig`). :class:`ModelMixin` adds the read-only
+helpers the SPEC names (``get_model_info``, ``monitor_batch_norm_stats``) and
+thin wrappers around the checkpoint functions in
+:mod:`seismag.models.checkpoint`; training and evaluation live elsewhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+from typing import Any, ClassVar, Mapping, TypeVar
+
+import torch
+from torch import nn
+
+from seismag.errors import ConfigError
+
+ConfigT = TypeVar("ConfigT", bound="ModelConfig")
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """Base of every model config: validation, plain-dict round trip, overrides.
+
+    Subclasses are frozen dataclasses whose fields are the model's constructor
+    options. ``model_name`` (a class variable) is the registry name the config
+    belongs to, so a config alone says which model it builds.
+    """
+
+    model_name: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Check and normalise field values; raise :class:`ConfigError` on a bad one."""
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        """Names of the options this config accepts, in declaration order."""
+        return tuple(field.name for field in dataclasses.fields(cls))
+
+    @classmethod
+    def from_dict(cls: type[ConfigT], data: Mapping[str, Any]) -> ConfigT:
+        """Build a config from a plain mapping; unknown or missing keys are an error.
+
+        Raises
+        ------
+        ConfigError
+            A key is not an option of this model, or a required one is missing.
+        """
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"{cls.model_name or cls.__name__} config must be a mapping, got {type(data).__name__}")
+        valid = cls.field_names()
+        unknown = [key for key in data if key not in valid]
+        if unknown:
+            raise ConfigError(
+                f"unknown {cls.model_name or cls.__name__} option(s): {', '.join(map(repr, unknown))}; "
+                f"valid options: {', '.join(valid)}"
+            )
+        required = [
+            field.name
+            for field in dataclasses.fields(cls)
+            if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+        ]
+        missing = [name for name in required if name not in data]
+        if missing:
+            raise ConfigError(f"{cls.model_name or cls.__name__} config lacks required option(s): {', '.join(missing)}")
+        return cls(**dict(data))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The config as JSON-able plain data (tuples become lists)."""
+        return {name: _plain_value(getattr(self, name)) for name in self.field_names()}
+
+    def replace(self: ConfigT, **overrides: Any) -> ConfigT:
+        """A copy with ``overrides`` applied, validated like :meth:`from_dict`."""
+        return type(self).from_dict({**self.to_dict(), **overrides})
+
+
+def _plain_value(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_plain_value(item) for item in value]
+    return value
+
+
+# --- field validators: each returns the normalised value or raises ConfigError ---
+
+
+def _set(config: ModelConfig, name: str, value: Any) -> None:
+    # Frozen dataclasses forbid normal assignment; normalising in __post_init__
+    # is the documented exception.
+    object.__setattr__(config, name, value)
+
+
+def check_positive_int(config: ModelConfig, name: str) -> None:
+    value = getattr(config, name)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ConfigError(f"{config.model_name}: {name} must be a positive integer, got {value!r}")
+    _set(config, name, int(value))
+
+
+def check_hidden_sizes(config: ModelConfig, name: str = "hidden_sizes") -> None:
+    value = getattr(config, name)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = (value,)
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise ConfigError(f"{config.model_name}: {name} must be a list of positive integers, got {value!r}")
+    sizes = tuple(value)
+    if not sizes or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s <= 0 for s in sizes):
+        raise ConfigError(
+            f"{config.model_name}: {name} must be a non-empty list of positive integers, got {list(sizes)!r}"
+        )
+    _set(config, name, tuple(int(s) for s in sizes))
+
+
+def check_probability(config: ModelConfig, name: str) -> None:
+    value = getattr(config, name)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= float(value) < 1.0:
+        raise ConfigError(f"{config.model_name}: {name} must be a number in [0, 1), got {value!r}")
+    _set(config, name, float(value))
+
+
+def check_bool(config: ModelConfig, name: str) -> None:
+    value = getattr(config, name)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{config.model_name}: {name} must be true or false, got {value!r}")
+
+
+def check_choice(config: ModelConfig, name: str, choices: tuple[str, ...]) -> None:
+    value = getattr(config, name)
+    normalised = value.lower() if isinstance(value, str) else value
+    if normalised not in choices:
+        raise ConfigError(f"{config.model_name}: {name} must be one of {', '.join(choices)}, got {value!r}")
+    _set(config, name, normalised)
+
+
+class ModelMixin:
+    """Helpers shared by every seismag network.
+
+    The host class must be an :class:`torch.nn.Module` with a ``config``
+    attribute (a :class:`ModelConfig`). ``config_cls`` names the config class
+    the model accepts; :meth:`from_config` rebuilds a model from one.
+    """
+
+    config: ModelConfig
+    config_cls: ClassVar[type[ModelConfig]] = ModelConfig
+
+    @property
+    def model_name(self) -> str:
+        """Registry name of this model (``'gru'``, ``'mlp'``, ...)."""
+        return self.config.model_name
+
+    @property
+    def input_layout(self) -> str:
+        """``'sequence'`` (input ``(batch, days, steps_per_day)``) or ``'flat'``."""
+        from seismag.models.registry import get_model_entry
+
+        return get_model_entry(self.model_name).input_layout
+
+    @classmethod
+    def from_config(cls, config: ModelConfig):
+        """Build the model from a config instance (the registry's builder)."""
+        if not isinstance(config, cls.config_cls):
+            raise ConfigError(
+                f"{cls.__name__} needs a {cls.config_cls.__name__}, got {type(config).__name__}"
+            )
+        return cls(config)
+
+    def get_model_info(self) -> dict[str, Any]:
+        """Parameter counts and a layer summary.
+
+        Returns
+        -------
+        dict
+            ``model_name``, ``display_name``, ``input_layout``, ``config``
+            (plain dict), ``total_params``, ``trainable_params``,
+            ``size_mb`` (parameters + buffers, in MiB), ``architecture``
+            (one line) and ``layers``: one dict per module that owns
+            parameters or has no children, with ``name``, ``type`` and
+            ``params`` (parameters owned directly by that module, so the
+            ``params`` of all layers sum to ``total_params``).
+        """
+        from seismag.models.registry import get_model_entry
+
+        module: nn.Module = self  # type: ignore[assignment]
+        total = sum(p.numel() for p in module.parameters())
+        trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
+        size_bytes = sum(p.numel() * p.element_size() for p in module.parameters())
+        size_bytes += sum(b.numel() * b.element_size() for b in module.buffers())
+        layers = []
+        for name, sub in module.named_modules():
+            if not name:
+                continue
+            own = sum(p.numel() for p in sub.parameters(recurse=False))
+            if own or not any(True for _ in sub.children()):
+                layers.append({"name": name, "type": type(sub).__name__, "params": own})
+        entry = get_model_entry(self.model_name)
+        return {
+            "model_name": self.model_name,
+            "display_name": entry.display_name,
+            "input_layout": entry.input_layout,
+            "config": self.config.to_dict(),
+            "total_params": total,
+            "trainable_params": trainable,
+            "size_mb": size_bytes / 2**20,
+            "architecture": self.architecture(),
+            "layers": layers,
+        }
+
+    def architecture(self) -> str:
+        """One-line description of the network (overridden by each model)."""
+        return type(self).__name__
+
+    def monitor_batch_norm_stats(self) -> dict[str, dict[str, Any]]:
+        """Summary of every BatchNorm layer's running statistics.
+
+        Useful to spot BatchNorm layers whose running variance collapsed or
+        exploded (a common cause of eval-mode outputs that differ wildly from
+        training-mode ones).
+
+        Returns
+        -------
+        dict
+            Layer name -> ``{"num_features", "num_batches_tracked",
+            "running_mean": {"mean", "std", "min", "max"},
+            "running_var": {...}}`` (plain floats). Empty when the model
+            has no BatchNorm layer.
+        """
+        module: nn.Module = self  # type: ignore[assignment]
+        stats: dict[str, dict[str, Any]] = {}
+        for name, sub in module.named_modules():
+            if not isinstance(sub, nn.modules.batchnorm._BatchNorm):
+                continue
+            entry: dict[str, Any] = {
+                "num_features": sub.num_features,
+                "num_batches_tracked": int(sub.num_batches_tracked) if sub.num_batches_tracked is not None else None,
+            }
+            for stat_name in ("running_mean", "running_var"):
+                values = getattr(sub, stat_name)
+                entry[stat_name] = None if values is None else _summary(values)
+            stats[name] = entry
+        return stats
+
+    def save_checkpoint(self, filepath, optimizer=None, epoch=None, metrics=None, extra=None):
+        """Write a checkpoint atomically; see :func:`seismag.models.save_model_checkpoint`."""
+        from seismag.models.checkpoint import save_model_checkpoint
+
+        return save_model_checkpoint(self, filepath, optimizer=optimizer, epoch=epoch, metrics=metrics, extra=extra)
+
+    @classmethod
+    def load_checkpoint(cls, filepath, device="cpu"):
+        """Rebuild a model from a checkpoint written by :meth:`save_checkpoint`.
+
+        The model is rebuilt from the config stored in the file, moved to
+        ``device`` and returned in eval mode (call ``.train()`` to go on
+        training). Use :func:`seismag.models.load_model_checkpoint` to also get
+        the optimizer state, epoch, metrics and extra data.
+
+        Raises
+        ------
+        CheckpointError
+            The file is missing, corrupt, not a seismag checkpoint, or holds a
+            model this class cannot represent (e.g. an LSTM for ``GRUClassifier``).
+        """
+        from seismag.errors import CheckpointError
+        from seismag.models.checkpoint import load_model_checkpoint
+
+        model, _ = load_model_checkpoint(filepath, device=device)
+        if not isinstance(model, cls):
+            raise CheckpointError(
+                f"{filepath}: holds a {model.model_name!r} model ({type(model).__name__}), "
+                f"which {cls.__name__}.load_checkpoint cannot return; use seismag.models.load_model_checkpoint"
+            )
+        return model
+
+
+def _summary(values: torch.Tensor) -> dict[str, float]:
+    values = values.detach().float()
+    return {
+        "mean": float(values.mean()),
+        "std": float(values.std(unbiased=False)),
+        "min": float(values.min()),
+        "max": float(values.max()),
+    }

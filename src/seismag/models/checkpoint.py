@@ -1,0 +1,265 @@
+"""Checkpoints as plain dicts of tensors and plain data.
+
+A checkpoint carries everything needed to rebuild its model (registry name and
+config), so it loads with ``torch.load(path, map_location='cpu',
+weights_only=True)`` -- no pickled classes, no code execution -- on any
+machine, whatever device it was saved from. Layout (``format_version`` 1)::
+
+    {"format": "seismag-checkpoint", "format_version": 1,
+     "seismag_version": str, "torch_version": str,
+     "model_name": str, "model_config": dict,
+     "state_dict": {name: tensor (CPU)},
+     "optimizer_state": dict | None, "epoch": int | None,
+     "metrics": dict | None, "extra": dict}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+import os
+import re
+import warnings
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import torch
+from torch import nn
+
+from seismag import __version__
+from seismag.errors import CheckpointError, ConfigError
+from seismag.io import save_torch
+from seismag.models.registry import _unwrap, build_model, get_model_entry
+
+CHECKPOINT_FORMAT = "seismag-checkpoint"
+ENSEMBLE_FORMAT = "seismag-ensemble"
+FORMAT_VERSION = 1
+
+_FORMAT_HINTS = {
+    CHECKPOINT_FORMAT: "a model checkpoint; load it with seismag.models.load_model_checkpoint",
+    ENSEMBLE_FORMAT: "an ensemble; load it with seismag.models.F1WeightedEnsemble.load",
+}
+
+
+def save_model_checkpoint(
+    model: nn.Module,
+    path: str | os.PathLike,
+    optimizer: torch.optim.Optimizer | Mapping[str, Any] | None = None,
+    epoch: int | None = None,
+    metrics: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write a model checkpoint atomically (temp file + rename).
+
+    Parameters
+    ----------
+    model : nn.Module
+        A seismag model, possibly wrapped in ``DataParallel``/DDP/``torch.compile``.
+    path : path-like
+        Target ``.pth`` file; parent folders are created.
+    optimizer : Optimizer or its state dict, optional
+        Stored as ``optimizer_state`` so training can resume.
+    epoch : int, optional
+    metrics : mapping, optional
+        Plain data (NumPy scalars become Python numbers).
+    extra : mapping, optional
+        Plain data and tensors: fold index, scaler mean/std, run config...
+        NumPy arrays are stored as tensors and dataclasses as dicts.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    TypeError
+        ``metrics`` or ``extra`` hold something that is neither a tensor nor
+        plain data (it would not load with ``weights_only=True``).
+    """
+    model = _unwrap(model)
+    if not hasattr(model, "config") or not hasattr(model, "model_name"):
+        raise TypeError(f"{type(model).__name__} is not a seismag model (it has no config/model_name)")
+    if optimizer is not None and not isinstance(optimizer, Mapping):
+        optimizer = optimizer.state_dict()
+    checkpoint = {
+        "format": CHECKPOINT_FORMAT,
+        "format_version": FORMAT_VERSION,
+        "seismag_version": __version__,
+        "torch_version": str(torch.__version__),
+        "model_name": model.model_name,
+        "model_config": model.config.to_dict(),
+        "state_dict": cpu_state_dict(model),
+        "optimizer_state": to_plain(optimizer, "optimizer") if optimizer is not None else None,
+        "epoch": to_plain(epoch, "epoch"),
+        "metrics": to_plain(metrics, "metrics") if metrics is not None else None,
+        "extra": to_plain(dict(extra or {}), "extra"),
+    }
+    return save_torch(path, checkpoint)
+
+
+def load_model_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[nn.Module, dict]:
+    """Rebuild a model from a checkpoint written by :func:`save_model_checkpoint`.
+
+    The file is read on the CPU with ``weights_only=True``; the model is then
+    moved to ``device`` and returned in eval mode.
+
+    Returns
+    -------
+    model : nn.Module
+    checkpoint : dict
+        The whole checkpoint (tensors on the CPU): ``epoch``, ``metrics``,
+        ``optimizer_state``, ``extra``...
+
+    Raises
+    ------
+    CheckpointError
+        One line naming the file: missing, corrupt, not a PyTorch file, not a
+        seismag checkpoint, from a newer seismag, or weights that do not fit
+        the stored config.
+    """
+    checkpoint = read_seismag_file(path, CHECKPOINT_FORMAT)
+    model = model_from_parts(path, checkpoint["model_name"], checkpoint["model_config"], checkpoint["state_dict"])
+    return model.to(device).eval(), checkpoint
+
+
+def read_seismag_file(path: str | os.PathLike, expected_format: str) -> dict:
+    """Load a seismag ``.pth`` file safely and check its format header.
+
+    Raises
+    ------
+    CheckpointError
+        The file is missing, unreadable, foreign or of another format/version.
+    """
+    what = "ensemble file" if expected_format == ENSEMBLE_FORMAT else "checkpoint"
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such {what}")
+    try:
+        with warnings.catch_warnings():
+            # A plain pickle triggers a protocol warning before the refusal;
+            # the CheckpointError below says all the user needs.
+            warnings.filterwarnings("ignore", message="Detected pickle protocol")
+            data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for bad bytes; all mean "unreadable"
+        raise CheckpointError(f"{path}: not a seismag {what}: {_load_failure(path, exc)}") from exc
+    if not isinstance(data, dict) or "format" not in data:
+        raise CheckpointError(
+            f"{path}: not a seismag {what}: a PyTorch file without seismag's 'format' entry "
+            "(a bare state_dict, or another program's checkpoint)"
+        )
+    found = data["format"]
+    if found != expected_format:
+        hint = _FORMAT_HINTS.get(found, f"unknown format {found!r}")
+        raise CheckpointError(f"{path}: not a seismag {what}: it is {hint}")
+    version = data.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path}: {what} format_version {version!r} is not supported by seismag {__version__} "
+            f"(reads up to {FORMAT_VERSION}); upgrade seismag"
+        )
+    if expected_format == CHECKPOINT_FORMAT:
+        required = ("model_name", "model_config", "state_dict")
+    else:
+        required = ("model_name", "members", "weights", "strategy")
+    missing = [key for key in required if key not in data]
+    if missing:
+        raise CheckpointError(f"{path}: damaged {what}: missing {', '.join(missing)}")
+    return data
+
+
+def model_from_parts(
+    path, model_name: str, model_config: Mapping[str, Any], state_dict: Mapping[str, Any]
+) -> nn.Module:
+    """Build a registered model and load weights, turning failures into one-line errors."""
+    try:
+        get_model_entry(model_name)
+        model = build_model(model_name, model_config)
+    except ConfigError as exc:
+        raise CheckpointError(f"{path}: stored model config is not usable: {exc}") from exc
+    try:
+        model.load_state_dict(state_dict)
+    except (RuntimeError, TypeError, AttributeError) as exc:
+        raise CheckpointError(
+            f"{path}: weights do not fit a {model_name!r} model with the stored config ({_first_line(exc)})"
+        ) from exc
+    return model
+
+
+def cpu_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
+    """The state dict with every tensor detached on the CPU (GPU checkpoints load anywhere)."""
+    return {key: value.detach().cpu() for key, value in model.state_dict().items()}
+
+
+def to_plain(value: Any, where: str = "value") -> Any:
+    """Convert ``value`` into data that ``torch.load(weights_only=True)`` accepts.
+
+    Tensors go to the CPU; NumPy arrays become tensors and NumPy scalars Python
+    numbers; paths and devices become strings; dataclasses become dicts.
+
+    Raises
+    ------
+    TypeError
+        Something else (an arbitrary object) that would need pickling.
+    """
+    if value is None:
+        return None
+    # Subclasses (TorchVersion, IntEnum, ...) would be pickled as their class,
+    # which weights_only loading refuses; store the base type.
+    for base in (bool, int, float, str):
+        if isinstance(value, base):
+            return base(value)
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu()
+    if isinstance(value, np.ndarray):
+        if value.dtype == object:
+            raise TypeError(f"{where}: object arrays cannot be stored in a checkpoint")
+        return torch.from_numpy(np.ascontiguousarray(value).copy())
+    if isinstance(value, (np.generic, numbers.Number)) and not isinstance(value, complex):
+        return value.item() if hasattr(value, "item") else float(value)
+    if isinstance(value, (os.PathLike, torch.device, torch.dtype)):
+        return str(value)
+    if hasattr(value, "to_dict") and dataclasses.is_dataclass(value):
+        return to_plain(value.to_dict(), where)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return to_plain({f.name: getattr(value, f.name) for f in dataclasses.fields(value)}, where)
+    if isinstance(value, Mapping):
+        plain = {}
+        for key, item in value.items():
+            if isinstance(key, bool) or not isinstance(key, (str, int)):
+                raise TypeError(f"{where}: dict keys must be str or int, got {key!r}")
+            plain[to_plain(key)] = to_plain(item, f"{where}[{key!r}]")
+        return plain
+    if isinstance(value, (list, tuple)):
+        items = [to_plain(item, f"{where}[{i}]") for i, item in enumerate(value)]
+        return tuple(items) if isinstance(value, tuple) else items
+    raise TypeError(
+        f"{where}: a {type(value).__name__} cannot be stored in a checkpoint "
+        "(only tensors, NumPy arrays and plain data load with weights_only=True)"
+    )
+
+
+def _load_failure(path: Path, exc: BaseException) -> str:
+    """A short reason for a failed ``torch.load`` (torch's own messages are paragraphs)."""
+    if path.stat().st_size == 0:
+        return "the file is empty"
+    text = str(exc)
+    refused = re.search(r"Unsupported global: GLOBAL (\S+)", text)
+    if refused:
+        return (
+            f"it holds a pickled Python object ({refused.group(1)}), which seismag does not "
+            "unpickle because that could run arbitrary code"
+        )
+    if "Weights only load failed" in text:
+        return "not a PyTorch checkpoint file (or a plain pickle, which seismag does not load for safety)"
+    return f"not a PyTorch checkpoint file, or a truncated one ({_first_line(exc)})"
+
+
+def _first_line(exc: BaseException, limit: int = 160) -> str:
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    # load_state_dict puts the useful detail ("size mismatch for ...") on line 2.
+    if len(lines) > 1 and lines[0].startswith("Error(s) in loading state_dict"):
+        lines = lines[1:]
+    line = lines[0] if lines else type(exc).__name__
+    return line if len(line) <= limit else line[: limit - 3] + "..."

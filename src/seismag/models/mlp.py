@@ -1,0 +1,175 @@
+"""Multi-layer perceptron on the flattened window (no notion of time order).
+
+Input ``(batch, days * steps_per_day)`` -- 10,080 / 20,160 / 43,200 features
+for 7 / 14 / 30 days of 1-minute data. Each hidden layer is
+Linear -> BatchNorm1d -> activation -> Dropout; a linear head returns logits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar, Sequence
+
+import torch
+from torch import nn
+
+from seismag.errors import ConfigError
+from seismag.models.base import (
+    ModelConfig,
+    ModelMixin,
+    check_bool,
+    check_choice,
+    check_hidden_sizes,
+    check_positive_int,
+    check_probability,
+)
+from seismag.models.registry import register_model
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "gelu": nn.GELU,
+    "elu": nn.ELU,
+    "leaky_relu": nn.LeakyReLU,
+    "selu": nn.SELU,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class MLPConfig(ModelConfig):
+    """Options of the MLP; defaults are the paper preset.
+
+    Attributes
+    ----------
+    input_size : int
+        Features per window (``days * steps_per_day``).
+    hidden_sizes : tuple of int, default (512, 256)
+    output_size : int, default 2
+    dropout_prob : float, default 0.3
+    use_batch_norm : bool, default True
+    activation : {'relu', 'tanh', 'gelu', 'elu', 'leaky_relu', 'selu'}, default 'relu'
+    """
+
+    model_name: ClassVar[str] = "mlp"
+
+    input_size: int
+    hidden_sizes: tuple[int, ...] = (512, 256)
+    output_size: int = 2
+    dropout_prob: float = 0.3
+    use_batch_norm: bool = True
+    activation: str = "relu"
+
+    def validate(self) -> None:
+        check_positive_int(self, "input_size")
+        check_hidden_sizes(self)
+        check_positive_int(self, "output_size")
+        check_probability(self, "dropout_prob")
+        check_bool(self, "use_batch_norm")
+        check_choice(self, "activation", tuple(ACTIVATIONS))
+
+
+class MLPNetwork(ModelMixin, nn.Module):
+    """Linear -> BatchNorm -> activation -> Dropout per hidden layer, then a linear head.
+
+    Parameters
+    ----------
+    config : MLPConfig
+
+    Notes
+    -----
+    With BatchNorm the hidden Linear layers have no bias: BatchNorm subtracts
+    the batch mean right after, so a bias would be a parameter that never
+    receives gradient (BatchNorm's own shift plays its role).
+    """
+
+    config_cls: ClassVar[type[ModelConfig]] = MLPConfig
+
+    def __init__(self, config: MLPConfig):
+        super().__init__()
+        if not isinstance(config, MLPConfig):
+            raise ConfigError(f"MLPNetwork needs an MLPConfig, got {type(config).__name__}")
+        self.config = config
+        layers: list[nn.Module] = []
+        in_features = config.input_size
+        for hidden_size in config.hidden_sizes:
+            layers.append(nn.Linear(in_features, hidden_size, bias=not config.use_batch_norm))
+            if config.use_batch_norm:
+                layers.append(nn.BatchNorm1d(hidden_size))
+            layers.append(ACTIVATIONS[config.activation]())
+            layers.append(nn.Dropout(config.dropout_prob))
+            in_features = hidden_size
+        self.layers = nn.Sequential(*layers)
+        self.head = nn.Linear(in_features, config.output_size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Classify windows.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            ``(batch, input_size)`` float; ``(batch, days, steps_per_day)`` is
+            flattened first.
+
+        Returns
+        -------
+        torch.Tensor
+            Logits ``(batch, output_size)``.
+        """
+        if x.dim() > 2:
+            x = x.flatten(1)
+        if x.dim() != 2 or x.shape[-1] != self.config.input_size:
+            raise ConfigError(f"mlp: expected input (batch, {self.config.input_size}), got {tuple(x.shape)}")
+        return self.head(self.layers(x))
+
+    def architecture(self) -> str:
+        c = self.config
+        norm = " + BatchNorm" if c.use_batch_norm else ""
+        return (
+            f"Linear {list(c.hidden_sizes)}{norm} + {c.activation} + Dropout({c.dropout_prob:g}) "
+            f"-> Linear({c.output_size})"
+        )
+
+
+@register_model("mlp", display_name="MLP", input_layout="flat", config_cls=MLPConfig)
+class MLPClassifier(MLPNetwork):
+    """MLP with the SPEC's constructor (paper defaults).
+
+    Parameters
+    ----------
+    input_size : int
+        Flattened features per window: 10080 / 20160 / 43200 for 7 / 14 / 30 days.
+    hidden_sizes : sequence of int, default (512, 256)
+    output_size : int, default 2
+    dropout_prob : float, default 0.3
+    use_batch_norm : bool, default True
+    activation : str, default 'relu'
+        One of relu, tanh, gelu, elu, leaky_relu, selu.
+
+    Input ``(batch, input_size)``, output logits ``(batch, output_size)``.
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_sizes: Sequence[int] = (512, 256),
+        output_size: int = 2,
+        dropout_prob: float = 0.3,
+        use_batch_norm: bool = True,
+        activation: str = "relu",
+    ):
+        super().__init__(
+            MLPConfig(
+                input_size=input_size,
+                hidden_sizes=hidden_sizes,
+                output_size=output_size,
+                dropout_prob=dropout_prob,
+                use_batch_norm=use_batch_norm,
+                activation=activation,
+            )
+        )
+
+    @classmethod
+    def from_config(cls, config: ModelConfig):
+        if not isinstance(config, MLPConfig):
+            raise ConfigError(f"{cls.__name__} needs an MLPConfig, got {type(config).__name__}")
+        return cls(**config.to_dict())

@@ -1,0 +1,278 @@
+"""GRU, LSTM and vanilla RNN classifiers: one network parameterised by cell type.
+
+Input ``(batch, days, steps_per_day)``: one time step per day, the day's
+samples (1440 one-minute values by default, in scaled nT) as its features.
+Each hidden size in ``hidden_sizes`` adds one recurrent layer followed by
+BatchNorm1d over its hidden channels and dropout; the last time step of the
+last layer feeds a linear head that returns logits ``(batch, output_size)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar, Sequence
+
+import torch
+from torch import nn
+
+from seismag.errors import ConfigError
+from seismag.models.base import (
+    ModelConfig,
+    ModelMixin,
+    check_bool,
+    check_choice,
+    check_hidden_sizes,
+    check_positive_int,
+    check_probability,
+)
+from seismag.models.registry import register_model
+
+_CELLS = {"gru": nn.GRU, "lstm": nn.LSTM, "rnn": nn.RNN}
+
+
+@dataclasses.dataclass(frozen=True)
+class RecurrentConfig(ModelConfig):
+    """Options of a recurrent classifier; defaults are the paper preset.
+
+    Attributes
+    ----------
+    input_size : int
+        Features per time step (``steps_per_day``, 1440 for 1-minute data).
+    hidden_sizes : tuple of int, default (512, 256)
+        One recurrent layer per entry.
+    output_size : int, default 2
+        Number of classes (logits per sample).
+    dropout_prob : float, default 0.3
+        Dropout after every recurrent layer.
+    use_batch_norm : bool, default True
+        BatchNorm1d over the hidden channels after every recurrent layer.
+    bidirectional : bool, default False
+        Doubles the channels of every layer.
+    """
+
+    cell_type: ClassVar[str] = ""
+
+    input_size: int
+    hidden_sizes: tuple[int, ...] = (512, 256)
+    output_size: int = 2
+    dropout_prob: float = 0.3
+    use_batch_norm: bool = True
+    bidirectional: bool = False
+
+    def validate(self) -> None:
+        check_positive_int(self, "input_size")
+        check_hidden_sizes(self)
+        check_positive_int(self, "output_size")
+        check_probability(self, "dropout_prob")
+        check_bool(self, "use_batch_norm")
+        check_bool(self, "bidirectional")
+
+
+@dataclasses.dataclass(frozen=True)
+class GRUConfig(RecurrentConfig):
+    """:class:`RecurrentConfig` for GRU cells."""
+
+    model_name: ClassVar[str] = "gru"
+    cell_type: ClassVar[str] = "gru"
+
+
+@dataclasses.dataclass(frozen=True)
+class LSTMConfig(RecurrentConfig):
+    """:class:`RecurrentConfig` for LSTM cells."""
+
+    model_name: ClassVar[str] = "lstm"
+    cell_type: ClassVar[str] = "lstm"
+
+
+@dataclasses.dataclass(frozen=True)
+class RNNConfig(RecurrentConfig):
+    """:class:`RecurrentConfig` for vanilla RNN cells, plus their nonlinearity.
+
+    Attributes
+    ----------
+    nonlinearity : {'tanh', 'relu'}, default 'tanh'
+    """
+
+    model_name: ClassVar[str] = "rnn"
+    cell_type: ClassVar[str] = "rnn"
+
+    nonlinearity: str = "tanh"
+
+    def validate(self) -> None:
+        super().validate()
+        check_choice(self, "nonlinearity", ("tanh", "relu"))
+
+
+class RecurrentNetwork(ModelMixin, nn.Module):
+    """Stacked recurrent layers -> BatchNorm -> dropout, head on the last step.
+
+    Parameters
+    ----------
+    config : RecurrentConfig
+        A :class:`GRUConfig`, :class:`LSTMConfig` or :class:`RNNConfig`; its
+        class decides the cell type.
+
+    Notes
+    -----
+    Input weights get Xavier-uniform init, recurrent weights orthogonal init
+    (keeps the recurrent Jacobian well conditioned at the start of training),
+    biases zero. With ``bidirectional=True`` the head still reads the last
+    time step, where the backward direction has seen only that step.
+    """
+
+    config_cls: ClassVar[type[ModelConfig]] = RecurrentConfig
+
+    def __init__(self, config: RecurrentConfig):
+        super().__init__()
+        if not isinstance(config, RecurrentConfig) or config.cell_type not in _CELLS:
+            raise ConfigError(
+                f"RecurrentNetwork needs a GRUConfig, LSTMConfig or RNNConfig, got {type(config).__name__}"
+            )
+        self.config = config
+        directions = 2 if config.bidirectional else 1
+        cell = _CELLS[config.cell_type]
+        extra = {"nonlinearity": config.nonlinearity} if isinstance(config, RNNConfig) else {}
+
+        self.recurrent_layers = nn.ModuleList()
+        self.norms = nn.ModuleList()
+        in_features = config.input_size
+        for hidden_size in config.hidden_sizes:
+            self.recurrent_layers.append(
+                cell(in_features, hidden_size, batch_first=True, bidirectional=config.bidirectional, **extra)
+            )
+            out_features = hidden_size * directions
+            self.norms.append(nn.BatchNorm1d(out_features) if config.use_batch_norm else nn.Identity())
+            in_features = out_features
+        self.dropout = nn.Dropout(config.dropout_prob)
+        self.head = nn.Linear(in_features, config.output_size)
+        self._init_recurrent_weights()
+
+    def _init_recurrent_weights(self) -> None:
+        for layer in self.recurrent_layers:
+            for name, parameter in layer.named_parameters():
+                if name.startswith("weight_ih"):
+                    nn.init.xavier_uniform_(parameter)
+                elif name.startswith("weight_hh"):
+                    nn.init.orthogonal_(parameter)
+                elif name.startswith("bias"):
+                    nn.init.zeros_(parameter)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Classify windows.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            ``(batch, days, input_size)`` float; any number of days.
+
+        Returns
+        -------
+        torch.Tensor
+            Logits ``(batch, output_size)``.
+        """
+        if x.dim() != 3 or x.shape[-1] != self.config.input_size:
+            raise ConfigError(
+                f"{self.model_name}: expected input (batch, days, {self.config.input_size}), got {tuple(x.shape)}"
+            )
+        for recurrent, norm in zip(self.recurrent_layers, self.norms):
+            x, _ = recurrent(x)
+            # BatchNorm1d normalises dim 1, so put channels there: statistics
+            # are taken over the batch and every time step of the sequence.
+            x = norm(x.transpose(1, 2)).transpose(1, 2)
+            x = self.dropout(x)
+        return self.head(x[:, -1, :])
+
+    def architecture(self) -> str:
+        c = self.config
+        cell = c.cell_type.upper() + (f"({c.nonlinearity})" if isinstance(c, RNNConfig) else "")
+        direction = "bidirectional " if c.bidirectional else ""
+        norm = " + BatchNorm" if c.use_batch_norm else ""
+        return (
+            f"{direction}{cell} {list(c.hidden_sizes)}{norm} + Dropout({c.dropout_prob:g}) "
+            f"-> last step -> Linear({c.output_size})"
+        )
+
+
+class _SpecRecurrent(RecurrentNetwork):
+    """The SPEC's keyword constructor; ``from_config`` maps a config onto it."""
+
+    def __init__(
+        self,
+        input_size: int = 1440,
+        hidden_sizes: Sequence[int] = (512, 256),
+        output_size: int = 2,
+        dropout_prob: float = 0.3,
+        use_batch_norm: bool = True,
+        bidirectional: bool = False,
+        **cell_options,
+    ):
+        config = self.config_cls.from_dict(
+            {
+                "input_size": input_size,
+                "hidden_sizes": hidden_sizes,
+                "output_size": output_size,
+                "dropout_prob": dropout_prob,
+                "use_batch_norm": use_batch_norm,
+                "bidirectional": bidirectional,
+                **cell_options,
+            }
+        )
+        super().__init__(config)
+
+    @classmethod
+    def from_config(cls, config: ModelConfig):
+        if type(config) is not cls.config_cls:
+            raise ConfigError(f"{cls.__name__} needs a {cls.config_cls.__name__}, got {type(config).__name__}")
+        return cls(**config.to_dict())
+
+
+@register_model("gru", display_name="GRU", input_layout="sequence", config_cls=GRUConfig)
+class GRUClassifier(_SpecRecurrent):
+    """GRU classifier with the SPEC's constructor (paper defaults).
+
+    Parameters
+    ----------
+    input_size : int, default 1440
+        Features per time step (``steps_per_day``).
+    hidden_sizes : sequence of int, default (512, 256)
+    output_size : int, default 2
+    dropout_prob : float, default 0.3
+    use_batch_norm : bool, default True
+    bidirectional : bool, default False
+
+    Input ``(batch, days, input_size)``, output logits ``(batch, output_size)``.
+    """
+
+    config_cls: ClassVar[type[ModelConfig]] = GRUConfig
+
+
+@register_model("lstm", display_name="LSTM", input_layout="sequence", config_cls=LSTMConfig)
+class LSTMClassifier(_SpecRecurrent):
+    """LSTM classifier with the SPEC's constructor; arguments as :class:`GRUClassifier`."""
+
+    config_cls: ClassVar[type[ModelConfig]] = LSTMConfig
+
+
+@register_model("rnn", display_name="RNN", input_layout="sequence", config_cls=RNNConfig)
+class RNNClassifier(_SpecRecurrent):
+    """Vanilla RNN classifier with the SPEC's constructor.
+
+    Arguments as :class:`GRUClassifier`, plus ``nonlinearity`` ('tanh' or 'relu').
+    """
+
+    config_cls: ClassVar[type[ModelConfig]] = RNNConfig
+
+    def __init__(
+        self,
+        input_size: int = 1440,
+        hidden_sizes: Sequence[int] = (512, 256),
+        output_size: int = 2,
+        dropout_prob: float = 0.3,
+        use_batch_norm: bool = True,
+        bidirectional: bool = False,
+        nonlinearity: str = "tanh",
+    ):
+        super().__init__(
+            input_size, hidden_sizes, output_size, dropout_prob, use_batch_norm, bidirectional,
+            nonlinearity=nonlinearity,
+        )

@@ -1,0 +1,238 @@
+"""One registry of models: name -> config class, input layout and builder.
+
+The CLI's model choices, the paper presets and the tests all come from here,
+so adding a model is one module plus one :func:`register_model` decorator.
+Registration order is the order of :func:`list_models` (gru, lstm, rnn, mlp,
+transformer).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+from typing import Any, Callable, Mapping
+
+from torch import nn
+
+from seismag.errors import ConfigError
+from seismag.models.base import ModelConfig
+
+INPUT_LAYOUTS = ("sequence", "flat")
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelEntry:
+    """A registered model.
+
+    Attributes
+    ----------
+    name : str
+        Registry name, lower case (``'gru'``).
+    display_name : str
+        Name used in artifact file names (``'GRU'`` -> ``GRUModel_7day_fold_1.pth``).
+    input_layout : {'sequence', 'flat'}
+        ``'sequence'``: input ``(batch, days, steps_per_day)``;
+        ``'flat'``: input ``(batch, days * steps_per_day)``.
+    config_cls : type[ModelConfig]
+        The frozen config dataclass; its field defaults are the paper preset.
+    builder : callable
+        ``builder(config) -> nn.Module``.
+    """
+
+    name: str
+    display_name: str
+    input_layout: str
+    config_cls: type[ModelConfig]
+    builder: Callable[[ModelConfig], nn.Module]
+
+    def input_size(self, window_days: int, steps_per_day: int = 1440) -> int:
+        """The config's ``input_size`` for a window: features per step or per window."""
+        window_days, steps_per_day = _check_window(window_days, steps_per_day)
+        return steps_per_day if self.input_layout == "sequence" else window_days * steps_per_day
+
+    def input_shape(self, window_days: int, steps_per_day: int = 1440) -> tuple[int, ...]:
+        """Shape of one input sample: ``(days, steps_per_day)`` or ``(days * steps_per_day,)``."""
+        window_days, steps_per_day = _check_window(window_days, steps_per_day)
+        if self.input_layout == "sequence":
+            return (window_days, steps_per_day)
+        return (window_days * steps_per_day,)
+
+
+_REGISTRY: dict[str, ModelEntry] = {}
+
+
+def register_model(name: str, *, display_name: str, input_layout: str, config_cls: type[ModelConfig]):
+    """Decorator that registers a model builder under ``name``.
+
+    Decorate either a model class (its ``from_config`` classmethod becomes the
+    builder) or a function ``builder(config) -> nn.Module``. The decorated
+    object is returned unchanged.
+
+    Examples
+    --------
+    >>> @register_model("gru", display_name="GRU", input_layout="sequence",
+    ...                 config_cls=GRUConfig)  # doctest: +SKIP
+    ... class GRUClassifier(RecurrentNetwork): ...
+    """
+    if name != name.lower() or not name:
+        raise ValueError(f"model names are lower case and non-empty, got {name!r}")
+    if input_layout not in INPUT_LAYOUTS:
+        raise ValueError(f"input_layout must be one of {INPUT_LAYOUTS}, got {input_layout!r}")
+    if not (isinstance(config_cls, type) and issubclass(config_cls, ModelConfig)):
+        raise TypeError(f"config_cls must be a ModelConfig subclass, got {config_cls!r}")
+    if config_cls.model_name != name:
+        # The config names its model so a checkpoint's config alone can be
+        # traced back to the registry entry; the two must agree.
+        raise ValueError(f"{config_cls.__name__}.model_name is {config_cls.model_name!r}, not {name!r}")
+    if name in _REGISTRY:
+        raise ValueError(f"a model named {name!r} is already registered")
+
+    def decorate(obj):
+        builder = obj.from_config if isinstance(obj, type) else obj
+        _REGISTRY[name] = ModelEntry(name, display_name, input_layout, config_cls, builder)
+        return obj
+
+    return decorate
+
+
+def list_models() -> list[str]:
+    """Registered model names in registration order."""
+    return list(_REGISTRY)
+
+
+def get_model_entry(name: str) -> ModelEntry:
+    """The registry entry for ``name`` (case-insensitive).
+
+    Raises
+    ------
+    ConfigError
+        ``name`` is not registered; the message lists the valid names.
+    """
+    key = name.strip().lower() if isinstance(name, str) else name
+    try:
+        return _REGISTRY[key]
+    except (KeyError, TypeError):
+        raise ConfigError(f"unknown model {name!r}; valid models: {', '.join(_REGISTRY)}") from None
+
+
+def model_config(name: str, window_days: int, steps_per_day: int = 1440, **overrides: Any) -> ModelConfig:
+    """The resolved config: the paper preset for a window with ``overrides`` applied.
+
+    Parameters
+    ----------
+    name : str
+        Registry name.
+    window_days : int
+        Days per window (7, 14, 30 in the paper).
+    steps_per_day : int, default 1440
+        Samples per day (1440 for 1-minute data).
+    **overrides
+        Config options replacing the paper defaults (``hidden_sizes=[16, 8]``).
+        ``input_size`` is derived from the window and may only be repeated
+        with the same value.
+
+    Raises
+    ------
+    ConfigError
+        Unknown model, unknown option (the message names the key and the
+        valid ones), a value out of range, or an ``input_size`` that
+        contradicts the window.
+    """
+    entry = get_model_entry(name)
+    input_size = entry.input_size(window_days, steps_per_day)
+    if "input_size" in overrides and overrides["input_size"] != input_size:
+        raise ConfigError(
+            f"{entry.name}: input_size {overrides['input_size']!r} contradicts window_days={window_days} "
+            f"and steps_per_day={steps_per_day} (which give {input_size}); change those instead"
+        )
+    return entry.config_cls.from_dict({**overrides, "input_size": input_size})
+
+
+def create_model(name: str, window_days: int, steps_per_day: int = 1440, **overrides: Any) -> nn.Module:
+    """Build the paper preset of ``name`` for a window, with ``overrides`` applied.
+
+    Returns
+    -------
+    nn.Module
+        Takes ``(batch, window_days, steps_per_day)`` (sequence models) or
+        ``(batch, window_days * steps_per_day)`` (flat models) float32 input
+        and returns logits ``(batch, 2)``. Construction is deterministic
+        given ``torch.manual_seed``.
+
+    Raises
+    ------
+    ConfigError
+        See :func:`model_config`.
+    """
+    return build_model(name, model_config(name, window_days, steps_per_day, **overrides))
+
+
+def build_model(name: str, config: ModelConfig | Mapping[str, Any]) -> nn.Module:
+    """Build model ``name`` from a config dataclass or a plain dict (e.g. from a checkpoint).
+
+    Raises
+    ------
+    ConfigError
+        Unknown model, a config of another model, or a bad dict.
+    """
+    entry = get_model_entry(name)
+    if isinstance(config, ModelConfig):
+        if not isinstance(config, entry.config_cls):
+            raise ConfigError(f"{entry.name} needs a {entry.config_cls.__name__}, got {type(config).__name__}")
+    else:
+        config = entry.config_cls.from_dict(config)
+    return entry.builder(config)
+
+
+def to_model_input(model_or_name, x_flat, window_days: int, steps_per_day: int = 1440):
+    """Reshape flat windows into the layout a model takes (a view, no copy).
+
+    Parameters
+    ----------
+    model_or_name : nn.Module or str
+        A seismag model (possibly wrapped in ``DataParallel``) or a registry name.
+    x_flat : torch.Tensor or numpy.ndarray
+        ``(batch, window_days * steps_per_day)``.
+    window_days, steps_per_day : int
+
+    Returns
+    -------
+    torch.Tensor or numpy.ndarray
+        ``(batch, window_days, steps_per_day)`` for sequence models, ``x_flat``
+        itself for flat ones. A view when ``x_flat`` is contiguous.
+
+    Raises
+    ------
+    ConfigError
+        ``x_flat`` is not 2-D with ``window_days * steps_per_day`` columns.
+    """
+    name = model_or_name if isinstance(model_or_name, str) else _unwrap(model_or_name).model_name
+    entry = get_model_entry(name)
+    window_days, steps_per_day = _check_window(window_days, steps_per_day)
+    expected = window_days * steps_per_day
+    if x_flat.ndim != 2 or x_flat.shape[1] != expected:
+        raise ConfigError(
+            f"{entry.name}: expected flat windows of shape (batch, {expected}) "
+            f"({window_days} days x {steps_per_day} steps), got {tuple(x_flat.shape)}"
+        )
+    if entry.input_layout == "flat":
+        return x_flat
+    return x_flat.reshape(x_flat.shape[0], window_days, steps_per_day)
+
+
+def _unwrap(model: nn.Module) -> nn.Module:
+    """The seismag model inside ``DataParallel`` / DDP / ``torch.compile`` wrappers."""
+    while True:
+        if isinstance(model, (nn.DataParallel, nn.parallel.DistributedDataParallel)):
+            model = model.module
+        elif hasattr(model, "_orig_mod") and isinstance(model._orig_mod, nn.Module):
+            model = model._orig_mod
+        else:
+            return model
+
+
+def _check_window(window_days: Any, steps_per_day: Any) -> tuple[int, int]:
+    for label, value in (("window_days", window_days), ("steps_per_day", steps_per_day)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+            raise ConfigError(f"{label} must be a positive integer, got {value!r}")
+    return int(window_days), int(steps_per_day)

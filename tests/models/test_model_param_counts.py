@@ -1,0 +1,126 @@
+"""Parameter counts of the paper presets equal the analytic formulas.
+
+Models are built on the meta device: shapes only, no memory, no forward pass.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from seismag.models import (
+    GRUClassifier,
+    LSTMClassifier,
+    MLPClassifier,
+    RNNClassifier,
+    TransformerClassifier,
+    create_model,
+    list_models,
+)
+
+STEPS_PER_DAY = 1440
+HIDDEN = [512, 256]
+GATES = {"gru": 3, "lstm": 4, "rnn": 1}
+
+
+def recurrent_count(cell, input_size, hidden_sizes, bidirectional=False, output_size=2):
+    directions = 2 if bidirectional else 1
+    total, in_features = 0, input_size
+    for h in hidden_sizes:
+        # per direction: gates * (W_ih + W_hh + b_ih + b_hh)
+        total += directions * GATES[cell] * (in_features * h + h * h + 2 * h)
+        total += 2 * h * directions  # BatchNorm weight + bias
+        in_features = h * directions
+    return total + in_features * output_size + output_size
+
+
+def mlp_count(input_size, hidden_sizes, output_size=2):
+    total, in_features = 0, input_size
+    for h in hidden_sizes:
+        total += in_features * h + 2 * h  # bias-free Linear + BatchNorm weight/bias
+        in_features = h
+    return total + in_features * output_size + output_size
+
+
+def transformer_count(input_size, d_model=512, layers=2, ff=2048, output_size=2):
+    projection = input_size * d_model + d_model
+    attention = 3 * d_model * d_model + 3 * d_model + d_model * d_model + d_model
+    feed_forward = d_model * ff + ff + ff * d_model + d_model
+    norms = 2 * 2 * d_model
+    head = d_model * output_size + output_size
+    return projection + layers * (attention + feed_forward + norms) + head
+
+
+def expected_count(name, window_days):
+    if name in GATES:
+        return recurrent_count(name, STEPS_PER_DAY, HIDDEN)
+    if name == "mlp":
+        return mlp_count(window_days * STEPS_PER_DAY, HIDDEN)
+    if name == "transformer":
+        return transformer_count(STEPS_PER_DAY)
+    pytest.fail(f"no analytic parameter count for newly registered model {name!r}; add one here")
+
+
+def _count(model):
+    return sum(p.numel() for p in model.parameters())
+
+
+@pytest.mark.parametrize("name", list_models())
+@pytest.mark.parametrize("window_days", [7, 14, 30])
+def test_paper_preset_parameter_count(name, window_days):
+    with torch.device("meta"):
+        model = create_model(name, window_days)
+    info = model.get_model_info()
+    assert info["total_params"] == expected_count(name, window_days)
+    assert info["trainable_params"] == info["total_params"]
+
+
+def test_known_values():
+    # Written out once so a formula slip in this file cannot hide a model change.
+    with torch.device("meta"):
+        assert _count(create_model("gru", 7)) == 3_594_754
+        assert _count(create_model("mlp", 30)) == 22_251_522
+        assert _count(create_model("transformer", 14)) == 7_043_586
+
+
+def test_mlp_input_sizes_follow_the_window():
+    with torch.device("meta"):
+        sizes = {days: create_model("mlp", days).config.input_size for days in (7, 14, 30)}
+    assert sizes == {7: 10080, 14: 20160, 30: 43200}
+
+
+@pytest.mark.parametrize("cell", sorted(GATES))
+def test_bidirectional_and_single_layer_counts(cell):
+    for hidden, bidirectional in (([32, 16], True), ([24], False), ([8, 8, 8], True)):
+        model = create_model(cell, 4, 20, hidden_sizes=hidden, bidirectional=bidirectional)
+        assert _count(model) == recurrent_count(cell, 20, hidden, bidirectional)
+
+
+def test_spec_constructors_match_the_registry_presets():
+    with torch.device("meta"):
+        pairs = [
+            (
+                GRUClassifier(
+                    input_size=1440, hidden_sizes=[512, 256], output_size=2, dropout_prob=0.3, use_batch_norm=True
+                ),
+                create_model("gru", 7),
+            ),
+            (LSTMClassifier(input_size=1440), create_model("lstm", 14)),
+            (RNNClassifier(input_size=1440, nonlinearity="relu"), create_model("rnn", 30, nonlinearity="relu")),
+            (
+                MLPClassifier(
+                    input_size=10080, hidden_sizes=[512, 256], output_size=2, dropout_prob=0.3, use_batch_norm=True
+                ),
+                create_model("mlp", 7),
+            ),
+            (
+                TransformerClassifier(
+                    input_size=1440, d_model=512, nhead=8, num_encoder_layers=2, dim_feedforward=2048
+                ),
+                create_model("transformer", 7),
+            ),
+        ]
+    for spec_model, registry_model in pairs:
+        assert type(spec_model) is type(registry_model)
+        assert spec_model.config == registry_model.config
+        assert _count(spec_model) == _count(registry_model)
