@@ -148,24 +148,17 @@ def load_window(
         raise DataError(folder / name, f"holds infinite values (first at row {file_row})")
 
     source_rows = np.arange(n_rows, dtype=np.int64)
-    missing = np.isnan(features)
-    dropped = interpolated = 0
-    if missing.any():
-        if nan_policy == "refuse":
-            row = int(np.argwhere(missing)[0, 0])
-            name, file_row = _file_row(row, arrays)
-            raise DataError(folder / name, f"holds NaN values (first at row {file_row}); "
-                            "use nan_policy='interpolate' to fill short gaps")
-        share = missing.mean(axis=1)
-        keep = share <= max_missing
-        for row in np.flatnonzero(keep & (share > 0)):
-            _interpolate_row(features[row], missing[row])
-            interpolated += 1
-        dropped = int((~keep).sum())
-        if dropped:
-            features = np.ascontiguousarray(features[keep])
-            labels = labels[keep]
-            source_rows = source_rows[keep]
+    if nan_policy == "refuse" and np.isnan(features).any():
+        row = int(np.argwhere(np.isnan(features))[0, 0])
+        name, file_row = _file_row(row, arrays)
+        raise DataError(folder / name, f"holds NaN values (first at row {file_row}); "
+                        "use nan_policy='interpolate' to fill short gaps")
+    keep, interpolated = fill_gaps(features, max_missing)
+    dropped = int((~keep).sum())
+    if dropped:
+        features = np.ascontiguousarray(features[keep])
+        labels = labels[keep]
+        source_rows = source_rows[keep]
 
     meta = _read_meta(folder / "meta.csv", n_rows)
     if meta is not None and dropped:
@@ -233,6 +226,23 @@ def _open_class_file(path: Path, label: int, n_features: int, window_days: int,
 def _file_row(row: int, arrays: list[np.ndarray]) -> tuple[str, int]:
     n0 = arrays[0].shape[0]
     return (CLASS_FILES[0], row) if row < n0 else (CLASS_FILES[1], row - n0)
+
+
+def fill_gaps(features: np.ndarray, max_missing: float) -> tuple[np.ndarray, int]:
+    """Interpolate NaN gaps in place in rows with at most ``max_missing`` missing.
+
+    Returns the mask of rows to keep (the others have too much missing) and the
+    number of rows that were interpolated.
+    """
+    missing = np.isnan(features)
+    if not missing.any():
+        return np.ones(features.shape[0], dtype=bool), 0
+    share = missing.mean(axis=1)
+    keep = share <= max_missing
+    rows = np.flatnonzero(keep & (share > 0))
+    for row in rows:
+        _interpolate_row(features[row], missing[row])
+    return keep, int(len(rows))
 
 
 def _interpolate_row(values: np.ndarray, missing: np.ndarray) -> None:

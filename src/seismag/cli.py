@@ -1,0 +1,295 @@
+"""The ``seismag`` command-line tool. Parsing and printing only: every command
+calls the library, so anything the CLI does can be done from Python too."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from pathlib import Path
+
+from .errors import SeismagError
+
+
+def _csv_ints(text: str) -> list[int]:
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got '{text}'") from None
+
+
+def _csv_names(text: str) -> list[str]:
+    return [x.strip().lower() for x in text.split(",") if x.strip()]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="seismag",
+        description="Geomagnetic earthquake-precursor classification: train and compare "
+                    "GRU, LSTM, RNN, MLP and Transformer models with honest cross-validation.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Start with:  seismag demo      (synthetic data -> training -> figures -> report)",
+    )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"seismag {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, help_text: str, example: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help_text, description=help_text,
+                              epilog="example:\n  " + example,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    p = command("env", "Environment report: versions, CPUs, GPUs, memory, chosen device (SPEC Module 1).",
+                "seismag env --json")
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    p.add_argument("--device", default="auto", help="device preference to resolve (default: auto)")
+
+    p = command("synth", "Write a synthetic dataset in the seed layout (window-N/data_0.npy, data_1.npy, meta.csv).",
+                "seismag synth --out data/ --preset quick --seed 42 --effect 1.0")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--preset", default="quick", help="quick (small, minutes to train) or paper (SPEC sizes)")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--effect", type=float, default=None,
+                   help="precursor strength; 0 = no signal (classifiers must sit at chance)")
+    p.add_argument("--windows", type=_csv_ints, default=[7, 14, 30], help="window lengths in days (default 7,14,30)")
+
+    p = command("analyze", "Class balance, imbalance severity and class weights per window (SPEC Module 2).",
+                "seismag analyze --data data/ --windows 7,14,30")
+    p.add_argument("--data", required=True, help="folder with window-N sub-folders")
+    p.add_argument("--windows", type=_csv_ints, default=None, help="window lengths (default: 7,14,30 that exist)")
+    p.add_argument("--steps-per-day", type=int, default=1440)
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+
+    p = command("models", "Sizes and layers of every registered model's paper preset for a window.",
+                "seismag models --window 7")
+    p.add_argument("--window", type=int, default=7, help="window length in days (default 7)")
+    p.add_argument("--steps-per-day", type=int, default=1440)
+
+    p = command("train", "K-fold training of every chosen model on every chosen window, with F1-weighted ensembles.",
+                "seismag train --data data/ --models gru,mlp --windows 7 --preset quick --out results/")
+    _add_train_options(p)
+
+    p = command("predict", "Score new windows with a saved ensemble.",
+                "seismag predict --ensemble results/gru_models/GRUModel_7day_ensemble.pth "
+                "--input new_windows.npy --out preds.csv")
+    p.add_argument("--ensemble", required=True, help="an {Model}Model_{N}day_ensemble.pth file")
+    p.add_argument("--input", required=True, help=".npy of rows (features, or features + label column)")
+    p.add_argument("--out", default=None, help="CSV to write (default: print to stdout)")
+    p.add_argument("--device", default="cpu")
+
+    p = command("plot", "Draw every figure of the SPEC's Result_drawing notebook from a results folder.",
+                "seismag plot --results results/ --dpi 300 --format png")
+    p.add_argument("--results", required=True)
+    p.add_argument("--dpi", type=int, default=600)
+    p.add_argument("--format", default="png", choices=["png", "pdf", "svg"])
+
+    p = command("report", "Write one self-contained HTML report (tables, protocol, figures, configuration).",
+                "seismag report --results results/ --out results/report.html")
+    p.add_argument("--results", required=True)
+    p.add_argument("--out", default=None, help="HTML file (default: RESULTS/report.html)")
+
+    p = command("build", "Build labelled training windows from IAGA-2002 observatory records and an earthquake catalog.",
+                "seismag build --observatory mmb_2011_march.txt --catalog usgs.csv --out data/ "
+                "--windows 7,14 --radius dobrovolsky --lead-days 7")
+    p.add_argument("--observatory", nargs="+", required=True, help="IAGA-2002 files and/or folders")
+    p.add_argument("--catalog", required=True, help="earthquake catalog CSV (USGS ComCat or significant-earthquakes layout)")
+    p.add_argument("--out", required=True, help="output folder (seed layout)")
+    p.add_argument("--windows", type=_csv_ints, default=[7, 14, 30])
+    p.add_argument("--component", default="H", choices=["H", "Z", "F", "X", "Y", "D", "E"])
+    p.add_argument("--min-magnitude", type=float, default=5.5)
+    radius = p.add_mutually_exclusive_group()
+    radius.add_argument("--radius-km", type=float, default=None, help="fixed radius around each station")
+    radius.add_argument("--radius", default="dobrovolsky", choices=["dobrovolsky"],
+                        help="per-event Dobrovolsky radius 10^(0.43 M) km (default)")
+    p.add_argument("--lead-days", type=int, default=7, help="label horizon after a window's end (default 7)")
+    p.add_argument("--stride-days", type=int, default=1)
+    p.add_argument("--max-missing", type=float, default=0.1, help="drop windows with more missing minutes (0.1)")
+    p.add_argument("--overwrite", action="store_true", help="replace an earlier build in --out")
+
+    p = command("demo", "Synthetic data -> all models on 7/14/30-day windows -> figures -> HTML report.",
+                "seismag demo --out demo/")
+    p.add_argument("--out", default="demo", help="folder for data/, results/ and the report (default: demo)")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--models", type=_csv_names, default=None)
+    p.add_argument("--windows", type=_csv_ints, default=None)
+    p.add_argument("--tiny", action="store_true", help="much smaller data and models (for tests / a smoke check)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    return parser
+
+
+def _add_train_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", required=True, help="folder with window-N sub-folders (seed layout)")
+    p.add_argument("--out", default="results", help="results folder (default: results)")
+    p.add_argument("--models", type=_csv_names, default=None, help="comma list (default: all five)")
+    p.add_argument("--windows", type=_csv_ints, default=None, help="comma list of days (default: 7,14,30)")
+    p.add_argument("--preset", default=None, help="paper (SPEC protocol, default) or quick")
+    p.add_argument("--config", default=None, help="TOML file with any of the options below")
+    p.add_argument("--device", default=None, help="auto (default), cpu, cuda, cuda:N")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--resume", action="store_true", help="skip folds whose artifacts are complete")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    g = p.add_argument_group("training (defaults: the preset)")
+    g.add_argument("--epochs", type=int)
+    g.add_argument("--folds", dest="num_folds", type=int)
+    g.add_argument("--batch-size", type=int)
+    g.add_argument("--lr", dest="learning_rate", type=float)
+    g.add_argument("--weight-decay", type=float)
+    g.add_argument("--max-grad-norm", type=float)
+    g.add_argument("--class-weights", dest="class_weight_method",
+                   help="sqrt (default), inverse, balanced, effective, none")
+    g.add_argument("--balanced-sampling", action=argparse.BooleanOptionalAction, default=None)
+    g.add_argument("--scheduler", help="auto (cosine for transformer, plateau otherwise), plateau, cosine, none")
+    g.add_argument("--early-stopping", action=argparse.BooleanOptionalAction, default=None)
+    g.add_argument("--patience", dest="early_stopping_patience", type=int, help="early-stopping patience (epochs)")
+    g.add_argument("--precision", help="fp32 (default), bf16, auto")
+    m = p.add_argument_group("models (apply to every model that has the setting)")
+    m.add_argument("--hidden-sizes", type=_csv_ints, help="e.g. 512,256")
+    m.add_argument("--dropout", type=float)
+    e = p.add_argument_group("evaluation protocol")
+    e.add_argument("--split", help="stratified (default), group (needs meta.csv), time (needs meta.csv)")
+    e.add_argument("--group-by", help="meta.csv column for --split group (default event_id)")
+    e.add_argument("--embargo-days", type=float, help="gap between training and validation for --split time")
+    e.add_argument("--scaling", help="standard (per feature, default), sample (per window), none")
+    d = p.add_argument_group("data")
+    d.add_argument("--steps-per-day", type=int)
+    d.add_argument("--nan-policy", help="interpolate (default) or refuse")
+    d.add_argument("--max-missing", type=float, help="drop rows with more than this share missing (0.1)")
+
+
+TRAIN_KEYS = ("epochs", "num_folds", "batch_size", "learning_rate", "weight_decay", "max_grad_norm",
+              "class_weight_method", "balanced_sampling", "scheduler", "early_stopping",
+              "early_stopping_patience", "precision", "split", "group_by", "embargo_days", "scaling",
+              "steps_per_day", "nan_policy", "max_missing", "device", "seed")
+
+
+def config_from_args(args: argparse.Namespace):
+    from .config import make_config
+
+    values = {key: getattr(args, key, None) for key in TRAIN_KEYS}
+    values["models"] = args.models
+    values["windows"] = args.windows
+    common = {}
+    if getattr(args, "hidden_sizes", None):
+        common["hidden_sizes"] = args.hidden_sizes
+    if getattr(args, "dropout", None) is not None:
+        common["dropout_prob"] = args.dropout
+    if common:
+        values["model_overrides"] = {"*": common}
+    return make_config(args.preset or "paper", args.config, **values)
+
+
+# --------------------------------------------------------------------------- commands
+def cmd_env(args) -> None:
+    from .environment import check_environment, environment_json, format_environment_info
+
+    info = check_environment(device_preference=args.device)
+    print(environment_json(info) if args.json else format_environment_info(info))
+
+
+def cmd_synth(args) -> None:
+    from .data.synthetic import generate_dataset
+
+    summary = generate_dataset(args.out, preset=args.preset, seed=args.seed, effect=args.effect,
+                               windows=tuple(args.windows))
+    print(f"synthetic dataset written to {args.out}")
+    for window, info in summary.get("windows", summary).items():
+        counts = info.get("class_counts") if isinstance(info, dict) else None
+        print(f"  window-{window}: class counts {counts}")
+
+
+def cmd_analyze(args) -> None:
+    from .data.analysis import DatasetAnalyzer
+
+    periods = [str(w) for w in args.windows] if args.windows else ["7", "14", "30"]
+    analyzer = DatasetAnalyzer(args.data, window_periods=periods, steps_per_day=args.steps_per_day)
+    if args.windows:  # windows asked for by name must exist
+        for period in periods:
+            analyzer.analyze_window(period)
+    else:
+        analyzer.analyze_all_windows()
+    print(json.dumps(analyzer.to_dict(), indent=2) if args.json else analyzer.format_report().rstrip())
+
+
+def cmd_models(args) -> None:
+    from .models import format_model_table
+
+    print(format_model_table(args.window, steps_per_day=args.steps_per_day))
+
+
+def cmd_train(args) -> None:
+    from .training.pipeline import format_summary_table, run_experiment, setup_logging
+
+    config = config_from_args(args)
+    setup_logging()
+    results = run_experiment(config, args.data, args.out, resume=args.resume, progress=not args.quiet)
+    print(format_summary_table(results))
+    print(f"\nresults written to {args.out}")
+
+
+def cmd_predict(args) -> None:
+    from .training.inference import predict_file
+
+    rows = predict_file(args.ensemble, args.input, out=args.out, device=args.device)
+    if args.out:
+        print(f"{rows} predictions written to {args.out}")
+
+
+def cmd_plot(args) -> None:
+    from .plots import plot_all
+
+    files = plot_all(args.results, dpi=args.dpi, fmt=args.format)
+    print(f"{len(files)} figures written under {Path(args.results) / 'performance_visualization'}")
+
+
+def cmd_report(args) -> None:
+    from .plots import write_report
+
+    path = write_report(args.results, out=args.out)
+    print(f"report written to {path}")
+
+
+def cmd_build(args) -> None:
+    from .data.build import build_dataset, format_build_report
+
+    report = build_dataset(args.observatory, args.catalog, args.out, windows=tuple(args.windows),
+                           component=args.component, min_magnitude=args.min_magnitude,
+                           radius_km=args.radius_km, radius=args.radius, lead_days=args.lead_days,
+                           stride_days=args.stride_days, max_missing=args.max_missing,
+                           overwrite=args.overwrite)
+    print(format_build_report(report).rstrip())
+
+
+def cmd_demo(args) -> None:
+    from .demo import run_demo
+
+    report = run_demo(args.out, seed=args.seed, models=args.models, windows=args.windows,
+                      tiny=args.tiny, progress=not args.quiet)
+    print(f"\nopen the report: {report}")
+
+
+COMMANDS = {"env": cmd_env, "synth": cmd_synth, "analyze": cmd_analyze, "models": cmd_models,
+            "train": cmd_train, "predict": cmd_predict, "plot": cmd_plot, "report": cmd_report,
+            "build": cmd_build, "demo": cmd_demo}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        COMMANDS[args.command](args)
+    except SeismagError as exc:
+        print(f"seismag {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # output piped into e.g. `head`
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print(f"seismag {args.command}: interrupted; completed folds are kept (rerun with --resume)",
+              file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,333 @@
+"""The one training loop: device and precision, per-fold scaling, the epoch loop
+and the fold trainer shared by every model.
+
+The window's features are held once as a contiguous float32 tensor on the
+training device; batches are gathered by index and scaled on the fly with the
+fold's statistics, so no fold copies the data set.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..config import RunConfig
+from ..data.analysis import compute_class_weights
+from ..errors import ConfigError
+from .. import models as model_registry
+from .metrics import calculate_binary_metrics
+
+EVAL_BATCH_SIZE = 256
+
+
+# --------------------------------------------------------------------------- device / precision
+def resolve_device(preference: str = "auto") -> torch.device:
+    """'auto' -> CUDA when present, else CPU; explicit 'cpu' / 'cuda' / 'cuda:N'."""
+    if preference == "auto":
+        return torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(preference)
+    except RuntimeError:
+        raise ConfigError(f"unknown device '{preference}'; use auto, cpu, cuda or cuda:N") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device '{preference}' requested but CUDA is not available; use --device cpu")
+    return device
+
+
+def cpu_has_fast_bf16() -> bool:
+    """True where the CPU has AMX or AVX-512 BF16 (bf16 matmuls much faster than fp32)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            flags = handle.read()
+    except OSError:
+        return False
+    return any(flag in flags for flag in ("amx_bf16", "avx512_bf16"))
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    if precision != "auto":
+        return precision
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    return "bf16" if cpu_has_fast_bf16() else "fp32"
+
+
+def autocast_context(device: torch.device, precision: str):
+    """The single place mixed precision is switched on (no-op for fp32)."""
+    if precision == "bf16":
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def derive_seed(seed: int, *parts: Any) -> int:
+    """A 31-bit seed for one unit of work (model, window, fold) from the run seed."""
+    keys = [int(seed)] + [zlib.crc32(str(p).encode()) for p in parts]
+    return int(np.random.SeedSequence(keys).generate_state(1)[0] & 0x7FFFFFFF)
+
+
+# --------------------------------------------------------------------------- scaling
+@dataclass
+class Scaler:
+    """Input scaling fitted on a fold's training rows only.
+
+    kind 'standard': per-feature (x - mean) / std with training-row statistics;
+    'sample': each window standardised by its own mean and std (nothing fitted);
+    'none': identity.
+    """
+
+    kind: str
+    mean: torch.Tensor | None = None
+    std: torch.Tensor | None = None
+
+    @classmethod
+    def fit(cls, kind: str, features: torch.Tensor, rows: np.ndarray) -> "Scaler":
+        if kind != "standard":
+            return cls(kind)
+        total = torch.zeros(features.shape[1], dtype=torch.float64, device=features.device)
+        total_sq = torch.zeros_like(total)
+        index = torch.as_tensor(rows, device=features.device)
+        # Chunked float64 sums: exact enough and never a full copy of the rows.
+        for start in range(0, len(index), 1024):
+            chunk = features[index[start:start + 1024]].double()
+            total += chunk.sum(0)
+            total_sq += (chunk * chunk).sum(0)
+        n = float(len(index))
+        mean = total / n
+        var = (total_sq / n - mean * mean).clamp_min(0.0)
+        std = var.sqrt()
+        std = torch.where(std < 1e-6, torch.ones_like(std), std)  # constant features stay finite
+        return cls(kind, mean.float(), std.float())
+
+    def apply(self, batch: torch.Tensor) -> torch.Tensor:
+        if self.kind == "standard":
+            return (batch - self.mean) / self.std
+        if self.kind == "sample":
+            mean = batch.mean(dim=1, keepdim=True)
+            std = batch.std(dim=1, keepdim=True).clamp_min(1e-6)
+            return (batch - mean) / std
+        return batch
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind,
+                "mean": None if self.mean is None else self.mean.detach().cpu(),
+                "std": None if self.std is None else self.std.detach().cpu()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], device: torch.device | str = "cpu") -> "Scaler":
+        mean, std = data.get("mean"), data.get("std")
+        return cls(data["kind"], None if mean is None else mean.to(device),
+                   None if std is None else std.to(device))
+
+
+# --------------------------------------------------------------------------- epoch loop
+@dataclass
+class WindowTensors:
+    """A window's data on the training device. ``features``: (n, days*steps) float32."""
+
+    features: torch.Tensor
+    labels: torch.Tensor
+    window_days: int
+    steps_per_day: int
+
+    @classmethod
+    def from_window(cls, data, device: torch.device) -> "WindowTensors":
+        features = torch.from_numpy(data.features)
+        labels = torch.from_numpy(data.labels)
+        return cls(features.to(device), labels.to(device), data.window_days, data.steps_per_day)
+
+
+@dataclass
+class EpochResult:
+    loss: float
+    probs: torch.Tensor  # (n,) P(class 1), float32, in the order of the rows scored
+    labels: torch.Tensor
+    rows: torch.Tensor
+
+
+def run_epoch(model: nn.Module, data: WindowTensors, rows: np.ndarray | torch.Tensor, *,
+              scaler: Scaler, loss_fn: nn.Module, optimizer: torch.optim.Optimizer | None = None,
+              batch_size: int = 32, generator: torch.Generator | None = None,
+              sample_weights: torch.Tensor | None = None, max_grad_norm: float = 1.0,
+              precision: str = "fp32") -> EpochResult:
+    """One pass over ``rows``: training when ``optimizer`` is given, else evaluation.
+
+    Training shuffles the rows with ``generator`` (or draws them with replacement
+    in proportion to ``sample_weights`` for balanced sampling), skips a final
+    batch of one sample (BatchNorm cannot normalise it), clips gradients at
+    ``max_grad_norm``. Probabilities and losses are accumulated as tensors and
+    returned once, so callers compute metrics once per epoch.
+    """
+    device = data.features.device
+    training = optimizer is not None
+    rows = torch.as_tensor(rows, dtype=torch.long, device=device)
+    if training:
+        if sample_weights is not None:
+            draw = torch.multinomial(sample_weights.cpu(), len(rows), replacement=True, generator=generator)
+            rows = rows[draw.to(device)]
+        else:
+            rows = rows[torch.randperm(len(rows), generator=generator).to(device)]
+    model.train(training)
+    step = batch_size if training else max(batch_size, EVAL_BATCH_SIZE)
+    total_loss = torch.zeros((), dtype=torch.float64, device=device)
+    probs, used_rows = [], []
+    grad_context = contextlib.nullcontext() if training else torch.no_grad()
+    with grad_context:
+        for start in range(0, len(rows), step):
+            batch_rows = rows[start:start + step]
+            if training and len(batch_rows) < 2:
+                continue
+            x = scaler.apply(data.features[batch_rows])
+            x = model_registry.to_model_input(model, x, data.window_days, data.steps_per_day)
+            y = data.labels[batch_rows]
+            with autocast_context(device, precision):
+                logits = model(x)
+            logits = logits.float()
+            loss = loss_fn(logits, y)
+            if training:
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if max_grad_norm and max_grad_norm > 0:
+                    nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
+                optimizer.step()
+            total_loss += loss.detach().double() * len(batch_rows)
+            probs.append(torch.softmax(logits.detach(), dim=1)[:, 1])
+            used_rows.append(batch_rows)
+    if not probs:
+        raise ConfigError("no batch of at least two samples to train on; use a smaller batch_size")
+    all_rows = torch.cat(used_rows)
+    return EpochResult(
+        loss=float(total_loss.item() / len(all_rows)),
+        probs=torch.cat(probs).float().cpu(),
+        labels=data.labels[all_rows].cpu(),
+        rows=all_rows.cpu(),
+    )
+
+
+def quick_scores(labels: torch.Tensor, probs: torch.Tensor) -> tuple[float, float]:
+    """Accuracy and weighted F1 from accumulated tensors (no per-batch sklearn calls)."""
+    y = labels.numpy().astype(np.int64)
+    pred = (probs.numpy() >= 0.5).astype(np.int64)
+    accuracy = float((y == pred).mean())
+    f1 = 0.0
+    for cls in (0, 1):
+        tp = np.sum((pred == cls) & (y == cls))
+        fp = np.sum((pred == cls) & (y != cls))
+        fn = np.sum((pred != cls) & (y == cls))
+        support = tp + fn
+        if support and tp:
+            f1 += (2 * tp / (2 * tp + fp + fn)) * support / len(y)
+    return accuracy, float(f1)
+
+
+# --------------------------------------------------------------------------- fold trainer
+@dataclass
+class FoldResult:
+    fold: int
+    best_epoch: int
+    history: list[dict[str, float]]
+    metrics: dict[str, Any]
+    train_rows: np.ndarray
+    val_rows: np.ndarray
+    train_probs: np.ndarray
+    val_probs: np.ndarray
+    train_labels: np.ndarray
+    val_labels: np.ndarray
+    model: nn.Module
+    scaler: Scaler
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def train_fold(model_name: str, model_config: Any, data: WindowTensors, train_rows: np.ndarray,
+               val_rows: np.ndarray, config: RunConfig, *, fold: int, seed: int,
+               device: torch.device, precision: str = "fp32",
+               on_epoch: Callable[[dict[str, float]], None] | None = None) -> FoldResult:
+    """Train one fold and keep the epoch with the best validation F1 (SPEC Module 5).
+
+    AdamW, class-weighted cross-entropy (weights from the fold's training rows),
+    optional balanced sampling, gradient clipping, ReduceLROnPlateau on the
+    validation loss (cosine annealing for the Transformer), optional early
+    stopping on the validation loss.
+    """
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    model = model_registry.build_model(model_name, model_config).to(device)
+    scaler = Scaler.fit(config.scaling, data.features, train_rows)
+
+    train_labels_np = data.labels[torch.as_tensor(train_rows, device=device)].cpu().numpy()
+    counts = np.bincount(train_labels_np, minlength=2)
+    weight = None
+    if config.class_weight_method != "none":
+        weight = torch.tensor(compute_class_weights(counts, method=config.class_weight_method),
+                              dtype=torch.float32, device=device)
+    loss_fn = nn.CrossEntropyLoss(weight=weight)
+    sample_weights = None
+    if config.balanced_sampling:
+        sample_weights = torch.as_tensor(1.0 / counts[train_labels_np], dtype=torch.double)
+
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate,
+                                  weight_decay=config.weight_decay)
+    scheduler_kind = config.scheduler_for(model_name)
+    if scheduler_kind == "plateau":
+        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, mode="min", patience=config.plateau_patience, factor=config.plateau_factor)
+    elif scheduler_kind == "cosine":
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
+    else:
+        scheduler = None
+
+    history: list[dict[str, float]] = []
+    best = {"f1": -math.inf, "epoch": 0, "state": None, "val": None}
+    best_val_loss, stale = math.inf, 0
+    common = dict(scaler=scaler, loss_fn=loss_fn, batch_size=config.batch_size, precision=precision)
+    for epoch in range(1, config.epochs + 1):
+        lr = optimizer.param_groups[0]["lr"]
+        train = run_epoch(model, data, train_rows, optimizer=optimizer, generator=generator,
+                          sample_weights=sample_weights, max_grad_norm=config.max_grad_norm, **common)
+        val = run_epoch(model, data, val_rows, **common)
+        train_acc, train_f1 = quick_scores(train.labels, train.probs)
+        val_acc, val_f1 = quick_scores(val.labels, val.probs)
+        record = {"epoch": epoch, "train_loss": train.loss, "train_acc": train_acc, "train_f1": train_f1,
+                  "val_loss": val.loss, "val_acc": val_acc, "val_f1": val_f1, "lr": lr}
+        history.append(record)
+        if on_epoch is not None:
+            on_epoch(record)
+        if val_f1 > best["f1"]:
+            best = {"f1": val_f1, "epoch": epoch, "val": val,
+                    "state": {k: v.detach().clone() for k, v in model.state_dict().items()}}
+        if scheduler_kind == "plateau":
+            scheduler.step(val.loss)
+        elif scheduler is not None:
+            scheduler.step()
+        if val.loss < best_val_loss - 1e-6:
+            best_val_loss, stale = val.loss, 0
+        else:
+            stale += 1
+        if config.early_stopping and stale >= config.early_stopping_patience:
+            break
+
+    model.load_state_dict(best["state"])
+    train_eval = run_epoch(model, data, train_rows, **common)
+    val_eval = best["val"]
+    metrics = calculate_binary_metrics(val_eval.labels.numpy(), (val_eval.probs.numpy() >= 0.5).astype(int),
+                                       val_eval.probs.numpy())
+    metrics.update(fold=fold, best_epoch=best["epoch"], n_train=int(len(train_rows)),
+                   n_val=int(len(val_rows)), epochs_run=len(history))
+    return FoldResult(
+        fold=fold, best_epoch=best["epoch"], history=history, metrics=metrics,
+        train_rows=train_eval.rows.numpy(), val_rows=val_eval.rows.numpy(),
+        train_probs=train_eval.probs.numpy(), val_probs=val_eval.probs.numpy(),
+        train_labels=train_eval.labels.numpy(), val_labels=val_eval.labels.numpy(),
+        model=model.eval(), scaler=scaler,
+    )
+
+
+def copy_model(model: nn.Module) -> nn.Module:
+    return copy.deepcopy(model)

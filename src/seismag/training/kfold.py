@@ -1,0 +1,126 @@
+"""The one k-fold driver: splits, per-fold training, artifacts, the F1-weighted
+ensemble and the summary, for any registered model on one window."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import asdict, is_dataclass
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from .. import __version__
+from .. import models as model_registry
+from ..config import RunConfig
+from ..data.loading import WindowData
+from ..errors import ConfigError
+from .artifacts import ArtifactPaths, parse_epoch_log, read_fold_metrics, write_fold, write_summary
+from .engine import FoldResult, Scaler, WindowTensors, derive_seed, train_fold
+from .splits import LEAKAGE_NOTES, group_kfold, stratified_kfold, time_kfold
+
+logger = logging.getLogger("seismag")
+
+ENSEMBLE_STRATEGY = "weighted_mean"
+
+
+def make_splits(config: RunConfig, data: WindowData) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The folds the configuration asks for (same seed, same folds for every model)."""
+    if config.split == "stratified":
+        return stratified_kfold(data.labels, config.num_folds, config.seed)
+    if config.split == "group":
+        return group_kfold(data.labels, data.meta_column(config.group_by), config.num_folds, config.seed)
+    if config.split == "time":
+        return time_kfold(data.meta_column(config.time_column), data.labels, config.num_folds,
+                          config.embargo_days, window_days=data.window_days)
+    raise ConfigError(f"unknown split '{config.split}'")
+
+
+def protocol_record(config: RunConfig) -> dict[str, Any]:
+    """What produced the numbers: written beside every score."""
+    note = LEAKAGE_NOTES[config.split].format(group_by=config.group_by, embargo_days=config.embargo_days)
+    return {"split": config.split, "num_folds": config.num_folds, "scaling": config.scaling,
+            "selection": config.selection,
+            "selection_note": "each fold's epoch was chosen by its validation F1, the same rows it is "
+                              "scored on (the SPEC's protocol); scores are optimistic",
+            "group_by": config.group_by if config.split == "group" else None,
+            "embargo_days": config.embargo_days if config.split == "time" else None,
+            "leakage_note": note, "seed": config.seed}
+
+
+def plain(value: Any) -> Any:
+    """A model config as plain JSON-able data."""
+    if is_dataclass(value):
+        value = asdict(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def run_kfold(model_name: str, data: WindowData, config: RunConfig, out_dir, *, device: torch.device,
+              precision: str = "fp32", resume: bool = False, tensors: WindowTensors | None = None,
+              splits: list | None = None, progress: Callable | None = None) -> dict[str, Any]:
+    """Cross-validate ``model_name`` on ``data`` and write every artifact under ``out_dir``.
+
+    Returns the summary dict written to ``{Model}Model_{N}day_summary.json``.
+    ``progress(fold, num_folds)`` may return a per-epoch callback (the CLI's bar).
+    """
+    entry = model_registry.get_model_entry(model_name)
+    fields = {f.name for f in dataclasses.fields(entry.config_cls)}
+    model_config = model_registry.model_config(model_name, data.window_days, data.steps_per_day,
+                                               **config.overrides_for(model_name, fields))
+    paths = ArtifactPaths(out_dir, model_name, entry.display_name, data.window_days)
+    tensors = tensors or WindowTensors.from_window(data, device)
+    splits = splits if splits is not None else make_splits(config, data)
+    protocol = protocol_record(config)
+
+    fold_metrics, members, scalers = [], [], []
+    for fold, (train_rows, val_rows) in enumerate(splits, start=1):
+        if resume and paths.fold_complete(fold):
+            metrics = read_fold_metrics(paths, fold)
+            member, checkpoint = model_registry.load_model_checkpoint(paths.fold_file(fold, ""), device=device)
+            scaler = Scaler.from_dict(checkpoint["extra"]["scaler"], device)
+            logger.info("%s %dday fold %d/%d: complete on disk, skipped (--resume)",
+                        entry.display_name, data.window_days, fold, len(splits))
+        else:
+            seed = derive_seed(config.seed, model_name, data.window_days, fold)
+            on_epoch = progress(fold, len(splits)) if progress else None
+            result: FoldResult = train_fold(
+                model_name, model_config, tensors, train_rows, val_rows, config, fold=fold, seed=seed,
+                device=device, precision=precision, on_epoch=on_epoch)
+            extra = {"fold": fold, "seed": seed, "window_days": data.window_days,
+                     "steps_per_day": data.steps_per_day, "scaler": result.scaler.to_dict(),
+                     "run_config": config.to_dict(), "protocol": protocol}
+            header = [f"{entry.display_name}Model {data.window_days}day fold {fold}/{len(splits)}",
+                      f"seed={seed} n_train={len(train_rows)} n_val={len(val_rows)} best_epoch={result.best_epoch}",
+                      f"split={config.split} scaling={config.scaling} selection={config.selection}"]
+            write_fold(paths, result, extra, header)
+            metrics, member, scaler = result.metrics, result.model, result.scaler
+            logger.info("%s %dday fold %d/%d: val F1 %.4f  MCC %.4f  AUC %s  (best epoch %d of %d)",
+                        entry.display_name, data.window_days, fold, len(splits), metrics["f1"],
+                        metrics["mcc"], _fmt(metrics["roc_auc"]), metrics["best_epoch"],
+                        metrics["epochs_run"])
+        fold_metrics.append(metrics)
+        members.append(member.eval())
+        scalers.append(scaler)
+
+    f1s = [m["f1"] for m in fold_metrics]
+    weights = f1s if sum(f1s) > 0 else [1.0] * len(f1s)  # all-zero F1: equal weights
+    ensemble = model_registry.F1WeightedEnsemble(members, weights, strategy=ENSEMBLE_STRATEGY)
+    ensemble.save(paths.ensemble, extra={
+        "scalers": [s.to_dict() for s in scalers], "window_days": data.window_days,
+        "steps_per_day": data.steps_per_day, "model": model_name, "protocol": protocol,
+        "seismag_version": __version__})
+    return write_summary(paths, model_name, fold_metrics, protocol, plain(model_config),
+                         [float(w) for w in np.asarray(ensemble.weights, dtype=float)], ENSEMBLE_STRATEGY)
+
+
+def history_of(paths: ArtifactPaths, fold: int) -> list[dict[str, float]]:
+    return parse_epoch_log(paths.fold_file(fold, "logs"))
+
+
+def _fmt(value) -> str:
+    return "n/a" if value is None else f"{value:.4f}"

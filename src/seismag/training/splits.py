@@ -1,0 +1,96 @@
+"""Cross-validation splitters: pure functions from labels (and groups or times)
+to index arrays. They never touch the features.
+
+Each returns a list of ``(train_indices, validation_indices)`` pairs of sorted
+int64 arrays. Every sample is in exactly one validation set (except rows the
+time split's embargo removes from training, which are still validated once).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+from ..errors import ConfigError, DataError
+
+Split = tuple[np.ndarray, np.ndarray]
+
+LEAKAGE_NOTES = {
+    "stratified": ("stratified k-fold over windows: windows of one earthquake recorded by several "
+                   "stations, or overlapping windows of one station, may sit on both sides of a fold, "
+                   "so scores can be optimistic"),
+    "group": "stratified group k-fold: all windows of one {group_by} stay on one side of every fold",
+    "time": ("time-ordered folds with an embargo of {embargo_days:g} days between training and "
+             "validation windows"),
+}
+
+
+def stratified_kfold(labels: np.ndarray, n_folds: int = 5, seed: int = 42) -> list[Split]:
+    """The SPEC's split: stratified k-fold with shuffling (``random_state=seed``)."""
+    labels = np.asarray(labels)
+    _check_fold_count(labels, n_folds)
+    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    return [(np.sort(tr).astype(np.int64), np.sort(va).astype(np.int64))
+            for tr, va in splitter.split(np.zeros(len(labels)), labels)]
+
+
+def group_kfold(labels: np.ndarray, groups: np.ndarray, n_folds: int = 5, seed: int = 42) -> list[Split]:
+    """Stratified group k-fold: no group (event or station) on both sides of a fold.
+
+    Rows with an empty group value (e.g. class-0 windows without an event) are
+    each their own group.
+    """
+    labels = np.asarray(labels)
+    groups = np.asarray(groups).astype(str)
+    # An empty id means "no shared event": give each such row a unique group.
+    groups = np.where(groups == "", np.char.add("__row", np.arange(len(groups)).astype(str)), groups)
+    n_groups = len(np.unique(groups))
+    if n_groups < n_folds:
+        raise ConfigError(f"group split needs at least {n_folds} groups, found {n_groups}")
+    _check_fold_count(labels, n_folds)
+    splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    splits = []
+    for tr, va in splitter.split(np.zeros(len(labels)), labels, groups):
+        splits.append((np.sort(tr).astype(np.int64), np.sort(va).astype(np.int64)))
+    return splits
+
+
+def time_kfold(times: np.ndarray, labels: np.ndarray, n_folds: int = 5,
+               embargo_days: float = 0.0, window_days: float = 0.0) -> list[Split]:
+    """Contiguous blocks in time order; training rows closer than the embargo are removed.
+
+    The samples are sorted by ``times`` (window start) and cut into ``n_folds``
+    contiguous blocks; each block is validated once against training rows from
+    all other blocks (before and after). A training window is dropped when it
+    overlaps the validation block's time span widened by ``window_days`` (the
+    windows' own length, so no minute is shared) plus ``embargo_days``.
+    """
+    labels = np.asarray(labels)
+    starts = _as_datetime(times)
+    order = np.argsort(starts, kind="stable")
+    blocks = np.array_split(order, n_folds)
+    gap = np.timedelta64(int(round((embargo_days + window_days) * 86400)), "s")
+    splits = []
+    for block in blocks:
+        lo, hi = starts[block].min(), starts[block].max()
+        near = (starts > lo - gap) & (starts < hi + gap)
+        train = np.setdiff1d(np.flatnonzero(~near), block)
+        if len(np.unique(labels[train])) < 2 or len(np.unique(labels[block])) < 1:
+            raise ConfigError("a time-ordered fold has a training set with one class only; "
+                              "use fewer folds or a smaller embargo")
+        splits.append((np.sort(train).astype(np.int64), np.sort(block).astype(np.int64)))
+    return splits
+
+
+def _check_fold_count(labels: np.ndarray, n_folds: int) -> None:
+    counts = np.bincount(labels.astype(np.int64), minlength=2)
+    if counts.min() < n_folds:
+        raise ConfigError(f"{n_folds} folds need at least {n_folds} samples of each class; "
+                          f"class counts are {counts.tolist()}")
+
+
+def _as_datetime(times: np.ndarray) -> np.ndarray:
+    try:
+        return np.array([np.datetime64(str(t).replace("Z", ""), "s") for t in times])
+    except ValueError as exc:
+        raise DataError("meta.csv", f"window_start values must be ISO date-times ({exc})") from None
