@@ -9,7 +9,6 @@ fold's statistics, so no fold copies the data set.
 from __future__ import annotations
 
 import contextlib
-import copy
 import math
 import zlib
 from dataclasses import dataclass, field
@@ -186,17 +185,8 @@ def run_epoch(model: nn.Module, data: WindowTensors, rows: np.ndarray | torch.Te
                 continue
             x = scaler.apply(data.features[batch_rows])
             x = model_registry.to_model_input(model, x, data.window_days, data.steps_per_day)
-            y = data.labels[batch_rows]
-            with autocast_context(device, precision):
-                logits = model(x)
-            logits = logits.float()
-            loss = loss_fn(logits, y)
-            if training:
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                if max_grad_norm and max_grad_norm > 0:
-                    nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
-                optimizer.step()
+            loss, logits = batch_step(model, x, data.labels[batch_rows], loss_fn, optimizer,
+                                      max_grad_norm, device, precision)
             total_loss += loss.detach().double() * len(batch_rows)
             probs.append(torch.softmax(logits.detach(), dim=1)[:, 1])
             used_rows.append(batch_rows)
@@ -209,6 +199,26 @@ def run_epoch(model: nn.Module, data: WindowTensors, rows: np.ndarray | torch.Te
         labels=data.labels[all_rows].cpu(),
         rows=all_rows.cpu(),
     )
+
+
+def batch_step(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: nn.Module,
+               optimizer: torch.optim.Optimizer | None, max_grad_norm: float, device: torch.device,
+               precision: str = "fp32") -> tuple[torch.Tensor, torch.Tensor]:
+    """Forward (and, with an optimizer, backward + clipped step) on one batch.
+
+    Returns the loss and float32 logits ``(batch, 2)``.
+    """
+    with autocast_context(device, precision):
+        logits = model(x)
+    logits = logits.float()
+    loss = loss_fn(logits, y)
+    if optimizer is not None:
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if max_grad_norm and max_grad_norm > 0:
+            nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
+        optimizer.step()
+    return loss, logits
 
 
 def quick_scores(labels: torch.Tensor, probs: torch.Tensor) -> tuple[float, float]:
@@ -328,6 +338,3 @@ def train_fold(model_name: str, model_config: Any, data: WindowTensors, train_ro
         model=model.eval(), scaler=scaler,
     )
 
-
-def copy_model(model: nn.Module) -> nn.Module:
-    return copy.deepcopy(model)

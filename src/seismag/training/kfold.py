@@ -16,7 +16,7 @@ from .. import models as model_registry
 from ..config import RunConfig
 from ..data.loading import WindowData
 from ..errors import ConfigError
-from .artifacts import ArtifactPaths, parse_epoch_log, read_fold_metrics, write_fold, write_summary
+from .artifacts import ArtifactPaths, read_fold_metrics, write_fold, write_summary
 from .engine import FoldResult, Scaler, WindowTensors, derive_seed, train_fold
 from .splits import LEAKAGE_NOTES, group_kfold, stratified_kfold, time_kfold
 
@@ -80,9 +80,7 @@ def run_kfold(model_name: str, data: WindowData, config: RunConfig, out_dir, *, 
     fold_metrics, members, scalers = [], [], []
     for fold, (train_rows, val_rows) in enumerate(splits, start=1):
         if resume and paths.fold_complete(fold):
-            metrics = read_fold_metrics(paths, fold)
-            member, checkpoint = model_registry.load_model_checkpoint(paths.fold_file(fold, ""), device=device)
-            scaler = Scaler.from_dict(checkpoint["extra"]["scaler"], device)
+            metrics, member, scaler = load_fold(paths, fold, device)
             logger.info("%s %dday fold %d/%d: complete on disk, skipped (--resume)",
                         entry.display_name, data.window_days, fold, len(splits))
         else:
@@ -107,19 +105,30 @@ def run_kfold(model_name: str, data: WindowData, config: RunConfig, out_dir, *, 
         members.append(member.eval())
         scalers.append(scaler)
 
+    return write_ensemble(paths, model_name, members, scalers, fold_metrics, protocol, plain(model_config),
+                          data.window_days, data.steps_per_day)
+
+
+def write_ensemble(paths: ArtifactPaths, model_name: str, members: list, scalers: list[Scaler],
+                   fold_metrics: list[dict[str, Any]], protocol: dict[str, Any], model_params: dict[str, Any],
+                   window_days: int, steps_per_day: int, strategy: str = ENSEMBLE_STRATEGY) -> dict[str, Any]:
+    """Combine the fold models by validation F1, save the ensemble, its config and the summary."""
     f1s = [m["f1"] for m in fold_metrics]
     weights = f1s if sum(f1s) > 0 else [1.0] * len(f1s)  # all-zero F1: equal weights
-    ensemble = model_registry.F1WeightedEnsemble(members, weights, strategy=ENSEMBLE_STRATEGY)
+    ensemble = model_registry.F1WeightedEnsemble(members, weights, strategy=strategy)
     ensemble.save(paths.ensemble, extra={
-        "scalers": [s.to_dict() for s in scalers], "window_days": data.window_days,
-        "steps_per_day": data.steps_per_day, "model": model_name, "protocol": protocol,
+        "scalers": [s.to_dict() for s in scalers], "window_days": window_days,
+        "steps_per_day": steps_per_day, "model": model_name, "protocol": protocol,
         "seismag_version": __version__})
-    return write_summary(paths, model_name, fold_metrics, protocol, plain(model_config),
-                         [float(w) for w in np.asarray(ensemble.weights, dtype=float)], ENSEMBLE_STRATEGY)
+    return write_summary(paths, model_name, fold_metrics, protocol, model_params,
+                         [float(w) for w in np.asarray(ensemble.weights, dtype=float)], strategy)
 
 
-def history_of(paths: ArtifactPaths, fold: int) -> list[dict[str, float]]:
-    return parse_epoch_log(paths.fold_file(fold, "logs"))
+def load_fold(paths: ArtifactPaths, fold: int, device: torch.device | str = "cpu"):
+    """A finished fold from disk: (metrics, model, scaler)."""
+    metrics = read_fold_metrics(paths, fold)
+    member, checkpoint = model_registry.load_model_checkpoint(paths.fold_file(fold, ""), device=device)
+    return metrics, member, Scaler.from_dict(checkpoint["extra"]["scaler"], device)
 
 
 def _fmt(value) -> str:
