@@ -1,0 +1,116 @@
+"""Result figures and the HTML report (SPEC "Visualization Code Documentation").
+
+Everything here reads the results folder written by training (layout in
+``docs/artifacts.md``) and nothing else; it never imports the training or model
+code, so figures can be redrawn from results made on another machine.
+
+Public API
+----------
+plot_all(results_dir, dpi=600, fmt="png", windows=None, models=None)
+    every figure below, into ``results_dir/performance_visualization/``
+plot_training_curves(...)     Performance_Analysis/          (Module 1)
+plot_model_comparison(...)    Model_Comparison_Analysis/     (Module 2)
+plot_roc_curves(...)          ROC_analysis/                  (Module 3)
+plot_confusion_matrices(...)  Individual_Confusion_Matrices/ (Module 4)
+write_report(results_dir, out=None)
+    one self-contained HTML page (default ``results_dir/report.html``)
+
+Each ``plot_*`` function returns a :class:`PlotResult`: the list of paths
+written, with ``.notes`` saying what was skipped (missing models, windows or
+folds). Skips are also logged on the ``seismag.plots`` logger.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Iterable
+
+from seismag.errors import SeismagError
+from seismag.plots.comparison import plot_model_comparison
+from seismag.plots.confusion import plot_confusion_matrices
+from seismag.plots.curves import plot_training_curves
+from seismag.plots.report import write_report
+from seismag.plots.results import NothingToPlot, PlotResult, ResultsFolder
+from seismag.plots.roc import plot_roc_curves
+from seismag.plots.style import COLORS
+
+__all__ = [
+    "COLORS", "PlotResult", "ResultsFolder", "plot_all", "plot_confusion_matrices",
+    "plot_model_comparison", "plot_roc_curves", "plot_training_curves", "write_report",
+]
+
+#: The four figure modules in SPEC order (Result_drawing Modules 1-4).
+PLOTTERS = (plot_training_curves, plot_model_comparison, plot_roc_curves, plot_confusion_matrices)
+
+
+def plot_all(
+    results_dir: str | os.PathLike,
+    dpi: float = 600,
+    fmt: str = "png",
+    windows: Iterable[int | str] | None = None,
+    models: Iterable[str] | None = None,
+    *,
+    out_dir: str | os.PathLike | None = None,
+) -> PlotResult:
+    """Draw every figure of the SPEC into ``results_dir/performance_visualization/``.
+
+    Files (``{N}`` = window days, ``{Model}`` = display name such as ``GRU``)::
+
+        Performance_Analysis/Model_Performance_{N}day.{fmt}
+        Model_Comparison_Analysis/Radar_Chart_{N}day.{fmt}
+        Model_Comparison_Analysis/F1_Stability_{N}day.{fmt}
+        Model_Comparison_Analysis/NormMCC_vs_F1_{N}day.{fmt}
+        Model_Comparison_Analysis/Precision_vs_Recall_{N}day.{fmt}
+        Model_Comparison_Analysis/Legend_Radar.{fmt}
+        Model_Comparison_Analysis/Legend_Scatter.{fmt}
+        ROC_analysis/multi_model_roc_curves.{fmt}
+        Individual_Confusion_Matrices/Confusion_Matrix_{Model}_{N}day.{fmt}
+        Individual_Confusion_Matrices/horizontal_colorbar.{fmt}
+
+    Parameters
+    ----------
+    results_dir : path-like
+        The results folder (docs/artifacts.md).
+    dpi : float
+        Resolution for PNG output (600 as in the SPEC).
+    fmt : {"png", "pdf", "svg"}
+    windows : iterable of int or str, optional
+        Only these windows (``7``, ``"14day"``); all found when ``None``.
+    models : iterable of str, optional
+        Only these models (registry or display names); all found when ``None``.
+    out_dir : path-like, optional
+        Write the four sub-folders here instead.
+
+    Returns
+    -------
+    PlotResult
+        Paths written, in module order; ``.notes`` lists everything skipped.
+
+    Raises
+    ------
+    SeismagError
+        The folder is missing, a JSON/NPY/log file is corrupt (the message names
+        it), or no module found anything to draw.
+    """
+    results = ResultsFolder(results_dir)
+    # Materialise once: every module reads the filters again.
+    if windows is not None and not isinstance(windows, (str, int)):
+        windows = list(windows)
+    if models is not None and not isinstance(models, str):
+        models = list(models)
+    out = PlotResult()
+    # Fails early, naming the folder, when there is no model folder at all.
+    results.select(windows, models)
+    for plotter in PLOTTERS:
+        try:
+            written = plotter(results.path, dpi=dpi, fmt=fmt, windows=windows, models=models,
+                              out_dir=out_dir)
+        except NothingToPlot as exc:
+            out.notes.append(f"{plotter.__name__}: {exc}")
+            continue
+        out.extend(written)
+        out.notes.extend(written.notes)
+    out.notes = list(dict.fromkeys(out.notes))
+    if not out:
+        raise SeismagError(f"{results.path}: nothing usable to plot ({'; '.join(out.notes)})")
+    return out
