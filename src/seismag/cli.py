@@ -193,10 +193,11 @@ def cmd_synth(args) -> None:
 
     summary = generate_dataset(args.out, preset=args.preset, seed=args.seed, effect=args.effect,
                                windows=tuple(args.windows))
-    print(f"synthetic dataset written to {args.out}")
-    for window, info in summary.get("windows", summary).items():
-        counts = info.get("class_counts") if isinstance(info, dict) else None
-        print(f"  window-{window}: class counts {counts}")
+    print(f"synthetic dataset written to {args.out} (preset {summary['preset']}, effect {summary['effect']:g}, "
+          f"seed {summary['seed']})")
+    for window, info in summary["windows"].items():
+        print(f"  window-{window}: {info['n_class0']} class-0 and {info['n_class1']} class-1 samples, "
+              f"{info['n_features']} features, {info['n_events']} events")
 
 
 def cmd_analyze(args) -> None:
