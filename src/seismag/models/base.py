@@ -169,6 +169,13 @@ class ModelMixin:
             )
         return cls(config)
 
+    def check_sequence_input(self, x: torch.Tensor) -> None:
+        """Sequence models take ``(batch, days, input_size)``; say so clearly otherwise."""
+        if x.dim() != 3 or x.shape[-1] != self.config.input_size:
+            raise ConfigError(
+                f"{self.model_name}: expected input (batch, days, {self.config.input_size}), got {tuple(x.shape)}"
+            )
+
     def get_model_info(self) -> dict[str, Any]:
         """Parameter counts and a layer summary.
 

@@ -170,10 +170,7 @@ class RecurrentNetwork(ModelMixin, nn.Module):
         torch.Tensor
             Logits ``(batch, output_size)``.
         """
-        if x.dim() != 3 or x.shape[-1] != self.config.input_size:
-            raise ConfigError(
-                f"{self.model_name}: expected input (batch, days, {self.config.input_size}), got {tuple(x.shape)}"
-            )
+        self.check_sequence_input(x)
         for recurrent, norm in zip(self.recurrent_layers, self.norms):
             x, _ = recurrent(x)
             # BatchNorm1d normalises dim 1, so put channels there: statistics

@@ -136,10 +136,7 @@ class TransformerNetwork(ModelMixin, nn.Module):
         torch.Tensor
             Logits ``(batch, output_size)``.
         """
-        if x.dim() != 3 or x.shape[-1] != self.config.input_size:
-            raise ConfigError(
-                f"transformer: expected input (batch, days, {self.config.input_size}), got {tuple(x.shape)}"
-            )
+        self.check_sequence_input(x)
         h = self.input_projection(x)
         h = h + sinusoidal_encoding(h.shape[1], self.config.d_model, device=h.device, dtype=h.dtype)
         h = self.input_dropout(h)
