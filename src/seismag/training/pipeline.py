@@ -84,11 +84,13 @@ def epoch_progress(model: str, window_days: int, epochs: int, enabled: bool = Tr
     return start
 
 
-def run_experiment(config: RunConfig, data_dir, out_dir, *, resume: bool = False,
-                   progress: bool = True) -> dict[str, dict[int, dict[str, Any]]]:
+def run_experiment(config: RunConfig, data_dir, out_dir, *, resume: bool = False, progress: bool = True,
+                   executor: str = "local", address: str | None = None) -> dict[str, dict[int, dict[str, Any]]]:
     """Train every configured model on every configured window and write all artifacts.
 
-    Returns ``{model: {window_days: summary}}``.
+    ``executor='local'`` runs the units (model x window) here, one after the
+    other; ``'ray'`` runs them as Ray tasks (``address``: an existing cluster,
+    'auto', or None for a local Ray instance). Returns ``{model: {window_days: summary}}``.
     """
     out_dir = Path(out_dir)
     device = resolve_device(config.device)
@@ -110,24 +112,56 @@ def run_experiment(config: RunConfig, data_dir, out_dir, *, resume: bool = False
         "data_dir": str(Path(data_dir).resolve()),
         "windows": {str(days): _window_summary(data) for days, data in windows.items()}})
 
+    units = [(model, days) for days in config.windows for model in config.models]
+    if executor == "ray":
+        from .executors import run_units_ray
+
+        summaries = run_units_ray(config, data_dir, out_dir, units, resume=resume, address=address)
+    elif executor == "local":
+        summaries = {}
+        for days, data in windows.items():
+            for note in data.notes:
+                logger.info(note)
+            # One tensor copy and one split per window, shared by every model.
+            tensors = WindowTensors.from_window(data, device)
+            splits = make_splits(config, data)
+            for model in config.models:
+                summaries[(model, days)] = train_unit(config, data_dir, out_dir, model, days, resume=resume,
+                                                      progress=progress, data=data, tensors=tensors,
+                                                      splits=splits)
+            del tensors
+    else:
+        raise ConfigError(f"unknown executor '{executor}'; use local or ray")
     results: dict[str, dict[int, dict[str, Any]]] = {}
-    for days, data in windows.items():
-        for note in data.notes:
-            logger.info(note)
-        tensors = WindowTensors.from_window(data, device)
-        splits = make_splits(config, data)
-        for model in config.models:
-            began = time.perf_counter()
-            logger.info("training %s on the %d-day window: %d samples %s, %d folds, device %s, %s",
-                        model, days, data.n_samples, data.class_counts, len(splits), device, precision)
-            summary = run_kfold(model, data, config, out_dir, device=device, precision=precision,
-                                resume=resume, tensors=tensors, splits=splits,
-                                progress=epoch_progress(model, days, config.epochs, progress))
-            results.setdefault(model, {})[days] = summary
-            logger.info("%s %dday: F1 %.4f +/- %.4f  (%.1f s)", summary["model_name"], days,
-                        summary["mean"]["f1"], summary["std"]["f1"], time.perf_counter() - began)
-        del tensors
+    for model, days in units:
+        results.setdefault(model, {})[days] = summaries[(model, days)]
     return results
+
+
+def train_unit(config: RunConfig, data_dir, out_dir, model: str, window_days: int, *, resume: bool = False,
+               progress: bool = False, data=None, tensors=None, splits=None) -> dict[str, Any]:
+    """One unit of work: a model's k-fold cross-validation on one window.
+
+    Self-contained (loads its window when ``data`` is not given), so an executor
+    can run units in other processes or on other machines that see ``data_dir``
+    and ``out_dir``. Per-fold seeds derive from the run seed, so where a unit
+    runs does not change its numbers.
+    """
+    device = resolve_device(config.device)
+    precision = resolve_precision(config.precision, device)
+    if data is None:
+        data = load_window(data_dir, window_days, config.steps_per_day, nan_policy=config.nan_policy,
+                           max_missing=config.max_missing)
+    began = time.perf_counter()
+    n_folds = len(splits) if splits is not None else config.num_folds
+    logger.info("training %s on the %d-day window: %d samples %s, %d folds, device %s, %s",
+                model, window_days, data.n_samples, data.class_counts, n_folds, device, precision)
+    summary = run_kfold(model, data, config, out_dir, device=device, precision=precision, resume=resume,
+                        tensors=tensors, splits=splits,
+                        progress=epoch_progress(model, window_days, config.epochs, progress))
+    logger.info("%s %dday: F1 %.4f +/- %.4f  (%.1f s)", summary["model_name"], window_days,
+                summary["mean"]["f1"], summary["std"]["f1"], time.perf_counter() - began)
+    return summary
 
 
 def check_model_overrides(config: RunConfig) -> None:
