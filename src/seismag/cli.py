@@ -152,6 +152,11 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     e.add_argument("--group-by", help="meta.csv column for --split group (default event_id)")
     e.add_argument("--embargo-days", type=float, help="gap between training and validation for --split time")
     e.add_argument("--scaling", help="standard (per feature, default), sample (per window), none")
+    e.add_argument("--selection", help="inner (default: epoch chosen on a split of the training rows) or "
+                                       "outer (the SPEC: chosen on the scored validation rows, optimistic)")
+    e.add_argument("--inner-fraction", type=float, help="share of training rows for --selection inner (0.2)")
+    e.add_argument("--permutation-control", type=int, metavar="N",
+                   help="repeat the CV N times with permuted training labels; report p-values (N >= 19)")
     d = p.add_argument_group("data")
     d.add_argument("--steps-per-day", type=int)
     d.add_argument("--nan-policy", help="interpolate (default) or refuse")
@@ -161,6 +166,7 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
 TRAIN_KEYS = ("epochs", "num_folds", "batch_size", "learning_rate", "weight_decay", "max_grad_norm",
               "class_weight_method", "balanced_sampling", "scheduler", "early_stopping",
               "early_stopping_patience", "precision", "split", "group_by", "embargo_days", "scaling",
+              "selection", "inner_fraction", "permutation_control",
               "steps_per_day", "nan_policy", "max_missing", "device", "seed")
 
 

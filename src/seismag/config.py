@@ -37,7 +37,7 @@ CLASS_WEIGHT_METHODS = ("sqrt", "inverse", "balanced", "effective", "none")
 SCHEDULERS = ("auto", "plateau", "cosine", "none")
 SPLITS = ("stratified", "group", "time")
 SCALINGS = ("standard", "sample", "none")
-SELECTIONS = ("outer",)
+SELECTIONS = ("inner", "outer")
 PRECISIONS = ("fp32", "bf16", "auto")
 
 
@@ -71,7 +71,11 @@ class RunConfig:
     time_column: str = "window_start"
     embargo_days: float = 0.0
     scaling: str = "standard"
-    selection: str = "outer"
+    # inner: each fold's epoch is chosen on a split carved from its training rows;
+    # outer: on the validation rows it is scored on (the SPEC's protocol, optimistic).
+    selection: str = "inner"
+    inner_fraction: float = 0.2
+    permutation_control: int = 0  # N > 0: repeat the CV N times with permuted training labels
     # --- data
     nan_policy: str = "interpolate"
     max_missing: float = 0.1
@@ -101,11 +105,15 @@ class RunConfig:
             raise ConfigError("batch_size must be at least 2 (BatchNorm needs two samples)")
         if not self.windows or any(int(w) < 1 for w in self.windows):
             raise ConfigError(f"windows must be positive day counts, got {list(self.windows)}")
+        if int(self.permutation_control) < 0:
+            raise ConfigError("permutation_control must be >= 0")
         for name in ("learning_rate", "max_grad_norm"):
             if not float(getattr(self, name)) > 0:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
         if float(self.weight_decay) < 0 or not 0 < float(self.plateau_factor) < 1:
             raise ConfigError("weight_decay must be >= 0 and plateau_factor in (0, 1)")
+        if not 0.05 <= float(self.inner_fraction) <= 0.5:
+            raise ConfigError(f"inner_fraction must be in [0.05, 0.5], got {self.inner_fraction}")
         if not 0 <= float(self.max_missing) <= 1:
             raise ConfigError(f"max_missing must be in [0, 1], got {self.max_missing}")
         for key in self.model_overrides:

@@ -57,6 +57,10 @@ class ArtifactPaths:
         return self.folder / f"{self.prefix}_summary.json"
 
     @property
+    def permutation(self) -> Path:
+        return self.folder / f"{self.prefix}_permutation.json"
+
+    @property
     def ensemble(self) -> Path:
         return self.folder / f"{self.prefix}_ensemble.pth"
 
@@ -68,6 +72,7 @@ class ArtifactPaths:
 def format_epoch_line(record: dict[str, float]) -> str:
     parts = [f"epoch={int(record['epoch'])}"]
     parts += [f"{key}={record[key]:.6f}" for key in LOG_KEYS[1:]]
+    parts += [f"{key}={value:.6f}" for key, value in record.items() if key not in LOG_KEYS]
     return " ".join(parts)
 
 
@@ -130,15 +135,17 @@ def summarise(fold_metrics: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[
 
 def write_summary(paths: ArtifactPaths, model: str, fold_metrics: list[dict[str, Any]],
                   protocol: dict[str, Any], model_params: dict[str, Any],
-                  ensemble_weights: list[float], strategy: str) -> dict[str, Any]:
-    """Write ``_summary.json`` and ``_ensemble_config.json``; return the summary."""
+                  ensemble_weights: list[float], strategy: str,
+                  extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write ``_summary.json`` (plus ``extra`` keys) and ``_ensemble_config.json``; return the summary."""
     lists, mean, std = summarise(fold_metrics)
     f1s = lists["val_f1s"]
     best_index = int(np.argmax(f1s))
     identity = {"model_name": f"{paths.display_name}Model", "model": model,
                 "window_name": f"{paths.window_days}day", "window_days": paths.window_days}
     summary = {**identity, "num_folds": len(fold_metrics), **lists, "mean": mean, "std": std,
-               "best_fold": best_index + 1, "best_val_f1": float(f1s[best_index]), "protocol": protocol}
+               "best_fold": best_index + 1, "best_val_f1": float(f1s[best_index]), "protocol": protocol,
+               **(extra or {})}
     write_json(paths.summary, summary)
     write_json(paths.ensemble_config, {
         **identity,

@@ -23,6 +23,7 @@ from ..data.analysis import compute_class_weights
 from ..errors import ConfigError
 from .. import models as model_registry
 from .metrics import calculate_binary_metrics
+from .splits import inner_split
 
 EVAL_BATCH_SIZE = 256
 
@@ -255,23 +256,46 @@ class FoldResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def selection_score(result: EpochResult) -> float:
+    """The score an epoch is chosen by: weighted F1 on the selection rows.
+
+    A function of its own so tests can check which rows it ever sees.
+    """
+    return quick_scores(result.labels, result.probs)[1]
+
+
 def train_fold(model_name: str, model_config: Any, data: WindowTensors, train_rows: np.ndarray,
                val_rows: np.ndarray, config: RunConfig, *, fold: int, seed: int,
                device: torch.device, precision: str = "fp32",
-               on_epoch: Callable[[dict[str, float]], None] | None = None) -> FoldResult:
-    """Train one fold and keep the epoch with the best validation F1 (SPEC Module 5).
+               on_epoch: Callable[[dict[str, float]], None] | None = None,
+               groups: np.ndarray | None = None) -> FoldResult:
+    """Train one fold and keep the epoch with the best selection F1 (SPEC Module 5).
 
-    AdamW, class-weighted cross-entropy (weights from the fold's training rows),
+    AdamW, class-weighted cross-entropy (weights from the rows trained on),
     optional balanced sampling, gradient clipping, ReduceLROnPlateau on the
-    validation loss (cosine annealing for the Transformer), optional early
-    stopping on the validation loss.
+    selection loss (cosine annealing for the Transformer), optional early
+    stopping on the selection loss.
+
+    ``config.selection == 'outer'`` (the SPEC): the selection rows are the
+    validation rows, so the reported score is the maximum over epochs of the
+    very score reported. ``'inner'``: a stratified (grouped, when ``groups`` is
+    given) share ``config.inner_fraction`` of the training rows is held out to
+    choose the epoch; the validation rows are scored every epoch for the curves
+    but never decide anything.
     """
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     model = model_registry.build_model(model_name, model_config).to(device)
+    if config.selection == "inner":
+        all_labels = data.labels.cpu().numpy()
+        fit_rows, selection_rows = inner_split(train_rows, all_labels, config.inner_fraction, seed, groups)
+    else:
+        fit_rows, selection_rows = train_rows, val_rows
+    # Scaling statistics come from the outer training rows (never validation rows);
+    # they involve no labels, so the inner selection rows may share them.
     scaler = Scaler.fit(config.scaling, data.features, train_rows)
 
-    train_labels_np = data.labels[torch.as_tensor(train_rows, device=device)].cpu().numpy()
+    train_labels_np = data.labels[torch.as_tensor(fit_rows, device=device)].cpu().numpy()
     counts = np.bincount(train_labels_np, minlength=2)
     weight = None
     if config.class_weight_method != "none":
@@ -295,29 +319,33 @@ def train_fold(model_name: str, model_config: Any, data: WindowTensors, train_ro
 
     history: list[dict[str, float]] = []
     best = {"f1": -math.inf, "epoch": 0, "state": None, "val": None}
-    best_val_loss, stale = math.inf, 0
+    best_selection_loss, stale = math.inf, 0
     common = dict(scaler=scaler, loss_fn=loss_fn, batch_size=config.batch_size, precision=precision)
     for epoch in range(1, config.epochs + 1):
         lr = optimizer.param_groups[0]["lr"]
-        train = run_epoch(model, data, train_rows, optimizer=optimizer, generator=generator,
+        train = run_epoch(model, data, fit_rows, optimizer=optimizer, generator=generator,
                           sample_weights=sample_weights, max_grad_norm=config.max_grad_norm, **common)
         val = run_epoch(model, data, val_rows, **common)
+        selection = val if selection_rows is val_rows else run_epoch(model, data, selection_rows, **common)
         train_acc, train_f1 = quick_scores(train.labels, train.probs)
         val_acc, val_f1 = quick_scores(val.labels, val.probs)
+        score = selection_score(selection)
         record = {"epoch": epoch, "train_loss": train.loss, "train_acc": train_acc, "train_f1": train_f1,
                   "val_loss": val.loss, "val_acc": val_acc, "val_f1": val_f1, "lr": lr}
+        if selection is not val:
+            record.update(sel_loss=selection.loss, sel_f1=score)
         history.append(record)
         if on_epoch is not None:
             on_epoch(record)
-        if val_f1 > best["f1"]:
-            best = {"f1": val_f1, "epoch": epoch, "val": val,
+        if score > best["f1"]:
+            best = {"f1": score, "epoch": epoch, "val": val,
                     "state": {k: v.detach().clone() for k, v in model.state_dict().items()}}
         if scheduler_kind == "plateau":
-            scheduler.step(val.loss)
+            scheduler.step(selection.loss)
         elif scheduler is not None:
             scheduler.step()
-        if val.loss < best_val_loss - 1e-6:
-            best_val_loss, stale = val.loss, 0
+        if selection.loss < best_selection_loss - 1e-6:
+            best_selection_loss, stale = selection.loss, 0
         else:
             stale += 1
         if config.early_stopping and stale >= config.early_stopping_patience:
@@ -329,7 +357,9 @@ def train_fold(model_name: str, model_config: Any, data: WindowTensors, train_ro
     metrics = calculate_binary_metrics(val_eval.labels.numpy(), (val_eval.probs.numpy() >= 0.5).astype(int),
                                        val_eval.probs.numpy())
     metrics.update(fold=fold, best_epoch=best["epoch"], n_train=int(len(train_rows)),
-                   n_val=int(len(val_rows)), epochs_run=len(history))
+                   n_val=int(len(val_rows)), epochs_run=len(history), selection=config.selection,
+                   n_fit=int(len(fit_rows)), n_selection=int(len(selection_rows)),
+                   selection_f1=float(best["f1"]))
     return FoldResult(
         fold=fold, best_epoch=best["epoch"], history=history, metrics=metrics,
         train_rows=train_eval.rows.numpy(), val_rows=val_eval.rows.numpy(),

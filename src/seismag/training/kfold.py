@@ -17,12 +17,22 @@ from ..config import RunConfig
 from ..data.loading import WindowData
 from ..errors import ConfigError
 from .artifacts import ArtifactPaths, read_fold_metrics, write_fold, write_summary
+from ..io import write_json
 from .engine import FoldResult, Scaler, WindowTensors, derive_seed, train_fold
+from .evaluation import (interval_record, majority_baseline, permutation_summary, permuted_labels,
+                         run_permutations)
 from .splits import LEAKAGE_NOTES, group_kfold, stratified_kfold, time_kfold
 
 logger = logging.getLogger("seismag")
 
 ENSEMBLE_STRATEGY = "weighted_mean"
+
+SELECTION_NOTES = {
+    "outer": ("each fold's epoch was chosen by its validation F1, the same rows it is scored on "
+              "(the SPEC's protocol): the reported scores are the best of many looks and are optimistic"),
+    "inner": ("each fold's epoch was chosen on an inner split ({share:.0%} of its training rows); "
+              "the validation rows it is scored on never chose anything"),
+}
 
 
 def make_splits(config: RunConfig, data: WindowData) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -37,13 +47,17 @@ def make_splits(config: RunConfig, data: WindowData) -> list[tuple[np.ndarray, n
     raise ConfigError(f"unknown split '{config.split}'")
 
 
+def split_groups(config: RunConfig, data: WindowData) -> np.ndarray | None:
+    """The groups a grouped split keeps together (also inside inner splits), else None."""
+    return data.meta_column(config.group_by) if config.split == "group" else None
+
+
 def protocol_record(config: RunConfig) -> dict[str, Any]:
     """What produced the numbers: written beside every score."""
     note = LEAKAGE_NOTES[config.split].format(group_by=config.group_by, embargo_days=config.embargo_days)
     return {"split": config.split, "num_folds": config.num_folds, "scaling": config.scaling,
             "selection": config.selection,
-            "selection_note": "each fold's epoch was chosen by its validation F1, the same rows it is "
-                              "scored on (the SPEC's protocol); scores are optimistic",
+            "selection_note": SELECTION_NOTES[config.selection].format(share=config.inner_fraction),
             "group_by": config.group_by if config.split == "group" else None,
             "embargo_days": config.embargo_days if config.split == "time" else None,
             "leakage_note": note, "seed": config.seed}
@@ -88,7 +102,7 @@ def run_kfold(model_name: str, data: WindowData, config: RunConfig, out_dir, *, 
             on_epoch = progress(fold, len(splits)) if progress else None
             result: FoldResult = train_fold(
                 model_name, model_config, tensors, train_rows, val_rows, config, fold=fold, seed=seed,
-                device=device, precision=precision, on_epoch=on_epoch)
+                device=device, precision=precision, on_epoch=on_epoch, groups=split_groups(config, data))
             extra = {"fold": fold, "seed": seed, "window_days": data.window_days,
                      "steps_per_day": data.steps_per_day, "scaler": result.scaler.to_dict(),
                      "run_config": config.to_dict(), "protocol": protocol}
@@ -105,13 +119,57 @@ def run_kfold(model_name: str, data: WindowData, config: RunConfig, out_dir, *, 
         members.append(member.eval())
         scalers.append(scaler)
 
+    labels = np.concatenate([np.load(paths.fold_file(k, "test_labels")) for k in range(1, len(splits) + 1)])
+    probs = np.concatenate([np.load(paths.fold_file(k, "test_probs")) for k in range(1, len(splits) + 1)])
+    honesty = {"intervals": interval_record(fold_metrics, labels, probs, seed=config.seed),
+               "baselines": {"majority": majority_baseline(labels), "chance_auc": 0.5}}
+    if config.permutation_control:
+        honesty["permutation"] = permutation_control(model_name, model_config, data, tensors, splits, config,
+                                                     fold_metrics, device=device, precision=precision)
+        write_json(paths.permutation, honesty["permutation"])
     return write_ensemble(paths, model_name, members, scalers, fold_metrics, protocol, plain(model_config),
-                          data.window_days, data.steps_per_day)
+                          data.window_days, data.steps_per_day, extra=honesty)
+
+
+def permutation_control(model_name: str, model_config: Any, data: WindowData, tensors: WindowTensors,
+                        splits: list, config: RunConfig, fold_metrics: list[dict[str, Any]], *,
+                        device: torch.device, precision: str) -> dict[str, Any]:
+    """Repeat the cross-validation with training labels permuted (validation labels real).
+
+    Returns the real CV mean F1 and AUC beside their permutation distributions,
+    p-values and a verdict (see :func:`~seismag.training.evaluation.permutation_summary`).
+    """
+    real_labels = tensors.labels.cpu().numpy()
+    groups = split_groups(config, data)
+
+    def train_once(index: int, rng: np.random.Generator) -> dict[str, float]:
+        scores = []
+        for fold, (train_rows, val_rows) in enumerate(splits, start=1):
+            labels = permuted_labels(real_labels, train_rows, rng, groups)
+            shuffled = WindowTensors(tensors.features, torch.as_tensor(labels, device=tensors.labels.device),
+                                     tensors.window_days, tensors.steps_per_day)
+            seed = derive_seed(config.seed, model_name, data.window_days, fold, "permutation", index)
+            result = train_fold(model_name, model_config, shuffled, train_rows, val_rows, config, fold=fold,
+                                seed=seed, device=device, precision=precision, groups=groups)
+            scores.append(result.metrics)
+        return _fold_means(scores)
+
+    null = run_permutations(config.permutation_control, config.seed, train_once)
+    return permutation_summary(_fold_means(fold_metrics), null)
+
+
+def _fold_means(fold_metrics: list[dict[str, Any]]) -> dict[str, float | None]:
+    out = {}
+    for metric in ("f1", "roc_auc", "mcc"):
+        values = [m[metric] for m in fold_metrics if m.get(metric) is not None]
+        out[metric] = float(np.mean(values)) if values else None
+    return out
 
 
 def write_ensemble(paths: ArtifactPaths, model_name: str, members: list, scalers: list[Scaler],
                    fold_metrics: list[dict[str, Any]], protocol: dict[str, Any], model_params: dict[str, Any],
-                   window_days: int, steps_per_day: int, strategy: str = ENSEMBLE_STRATEGY) -> dict[str, Any]:
+                   window_days: int, steps_per_day: int, strategy: str = ENSEMBLE_STRATEGY,
+                   extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Combine the fold models by validation F1, save the ensemble, its config and the summary."""
     f1s = [m["f1"] for m in fold_metrics]
     weights = f1s if sum(f1s) > 0 else [1.0] * len(f1s)  # all-zero F1: equal weights
@@ -121,7 +179,7 @@ def write_ensemble(paths: ArtifactPaths, model_name: str, members: list, scalers
         "steps_per_day": steps_per_day, "model": model_name, "protocol": protocol,
         "seismag_version": __version__})
     return write_summary(paths, model_name, fold_metrics, protocol, model_params,
-                         [float(w) for w in np.asarray(ensemble.weights, dtype=float)], strategy)
+                         [float(w) for w in np.asarray(ensemble.weights, dtype=float)], strategy, extra)
 
 
 def load_fold(paths: ArtifactPaths, fold: int, device: torch.device | str = "cpu"):

@@ -187,10 +187,13 @@ def _window_summary(data) -> dict[str, Any]:
 
 
 def format_summary_table(results: dict[str, dict[int, dict[str, Any]]]) -> str:
-    """Mean +/- std of the headline metrics per model x window, and which protocol made them."""
-    header = f"{'model':<12}{'window':>7}  " + "  ".join(f"{m:>15}" for m in TABLE_METRICS)
+    """Mean +/- std of the headline metrics per model x window, the F1 interval, the
+    all-majority baseline, the permutation p-value when run, and the protocol."""
+    header = (f"{'model':<12}{'window':>7}  " + "  ".join(f"{m:>15}" for m in TABLE_METRICS)
+              + f"  {'F1 95% CI':>15}  {'majority F1':>11}  {'perm. p':>7}")
+    # The interval is the t-interval of the fold mean shown beside it.
     lines = [header, "-" * len(header)]
-    protocol = None
+    protocol, verdicts = None, []
     for model, by_window in results.items():
         for days, summary in sorted(by_window.items()):
             protocol = summary.get("protocol", protocol)
@@ -198,7 +201,19 @@ def format_summary_table(results: dict[str, dict[int, dict[str, Any]]]) -> str:
             for metric in TABLE_METRICS:
                 mean, std = summary["mean"].get(metric), summary["std"].get(metric)
                 cells.append(f"{'n/a':>15}" if mean is None else f"{mean:>7.4f} ± {std:<6.4f}")
+            interval = (summary.get("intervals") or {}).get("over_folds", {}).get("f1")
+            cells.append(f"{'n/a':>15}" if not interval else f"[{interval[0]:.3f}, {interval[1]:.3f}]".rjust(15))
+            majority = (summary.get("baselines") or {}).get("majority", {}).get("f1")
+            cells.append(f"{'n/a':>11}" if majority is None else f"{majority:>11.4f}")
+            permutation = summary.get("permutation")
+            p = None if not permutation else min(m["p_value"] for m in permutation["metrics"].values())
+            cells.append(f"{'-':>7}" if p is None else f"{p:>7.3f}")
+            if permutation:
+                verdicts.append(f"{model} {days}d: {permutation['verdict']}")
             lines.append(f"{model:<12}{days:>6}d  " + "  ".join(cells))
+    lines += ["", "A classifier that learned nothing scores the majority F1 and an AUC of 0.5; "
+              "compare against those, not against 0."]
+    lines += [f"permutation control: {v}" for v in verdicts]
     if protocol:
         lines += ["", f"split: {protocol['split']} ({protocol['num_folds']} folds), scaling: "
                   f"{protocol['scaling']}, epoch selection: {protocol['selection']}",

@@ -82,6 +82,32 @@ def time_kfold(times: np.ndarray, labels: np.ndarray, n_folds: int = 5,
     return splits
 
 
+def inner_split(rows: np.ndarray, labels: np.ndarray, fraction: float = 0.2, seed: int = 42,
+                groups: np.ndarray | None = None) -> Split:
+    """Carve a selection set out of a fold's training ``rows``.
+
+    Returns ``(fit_rows, selection_rows)``, a partition of ``rows``: stratified by
+    label, and by group too when ``groups`` (aligned with all samples) is given,
+    so no group is on both sides. Used to choose the epoch without looking at
+    the outer validation rows.
+    """
+    rows = np.asarray(rows)
+    n_splits = max(2, int(round(1.0 / fraction)))
+    row_labels = np.asarray(labels)[rows]
+    if groups is not None:
+        row_groups = np.asarray(groups).astype(str)[rows]
+        row_groups = np.where(row_groups == "", np.char.add("__row", rows.astype(str)), row_groups)
+        splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+        fit, sel = next(splitter.split(np.zeros(len(rows)), row_labels, row_groups))
+    else:
+        if np.bincount(row_labels, minlength=2).min() < n_splits:
+            raise ConfigError(f"too few training samples of one class for an inner selection split of "
+                              f"{fraction:.0%}; use --selection outer or fewer folds")
+        splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+        fit, sel = next(splitter.split(np.zeros(len(rows)), row_labels))
+    return np.sort(rows[fit]).astype(np.int64), np.sort(rows[sel]).astype(np.int64)
+
+
 def _check_fold_count(labels: np.ndarray, n_folds: int) -> None:
     counts = np.bincount(labels.astype(np.int64), minlength=2)
     if counts.min() < n_folds:

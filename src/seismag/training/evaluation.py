@@ -1,0 +1,179 @@
+"""Honest numbers: confidence intervals, trivial baselines, and the permutation control.
+
+Precursor signals are weak; a score means little without its uncertainty, the
+score of a classifier that learned nothing, and the scores the same protocol
+reaches when the labels carry no information at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+
+import numpy as np
+
+from .metrics import calculate_binary_metrics
+
+logger = logging.getLogger("seismag")
+
+CI_METRICS = ("f1", "precision", "recall", "specificity", "mcc", "accuracy", "balanced_accuracy", "roc_auc")
+
+# Two-sided 97.5 % quantiles of Student's t for 1..30 degrees of freedom (no SciPy needed).
+_T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+         2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+         2.052, 2.048, 2.045, 2.042]
+
+
+def fold_interval(values) -> list[float] | None:
+    """95 % t-interval of the mean over folds (folds are the unit: k values)."""
+    values = np.asarray([v for v in values if v is not None], dtype=float)
+    if len(values) < 2:
+        return None
+    t = _T975[len(values) - 2] if len(values) - 1 <= len(_T975) else 1.96
+    half = t * values.std(ddof=1) / np.sqrt(len(values))
+    return [float(values.mean() - half), float(values.mean() + half)]
+
+
+def bootstrap_intervals(labels: np.ndarray, probs: np.ndarray, n_boot: int = 1000, seed: int = 0,
+                        metrics: tuple[str, ...] = CI_METRICS, threshold: float = 0.5) -> dict[str, list[float] | None]:
+    """95 % percentile-bootstrap intervals over samples of pooled predictions.
+
+    Parameters
+    ----------
+    labels : (n,) int, probs : (n,) float
+        True labels and P(class 1), e.g. the out-of-fold predictions of all folds.
+    """
+    labels = np.asarray(labels).astype(np.int64)
+    probs = np.asarray(probs, dtype=np.float64)
+    preds = (probs >= threshold).astype(np.int64)
+    rng = np.random.default_rng(seed)
+    draws: dict[str, list[float]] = {m: [] for m in metrics}
+    for _ in range(n_boot):
+        index = rng.integers(0, len(labels), len(labels))
+        values = _fast_metrics(labels[index], preds[index], probs[index])
+        for m in metrics:
+            if values.get(m) is not None:
+                draws[m].append(values[m])
+    return {m: ([float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))] if len(v) >= n_boot // 2 else None)
+            for m, v in draws.items()}
+
+
+def _fast_metrics(y: np.ndarray, pred: np.ndarray, prob: np.ndarray) -> dict[str, float | None]:
+    """The CI metrics without scikit-learn's per-call overhead (1000 bootstrap draws)."""
+    tp = float(np.sum((pred == 1) & (y == 1)))
+    tn = float(np.sum((pred == 0) & (y == 0)))
+    fp = float(np.sum((pred == 1) & (y == 0)))
+    fn = float(np.sum((pred == 0) & (y == 1)))
+    n = len(y)
+    n1, n0 = tp + fn, tn + fp
+    out: dict[str, float | None] = {"accuracy": (tp + tn) / n}
+    prec1 = tp / (tp + fp) if tp + fp else 0.0
+    prec0 = tn / (tn + fn) if tn + fn else 0.0
+    rec1 = tp / n1 if n1 else 0.0
+    rec0 = tn / n0 if n0 else 0.0
+    f1_1 = 2 * prec1 * rec1 / (prec1 + rec1) if prec1 + rec1 else 0.0
+    f1_0 = 2 * prec0 * rec0 / (prec0 + rec0) if prec0 + rec0 else 0.0
+    out["f1"] = (f1_0 * n0 + f1_1 * n1) / n
+    out["precision"] = (prec0 * n0 + prec1 * n1) / n
+    out["recall"] = (rec0 * n0 + rec1 * n1) / n
+    out["specificity"] = rec0 if n0 else None
+    denominator = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
+    out["mcc"] = float((tp * tn - fp * fn) / denominator) if denominator else 0.0
+    out["balanced_accuracy"] = (rec0 + rec1) / 2 if n0 and n1 else None
+    out["roc_auc"] = _auc(y, prob) if n0 and n1 else None
+    return out
+
+
+def _auc(y: np.ndarray, prob: np.ndarray) -> float:
+    """Mann-Whitney AUC with ties counted half (equals sklearn's roc_auc_score)."""
+    order = np.argsort(prob, kind="mergesort")
+    ranks = np.empty(len(prob))
+    sorted_prob = prob[order]
+    # average ranks over ties
+    _, first, counts = np.unique(sorted_prob, return_index=True, return_counts=True)
+    avg = first + (counts - 1) / 2.0 + 1
+    ranks[order] = np.repeat(avg, counts)
+    n1 = int(y.sum())
+    n0 = len(y) - n1
+    return float((ranks[y == 1].sum() - n1 * (n1 + 1) / 2) / (n0 * n1))
+
+
+def majority_baseline(labels: np.ndarray) -> dict[str, Any]:
+    """What predicting the majority class for every window scores (no learning at all)."""
+    labels = np.asarray(labels).astype(np.int64)
+    majority = int(np.bincount(labels, minlength=2).argmax())
+    metrics = calculate_binary_metrics(labels, np.full_like(labels, majority))
+    return {"predicts": majority, "f1": metrics["f1"], "accuracy": metrics["accuracy"],
+            "precision": metrics["precision"], "recall": metrics["recall"], "mcc": 0.0, "roc_auc": 0.5}
+
+
+def interval_record(fold_metrics: list[dict[str, Any]], labels: np.ndarray, probs: np.ndarray,
+                    seed: int = 0) -> dict[str, Any]:
+    """Intervals for a cross-validated model: over folds (t) and over pooled samples (bootstrap)."""
+    pooled = _fast_metrics(np.asarray(labels).astype(np.int64), (np.asarray(probs) >= 0.5).astype(np.int64),
+                           np.asarray(probs, dtype=np.float64))
+    return {
+        "level": 0.95,
+        "over_folds": {m: fold_interval([f.get(m) for f in fold_metrics]) for m in CI_METRICS},
+        "pooled": {m: pooled.get(m) for m in CI_METRICS},
+        "bootstrap": bootstrap_intervals(labels, probs, seed=seed),
+        "note": ("over_folds: t-interval of the mean over folds (folds as the unit); bootstrap: 1000 "
+                 "resamples of the pooled out-of-fold predictions, an interval for the 'pooled' scores. "
+                 "Neither accounts for windows that share an event."),
+    }
+
+
+def permuted_labels(labels: np.ndarray, train_rows: np.ndarray, rng: np.random.Generator,
+                    groups: np.ndarray | None = None) -> np.ndarray:
+    """Labels with the training rows' labels shuffled; validation rows keep their real labels.
+
+    With ``groups``, whole groups swap labels (a group's rows keep one label), so
+    the permutation respects the same dependence the grouped split does.
+    """
+    out = np.array(labels, copy=True)
+    train_rows = np.asarray(train_rows)
+    if groups is None:
+        out[train_rows] = rng.permutation(out[train_rows])
+        return out
+    row_groups = np.asarray(groups).astype(str)[train_rows]
+    row_groups = np.where(row_groups == "", np.char.add("__row", train_rows.astype(str)), row_groups)
+    names, inverse = np.unique(row_groups, return_inverse=True)
+    group_label = np.zeros(len(names), dtype=out.dtype)
+    group_label[inverse] = out[train_rows]  # a group's label (groups are label-pure in practice)
+    out[train_rows] = rng.permutation(group_label)[inverse]
+    return out
+
+
+def permutation_summary(real: dict[str, float], null: list[dict[str, float]]) -> dict[str, Any]:
+    """Real CV scores beside their permutation distribution, with p-values and a verdict."""
+    record: dict[str, Any] = {"n_permutations": len(null), "metrics": {}}
+    for metric, value in real.items():
+        values = [n[metric] for n in null if n.get(metric) is not None]
+        if value is None or not values:
+            continue
+        p = (1 + sum(v >= value for v in values)) / (len(values) + 1)
+        record["metrics"][metric] = {"real": float(value), "null": [float(v) for v in values],
+                                     "null_mean": float(np.mean(values)), "p_value": float(p)}
+    p_f1 = record["metrics"].get("f1", {}).get("p_value")
+    p_auc = record["metrics"].get("roc_auc", {}).get("p_value")
+    p_values = [p for p in (p_f1, p_auc) if p is not None]
+    record["min_p_value"] = 1.0 / (len(null) + 1)
+    if p_values and min(p_values) <= 0.05:
+        record["verdict"] = f"distinguishable from chance (p = {min(p_values):.3g})"
+    elif record["min_p_value"] > 0.05:
+        record["verdict"] = (f"undecided: {len(null)} permutations cannot give p <= 0.05 "
+                             "(use at least 19)")
+    else:
+        record["verdict"] = "indistinguishable from chance"
+    return record
+
+
+def run_permutations(n_permutations: int, seed: int, train_once: Callable[[int, np.random.Generator], dict]) -> list[dict]:
+    """Call ``train_once(index, rng)`` for each permutation with its own seeded generator."""
+    results = []
+    for index in range(1, n_permutations + 1):
+        rng = np.random.default_rng(np.random.SeedSequence([int(seed), 7919, index]))
+        results.append(train_once(index, rng))
+        logger.info("permutation %d/%d: F1 %.4f  AUC %s", index, n_permutations, results[-1]["f1"],
+                    "n/a" if results[-1].get("roc_auc") is None else f"{results[-1]['roc_auc']:.4f}")
+    return results
