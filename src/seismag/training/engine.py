@@ -294,6 +294,12 @@ def train_fold(model_name: str, model_config: Any, data: WindowTensors, train_ro
     # Scaling statistics come from the outer training rows (never validation rows);
     # they involve no labels, so the inner selection rows may share them.
     scaler = Scaler.fit(config.scaling, data.features, train_rows)
+    if hasattr(model, "fit_unsupervised"):
+        # Models with data-dependent fixed parts (e.g. MiniRocket's biases) set them
+        # from the rows they train on, without labels, before the first step.
+        rows = torch.as_tensor(fit_rows, device=data.features.device)
+        x = scaler.apply(data.features[rows])
+        model.fit_unsupervised(model_registry.to_model_input(model, x, data.window_days, data.steps_per_day))
 
     train_labels_np = data.labels[torch.as_tensor(fit_rows, device=device)].cpu().numpy()
     counts = np.bincount(train_labels_np, minlength=2)
