@@ -32,7 +32,14 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-ALL_MODELS = ("gru", "lstm", "rnn", "mlp", "transformer")
+
+
+def registered_models() -> tuple[str, ...]:
+    """Every model in the registry (the SPEC's five networks and any added since)."""
+    from .models import list_models
+
+    return tuple(list_models())
+
 CLASS_WEIGHT_METHODS = ("sqrt", "inverse", "balanced", "effective", "none")
 SCHEDULERS = ("auto", "plateau", "cosine", "none")
 SPLITS = ("stratified", "group", "time")
@@ -48,7 +55,7 @@ class RunConfig:
     Defaults are the SPEC's paper protocol (Modules 5 and 6).
     """
 
-    models: tuple[str, ...] = ALL_MODELS
+    models: tuple[str, ...] = field(default_factory=registered_models)
     windows: tuple[int, ...] = (7, 14, 30)
     steps_per_day: int = 1440
     # --- optimisation (SPEC "Common Training Parameters")
@@ -87,7 +94,8 @@ class RunConfig:
     model_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        _check_choice("models", self.models, ALL_MODELS, many=True)
+        all_models = registered_models()
+        _check_choice("models", self.models, all_models, many=True)
         _check_choice("class_weight_method", self.class_weight_method, CLASS_WEIGHT_METHODS)
         _check_choice("scheduler", self.scheduler, SCHEDULERS)
         _check_choice("split", self.split, SPLITS)
@@ -117,8 +125,8 @@ class RunConfig:
         if not 0 <= float(self.max_missing) <= 1:
             raise ConfigError(f"max_missing must be in [0, 1], got {self.max_missing}")
         for key in self.model_overrides:
-            if key != "*" and key not in ALL_MODELS:
-                raise ConfigError(f"model overrides for unknown model '{key}'; models: {', '.join(ALL_MODELS)}")
+            if key != "*" and key not in all_models:
+                raise ConfigError(f"model overrides for unknown model '{key}'; models: {', '.join(all_models)}")
 
     def overrides_for(self, model: str, fields: set[str] | None = None) -> dict[str, Any]:
         """The model overrides that apply to ``model``: '*' keys the model has
