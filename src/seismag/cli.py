@@ -79,6 +79,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="CSV to write (default: print to stdout)")
     p.add_argument("--device", default="cpu")
 
+    p = command("evaluate", "Score the saved ensembles on an external labelled test set (seed layout).",
+                "seismag evaluate --results results/ --test-data test_data/")
+    p.add_argument("--results", required=True, help="results folder of a training run")
+    p.add_argument("--test-data", required=True, help="test windows in the seed layout")
+    p.add_argument("--out", default=None, help="default: RESULTS/evaluation")
+    p.add_argument("--models", type=_csv_names, default=None)
+    p.add_argument("--windows", type=_csv_ints, default=None)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--no-figures", action="store_true", help="skip figures and the report")
+
     p = command("plot", "Draw every figure of the SPEC's Result_drawing notebook from a results folder.",
                 "seismag plot --results results/ --dpi 300 --format png")
     p.add_argument("--results", required=True)
@@ -243,6 +253,22 @@ def cmd_predict(args) -> None:
         print(f"{rows} predictions written to {args.out}")
 
 
+def cmd_evaluate(args) -> None:
+    from .training.inference import evaluate_results
+    from .training.pipeline import format_summary_table
+
+    results = evaluate_results(args.results, args.test_data, args.out, models=args.models,
+                               windows=args.windows, device=args.device)
+    out = Path(args.out) if args.out else Path(args.results) / "evaluation"
+    print(format_summary_table(results))
+    if not args.no_figures:
+        from .plots import plot_all, write_report
+
+        plot_all(out, dpi=300)
+        print(f"report written to {write_report(out)}")
+    print(f"evaluation written to {out}")
+
+
 def cmd_plot(args) -> None:
     from .plots import plot_all
 
@@ -278,7 +304,7 @@ def cmd_demo(args) -> None:
 
 COMMANDS = {"env": cmd_env, "synth": cmd_synth, "analyze": cmd_analyze, "models": cmd_models,
             "train": cmd_train, "predict": cmd_predict, "plot": cmd_plot, "report": cmd_report,
-            "build": cmd_build, "demo": cmd_demo}
+            "build": cmd_build, "evaluate": cmd_evaluate, "demo": cmd_demo}
 
 
 def main(argv: list[str] | None = None) -> int:

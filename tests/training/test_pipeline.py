@@ -206,3 +206,26 @@ def test_cli_train_prints_the_table_and_bad_data_writes_nothing(tmp_path, capsys
     assert not any(bad_out.rglob("*.json"))
     # an unknown option value is a clear error too
     assert main(args + ["--out", str(bad_out), "--split", "random"]) == 2
+
+
+def test_evaluate_scores_saved_ensembles_on_a_test_set(trained, tmp_path, capsys):
+    data_dir, out, _ = trained
+    eval_dir = tmp_path / "evaluation"
+    assert main(["evaluate", "--results", str(out), "--test-data", str(data_dir), "--out", str(eval_dir),
+                 "--models", "gru,mlp", "--windows", "4", "--no-figures"]) == 0
+    data = load_window(data_dir, 4, SPD)
+    for model, display in (("gru", "GRU"), ("mlp", "MLP")):
+        paths = ArtifactPaths(eval_dir, model, display, 4)
+        probs = np.load(paths.fold_file(1, "test_probs"))
+        # the test set equals the training data: the scores are the ensemble's own predictions
+        expected = predict_array(load_trained_ensemble(ArtifactPaths(out, model, display, 4).ensemble), data.features)
+        np.testing.assert_allclose(probs, expected["prob_class1"], atol=1e-6)
+        summary = json.loads(paths.summary.read_text())
+        assert summary["val_aucs"][0] == pytest.approx(roc_auc_score(data.labels, probs))
+        lo, hi = summary["intervals"]["bootstrap"]["roc_auc"]
+        assert lo <= summary["val_aucs"][0] <= hi
+        assert summary["baselines"]["majority"]["accuracy"] == pytest.approx(max(data.class_counts) / data.n_samples)
+    assert not (eval_dir / "lstm_models").exists()
+    # a results folder without ensembles is refused with one line
+    assert main(["evaluate", "--results", str(tmp_path), "--test-data", str(data_dir)]) == 2
+    assert "ensemble" in capsys.readouterr().err
