@@ -161,6 +161,7 @@ window.addEventListener('load', function () {
     control: document.getElementById('probe-control').naturalWidth,
     tables: document.querySelectorAll('table.metrics').length,
     rows: document.querySelectorAll('table.metrics tbody tr').length,
+    chance: document.querySelectorAll('#chance-table tbody tr').length,
     width: document.documentElement.scrollWidth
   };
   var pre = document.createElement('pre');
@@ -210,6 +211,7 @@ def test_report_renders_in_headless_chromium(full_report, tmp_path):
     assert broken == [], f"broken images at positions {broken}"
     assert result["control"] == 0
     assert result["tables"] == 3 and result["rows"] == 15
+    assert result["chance"] == 15  # the against-chance table: one row per model and window
 
     # And a real screenshot of the untouched report: a non-blank picture.
     shot = tmp_path / "report.png"

@@ -14,7 +14,7 @@ from seismag.compat import (
 )
 from seismag.errors import ConfigError
 
-from conftest import SPD, write_synthetic
+from training_data import SPD, write_synthetic
 
 
 def test_every_model_has_its_spec_functions():

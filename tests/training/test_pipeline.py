@@ -13,7 +13,7 @@ from seismag.training.engine import Scaler
 from seismag.training.inference import load_trained_ensemble, predict_array
 from seismag.training.pipeline import run_experiment
 
-from conftest import SPD, tiny_config, write_synthetic
+from training_data import SPD, tiny_config, write_synthetic
 
 DISPLAY = {"gru": "GRU", "lstm": "LSTM", "rnn": "RNN", "mlp": "MLP", "transformer": "Transformer"}
 
@@ -168,7 +168,9 @@ def test_models_learn_a_real_signal(tmp_path, model):
 @pytest.mark.slow
 def test_no_signal_gives_chance_auc(tmp_path):
     data_dir = write_synthetic(tmp_path / "data", n0=150, n1=100, effect=0.0, seed=3)
-    config = tiny_config(models=["mlp"], epochs=3, num_folds=5, model_overrides={"*": {"hidden_sizes": [32, 16]}})
+    # grouped by event, so windows sharing an event's dates cannot leak across folds
+    config = tiny_config(models=["mlp"], epochs=3, num_folds=5, split="group",
+                         model_overrides={"*": {"hidden_sizes": [32, 16]}})
     run_experiment(config, data_dir, tmp_path / "out", progress=False)
     paths = ArtifactPaths(tmp_path / "out", "mlp", "MLP", 4)
     labels = np.concatenate([np.load(paths.fold_file(k, "test_labels")) for k in range(1, 6)])

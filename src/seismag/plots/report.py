@@ -30,6 +30,7 @@ from typing import Any, Sequence
 
 from seismag.errors import SeismagError
 from seismag.io import write_text
+from seismag.plots.honesty import honesty_rows, honesty_section, render_permutation_figure
 from seismag.plots.results import (
     MetricStats, ModelEntry, NothingToPlot, ResultsFolder, window_name,
 )
@@ -62,6 +63,7 @@ th{background:#eef1f5}td.name,th.name{text-align:left}
 table.protocol td{white-space:normal}
 td.best{font-weight:bold;background:#fff4d6}tr.best-row td.name{font-weight:bold}
 .badge{display:inline-block;background:#d62728;color:#fff;border-radius:3px;padding:0 5px;margin-left:6px;font-size:0.8em}
+.weak td{background:#fdecea}
 .caveat{border-left:4px solid #e6a100;background:#fff8e5;padding:8px 12px;margin:8px 0}
 .notes{border-left:4px solid #999;background:#f1f1f1;padding:6px 12px}
 figure{margin:0;background:#fff;border:1px solid #e2e2e2;padding:6px;box-sizing:border-box}
@@ -349,9 +351,16 @@ def write_report(
     notes: list[str] = []
 
     metrics_html, all_stats = _metrics_section(results, entries, windows, notes)
+    chance_rows = honesty_rows(results, entries, windows)
     with tempfile.TemporaryDirectory(prefix="seismag-report-") as tmp:
         figures = _render_figures(results, Path(tmp), figure_dpi, notes)
         figures_html = _figures_section(figures, [e.display_name for e in entries])
+        permutation_png = render_permutation_figure(chance_rows, Path(tmp) / "permutation_control.png",
+                                                    figure_dpi)
+        permutation_html = "" if permutation_png is None else _img(_Figure(
+            "chance", permutation_png, "Permutation control: CV mean F1 with permuted training labels "
+            "(grey) and with the real labels (line)"))
+    chance_html = honesty_section(chance_rows, permutation_html)
     if not all_stats and not figures:
         raise SeismagError(f"{results.path}: no metrics and no figures could be made; nothing to report")
 
@@ -374,14 +383,16 @@ def write_report(
         f"Trained with seismag {_e(version or 'unknown')}"
         + (f", started {_e(run_config['started_at'])}" if run_config and run_config.get("started_at") else "")
         + f" · report written {_e(now)} by seismag {_e(package_version)}</p>",
-        "<nav class='meta'><a href='#metrics'>Metrics</a> · <a href='#protocol'>Protocol</a> · "
+        "<nav class='meta'><a href='#metrics'>Metrics</a> · <a href='#chance'>Against chance</a> · "
+        "<a href='#protocol'>Protocol</a> · "
         "<a href='#dataset'>Dataset</a> · <a href='#figures'>Figures</a> · "
         "<a href='#config'>Run configuration</a></nav>",
     ]
     if notes:
         parts.append("<h2 id='notes'>Notes</h2><div class='notes'><ul>"
                      + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul></div>")
-    parts += [metrics_html, _protocol_section(results, all_stats), _dataset_section(results), figures_html]
+    parts += [metrics_html, chance_html, _protocol_section(results, all_stats), _dataset_section(results),
+              figures_html]
     parts.append("<h2 id='config'>Run configuration</h2>")
     if run_config is None:
         parts.append("<p>No <code>run_config.json</code> in the results folder.</p>")

@@ -47,6 +47,13 @@ def make_splits(config: RunConfig, data: WindowData) -> list[tuple[np.ndarray, n
     raise ConfigError(f"unknown split '{config.split}'")
 
 
+def resolved_model_config(config: RunConfig, model_name: str, window_days: int, steps_per_day: int):
+    """The model's config for a window: its paper preset with the run's overrides that apply to it."""
+    fields = {f.name for f in dataclasses.fields(model_registry.get_model_entry(model_name).config_cls)}
+    return model_registry.model_config(model_name, window_days, steps_per_day,
+                                       **config.overrides_for(model_name, fields))
+
+
 def split_groups(config: RunConfig, data: WindowData) -> np.ndarray | None:
     """The groups a grouped split keeps together (also inside inner splits), else None."""
     return data.meta_column(config.group_by) if config.split == "group" else None
@@ -83,9 +90,7 @@ def run_kfold(model_name: str, data: WindowData, config: RunConfig, out_dir, *, 
     ``progress(fold, num_folds)`` may return a per-epoch callback (the CLI's bar).
     """
     entry = model_registry.get_model_entry(model_name)
-    fields = {f.name for f in dataclasses.fields(entry.config_cls)}
-    model_config = model_registry.model_config(model_name, data.window_days, data.steps_per_day,
-                                               **config.overrides_for(model_name, fields))
+    model_config = resolved_model_config(config, model_name, data.window_days, data.steps_per_day)
     paths = ArtifactPaths(out_dir, model_name, entry.display_name, data.window_days)
     tensors = tensors or WindowTensors.from_window(data, device)
     splits = splits if splits is not None else make_splits(config, data)

@@ -165,16 +165,15 @@ def train_unit(config: RunConfig, data_dir, out_dir, model: str, window_days: in
 
 
 def check_model_overrides(config: RunConfig) -> None:
-    """A '*' override must mean something for at least one chosen model."""
+    """A '*' override must name a setting some model has (a typo is an error, not a no-op)."""
     import dataclasses
 
     fields = set()
-    for model in config.models:
+    for model in model_registry.list_models():
         fields |= {f.name for f in dataclasses.fields(model_registry.get_model_entry(model).config_cls)}
     unknown = set(config.model_overrides.get("*", {})) - fields
     if unknown:
-        raise ConfigError(f"model setting(s) {', '.join(sorted(unknown))} apply to none of the models "
-                          f"{', '.join(config.models)}")
+        raise ConfigError(f"model setting(s) {', '.join(sorted(unknown))} belong to no registered model")
 
 
 def _window_summary(data) -> dict[str, Any]:

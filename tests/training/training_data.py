@@ -1,0 +1,37 @@
+"""Tiny synthetic datasets and configs shared by the training tests."""
+import csv
+
+import numpy as np
+import torch
+
+from seismag.config import make_config
+from seismag.data.synthetic import generate_window
+
+SPD = 48  # steps per day: small, so sequence models train in seconds
+
+
+def write_synthetic(root, days=(4,), n0=60, n1=40, effect=None, seed=0, spd=SPD):
+    """A seed-layout dataset from the synthetic generator, at a low sampling rate."""
+    for window in days:
+        X, y, meta = generate_window(window, n0, n1, seed=seed, effect=effect, steps_per_day=spd)
+        folder = root / f"window-{window}"
+        folder.mkdir(parents=True, exist_ok=True)
+        for label in (0, 1):
+            rows = X[y == label]
+            np.save(folder / f"data_{label}.npy", np.hstack([rows, np.full((len(rows), 1), float(label))]))
+        with open(folder / "meta.csv", "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(meta[0]))
+            writer.writeheader()
+            writer.writerows(meta)
+    return root
+
+
+def tiny_config(**overrides):
+    values = dict(epochs=2, num_folds=2, steps_per_day=SPD, windows=[4], batch_size=16,
+                  model_overrides={"*": {"hidden_sizes": [16, 8]},
+                                   "transformer": {"d_model": 16, "nhead": 2, "dim_feedforward": 32,
+                                                   "num_encoder_layers": 1}})
+    values.update(overrides)
+    return make_config("paper", **values)
+
+
