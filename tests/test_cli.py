@@ -68,3 +68,8 @@ def test_build_from_the_real_records(tmp_path, capsys):
     assert "written to window-7" in capsys.readouterr().out
     assert main(args) != 0  # a second build into the same folder would overwrite: refused
     assert "overwrite" in capsys.readouterr().err
+    # the built folder trains end to end with the quick preset
+    assert main(["train", "--data", str(tmp_path / "mmb"), "--preset", "quick", "--windows", "7",
+                 "--models", "gru,mlp", "--epochs", "2", "--out", str(tmp_path / "res"), "--quiet"]) == 0
+    summary = json.loads((tmp_path / "res" / "gru_models" / "GRUModel_7day_summary.json").read_text())
+    assert summary["num_folds"] == 3 and len(summary["val_f1s"]) == 3
