@@ -185,7 +185,8 @@ def run_epoch(model: nn.Module, data: WindowTensors, rows: np.ndarray | torch.Te
             if training and len(batch_rows) < 2:
                 continue
             x = scaler.apply(data.features[batch_rows])
-            x = model_registry.to_model_input(model, x, data.window_days, data.steps_per_day)
+            x = model_registry.to_model_input(getattr(model, "module", model), x, data.window_days,
+                                              data.steps_per_day)
             loss, logits = batch_step(model, x, data.labels[batch_rows], loss_fn, optimizer,
                                       max_grad_norm, device, precision)
             total_loss += loss.detach().double() * len(batch_rows)
@@ -286,6 +287,11 @@ def train_fold(model_name: str, model_config: Any, data: WindowTensors, train_ro
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     model = model_registry.build_model(model_name, model_config).to(device)
+    # Several GPUs: DataParallel splits each batch across them; checkpoints and the
+    # optimizer keep using the plain module (same parameters).
+    net = model
+    if device.type == "cuda" and config.device in ("auto", "cuda") and torch.cuda.device_count() > 1:
+        net = nn.DataParallel(model)
     if config.selection == "inner":
         all_labels = data.labels.cpu().numpy()
         fit_rows, selection_rows = inner_split(train_rows, all_labels, config.inner_fraction, seed, groups)
@@ -329,10 +335,10 @@ def train_fold(model_name: str, model_config: Any, data: WindowTensors, train_ro
     common = dict(scaler=scaler, loss_fn=loss_fn, batch_size=config.batch_size, precision=precision)
     for epoch in range(1, config.epochs + 1):
         lr = optimizer.param_groups[0]["lr"]
-        train = run_epoch(model, data, fit_rows, optimizer=optimizer, generator=generator,
+        train = run_epoch(net, data, fit_rows, optimizer=optimizer, generator=generator,
                           sample_weights=sample_weights, max_grad_norm=config.max_grad_norm, **common)
-        val = run_epoch(model, data, val_rows, **common)
-        selection = val if selection_rows is val_rows else run_epoch(model, data, selection_rows, **common)
+        val = run_epoch(net, data, val_rows, **common)
+        selection = val if selection_rows is val_rows else run_epoch(net, data, selection_rows, **common)
         train_acc, train_f1 = quick_scores(train.labels, train.probs)
         val_acc, val_f1 = quick_scores(val.labels, val.probs)
         score = selection_score(selection)
@@ -358,7 +364,7 @@ def train_fold(model_name: str, model_config: Any, data: WindowTensors, train_ro
             break
 
     model.load_state_dict(best["state"])
-    train_eval = run_epoch(model, data, train_rows, **common)
+    train_eval = run_epoch(net, data, train_rows, **common)
     val_eval = best["val"]
     metrics = calculate_binary_metrics(val_eval.labels.numpy(), (val_eval.probs.numpy() >= 0.5).astype(int),
                                        val_eval.probs.numpy())
