@@ -7,7 +7,7 @@ from sklearn.metrics import roc_auc_score
 
 from seismag.cli import main
 from seismag.data.loading import fill_gaps, load_window
-from seismag.models import list_models, load_model_checkpoint, to_model_input
+from seismag.models import get_model_entry, list_models, load_model_checkpoint, to_model_input
 from seismag.training.artifacts import ArtifactPaths, parse_epoch_log
 from seismag.training.engine import Scaler
 from seismag.training.inference import load_trained_ensemble, predict_array
@@ -15,7 +15,7 @@ from seismag.training.pipeline import run_experiment
 
 from training_data import SPD, tiny_config, write_synthetic
 
-DISPLAY = {"gru": "GRU", "lstm": "LSTM", "rnn": "RNN", "mlp": "MLP", "transformer": "Transformer"}
+DISPLAY = {name: get_model_entry(name).display_name for name in list_models()}
 
 
 @pytest.fixture(scope="module")
