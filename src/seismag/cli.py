@@ -71,6 +71,27 @@ def _parser() -> argparse.ArgumentParser:
                 "seismag train --data data/ --models gru,mlp --windows 7 --preset quick --out results/")
     _add_train_options(p)
 
+    p = command("tune", "Hyperparameter search (Optuna) for one model and window; writes a config for train --config.",
+                "seismag tune --data data/ --model gru --window 7 --trials 50 --timeout 2h "
+                "--storage sqlite:///tune.db")
+    p.add_argument("--data", required=True)
+    p.add_argument("--model", required=True)
+    p.add_argument("--window", type=int, required=True, help="window length in days")
+    p.add_argument("--trials", type=int, default=50, help="trials in the study, over all workers (50)")
+    p.add_argument("--timeout", default=None, help="stop starting trials after this long (e.g. 90m, 2h)")
+    p.add_argument("--storage", default=None,
+                   help="Optuna storage URL shared by workers (default: sqlite file in --out)")
+    p.add_argument("--study", default=None, help="study name (default seismag-MODEL-Nd)")
+    p.add_argument("--out", default="tuning", help="folder for best_config.toml, trials.csv, summary")
+    p.add_argument("--protocol", default="fold", choices=["fold", "nested"],
+                   help="fold: search inside outer fold 1's training rows; nested: one search per fold")
+    p.add_argument("--preset", default="paper")
+    p.add_argument("--config", default=None, help="TOML run configuration to start from")
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--steps-per-day", type=int, default=None)
+    p.add_argument("--split", default=None)
+
     p = command("predict", "Score new windows with a saved ensemble.",
                 "seismag predict --ensemble results/gru_models/GRUModel_7day_ensemble.pth "
                 "--input new_windows.npy --out preds.csv")
@@ -140,6 +161,9 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--resume", action="store_true", help="skip folds whose artifacts are complete")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--executor", default="local", choices=["local", "ray"],
+                   help="local (default) or ray: run each model x window as a Ray task")
+    p.add_argument("--address", default=None, help="Ray cluster address for --executor ray (e.g. auto)")
     g = p.add_argument_group("training (defaults: the preset)")
     g.add_argument("--epochs", type=int)
     g.add_argument("--folds", dest="num_folds", type=int)
@@ -240,9 +264,20 @@ def cmd_train(args) -> None:
 
     config = config_from_args(args)
     setup_logging()
-    results = run_experiment(config, args.data, args.out, resume=args.resume, progress=not args.quiet)
+    results = run_experiment(config, args.data, args.out, resume=args.resume, progress=not args.quiet,
+                             executor=args.executor, address=args.address)
     print(format_summary_table(results))
     print(f"\nresults written to {args.out}")
+
+
+def cmd_tune(args) -> None:
+    from .tune import format_tune_result, parse_duration, run_study
+
+    result = run_study(args.data, args.model, args.window, trials=args.trials,
+                       timeout=parse_duration(args.timeout), storage=args.storage, study_name=args.study,
+                       preset=args.preset, config_file=args.config, out_dir=args.out, protocol=args.protocol,
+                       epochs=args.epochs, seed=args.seed, steps_per_day=args.steps_per_day, split=args.split)
+    print(format_tune_result(result))
 
 
 def cmd_predict(args) -> None:
@@ -304,7 +339,7 @@ def cmd_demo(args) -> None:
 
 COMMANDS = {"env": cmd_env, "synth": cmd_synth, "analyze": cmd_analyze, "models": cmd_models,
             "train": cmd_train, "predict": cmd_predict, "plot": cmd_plot, "report": cmd_report,
-            "build": cmd_build, "evaluate": cmd_evaluate, "demo": cmd_demo}
+            "build": cmd_build, "evaluate": cmd_evaluate, "tune": cmd_tune, "demo": cmd_demo}
 
 
 def main(argv: list[str] | None = None) -> int:

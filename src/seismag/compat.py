@@ -220,13 +220,28 @@ def train_eval(model_name: str, data_dir: str = "data", output_dir: str = "resul
 
 def main_model(model_name: str, optimize: bool = False, base_path: str = ".", data_dir: str | None = None,
                output_dir: str | None = None, **settings: Any):
-    """SPEC Module 6 orchestration for one model: logging, every window, ensembles, summary table."""
-    if optimize:
-        raise ConfigError("optimize=True (hyperparameter search) is not available yet; "
-                          "train with the preset's parameters (optimize=False)")
+    """SPEC Module 6 orchestration for one model: logging, every window, ensembles, summary table.
+
+    ``optimize=True`` first runs a hyperparameter search (``seismag tune``; needs
+    ``pip install 'seismag[tune]'``) per window, then trains with the best parameters.
+    """
     setup_logging()
-    results = train_eval(model_name, data_dir or str(Path(base_path) / "data"),
-                         output_dir or str(Path(base_path) / "results"), **settings)
+    data_dir = data_dir or str(Path(base_path) / "data")
+    output_dir = output_dir or str(Path(base_path) / "results")
+    if not optimize:
+        results = train_eval(model_name, data_dir, output_dir, **settings)
+    else:
+        # Tune each window on an inner split of outer fold 1's training rows, then run
+        # the k-fold protocol with the best parameters (see seismag.tune for which folds stay clean).
+        from .tune import tuned_config
+
+        tune_keys = {k: settings.pop(k) for k in list(settings) if k in ("trials", "timeout", "storage")}
+        windows = settings.pop("windows", (7, 14, 30))
+        results = {}
+        for days in windows:
+            config = tuned_config(data_dir, model_name, days, out_dir=str(Path(output_dir) / "tuning" / f"{model_name}_{days}day"),
+                                  **tune_keys, **settings)
+            results.update(run_experiment(config, data_dir, output_dir)[model_name])
     print(format_summary_table({model_name: results}))
     return results
 

@@ -26,6 +26,10 @@ class DataError(SeismagError):
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
 
+    def __reduce__(self):
+        # Picklable (Ray tasks, subprocesses) despite the two-argument constructor.
+        return (type(self), (self.path, self.problem))
+
 
 class ConfigError(SeismagError):
     """An unknown option, a value out of range, or an unreadable config file."""

@@ -21,8 +21,6 @@ def test_every_model_has_its_spec_functions():
     for name in ("gru", "lstm", "rnn", "mlp", "transformer"):
         for prefix in ("main_", "kfold_train_eval_", "train_eval_"):
             assert callable(getattr(compat, prefix + name))
-    with pytest.raises(ConfigError, match="optimize=True"):
-        compat.main_gru(optimize=True)
 
 
 def test_module3_utilities(tmp_path):
@@ -69,3 +67,15 @@ def test_kfold_train_eval_and_ensemble_as_documented(tmp_path):
     assert probs.shape == (3, 2)
     config = json.loads((tmp_path / "results/gru_models/GRUModel_4day_ensemble_config.json").read_text())
     assert config["strategy"] == "voting"
+
+
+def test_main_optimize_tunes_then_trains(tmp_path):
+    pytest.importorskip("optuna", reason="optuna is installed by the test set-up (seismag[tune])")
+    data_dir = write_synthetic(tmp_path / "data", n0=30, n1=20)
+    results = compat.main_mlp(optimize=True, data_dir=str(data_dir), output_dir=str(tmp_path / "results"),
+                              windows=[4], trials=2, steps_per_day=SPD, epochs=2, num_folds=2,
+                              model_overrides={"*": {"hidden_sizes": [8, 4]}})
+    assert len(results[4]["val_f1s"]) == 2
+    tuning = tmp_path / "results" / "tuning" / "mlp_4day"
+    assert (tuning / "best_config.toml").is_file() and (tuning / "trials.csv").is_file()
+    assert (tmp_path / "results" / "mlp_models" / "MLPModel_4day_summary.json").is_file()
