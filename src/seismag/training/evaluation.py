@@ -24,14 +24,15 @@ _T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 
          2.052, 2.048, 2.045, 2.042]
 
 
-def fold_interval(values) -> list[float] | None:
-    """95 % t-interval of the mean over folds (folds are the unit: k values)."""
+def fold_interval(values, bounds: tuple[float, float] = (0.0, 1.0)) -> list[float] | None:
+    """95 % t-interval of the mean over folds (folds are the unit: k values),
+    clipped to the metric's range ``bounds``."""
     values = np.asarray([v for v in values if v is not None], dtype=float)
     if len(values) < 2:
         return None
     t = _T975[len(values) - 2] if len(values) - 1 <= len(_T975) else 1.96
     half = t * values.std(ddof=1) / np.sqrt(len(values))
-    return [float(values.mean() - half), float(values.mean() + half)]
+    return [float(max(bounds[0], values.mean() - half)), float(min(bounds[1], values.mean() + half))]
 
 
 def bootstrap_intervals(labels: np.ndarray, probs: np.ndarray, n_boot: int = 1000, seed: int = 0,
@@ -114,7 +115,8 @@ def interval_record(fold_metrics: list[dict[str, Any]], labels: np.ndarray, prob
                            np.asarray(probs, dtype=np.float64))
     return {
         "level": 0.95,
-        "over_folds": {m: fold_interval([f.get(m) for f in fold_metrics]) for m in CI_METRICS},
+        "over_folds": {m: fold_interval([f.get(m) for f in fold_metrics], (-1.0, 1.0) if m == "mcc" else (0.0, 1.0))
+                       for m in CI_METRICS},
         "pooled": {m: pooled.get(m) for m in CI_METRICS},
         "bootstrap": bootstrap_intervals(labels, probs, seed=seed),
         "note": ("over_folds: t-interval of the mean over folds (folds as the unit); bootstrap: 1000 "
