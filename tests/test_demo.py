@@ -9,11 +9,15 @@ def test_demo_runs_every_stage_end_to_end(tmp_path, capsys, monkeypatch):
     report = out / "results" / "report.html"
     assert report.is_file() and report.stat().st_size > 10_000
     assert str(report) in printed
-    for model, display in [("gru", "GRU"), ("lstm", "LSTM"), ("rnn", "RNN"), ("mlp", "MLP"),
-                           ("transformer", "Transformer")]:
+    from seismag.models import get_model_entry, list_models
+
+    trained = list_models(default_run=True)
+    assert {"gru", "lstm", "rnn", "mlp", "transformer", "features"} <= set(trained)
+    for model, display in [(m, get_model_entry(m).display_name) for m in trained]:
         for days in (7, 14):
             assert (out / "results" / f"{model}_models" / f"{display}Model_{days}day_ensemble.pth").is_file()
     figures = out / "results" / "performance_visualization"
     assert (figures / "ROC_analysis" / "multi_model_roc_curves.png").is_file()
-    assert len(list((figures / "Individual_Confusion_Matrices").glob("*.png"))) == 11  # 10 + colour bar
+    # one per model and window, plus the colour bar
+    assert len(list((figures / "Individual_Confusion_Matrices").glob("*.png"))) == 2 * len(trained) + 1
     assert list((out / "logs").glob("training_*.log"))

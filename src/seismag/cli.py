@@ -153,7 +153,8 @@ def _parser() -> argparse.ArgumentParser:
 def _add_train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, help="folder with window-N sub-folders (seed layout)")
     p.add_argument("--out", default="results", help="results folder (default: results)")
-    p.add_argument("--models", type=_csv_names, default=None, help="comma list (default: all five)")
+    p.add_argument("--models", type=_csv_names, default=None, help="comma list (default: the five SPEC networks and the features baseline; "
+                        "add minirocket explicitly)")
     p.add_argument("--windows", type=_csv_ints, default=None, help="comma list of days (default: 7,14,30)")
     p.add_argument("--preset", default=None, help="paper (SPEC protocol, default) or quick")
     p.add_argument("--config", default=None, help="TOML file with any of the options below")

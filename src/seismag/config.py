@@ -34,11 +34,16 @@ else:  # pragma: no cover
 
 
 
-def registered_models() -> tuple[str, ...]:
-    """Every model in the registry (the SPEC's five networks and any added since)."""
+def registered_models(default_run: bool = False) -> tuple[str, ...]:
+    """Models in the registry (the SPEC's five networks and the baselines);
+    ``default_run``: those trained when no models are named."""
     from .models import list_models
 
-    return tuple(list_models())
+    return tuple(list_models(default_run=default_run))
+
+
+def default_models() -> tuple[str, ...]:
+    return registered_models(default_run=True)
 
 CLASS_WEIGHT_METHODS = ("sqrt", "inverse", "balanced", "effective", "none")
 SCHEDULERS = ("auto", "plateau", "cosine", "none")
@@ -55,7 +60,7 @@ class RunConfig:
     Defaults are the SPEC's paper protocol (Modules 5 and 6).
     """
 
-    models: tuple[str, ...] = field(default_factory=registered_models)
+    models: tuple[str, ...] = field(default_factory=default_models)
     windows: tuple[int, ...] = (7, 14, 30)
     steps_per_day: int = 1440
     # --- optimisation (SPEC "Common Training Parameters")

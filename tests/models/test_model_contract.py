@@ -16,12 +16,14 @@ ALL_MODELS = list_models()
 
 
 def test_registry_order_and_entries():
-    assert list_models() == ["gru", "lstm", "rnn", "mlp", "transformer"]
+    assert list_models() == ["gru", "lstm", "rnn", "mlp", "transformer", "features", "minirocket"]
     display = {name: get_model_entry(name).display_name for name in list_models()}
-    assert display == {"gru": "GRU", "lstm": "LSTM", "rnn": "RNN", "mlp": "MLP", "transformer": "Transformer"}
+    assert display == {"gru": "GRU", "lstm": "LSTM", "rnn": "RNN", "mlp": "MLP", "transformer": "Transformer",
+                       "features": "Features", "minirocket": "MiniRocket"}
     layouts = {name: get_model_entry(name).input_layout for name in list_models()}
     assert layouts == {
-        "gru": "sequence", "lstm": "sequence", "rnn": "sequence", "mlp": "flat", "transformer": "sequence"
+        "gru": "sequence", "lstm": "sequence", "rnn": "sequence", "mlp": "flat", "transformer": "sequence",
+        "features": "sequence", "minirocket": "flat",
     }
     assert get_model_entry("GRU").name == "gru"
 

@@ -58,6 +58,10 @@ def expected_count(name, window_days):
         return mlp_count(window_days * STEPS_PER_DAY, HIDDEN)
     if name == "transformer":
         return transformer_count(STEPS_PER_DAY)
+    if name == "features":
+        return 7 * (8 + 5) * 2 + 2  # linear head on 7 summaries x (8 bands + 5 day statistics)
+    if name == "minirocket":
+        return 84 * (2000 // 84) * 2 + 2  # linear head on 1932 MiniRocket features
     pytest.fail(f"no analytic parameter count for newly registered model {name!r}; add one here")
 
 

@@ -31,11 +31,11 @@ def trained(tmp_path_factory):
 
 def test_every_model_and_window_writes_consistent_artifacts(trained):
     data_dir, out, results = trained
-    assert sorted(results) == sorted(list_models())
+    assert sorted(results) == sorted(list_models(default_run=True))
     assert json.loads((out / "run_config.json").read_text())["num_folds"] == 2
     balance = json.loads((out / "dataset_summary.json").read_text())["windows"]
     assert balance["3"]["class_counts"] == [24, 16]
-    for model in list_models():
+    for model in list_models(default_run=True):
         for days in (3, 4):
             data = load_window(data_dir, days, SPD)
             paths = ArtifactPaths(out, model, DISPLAY[model], days)

@@ -2,7 +2,7 @@
 
 >>> from seismag.models import create_model, list_models
 >>> list_models()
-['gru', 'lstm', 'rnn', 'mlp', 'transformer']
+['gru', 'lstm', 'rnn', 'mlp', 'transformer', 'features', 'minirocket']
 >>> model = create_model("gru", window_days=7)   # paper preset, input (batch, 7, 1440)
 
 Importing this package registers the models, in the order of :func:`list_models`.
@@ -20,7 +20,8 @@ from seismag.models.registry import (
 )
 from seismag.models.base import ModelConfig, ModelMixin
 
-# Import order is registration order: gru, lstm, rnn, mlp, transformer.
+# Import order is registration order: gru, lstm, rnn, mlp, transformer, then the
+# baselines features and minirocket.
 from seismag.models.recurrent import (
     GRUClassifier,
     GRUConfig,
@@ -37,6 +38,13 @@ from seismag.models.transformer import (
     TransformerConfig,
     TransformerNetwork,
     sinusoidal_encoding,
+)
+from seismag.models.baselines import (
+    FeaturesClassifier,
+    FeaturesConfig,
+    FixedTransformClassifier,
+    MiniRocketClassifier,
+    MiniRocketConfig,
 )
 from seismag.models.checkpoint import load_model_checkpoint, save_model_checkpoint
 from seismag.models.ensemble import STRATEGIES, F1WeightedEnsemble
@@ -77,6 +85,11 @@ __all__ = [
     "TransformerNetwork",
     "TransformerClassifier",
     "sinusoidal_encoding",
+    "FixedTransformClassifier",
+    "FeaturesConfig",
+    "FeaturesClassifier",
+    "MiniRocketConfig",
+    "MiniRocketClassifier",
     "save_model_checkpoint",
     "load_model_checkpoint",
     "F1WeightedEnsemble",

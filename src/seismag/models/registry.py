@@ -44,6 +44,7 @@ class ModelEntry:
     input_layout: str
     config_cls: type[ModelConfig]
     builder: Callable[[ModelConfig], nn.Module]
+    in_default_run: bool = True
 
     def input_size(self, window_days: int, steps_per_day: int = 1440) -> int:
         """The config's ``input_size`` for a window: features per step or per window."""
@@ -61,7 +62,8 @@ class ModelEntry:
 _REGISTRY: dict[str, ModelEntry] = {}
 
 
-def register_model(name: str, *, display_name: str, input_layout: str, config_cls: type[ModelConfig]):
+def register_model(name: str, *, display_name: str, input_layout: str, config_cls: type[ModelConfig],
+                   in_default_run: bool = True):
     """Decorator that registers a model builder under ``name``.
 
     Decorate either a model class (its ``from_config`` classmethod becomes the
@@ -89,15 +91,16 @@ def register_model(name: str, *, display_name: str, input_layout: str, config_cl
 
     def decorate(obj):
         builder = obj.from_config if isinstance(obj, type) else obj
-        _REGISTRY[name] = ModelEntry(name, display_name, input_layout, config_cls, builder)
+        _REGISTRY[name] = ModelEntry(name, display_name, input_layout, config_cls, builder, in_default_run)
         return obj
 
     return decorate
 
 
-def list_models() -> list[str]:
-    """Registered model names in registration order."""
-    return list(_REGISTRY)
+def list_models(default_run: bool = False) -> list[str]:
+    """Registered model names in registration order; ``default_run=True``: only
+    those a run trains when no models are named (expensive ones are opt-in)."""
+    return [name for name, entry in _REGISTRY.items() if entry.in_default_run or not default_run]
 
 
 def get_model_entry(name: str) -> ModelEntry:
