@@ -95,6 +95,9 @@ class RunConfig:
     seed: int = 42
     device: str = "auto"
     precision: str = "fp32"
+    optimizer_impl: str = "auto"  # how AdamW runs (fused where available), never what it computes
+    num_threads: int = 0  # torch intra-op threads per process; 0 leaves PyTorch's choice
+    keep_freed_memory: bool = True  # glibc: keep large freed blocks (avoids page faults every step)
     # --- model overrides: {"*": {...}, "gru": {...}}; "*" applies where the key exists
     model_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
@@ -107,6 +110,9 @@ class RunConfig:
         _check_choice("scaling", self.scaling, SCALINGS)
         _check_choice("selection", self.selection, SELECTIONS)
         _check_choice("precision", self.precision, PRECISIONS)
+        _check_choice("optimizer_impl", self.optimizer_impl, ("auto", "fused", "foreach", "loop"))
+        if int(self.num_threads) < 0:
+            raise ConfigError("num_threads must be >= 0 (0: PyTorch's choice)")
         _check_choice("nan_policy", self.nan_policy, ("interpolate", "refuse"))
         for name in ("epochs", "num_folds", "batch_size", "steps_per_day", "plateau_patience",
                      "early_stopping_patience"):

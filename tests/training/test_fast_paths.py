@@ -1,0 +1,162 @@
+"""Fast paths of the training engine: same results as the plain paths, and each can be switched off.
+
+Timings live in benchmarks/bench_training.py; these tests check correctness only.
+"""
+import dataclasses
+import platform
+
+import numpy as np
+import pytest
+import torch
+
+from seismag.config import FIELD_NAMES
+from seismag.data.synthetic import generate_window
+from seismag.errors import ConfigError
+from seismag.models import create_model, list_models, model_config, to_model_input
+from seismag.training import engine
+from seismag.training.engine import WindowTensors, train_fold
+from seismag.training.splits import stratified_kfold
+
+from training_data import SPD, tiny_config
+
+CPU = torch.device("cpu")
+DAYS = 4
+
+
+@pytest.fixture(scope="module")
+def window():
+    X, y, _ = generate_window(DAYS, 40, 24, seed=3, steps_per_day=SPD)
+    X = np.nan_to_num(X, nan=float(np.nanmean(X)))
+    tensors = WindowTensors(torch.from_numpy(X), torch.from_numpy(y), DAYS, SPD)
+    train_rows, val_rows = stratified_kfold(y, 3, seed=0)[0]
+    return tensors, train_rows, val_rows
+
+
+def with_optimizer_impl(monkeypatch, impl, **overrides):
+    """A tiny config whose AdamW runs as ``impl``."""
+    return tiny_config(optimizer_impl=impl, **overrides)
+
+
+def fit(model, window, config, precision="fp32"):
+    tensors, train_rows, val_rows = window
+    params = model_config(model, DAYS, SPD, **tiny_overrides(model))
+    return train_fold(model, params, tensors, train_rows, val_rows, config, fold=1, seed=7, device=CPU,
+                      precision=precision)
+
+
+# --------------------------------------------------------------------------- optimizer implementation
+@pytest.mark.parametrize("impl, fused, foreach", [("loop", None, False), ("foreach", None, True)])
+def test_each_optimizer_path_can_be_chosen(monkeypatch, impl, fused, foreach):
+    config = with_optimizer_impl(monkeypatch, impl)
+    optimizer = engine.make_optimizer(torch.nn.Linear(3, 2).parameters(), config, CPU)
+    assert optimizer.defaults["foreach"] is foreach and not optimizer.defaults.get("fused")
+    assert optimizer.defaults["lr"] == config.learning_rate
+    assert optimizer.defaults["weight_decay"] == config.weight_decay
+
+
+def test_auto_uses_the_fused_kernel_where_there_is_one(monkeypatch):
+    config = with_optimizer_impl(monkeypatch, "auto")
+    optimizer = engine.make_optimizer(torch.nn.Linear(3, 2).parameters(), config, CPU)
+    assert bool(optimizer.defaults.get("fused")) == engine.fused_adamw_supported(CPU)
+    monkeypatch.setattr(engine, "fused_adamw_supported", lambda device: False)
+    plain = engine.make_optimizer(torch.nn.Linear(3, 2).parameters(), config, CPU)
+    assert not plain.defaults.get("fused")  # falls back to PyTorch's default
+
+
+def test_fused_where_unsupported_or_an_unknown_path_is_an_error(monkeypatch):
+    monkeypatch.setattr(engine, "fused_adamw_supported", lambda device: False)
+    with pytest.raises(ConfigError, match="fused"):
+        engine.make_optimizer(torch.nn.Linear(3, 2).parameters(), with_optimizer_impl(monkeypatch, "fused"), CPU)
+    if "optimizer_impl" not in FIELD_NAMES:  # once it is a field, RunConfig validates it
+        with pytest.raises(ConfigError, match="optimizer_impl"):
+            engine.make_optimizer(torch.nn.Linear(3, 2).parameters(), with_optimizer_impl(monkeypatch, "adam9"), CPU)
+
+
+@pytest.mark.skipif(not engine.fused_adamw_supported(CPU), reason="no fused AdamW for CPU in this PyTorch")
+@pytest.mark.parametrize("model", ["gru", "mlp"])
+def test_fused_optimizer_trains_the_fold_the_loop_trains(monkeypatch, window, model):
+    results = {impl: fit(model, window, with_optimizer_impl(monkeypatch, impl, epochs=3))
+               for impl in ("loop", "fused")}
+    loop, fused = results["loop"], results["fused"]
+    # Same seed, same batches, same dropout masks: only floating-point reordering differs.
+    np.testing.assert_allclose(fused.val_probs, loop.val_probs, atol=1e-4)
+    assert [h["train_loss"] for h in fused.history] == pytest.approx([h["train_loss"] for h in loop.history], abs=1e-4)
+    for a, b in zip(fused.model.state_dict().values(), loop.model.state_dict().values()):
+        torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)
+
+
+# --------------------------------------------------------------------------- precision
+@pytest.mark.parametrize("model", list_models())
+def test_bf16_forward_gives_valid_probabilities_close_to_fp32(model):
+    torch.manual_seed(0)
+    net = create_model(model, DAYS, SPD, **tiny_overrides(model)).eval()
+    x = to_model_input(net, torch.randn(16, DAYS * SPD), DAYS, SPD)
+    with torch.no_grad():
+        fp32 = torch.softmax(net(x).float(), dim=1)[:, 1]
+        with engine.autocast_context(CPU, "bf16"):
+            bf16_logits = net(x)
+        bf16 = torch.softmax(bf16_logits.float(), dim=1)[:, 1]
+    assert torch.isfinite(bf16).all() and ((bf16 >= 0) & (bf16 <= 1)).all()
+    assert (bf16 - fp32).abs().max() < 0.05
+
+
+def test_bf16_training_gives_valid_probabilities_close_to_fp32(window):
+    config = tiny_config(epochs=3)
+    fp32, bf16 = fit("gru", window, config, "fp32"), fit("gru", window, config, "bf16")
+    assert np.isfinite(bf16.val_probs).all() and ((bf16.val_probs >= 0) & (bf16.val_probs <= 1)).all()
+    assert np.abs(bf16.val_probs - fp32.val_probs).mean() < 0.05
+    assert abs(bf16.metrics["f1"] - fp32.metrics["f1"]) <= 0.1
+
+
+def test_fp32_switches_mixed_precision_off():
+    with engine.autocast_context(CPU, "fp32"):
+        assert not torch.is_autocast_enabled("cpu")
+    with engine.autocast_context(CPU, "bf16"):
+        assert torch.is_autocast_enabled("cpu")
+
+
+# --------------------------------------------------------------------------- threads
+def test_thread_setting_zero_leaves_pytorch_alone_and_n_sets_n():
+    before = torch.get_num_threads()
+    try:
+        assert engine.configure_threads(0) == before
+        assert engine.configure_threads(1) == 1 == torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
+
+
+def tiny_overrides(model):
+    overrides = tiny_config().overrides_for(model)
+    fields = {f.name for f in dataclasses.fields(type(model_config(model, DAYS, SPD)))}
+    return {k: v for k, v in overrides.items() if k in fields}
+
+
+# --------------------------------------------------------------------------- process settings
+def test_process_settings_can_be_switched_off(monkeypatch):
+    calls = []
+    monkeypatch.setattr(engine, "keep_freed_memory", lambda: calls.append("mallopt") or True)
+    monkeypatch.setattr(engine, "configure_threads", lambda n: calls.append(("threads", n)) or 1)
+    off = dict(num_threads=0, keep_freed_memory=False)
+    config = process_config(monkeypatch, **off)
+    assert engine.configure_process(config) == {"num_threads": 1, "keep_freed_memory": False}
+    assert calls == [("threads", 0)]  # 0 threads: PyTorch's own choice is left alone
+    calls.clear()
+    config = process_config(monkeypatch, num_threads=1, keep_freed_memory=True)
+    assert engine.configure_process(config) == {"num_threads": 1, "keep_freed_memory": True}
+    assert calls == [("threads", 1), "mallopt"]
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt settings are glibc's")
+def test_keeping_freed_memory_takes_effect_with_glibc():
+    assert engine.keep_freed_memory()
+    buffer = torch.ones(64 * 2**20 // 4)  # a block glibc would otherwise have mmapped
+    assert buffer.sum() == buffer.numel()
+
+
+def process_config(monkeypatch, **values):
+    """A config with the process settings: RunConfig fields once they exist, module defaults until then."""
+    fields = {k: v for k, v in values.items() if k in FIELD_NAMES}
+    for key, value in values.items():
+        if key not in FIELD_NAMES:
+            monkeypatch.setattr(engine, f"DEFAULT_{key.upper()}", value)
+    return tiny_config(**fields)
