@@ -172,7 +172,7 @@ def drawing_cells() -> list:
                "The summary table below states", "The report states")),
         code(PLOT_SETTINGS),
         code("import seismag.plots\n"
-             "from IPython.display import HTML, Image, display\n\n"
+             "from IPython.display import Image, display\n\n"
              "def show(written):\n"
              '    """List the files a plot function wrote, show the PNGs, and say what it skipped."""\n'
              "    for path in written:\n"

@@ -25,7 +25,6 @@ from .environment import (  # noqa: F401
     print_environment_info, set_random_seeds,
 )
 from .errors import CheckpointError, ConfigError
-from .io import save_torch
 from .models import (  # noqa: F401
     F1WeightedEnsemble, GRUClassifier, LSTMClassifier, MLPClassifier, RNNClassifier, TransformerClassifier,
     add_positional_encoding, prepare_mlp_data, reshape_data_for_gru, reshape_data_for_lstm,

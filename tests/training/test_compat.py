@@ -12,7 +12,6 @@ from seismag.compat import (
     MLPClassifier, calculate_class_weights, create_data_loaders_balanced, create_model, load_checkpoint,
     perform_model_ensemble, run_epoch, save_checkpoint,
 )
-from seismag.errors import ConfigError
 
 from training_data import SPD, write_synthetic
 

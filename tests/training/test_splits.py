@@ -25,7 +25,6 @@ def test_stratified_folds_are_disjoint_cover_all_and_keep_class_balance():
 
 
 def test_group_folds_never_split_a_group():
-    rng = np.random.default_rng(0)
     groups = np.array([f"E{i // 3}" for i in range(90)])  # events of 3 stations each
     labels = np.array([int(int(g[1:]) % 3 == 0) for g in groups])
     groups[labels == 0] = ""  # class-0 windows belong to no event

@@ -2,7 +2,6 @@
 import csv
 
 import numpy as np
-import torch
 
 from seismag.config import make_config
 from seismag.data.synthetic import generate_window
