@@ -116,9 +116,9 @@ def test_fold_interval_covers_the_mean_at_the_nominal_rate():
 def test_fast_bootstrap_metrics_equal_sklearn():
     rng = np.random.default_rng(3)
     labels, probs = rng.integers(0, 2, 80), rng.random(80)
-    from seismag.training.evaluation import _fast_metrics
+    from seismag.training.metrics import fast_binary_metrics
     from seismag.training.metrics import calculate_binary_metrics
-    fast = _fast_metrics(labels, (probs >= 0.5).astype(int), probs)
+    fast = fast_binary_metrics(labels, (probs >= 0.5).astype(int), probs)
     slow = calculate_binary_metrics(labels, (probs >= 0.5).astype(int), probs)
     for key in ("f1", "precision", "recall", "specificity", "mcc", "accuracy", "balanced_accuracy", "roc_auc"):
         assert fast[key] == pytest.approx(slow[key]), key

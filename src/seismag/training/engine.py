@@ -22,7 +22,7 @@ from ..config import RunConfig
 from ..data.analysis import compute_class_weights
 from ..errors import ConfigError
 from .. import models as model_registry
-from .metrics import calculate_binary_metrics
+from .metrics import calculate_binary_metrics, fast_binary_metrics
 from .splits import inner_split
 
 EVAL_BATCH_SIZE = 256
@@ -324,17 +324,8 @@ def configure_threads(num_threads: int) -> int:
 def quick_scores(labels: torch.Tensor, probs: torch.Tensor) -> tuple[float, float]:
     """Accuracy and weighted F1 from accumulated tensors (no per-batch sklearn calls)."""
     y = labels.numpy().astype(np.int64)
-    pred = (probs.numpy() >= 0.5).astype(np.int64)
-    accuracy = float((y == pred).mean())
-    f1 = 0.0
-    for cls in (0, 1):
-        tp = np.sum((pred == cls) & (y == cls))
-        fp = np.sum((pred == cls) & (y != cls))
-        fn = np.sum((pred != cls) & (y == cls))
-        support = tp + fn
-        if support and tp:
-            f1 += (2 * tp / (2 * tp + fp + fn)) * support / len(y)
-    return accuracy, float(f1)
+    scores = fast_binary_metrics(y, (probs.numpy() >= 0.5).astype(np.int64))
+    return float(scores["accuracy"]), float(scores["f1"])
 
 
 # --------------------------------------------------------------------------- fold trainer

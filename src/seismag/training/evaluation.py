@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .metrics import calculate_binary_metrics
+from .metrics import calculate_binary_metrics, fast_binary_metrics
 
 logger = logging.getLogger("seismag")
 
@@ -51,52 +51,12 @@ def bootstrap_intervals(labels: np.ndarray, probs: np.ndarray, n_boot: int = 100
     draws: dict[str, list[float]] = {m: [] for m in metrics}
     for _ in range(n_boot):
         index = rng.integers(0, len(labels), len(labels))
-        values = _fast_metrics(labels[index], preds[index], probs[index])
+        values = fast_binary_metrics(labels[index], preds[index], probs[index])
         for m in metrics:
             if values.get(m) is not None:
                 draws[m].append(values[m])
     return {m: ([float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))] if len(v) >= n_boot // 2 else None)
             for m, v in draws.items()}
-
-
-def _fast_metrics(y: np.ndarray, pred: np.ndarray, prob: np.ndarray) -> dict[str, float | None]:
-    """The CI metrics without scikit-learn's per-call overhead (1000 bootstrap draws)."""
-    tp = float(np.sum((pred == 1) & (y == 1)))
-    tn = float(np.sum((pred == 0) & (y == 0)))
-    fp = float(np.sum((pred == 1) & (y == 0)))
-    fn = float(np.sum((pred == 0) & (y == 1)))
-    n = len(y)
-    n1, n0 = tp + fn, tn + fp
-    out: dict[str, float | None] = {"accuracy": (tp + tn) / n}
-    prec1 = tp / (tp + fp) if tp + fp else 0.0
-    prec0 = tn / (tn + fn) if tn + fn else 0.0
-    rec1 = tp / n1 if n1 else 0.0
-    rec0 = tn / n0 if n0 else 0.0
-    f1_1 = 2 * prec1 * rec1 / (prec1 + rec1) if prec1 + rec1 else 0.0
-    f1_0 = 2 * prec0 * rec0 / (prec0 + rec0) if prec0 + rec0 else 0.0
-    out["f1"] = (f1_0 * n0 + f1_1 * n1) / n
-    out["precision"] = (prec0 * n0 + prec1 * n1) / n
-    out["recall"] = (rec0 * n0 + rec1 * n1) / n
-    out["specificity"] = rec0 if n0 else None
-    denominator = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
-    out["mcc"] = float((tp * tn - fp * fn) / denominator) if denominator else 0.0
-    out["balanced_accuracy"] = (rec0 + rec1) / 2 if n0 and n1 else None
-    out["roc_auc"] = _auc(y, prob) if n0 and n1 else None
-    return out
-
-
-def _auc(y: np.ndarray, prob: np.ndarray) -> float:
-    """Mann-Whitney AUC with ties counted half (equals sklearn's roc_auc_score)."""
-    order = np.argsort(prob, kind="mergesort")
-    ranks = np.empty(len(prob))
-    sorted_prob = prob[order]
-    # average ranks over ties
-    _, first, counts = np.unique(sorted_prob, return_index=True, return_counts=True)
-    avg = first + (counts - 1) / 2.0 + 1
-    ranks[order] = np.repeat(avg, counts)
-    n1 = int(y.sum())
-    n0 = len(y) - n1
-    return float((ranks[y == 1].sum() - n1 * (n1 + 1) / 2) / (n0 * n1))
 
 
 def majority_baseline(labels: np.ndarray) -> dict[str, Any]:
@@ -111,7 +71,7 @@ def majority_baseline(labels: np.ndarray) -> dict[str, Any]:
 def interval_record(fold_metrics: list[dict[str, Any]], labels: np.ndarray, probs: np.ndarray,
                     seed: int = 0) -> dict[str, Any]:
     """Intervals for a cross-validated model: over folds (t) and over pooled samples (bootstrap)."""
-    pooled = _fast_metrics(np.asarray(labels).astype(np.int64), (np.asarray(probs) >= 0.5).astype(np.int64),
+    pooled = fast_binary_metrics(np.asarray(labels).astype(np.int64), (np.asarray(probs) >= 0.5).astype(np.int64),
                            np.asarray(probs, dtype=np.float64))
     return {
         "level": 0.95,

@@ -16,7 +16,7 @@ import torch
 from .. import __version__
 from .. import models as model_registry
 from ..config import RunConfig
-from ..data.analysis import imbalance_severity
+from ..data.analysis import imbalance_ratio, imbalance_severity
 from ..data.loading import load_window
 from ..errors import ConfigError
 from ..io import write_json
@@ -179,7 +179,7 @@ def check_model_overrides(config: RunConfig) -> None:
 
 def _window_summary(data) -> dict[str, Any]:
     counts = data.class_counts
-    ratio = max(counts) / min(counts)
+    ratio = imbalance_ratio(counts)
     return {"n_samples": data.n_samples, "n_features": data.n_features, "class_counts": counts,
             "imbalance_ratio": round(ratio, 4), "severity": imbalance_severity(ratio),
             "dropped_rows": data.dropped_rows, "interpolated_rows": data.interpolated_rows,
