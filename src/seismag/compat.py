@@ -188,11 +188,9 @@ def kfold_train_eval(model_name: str, dataset, output_dir: str = "results", loss
                            "split", "scaling", "precision")}
     for fixed in ("input_size", "output_size"):
         model_params.pop(fixed, None)
-    scheduler = _SCHEDULERS.get(getattr(scheduler_class, "__name__", ""), "none" if scheduler_class is None else None)
+    scheduler = "auto" if scheduler_class is None else _SCHEDULERS.get(getattr(scheduler_class, "__name__", ""))
     if scheduler is None:
         raise ConfigError(f"unsupported scheduler {scheduler_class}; use ReduceLROnPlateau or CosineAnnealingLR")
-    if scheduler_class is None:
-        scheduler = "auto"
     scheduler_kwargs = scheduler_kwargs or {}
     config = make_config(
         "paper", models=[model_name], windows=[window_days], steps_per_day=steps_per_day, epochs=epochs,
