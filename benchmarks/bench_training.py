@@ -476,6 +476,12 @@ def fmt_hms(seconds: float) -> str:
     return f"{hours}h{rest // 60:02d}m"
 
 
+def memory_budget(r: dict) -> float:
+    """MiB a case may use beyond the libraries: twice the window's float32 data plus the
+    model's training state (weights, gradients, AdamW's two moments, the best epoch's copy)."""
+    return 2 * r["data_mib"] + 5 * r["model_mib"]
+
+
 def report(results: list[dict], peaks: dict, labels: list[str], machine: dict, load: dict, threads) -> str:
     lines = [f"machine: {machine.get('cpu', '?')}, {machine['cpus']} CPUs, {machine.get('memory_gib', '?')} GiB, "
              f"bf16 flags {machine.get('bf16_flags')}, torch {machine['torch']}, "
@@ -485,7 +491,7 @@ def report(results: list[dict], peaks: dict, labels: list[str], machine: dict, l
              f"load average (1/5/15 min) before {load['before']} after {load['after']}", ""]
     base = labels[0]
     head = (f"{'model':<12}{'win':>4} {'variant':<16}{'train/s':>8}{'s/ep':>8}{'x':>6}"
-            f"{'cpu/s':>8}{'cpu-s/ep':>9}{'x':>6}{'peakMiB':>8}{'xd+m':>6}{'valF1':>6}{'%fp32':>6}{'%bf16':>6}")
+            f"{'cpu/s':>8}{'cpu-s/ep':>9}{'x':>6}{'peakMiB':>8}{'xd+m':>6}{'/bud':>6}{'valF1':>6}{'%fp32':>6}{'%bf16':>6}")
     lines += [head, "-" * len(head)]
     by_key = {(r["model"], r["window"], r["label"]): r for r in results}
     for model in dict.fromkeys(r["model"] for r in results):
@@ -502,7 +508,8 @@ def report(results: list[dict], peaks: dict, labels: list[str], machine: dict, l
                 lines.append(f"{model:<12}{window:>4} {label:<16}{r['train_samples_per_s']:>8.1f}"
                              f"{r['full_epoch_s']:>8.2f}{wall_x:>5.2f}x{r['train_samples_per_cpu_s']:>8.1f}"
                              f"{r['full_epoch_cpu']:>9.2f}{cpu_x:>5.2f}x{r['peak_rss_mib']:>8.0f}"
-                             f"{extra / (r['data_mib'] + r['model_mib']):>6.2f}{r['val_f1']:>6.3f}"
+                             f"{extra / (r['data_mib'] + r['model_mib']):>6.2f}{extra / memory_budget(r):>6.2f}"
+                             f"{r['val_f1']:>6.3f}"
                              f"{gflops / peaks['fp32'] * 100:>5.0f}%{gflops / peaks['bf16'] * 100:>5.0f}%")
     lines.append("")
     lines.append(f"projected protocol over the cases run ({NUM_FOLDS} folds x {PROTOCOL_EPOCHS} epochs each, "
@@ -529,6 +536,8 @@ def report(results: list[dict], peaks: dict, labels: list[str], machine: dict, l
               "  validation pass + per-epoch bookkeeping; projected from the subset with --quick);",
               "x: the first variant's time over this one's (speedup);",
               "xd+m: (peak RSS - RSS before loading data) / (window's float32 data + model parameters);",
+              "/bud: the same extra over the budget 2 x data + the model's training state (5 x parameters:",
+              "  weights, gradients, AdamW's two moments, the best epoch's copy); at most 1 meets the target;",
               "%fp32 / %bf16: training FLOP per CPU second as a share of the matmul FLOP per CPU second",
               "  measured with the cases' thread count (with --threads 1: one core's peak).",
               "On a loaded machine wall time depends on what else runs; CPU time with --threads 1 is the",

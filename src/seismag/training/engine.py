@@ -26,6 +26,11 @@ from .metrics import calculate_binary_metrics, fast_binary_metrics
 from .splits import inner_split
 
 EVAL_BATCH_SIZE = 256
+# Evaluation batches are also bounded by the bytes of their input: a 256-row batch
+# of 30-day windows is 44 MB before scaling, and every pass would keep it alive.
+EVAL_BATCH_BYTES = 16 << 20
+# Float64 chunk size for the scaler's statistics.
+SCALER_CHUNK_BYTES = 8 << 20
 
 
 # --------------------------------------------------------------------------- device / precision
@@ -94,8 +99,8 @@ class Scaler:
         total = torch.zeros(features.shape[1], dtype=torch.float64, device=features.device)
         total_sq = torch.zeros_like(total)
         index = torch.as_tensor(rows, device=features.device)
-        # Chunked float64 sums (about 32 MiB a chunk): exact enough, never a full copy of the rows.
-        step = max(1, (32 << 20) // (8 * max(1, features.shape[1])))
+        # Chunked float64 sums (SCALER_CHUNK_BYTES a chunk): exact enough, never a full copy of the rows.
+        step = max(1, SCALER_CHUNK_BYTES // (8 * max(1, features.shape[1])))
         for start in range(0, len(index), step):
             chunk = features[index[start:start + step]].double()
             total += chunk.sum(0)
@@ -107,14 +112,18 @@ class Scaler:
         std = torch.where(std < 1e-6, torch.ones_like(std), std)  # constant features stay finite
         return cls(kind, mean.float(), std.float())
 
-    def apply(self, batch: torch.Tensor) -> torch.Tensor:
+    def apply(self, batch: torch.Tensor, inplace: bool = False) -> torch.Tensor:
+        """Scaled ``batch``; ``inplace=True`` overwrites it (for a freshly gathered copy)."""
         if self.kind == "standard":
-            return (batch - self.mean) / self.std
-        if self.kind == "sample":
+            mean, std = self.mean, self.std
+        elif self.kind == "sample":
             mean = batch.mean(dim=1, keepdim=True)
             std = batch.std(dim=1, keepdim=True).clamp_min(1e-6)
-            return (batch - mean) / std
-        return batch
+        else:
+            return batch
+        if inplace:
+            return batch.sub_(mean).div_(std)
+        return (batch - mean) / std
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind,
@@ -176,7 +185,7 @@ def run_epoch(model: nn.Module, data: WindowTensors, rows: np.ndarray | torch.Te
         else:
             rows = rows[torch.randperm(len(rows), generator=generator).to(device)]
     model.train(training)
-    step = batch_size if training else max(batch_size, EVAL_BATCH_SIZE)
+    step = batch_size if training else eval_batch_size(batch_size, data.features)
     total_loss = torch.zeros((), dtype=torch.float64, device=device)
     probs, used_rows = [], []
     grad_context = contextlib.nullcontext() if training else torch.no_grad()
@@ -185,7 +194,8 @@ def run_epoch(model: nn.Module, data: WindowTensors, rows: np.ndarray | torch.Te
             batch_rows = rows[start:start + step]
             if training and len(batch_rows) < 2:
                 continue
-            x = scaler.apply(data.features[batch_rows])
+            # Indexing gathers a copy, so scaling may overwrite it.
+            x = scaler.apply(data.features[batch_rows], inplace=True)
             x = model_registry.to_model_input(getattr(model, "module", model), x, data.window_days,
                                               data.steps_per_day)
             loss, logits = batch_step(model, x, data.labels[batch_rows], loss_fn, optimizer,
@@ -202,6 +212,13 @@ def run_epoch(model: nn.Module, data: WindowTensors, rows: np.ndarray | torch.Te
         labels=data.labels[all_rows].cpu(),
         rows=all_rows.cpu(),
     )
+
+
+def eval_batch_size(batch_size: int, features: torch.Tensor) -> int:
+    """Rows per evaluation batch: up to EVAL_BATCH_SIZE and EVAL_BATCH_BYTES of input,
+    never fewer than the training batch."""
+    row_bytes = max(1, features.shape[1] * features.element_size())
+    return max(batch_size, min(EVAL_BATCH_SIZE, EVAL_BATCH_BYTES // row_bytes))
 
 
 def batch_step(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: nn.Module,
@@ -268,18 +285,31 @@ def make_optimizer(parameters, config: RunConfig, device: torch.device) -> torch
     return torch.optim.AdamW(parameters, **options)
 
 
-# Used while RunConfig has no ``num_threads`` / ``keep_freed_memory`` fields (and by benchmarks/).
-
-
-def configure_process(config: RunConfig) -> dict[str, Any]:
+def configure_process(config: RunConfig, device: torch.device | None = None) -> dict[str, Any]:
     """Process-wide settings for training: call once, before the first fold.
 
-    ``config.num_threads`` (0: PyTorch's choice) and ``config.keep_freed_memory``
-    (see :func:`keep_freed_memory`). Returns what is in effect, for the log.
+    ``config.num_threads`` (0: PyTorch's choice), ``config.keep_freed_memory``
+    (see :func:`keep_freed_memory`) and, when ``device`` is CUDA, ``config.tf32``
+    (see :func:`configure_tf32`). Returns what is in effect, for the log.
     """
     threads = configure_threads(config.num_threads)
     keep = bool(config.keep_freed_memory) and keep_freed_memory()
-    return {"num_threads": threads, "keep_freed_memory": keep}
+    settings = {"num_threads": threads, "keep_freed_memory": keep}
+    if device is not None and device.type == "cuda":
+        settings["tf32"] = configure_tf32(config.tf32)
+    return settings
+
+
+def configure_tf32(enabled: bool) -> bool:
+    """CUDA float32 matmuls and cuDNN convolutions/RNNs in TF32 (Ampere and later), or strictly fp32.
+
+    TF32 keeps fp32's range with a 10-bit mantissa, the precision bf16 autocast
+    already trades away; ``tf32 = false`` gives strict fp32 on the GPU. Only
+    set for CUDA runs: CPU matmuls are left alone.
+    """
+    torch.backends.cuda.matmul.allow_tf32 = bool(enabled)
+    torch.backends.cudnn.allow_tf32 = bool(enabled)
+    return bool(enabled)
 
 
 def keep_freed_memory() -> bool:
@@ -393,7 +423,7 @@ def train_fold(model_name: str, model_config: Any, data: WindowTensors, train_ro
         # Models with data-dependent fixed parts (e.g. MiniRocket's biases) set them
         # from the rows they train on, without labels, before the first step.
         rows = torch.as_tensor(fit_rows, device=data.features.device)
-        x = scaler.apply(data.features[rows])
+        x = scaler.apply(data.features[rows], inplace=True)
         model.fit_unsupervised(model_registry.to_model_input(model, x, data.window_days, data.steps_per_day))
 
     train_labels_np = data.labels[torch.as_tensor(fit_rows, device=device)].cpu().numpy()
