@@ -178,6 +178,11 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--early-stopping", action=argparse.BooleanOptionalAction, default=None)
     g.add_argument("--patience", dest="early_stopping_patience", type=int, help="early-stopping patience (epochs)")
     g.add_argument("--precision", help="fp32 (default), bf16, auto")
+    x = p.add_argument_group("speed (never changes what is computed beyond floating-point reordering)")
+    x.add_argument("--threads", dest="num_threads", type=int,
+                   help="torch threads per process (default: PyTorch's choice; with --fold-workers: CPUs / workers)")
+    x.add_argument("--fold-workers", type=int,
+                   help="train independent folds in this many CPU processes (default 1: in this process)")
     m = p.add_argument_group("models (apply to every model that has the setting)")
     m.add_argument("--hidden-sizes", type=_csv_ints, help="e.g. 512,256")
     m.add_argument("--dropout", type=float)
@@ -201,7 +206,7 @@ TRAIN_KEYS = ("epochs", "num_folds", "batch_size", "learning_rate", "weight_deca
               "class_weight_method", "balanced_sampling", "scheduler", "early_stopping",
               "early_stopping_patience", "precision", "split", "group_by", "embargo_days", "scaling",
               "selection", "inner_fraction", "permutation_control",
-              "steps_per_day", "nan_policy", "max_missing", "device", "seed")
+              "steps_per_day", "nan_policy", "max_missing", "device", "seed", "num_threads", "fold_workers")
 
 
 def config_from_args(args: argparse.Namespace):

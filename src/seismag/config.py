@@ -97,6 +97,8 @@ class RunConfig:
     precision: str = "fp32"
     optimizer_impl: str = "auto"  # how AdamW runs (fused where available), never what it computes
     num_threads: int = 0  # torch intra-op threads per process; 0 leaves PyTorch's choice
+    fold_workers: int = 1  # >1: train independent folds in that many CPU processes
+    tf32: bool = True  # CUDA only: fp32 matmuls in TF32; false for strict fp32 on the GPU
     keep_freed_memory: bool = True  # glibc: keep large freed blocks (avoids page faults every step)
     # --- model overrides: {"*": {...}, "gru": {...}}; "*" applies where the key exists
     model_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -113,6 +115,8 @@ class RunConfig:
         _check_choice("optimizer_impl", self.optimizer_impl, ("auto", "fused", "foreach", "loop"))
         if int(self.num_threads) < 0:
             raise ConfigError("num_threads must be >= 0 (0: PyTorch's choice)")
+        if int(self.fold_workers) < 1:
+            raise ConfigError(f"fold_workers must be at least 1, got {self.fold_workers}")
         _check_choice("nan_policy", self.nan_policy, ("interpolate", "refuse"))
         for name in ("epochs", "num_folds", "batch_size", "steps_per_day", "plateau_patience",
                      "early_stopping_patience"):

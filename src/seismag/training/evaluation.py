@@ -7,14 +7,12 @@ reaches when the labels carry no information at all.
 
 from __future__ import annotations
 
-import logging
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from .metrics import calculate_binary_metrics, fast_binary_metrics
 
-logger = logging.getLogger("seismag")
 
 CI_METRICS = ("f1", "precision", "recall", "specificity", "mcc", "accuracy", "balanced_accuracy", "roc_auc")
 
@@ -130,12 +128,7 @@ def permutation_summary(real: dict[str, float], null: list[dict[str, float]]) ->
     return record
 
 
-def run_permutations(n_permutations: int, seed: int, train_once: Callable[[int, np.random.Generator], dict]) -> list[dict]:
-    """Call ``train_once(index, rng)`` for each permutation with its own seeded generator."""
-    results = []
-    for index in range(1, n_permutations + 1):
-        rng = np.random.default_rng(np.random.SeedSequence([int(seed), 7919, index]))
-        results.append(train_once(index, rng))
-        logger.info("permutation %d/%d: F1 %.4f  AUC %s", index, n_permutations, results[-1]["f1"],
-                    "n/a" if results[-1].get("roc_auc") is None else f"{results[-1]['roc_auc']:.4f}")
-    return results
+def permutation_rngs(n_permutations: int, seed: int) -> list[np.random.Generator]:
+    """One seeded generator per permutation (the same for the same run seed)."""
+    return [np.random.default_rng(np.random.SeedSequence([int(seed), 7919, index]))
+            for index in range(1, n_permutations + 1)]

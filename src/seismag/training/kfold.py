@@ -19,8 +19,9 @@ from ..errors import ConfigError
 from .artifacts import ArtifactPaths, read_fold_metrics, write_fold, write_summary
 from ..io import write_json
 from .engine import FoldResult, Scaler, WindowTensors, derive_seed, train_fold
-from .evaluation import (interval_record, majority_baseline, permutation_summary, permuted_labels,
-                         run_permutations)
+from .evaluation import (interval_record, majority_baseline, permutation_rngs, permutation_summary,
+                         permuted_labels)
+from .parallel import FoldRunner
 from .splits import LEAKAGE_NOTES, group_kfold, stratified_kfold, time_kfold
 
 logger = logging.getLogger("seismag")
@@ -96,70 +97,104 @@ def run_kfold(model_name: str, data: WindowData, config: RunConfig, out_dir, *, 
     splits = splits if splits is not None else make_splits(config, data)
     protocol = protocol_record(config)
 
-    fold_metrics, members, scalers = [], [], []
+    groups = split_groups(config, data)
+    tasks = []
     for fold, (train_rows, val_rows) in enumerate(splits, start=1):
         if resume and paths.fold_complete(fold):
-            metrics, member, scaler = load_fold(paths, fold, device)
             logger.info("%s %dday fold %d/%d: complete on disk, skipped (--resume)",
                         entry.display_name, data.window_days, fold, len(splits))
-        else:
-            seed = derive_seed(config.seed, model_name, data.window_days, fold)
-            on_epoch = progress(fold, len(splits)) if progress else None
-            result: FoldResult = train_fold(
-                model_name, model_config, tensors, train_rows, val_rows, config, fold=fold, seed=seed,
-                device=device, precision=precision, on_epoch=on_epoch, groups=split_groups(config, data))
-            extra = {"fold": fold, "seed": seed, "window_days": data.window_days,
-                     "steps_per_day": data.steps_per_day, "scaler": result.scaler.to_dict(),
-                     "run_config": config.to_dict(), "protocol": protocol}
-            header = [f"{entry.display_name}Model {data.window_days}day fold {fold}/{len(splits)}",
-                      f"seed={seed} n_train={len(train_rows)} n_val={len(val_rows)} best_epoch={result.best_epoch}",
-                      f"split={config.split} scaling={config.scaling} selection={config.selection}"]
-            write_fold(paths, result, extra, header)
-            metrics, member, scaler = result.metrics, result.model, result.scaler
-            logger.info("%s %dday fold %d/%d: val F1 %.4f  MCC %.4f  AUC %s  (best epoch %d of %d)",
-                        entry.display_name, data.window_days, fold, len(splits), metrics["f1"],
-                        metrics["mcc"], _fmt(metrics["roc_auc"]), metrics["best_epoch"],
-                        metrics["epochs_run"])
-        fold_metrics.append(metrics)
-        members.append(member.eval())
-        scalers.append(scaler)
+            continue
+        tasks.append(dict(model_name=model_name, model_config=model_config, train_rows=train_rows,
+                          val_rows=val_rows, config=config, fold=fold, num_folds=len(splits),
+                          seed=derive_seed(config.seed, model_name, data.window_days, fold),
+                          device=device, precision=precision, groups=groups, paths=paths, protocol=protocol))
 
-    labels = np.concatenate([np.load(paths.fold_file(k, "test_labels")) for k in range(1, len(splits) + 1)])
-    probs = np.concatenate([np.load(paths.fold_file(k, "test_probs")) for k in range(1, len(splits) + 1)])
-    honesty = {"intervals": interval_record(fold_metrics, labels, probs, seed=config.seed),
-               "baselines": {"majority": majority_baseline(labels), "chance_auc": 0.5}}
-    if config.permutation_control:
-        honesty["permutation"] = permutation_control(model_name, model_config, data, tensors, splits, config,
-                                                     fold_metrics, device=device, precision=precision)
-        write_json(paths.permutation, honesty["permutation"])
+    def epoch_bar(task: dict[str, Any]) -> dict[str, Any]:
+        return {"on_epoch": progress(task["fold"], len(splits)) if progress else None}
+
+    with FoldRunner(tensors, config, device) as runner:
+        for index, metrics in runner.run(train_and_write_fold, tasks, local_extra=epoch_bar):
+            logger.info("%s %dday fold %d/%d: val F1 %.4f  MCC %.4f  AUC %s  (best epoch %d of %d)",
+                        entry.display_name, data.window_days, tasks[index]["fold"], len(splits), metrics["f1"],
+                        metrics["mcc"], _fmt(metrics["roc_auc"]), metrics["best_epoch"], metrics["epochs_run"])
+        # Every fold's model comes back from its files: one path whether it was trained
+        # here, in a worker process, or by an earlier run (--resume).
+        fold_metrics, members, scalers = [], [], []
+        for fold in range(1, len(splits) + 1):
+            metrics, member, scaler = load_fold(paths, fold, device)
+            fold_metrics.append(metrics)
+            members.append(member.eval())
+            scalers.append(scaler)
+
+        labels = np.concatenate([np.load(paths.fold_file(k, "test_labels")) for k in range(1, len(splits) + 1)])
+        probs = np.concatenate([np.load(paths.fold_file(k, "test_probs")) for k in range(1, len(splits) + 1)])
+        honesty = {"intervals": interval_record(fold_metrics, labels, probs, seed=config.seed),
+                   "baselines": {"majority": majority_baseline(labels), "chance_auc": 0.5}}
+        if config.permutation_control:
+            honesty["permutation"] = permutation_control(model_name, model_config, tensors, splits, config,
+                                                         fold_metrics, runner, device=device, precision=precision,
+                                                         groups=groups)
+            write_json(paths.permutation, honesty["permutation"])
     return write_ensemble(paths, model_name, members, scalers, fold_metrics, protocol, plain(model_config),
                           data.window_days, data.steps_per_day, extra=honesty)
 
 
-def permutation_control(model_name: str, model_config: Any, data: WindowData, tensors: WindowTensors,
-                        splits: list, config: RunConfig, fold_metrics: list[dict[str, Any]], *,
-                        device: torch.device, precision: str) -> dict[str, Any]:
+def train_and_write_fold(tensors: WindowTensors, *, model_name: str, model_config: Any, train_rows: np.ndarray,
+                         val_rows: np.ndarray, config: RunConfig, fold: int, num_folds: int, seed: int,
+                         device: torch.device, precision: str, groups: np.ndarray | None, paths: ArtifactPaths,
+                         protocol: dict[str, Any], on_epoch: Callable | None = None) -> dict[str, Any]:
+    """Train one fold and write its artifacts; returns its metrics (runs in a worker too)."""
+    result: FoldResult = train_fold(
+        model_name, model_config, tensors, train_rows, val_rows, config, fold=fold, seed=seed,
+        device=device, precision=precision, on_epoch=on_epoch, groups=groups)
+    extra = {"fold": fold, "seed": seed, "window_days": tensors.window_days,
+             "steps_per_day": tensors.steps_per_day, "scaler": result.scaler.to_dict(),
+             "run_config": config.to_dict(), "protocol": protocol}
+    header = [f"{paths.display_name}Model {tensors.window_days}day fold {fold}/{num_folds}",
+              f"seed={seed} n_train={len(train_rows)} n_val={len(val_rows)} best_epoch={result.best_epoch}",
+              f"split={config.split} scaling={config.scaling} selection={config.selection}"]
+    write_fold(paths, result, extra, header)
+    return result.metrics
+
+
+def train_fold_metrics(tensors: WindowTensors, *, labels: np.ndarray, model_name: str, model_config: Any,
+                       train_rows: np.ndarray, val_rows: np.ndarray, config: RunConfig,
+                       **fold_args: Any) -> dict[str, Any]:
+    """Train one fold on ``labels`` in place of the window's own; returns its metrics (runs in a worker too)."""
+    relabelled = WindowTensors(tensors.features, torch.as_tensor(labels, device=tensors.labels.device),
+                               tensors.window_days, tensors.steps_per_day)
+    return train_fold(model_name, model_config, relabelled, train_rows, val_rows, config, **fold_args).metrics
+
+
+
+def permutation_control(model_name: str, model_config: Any, tensors: WindowTensors, splits: list,
+                        config: RunConfig, fold_metrics: list[dict[str, Any]], runner: FoldRunner, *,
+                        device: torch.device, precision: str, groups: np.ndarray | None) -> dict[str, Any]:
     """Repeat the cross-validation with training labels permuted (validation labels real).
 
     Returns the real CV mean F1 and AUC beside their permutation distributions,
     p-values and a verdict (see :func:`~seismag.training.evaluation.permutation_summary`).
+    Every permuted fold is one task for ``runner`` (parallel with ``fold_workers``).
     """
     real_labels = tensors.labels.cpu().numpy()
-    groups = split_groups(config, data)
-
-    def train_once(index: int, rng: np.random.Generator) -> dict[str, float]:
-        scores = []
+    n, k = config.permutation_control, len(splits)
+    tasks = []
+    for index, rng in enumerate(permutation_rngs(n, config.seed), start=1):
         for fold, (train_rows, val_rows) in enumerate(splits, start=1):
-            labels = permuted_labels(real_labels, train_rows, rng, groups)
-            shuffled = WindowTensors(tensors.features, torch.as_tensor(labels, device=tensors.labels.device),
-                                     tensors.window_days, tensors.steps_per_day)
-            seed = derive_seed(config.seed, model_name, data.window_days, fold, "permutation", index)
-            result = train_fold(model_name, model_config, shuffled, train_rows, val_rows, config, fold=fold,
-                                seed=seed, device=device, precision=precision, groups=groups)
-            scores.append(result.metrics)
-        return _fold_means(scores)
-
-    null = run_permutations(config.permutation_control, config.seed, train_once)
+            tasks.append(dict(
+                labels=permuted_labels(real_labels, train_rows, rng, groups), model_name=model_name,
+                model_config=model_config, train_rows=train_rows, val_rows=val_rows, config=config, fold=fold,
+                seed=derive_seed(config.seed, model_name, tensors.window_days, fold, "permutation", index),
+                device=device, precision=precision, groups=groups))
+    scores: list[dict[str, Any] | None] = [None] * len(tasks)
+    for index, metrics in runner.run(train_fold_metrics, tasks):
+        scores[index] = metrics
+        permutation = index // k
+        done = scores[permutation * k:(permutation + 1) * k]
+        if all(done):
+            means = _fold_means(done)
+            logger.info("permutation %d/%d: F1 %.4f  AUC %s", permutation + 1, n, means["f1"], _fmt(means["roc_auc"]))
+    null = [_fold_means(scores[i * k:(i + 1) * k]) for i in range(n)]
     return permutation_summary(_fold_means(fold_metrics), null)
 
 
