@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import torch
 
-from seismag.config import FIELD_NAMES
 from seismag.data.synthetic import generate_window
 from seismag.errors import ConfigError
 from seismag.models import create_model, list_models, model_config, to_model_input
@@ -32,11 +31,6 @@ def window():
     return tensors, train_rows, val_rows
 
 
-def with_optimizer_impl(monkeypatch, impl, **overrides):
-    """A tiny config whose AdamW runs as ``impl``."""
-    return tiny_config(optimizer_impl=impl, **overrides)
-
-
 def fit(model, window, config, precision="fp32"):
     tensors, train_rows, val_rows = window
     params = model_config(model, DAYS, SPD, **tiny_overrides(model))
@@ -46,8 +40,8 @@ def fit(model, window, config, precision="fp32"):
 
 # --------------------------------------------------------------------------- optimizer implementation
 @pytest.mark.parametrize("impl, fused, foreach", [("loop", None, False), ("foreach", None, True)])
-def test_each_optimizer_path_can_be_chosen(monkeypatch, impl, fused, foreach):
-    config = with_optimizer_impl(monkeypatch, impl)
+def test_each_optimizer_path_can_be_chosen(impl, fused, foreach):
+    config = tiny_config(optimizer_impl=impl)
     optimizer = engine.make_optimizer(torch.nn.Linear(3, 2).parameters(), config, CPU)
     assert optimizer.defaults["foreach"] is foreach and not optimizer.defaults.get("fused")
     assert optimizer.defaults["lr"] == config.learning_rate
@@ -55,7 +49,7 @@ def test_each_optimizer_path_can_be_chosen(monkeypatch, impl, fused, foreach):
 
 
 def test_auto_uses_the_fused_kernel_where_there_is_one(monkeypatch):
-    config = with_optimizer_impl(monkeypatch, "auto")
+    config = tiny_config(optimizer_impl="auto")
     optimizer = engine.make_optimizer(torch.nn.Linear(3, 2).parameters(), config, CPU)
     assert bool(optimizer.defaults.get("fused")) == engine.fused_adamw_supported(CPU)
     monkeypatch.setattr(engine, "fused_adamw_supported", lambda device: False)
@@ -66,16 +60,15 @@ def test_auto_uses_the_fused_kernel_where_there_is_one(monkeypatch):
 def test_fused_where_unsupported_or_an_unknown_path_is_an_error(monkeypatch):
     monkeypatch.setattr(engine, "fused_adamw_supported", lambda device: False)
     with pytest.raises(ConfigError, match="fused"):
-        engine.make_optimizer(torch.nn.Linear(3, 2).parameters(), with_optimizer_impl(monkeypatch, "fused"), CPU)
-    if "optimizer_impl" not in FIELD_NAMES:  # once it is a field, RunConfig validates it
-        with pytest.raises(ConfigError, match="optimizer_impl"):
-            engine.make_optimizer(torch.nn.Linear(3, 2).parameters(), with_optimizer_impl(monkeypatch, "adam9"), CPU)
+        engine.make_optimizer(torch.nn.Linear(3, 2).parameters(), tiny_config(optimizer_impl="fused"), CPU)
+    with pytest.raises(ConfigError, match="optimizer_impl"):
+        tiny_config(optimizer_impl="adam9")
 
 
 @pytest.mark.skipif(not engine.fused_adamw_supported(CPU), reason="no fused AdamW for CPU in this PyTorch")
 @pytest.mark.parametrize("model", ["gru", "mlp"])
-def test_fused_optimizer_trains_the_fold_the_loop_trains(monkeypatch, window, model):
-    results = {impl: fit(model, window, with_optimizer_impl(monkeypatch, impl, epochs=3))
+def test_fused_optimizer_trains_the_fold_the_loop_trains(window, model):
+    results = {impl: fit(model, window, tiny_config(optimizer_impl=impl, epochs=3))
                for impl in ("loop", "fused")}
     loop, fused = results["loop"], results["fused"]
     # Same seed, same batches, same dropout masks: only floating-point reordering differs.
@@ -137,13 +130,29 @@ def test_process_settings_can_be_switched_off(monkeypatch):
     monkeypatch.setattr(engine, "keep_freed_memory", lambda: calls.append("mallopt") or True)
     monkeypatch.setattr(engine, "configure_threads", lambda n: calls.append(("threads", n)) or 1)
     off = dict(num_threads=0, keep_freed_memory=False)
-    config = process_config(monkeypatch, **off)
+    config = tiny_config(**off)
     assert engine.configure_process(config) == {"num_threads": 1, "keep_freed_memory": False}
     assert calls == [("threads", 0)]  # 0 threads: PyTorch's own choice is left alone
     calls.clear()
-    config = process_config(monkeypatch, num_threads=1, keep_freed_memory=True)
+    config = tiny_config(num_threads=1, keep_freed_memory=True)
     assert engine.configure_process(config) == {"num_threads": 1, "keep_freed_memory": True}
     assert calls == [("threads", 1), "mallopt"]
+
+
+def test_tf32_is_set_for_cuda_runs_only_and_can_be_switched_off(monkeypatch):
+    monkeypatch.setattr(engine, "keep_freed_memory", lambda: False)
+    matmul, cudnn = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    try:
+        torch.backends.cuda.matmul.allow_tf32 = False
+        assert "tf32" not in engine.configure_process(tiny_config(tf32=True), CPU)
+        assert torch.backends.cuda.matmul.allow_tf32 is False  # CPU runs leave the flags alone
+        cuda = torch.device("cuda", 0)
+        assert engine.configure_process(tiny_config(tf32=True), cuda)["tf32"] is True
+        assert torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.allow_tf32
+        assert engine.configure_process(tiny_config(tf32=False), cuda)["tf32"] is False
+        assert not torch.backends.cuda.matmul.allow_tf32 and not torch.backends.cudnn.allow_tf32
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = matmul, cudnn
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt settings are glibc's")
@@ -151,12 +160,3 @@ def test_keeping_freed_memory_takes_effect_with_glibc():
     assert engine.keep_freed_memory()
     buffer = torch.ones(64 * 2**20 // 4)  # a block glibc would otherwise have mmapped
     assert buffer.sum() == buffer.numel()
-
-
-def process_config(monkeypatch, **values):
-    """A config with the process settings: RunConfig fields once they exist, module defaults until then."""
-    fields = {k: v for k, v in values.items() if k in FIELD_NAMES}
-    for key, value in values.items():
-        if key not in FIELD_NAMES:
-            monkeypatch.setattr(engine, f"DEFAULT_{key.upper()}", value)
-    return tiny_config(**fields)

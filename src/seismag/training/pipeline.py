@@ -149,7 +149,7 @@ def train_unit(config: RunConfig, data_dir, out_dir, model: str, window_days: in
     """
     device = resolve_device(config.device)
     precision = resolve_precision(config.precision, device)
-    configure_process(config)
+    configure_process(config, device)
     if data is None:
         data = load_window(data_dir, window_days, config.steps_per_day, nan_policy=config.nan_policy,
                            max_missing=config.max_missing)
