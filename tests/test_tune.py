@@ -14,10 +14,11 @@ import torch
 
 from seismag.config import make_config
 from seismag.data.loading import load_window
-from seismag.data.synthetic import generate_window
 from seismag.errors import ConfigError
 from seismag.training.kfold import make_splits, split_groups
 from seismag.training.pipeline import run_experiment
+
+from training.training_data import write_synthetic
 
 SPD = 48  # steps per day: small, so the networks train in a fraction of a second
 DAYS = 4
@@ -33,17 +34,7 @@ GOOD = {"learning_rate": 3e-3, "weight_decay": 1e-3, "class_weight_method": "sqr
 
 def write_data(root, n0=120, n1=80, seed=0):
     """A seed-layout 4-day window with meta.csv from the synthetic generator."""
-    X, y, meta = generate_window(DAYS, n0, n1, seed=seed, steps_per_day=SPD)
-    folder = root / f"window-{DAYS}"
-    folder.mkdir(parents=True, exist_ok=True)
-    for label in (0, 1):
-        rows = X[y == label]
-        np.save(folder / f"data_{label}.npy", np.hstack([rows, np.full((len(rows), 1), float(label))]))
-    with open(folder / "meta.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(meta[0]))
-        writer.writeheader()
-        writer.writerows(meta)
-    return root
+    return write_synthetic(root, days=(DAYS,), n0=n0, n1=n1, seed=seed, spd=SPD)
 
 
 @pytest.fixture(autouse=True)
