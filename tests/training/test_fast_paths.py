@@ -160,3 +160,36 @@ def test_keeping_freed_memory_takes_effect_with_glibc():
     assert engine.keep_freed_memory()
     buffer = torch.ones(64 * 2**20 // 4)  # a block glibc would otherwise have mmapped
     assert buffer.sum() == buffer.numel()
+
+
+# --------------------------------------------------------------------------- memory
+@pytest.mark.parametrize("kind", ["standard", "sample", "none"])
+def test_in_place_scaling_equals_scaling_a_copy(kind):
+    features = torch.randn(40, 12) * 50 + 3
+    original = features.clone()
+    scaler = engine.Scaler.fit(kind, features, np.arange(30))
+    batch = features[torch.tensor([1, 5, 7])]
+    expected = scaler.apply(batch.clone())
+    scaled = scaler.apply(batch, inplace=True)
+    torch.testing.assert_close(scaled, expected)
+    if kind != "none":
+        assert scaled.data_ptr() == batch.data_ptr()  # no new buffer for the scaled batch
+    assert torch.equal(features, original)  # the gathered batch was a copy: the window is untouched
+
+
+def test_scaler_statistics_do_not_depend_on_the_chunk_size(monkeypatch):
+    features = torch.randn(500, 64, dtype=torch.float32) * 1000 + 5000
+    rows = np.arange(0, 500, 2)
+    whole = engine.Scaler.fit("standard", features, rows)
+    monkeypatch.setattr(engine, "SCALER_CHUNK_BYTES", 8 * 64 * 7)  # 7 rows a chunk
+    chunked = engine.Scaler.fit("standard", features, rows)
+    torch.testing.assert_close(chunked.mean, whole.mean)
+    torch.testing.assert_close(chunked.std, whole.std)
+    torch.testing.assert_close(whole.mean, features[rows].double().mean(0).float())
+
+
+def test_evaluation_batches_are_bounded_by_bytes():
+    assert engine.eval_batch_size(32, torch.empty(0, 7 * 1440)) == engine.EVAL_BATCH_SIZE  # 40 KB rows
+    rows_30 = engine.eval_batch_size(32, torch.empty(0, 30 * 1440))
+    assert rows_30 * 30 * 1440 * 4 <= engine.EVAL_BATCH_BYTES < (rows_30 + 1) * 30 * 1440 * 4
+    assert engine.eval_batch_size(64, torch.empty(0, 10**7)) == 64  # never below the training batch
