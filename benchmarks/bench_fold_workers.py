@@ -16,6 +16,7 @@ Examples
 --------
     python benchmarks/bench_fold_workers.py --quick
     python benchmarks/bench_fold_workers.py --models gru,mlp --windows 7,30 --epochs 2 --rows 0
+    python benchmarks/bench_fold_workers.py --models gru --epochs 1 --permutations 3
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ def parse_args(argv=None):
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--rows", type=int, default=0, help="stratified subset of the window's rows (0: all)")
     parser.add_argument("--precision", default="fp32")
+    parser.add_argument("--permutations", type=int, default=0,
+                        help="also run the permutation control with N permutations (N x 5 more folds)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--json-out", default=None)
     parser.add_argument("--case", default=None, help=argparse.SUPPRESS)
@@ -76,7 +79,8 @@ def run_case(case: dict) -> dict:
                       y[rows].astype(np.int64), rows)
     config = make_config("paper", models=[case["model"]], windows=[case["window"]], epochs=case["epochs"],
                          precision=case["precision"], num_threads=case["threads"],
-                         fold_workers=case["workers"], seed=case["seed"])
+                         fold_workers=case["workers"], seed=case["seed"],
+                         permutation_control=case["permutations"])
     configure_process(config)
     wall, cpu = time.perf_counter(), time.process_time()
     with tempfile.TemporaryDirectory() as out:
@@ -112,6 +116,7 @@ def main(argv=None) -> int:
             for label, threads, workers in variants:
                 case = {"label": label, "model": model, "window": window, "threads": threads, "workers": workers,
                         "epochs": args.epochs, "rows": args.rows, "precision": args.precision, "seed": args.seed,
+                        "permutations": args.permutations,
                         "x_path": str(x_path), "y_path": str(y_path)}
                 results.append(spawn(case))
                 r = results[-1]
@@ -119,7 +124,8 @@ def main(argv=None) -> int:
                       f"load {load_average()}", flush=True)
     print(f"\nmachine: {machine.get('cpu', '?')}, {cpus} CPUs, torch {machine['torch']}; load before "
           f"{load_before}, after {load_average()}")
-    print(f"run_kfold, 5 folds x {args.epochs} epochs, {args.precision}, "
+    print(f"run_kfold, 5 folds x {args.epochs} epochs (+ {args.permutations} permutations x 5 folds), "
+          f"{args.precision}, "
           f"{'all rows' if not args.rows else f'{args.rows} rows'} per window\n")
     head = (f"{'model':<12}{'win':>4} {'variant':<18}{'wall s':>8}{'x':>7}{'cpu s':>8}"
             f"{'peakMiB':>9}{'workerMiB':>10}  val F1 per fold")

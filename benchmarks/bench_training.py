@@ -366,9 +366,12 @@ def run_case(case: dict) -> dict:
 
     if case.get("threads"):
         torch.set_num_threads(int(case["threads"]))
-    # Everything either loop imports, before the baseline RSS is read.
+    # Everything either loop imports, before the baseline RSS is read. That includes
+    # torch._dynamo: the first torch.optim optimizer of a process imports it (with
+    # sympy and mpmath, about 100 MiB of modules) from Optimizer.add_param_group.
     import sklearn.metrics, sklearn.preprocessing, torch.utils.data  # noqa: E401,F401
     import seismag.training.engine, seismag.training.kfold  # noqa: E401,F401
+    torch.optim.AdamW([torch.zeros(1, requires_grad=True)])
     rss_start_kib = vm_kib("VmRSS")
     x_path, y_path = case["x_path"], case["y_path"]
     X = np.load(x_path)
