@@ -274,3 +274,21 @@ def test_two_workers_share_one_sqlite_study(data_dir, tmp_path):
     # Each worker wrote the study's table; the one that finished last saw all 8.
     tables = [read_trials(tmp_path / f"w{i}" / "trials.csv") for i in (1, 2)]
     assert max(sum(r["state"] in ("COMPLETE", "PRUNED") for r in table) for table in tables) == 8
+
+
+def test_study_applies_the_process_settings_before_training(data_dir, tmp_path, monkeypatch):
+    pytest.importorskip("optuna", reason="Optuna is not installed (pip install 'seismag[tune]')")
+    from seismag import tune
+
+    class Applied(Exception):
+        pass
+
+    def configure(config, device):
+        assert config.num_threads == 1 and not config.keep_freed_memory and device.type == "cpu"
+        raise Applied
+
+    monkeypatch.setattr(tune, "configure_process", configure)
+    monkeypatch.setattr(tune, "train_fold", lambda *a, **k: pytest.fail("trained before the settings"))
+    with pytest.raises(Applied):
+        tune.run_study(data_dir, "mlp", DAYS, trials=1, out_dir=tmp_path / "t", space=NO_WIDTH, device="cpu",
+                       num_threads=1, keep_freed_memory=False, **TINY)
