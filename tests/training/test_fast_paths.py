@@ -193,3 +193,16 @@ def test_evaluation_batches_are_bounded_by_bytes():
     rows_30 = engine.eval_batch_size(32, torch.empty(0, 30 * 1440))
     assert rows_30 * 30 * 1440 * 4 <= engine.EVAL_BATCH_BYTES < (rows_30 + 1) * 30 * 1440 * 4
     assert engine.eval_batch_size(64, torch.empty(0, 10**7)) == 64  # never below the training batch
+
+
+def test_the_best_state_is_overwritten_in_place_and_stays_a_copy():
+    model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.BatchNorm1d(3))
+    kept = engine.keep_state(model, None)
+    pointers = {k: v.data_ptr() for k, v in kept.items()}
+    with torch.no_grad():
+        model[0].weight.add_(1.0)
+    assert not torch.equal(kept["0.weight"], model[0].weight)  # a copy, not the live weights
+    again = engine.keep_state(model, kept)
+    assert again is kept and {k: v.data_ptr() for k, v in again.items()} == pointers
+    for key, value in model.state_dict().items():
+        assert torch.equal(again[key], value)

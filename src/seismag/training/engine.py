@@ -376,6 +376,20 @@ class FoldResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def keep_state(model: nn.Module, kept: dict[str, torch.Tensor] | None) -> dict[str, torch.Tensor]:
+    """A copy of the model's state, written into ``kept`` (an earlier copy) when there is one.
+
+    Overwriting in place keeps one copy of the weights alive instead of two
+    while the new best is taken (84 MiB for the 30-day paper MLP).
+    """
+    state = model.state_dict()
+    if kept is None:
+        return {k: v.detach().clone() for k, v in state.items()}
+    for key, value in state.items():
+        kept[key].copy_(value.detach())
+    return kept
+
+
 def selection_score(result: EpochResult) -> float:
     """The score an epoch is chosen by: weighted F1 on the selection rows.
 
@@ -468,8 +482,7 @@ def train_fold(model_name: str, model_config: Any, data: WindowTensors, train_ro
         if on_epoch is not None:
             on_epoch(record)
         if score > best["f1"]:
-            best = {"f1": score, "epoch": epoch, "val": val,
-                    "state": {k: v.detach().clone() for k, v in model.state_dict().items()}}
+            best = {"f1": score, "epoch": epoch, "val": val, "state": keep_state(model, best["state"])}
         if scheduler_kind == "plateau":
             scheduler.step(selection.loss)
         elif scheduler is not None:
