@@ -53,6 +53,7 @@ def parse_args(argv=None):
                         help="also run the permutation control with N permutations (N x 5 more folds)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--json-out", default=None)
+    parser.add_argument("--report", default=None, metavar="JSON", help="print the table of a saved --json-out file")
     parser.add_argument("--case", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
@@ -101,10 +102,34 @@ def spawn(case: dict) -> dict:
     return json.loads(process.stdout.strip().splitlines()[-1])
 
 
+def report(results: list[dict], machine: dict, load: dict) -> str:
+    first = results[0]
+    lines = [f"\nmachine: {machine.get('cpu', '?')}, {machine['cpus']} CPUs, torch {machine['torch']}; load before "
+             f"{load.get('before')}, after {load.get('after')}",
+             f"run_kfold, 5 folds x {first['epochs']} epochs (+ {first.get('permutations', 0)} permutations x 5 "
+             f"folds), {first['precision']}, {'all rows' if not first['rows'] else str(first['rows']) + ' rows'} "
+             "per window", ""]
+    head = (f"{'model':<12}{'win':>4} {'variant':<18}{'wall s':>8}{'x':>7}{'cpu s':>8}"
+            f"{'peakMiB':>9}{'workerMiB':>10}  val F1 per fold")
+    lines += [head, "-" * len(head)]
+    for r in results:
+        base = next(b for b in results if (b["model"], b["window"]) == (r["model"], r["window"]))
+        lines.append(f"{r['model']:<12}{r['window']:>4} {r['label']:<18}{r['wall_s']:>8.1f}"
+                     f"{base['wall_s'] / r['wall_s']:>6.2f}x{r['cpu_s']:>8.1f}{r['peak_rss_mib']:>9.0f}"
+                     f"{r['worker_peak_rss_mib']:>10.0f}  " + " ".join(f"{f:.3f}" for f in r["val_f1s"]))
+    lines += ["", "x: the first variant's wall time over this one's. The one-thread variants must show the same F1s.",
+              "workerMiB: the largest child's peak RSS (without workers: a helper the process forked, not a worker)."]
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     if args.case:
         print(json.dumps(run_case(json.loads(args.case))))
+        return 0
+    if args.report:
+        saved = json.loads(Path(args.report).read_text())
+        print(report(saved["results"], saved["machine"], saved.get("load", {})))
         return 0
     cpus = os.cpu_count() or 1
     variants = [("1proc-%dthreads" % cpus, cpus, 1), ("1proc-1thread", 1, 1), ("%dworkers-1thread" % cpus, 1, cpus)]
@@ -122,22 +147,11 @@ def main(argv=None) -> int:
                 r = results[-1]
                 print(f"  {model:<12}{window:>3}d {label:<18} wall {r['wall_s']:7.1f} s  cpu {r['cpu_s']:7.1f} s  "
                       f"load {load_average()}", flush=True)
-    print(f"\nmachine: {machine.get('cpu', '?')}, {cpus} CPUs, torch {machine['torch']}; load before "
-          f"{load_before}, after {load_average()}")
-    print(f"run_kfold, 5 folds x {args.epochs} epochs (+ {args.permutations} permutations x 5 folds), "
-          f"{args.precision}, "
-          f"{'all rows' if not args.rows else f'{args.rows} rows'} per window\n")
-    head = (f"{'model':<12}{'win':>4} {'variant':<18}{'wall s':>8}{'x':>7}{'cpu s':>8}"
-            f"{'peakMiB':>9}{'workerMiB':>10}  val F1 per fold")
-    print(head + "\n" + "-" * len(head))
-    for r in results:
-        base = next(b for b in results if (b["model"], b["window"]) == (r["model"], r["window"]))
-        print(f"{r['model']:<12}{r['window']:>4} {r['label']:<18}{r['wall_s']:>8.1f}{base['wall_s'] / r['wall_s']:>6.2f}x"
-              f"{r['cpu_s']:>8.1f}{r['peak_rss_mib']:>9.0f}{r['worker_peak_rss_mib']:>10.0f}  "
-              + " ".join(f"{f:.3f}" for f in r["val_f1s"]))
-    print("\nx: the first variant's wall time over this one's. The one-thread variants must show the same F1s.")
+    print(report(results, machine, {"before": load_before, "after": load_average()}))
     if args.json_out:
-        Path(args.json_out).write_text(json.dumps({"machine": machine, "results": results}, indent=1))
+        Path(args.json_out).write_text(json.dumps({"machine": machine, "load": {"before": load_before,
+                                                                               "after": load_average()},
+                                                   "results": results}, indent=1))
     return 0
 
 
