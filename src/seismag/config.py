@@ -99,6 +99,7 @@ class RunConfig:
     num_threads: int = 0  # torch intra-op threads per process; 0 leaves PyTorch's choice
     fold_workers: int = 1  # >1: train independent folds in that many CPU processes
     tf32: bool = True  # CUDA only: fp32 matmuls in TF32; false for strict fp32 on the GPU
+    cache_features: bool = True  # fixed-transform models: features computed once per fold, not every batch
     keep_freed_memory: bool = True  # glibc: keep large freed blocks (avoids page faults every step)
     # --- model overrides: {"*": {...}, "gru": {...}}; "*" applies where the key exists
     model_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)

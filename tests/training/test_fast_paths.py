@@ -206,3 +206,26 @@ def test_the_best_state_is_overwritten_in_place_and_stays_a_copy():
     assert again is kept and {k: v.data_ptr() for k, v in again.items()} == pointers
     for key, value in model.state_dict().items():
         assert torch.equal(again[key], value)
+
+
+# --------------------------------------------------------------------------- cached fixed features
+@pytest.mark.parametrize("model", ["features", "minirocket"])
+def test_cached_features_train_the_fold_the_per_batch_transform_trains(window, model, monkeypatch):
+    calls = []
+    real_features = engine.cached_features
+    monkeypatch.setattr(engine, "cached_features", lambda *a: calls.append(1) or real_features(*a))
+    cached = fit(model, window, tiny_config(epochs=3, cache_features=True))
+    assert calls == [1]  # once per fold
+    plain = fit(model, window, tiny_config(epochs=3, cache_features=False))
+    assert calls == [1]  # switched off: never
+    np.testing.assert_allclose(cached.val_probs, plain.val_probs, atol=1e-5)
+    np.testing.assert_allclose(cached.train_probs, plain.train_probs, atol=1e-5)
+    assert [h["train_loss"] for h in cached.history] == pytest.approx([h["train_loss"] for h in plain.history],
+                                                                       abs=1e-5)
+    # the fold's model and scaler still take raw windows: they reproduce the kept validation probabilities
+    tensors, _, val_rows = window
+    x = cached.scaler.apply(tensors.features[torch.as_tensor(cached.val_rows)])
+    with torch.no_grad():
+        probs = torch.softmax(cached.model(to_model_input(cached.model, x, DAYS, SPD)), dim=1)[:, 1]
+    np.testing.assert_allclose(probs.numpy(), cached.val_probs, atol=1e-5)
+    assert cached.scaler.kind == "standard"

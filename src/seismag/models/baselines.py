@@ -26,10 +26,12 @@ decay and class balance from the class-weighted loss. A fixed gain on the
 standardised features (``feature_gain``) lets the SPEC's learning rate of 1e-3
 fit the head within a few epochs.
 
-The transform is recomputed on every batch, like any layer: per epoch it costs
-about as much as a forward pass of the small SPEC networks (measured on a
-2-core CPU, one thread: ``features`` ~0.7 ms and ``minirocket`` ~10 ms per
-7-day window of 1-minute data).
+The transform is fixed once fitted, so the training engine computes each
+fold's features once (:meth:`FixedTransformClassifier.feature_head`, RunConfig
+``cache_features``) and trains the head on them; called directly, the model
+transforms its input like any layer. The transform costs, on a 2-core CPU with
+one thread, ``features`` ~0.7 ms and ``minirocket`` ~10 ms per 7-day window of
+1-minute data.
 """
 
 from __future__ import annotations
@@ -161,9 +163,32 @@ class FixedTransformClassifier(ModelMixin, nn.Module):
         """Logits ``(batch, output_size)``; the transform runs in float32 without gradients."""
         x = self.check_input(x)
         with torch.no_grad(), torch.autocast(device_type=x.device.type, enabled=False):
-            z = (self.transform(x.float()) - self.feature_mean) / self.feature_std
-            z = z * self.feature_gain
+            raw = self.transform(x.float())
+        return self.classify_features(raw)
+
+    def classify_features(self, raw: torch.Tensor) -> torch.Tensor:
+        """Logits from raw features ``(batch, num_features)`` as :meth:`features` returns them."""
+        with torch.no_grad(), torch.autocast(device_type=raw.device.type, enabled=False):
+            z = (raw.float() - self.feature_mean) / self.feature_std * self.feature_gain
         return self.head(self.dropout(z))
+
+    def feature_head(self) -> nn.Module:
+        """This model from raw features on: what training runs once the features are cached.
+
+        The transform is fixed once :meth:`fit_unsupervised` has run, so a trainer
+        may compute :meth:`features` once per fold and train through this module,
+        which shares the head, dropout and buffers with the model.
+        """
+        return _FeatureHead(self)
+
+
+class _FeatureHead(nn.Module):
+    def __init__(self, model: FixedTransformClassifier):
+        super().__init__()
+        self.model = model
+
+    def forward(self, raw: torch.Tensor) -> torch.Tensor:
+        return self.model.classify_features(raw)
 
 
 # ============================================================================ features
@@ -477,8 +502,9 @@ def _linear_quantiles(values: torch.Tensor, quantiles: torch.Tensor) -> torch.Te
     return low + (high - low) * weight
 
 
-# Opt-in (--models ...,minirocket): its transform is recomputed every batch, which at paper
-# size costs hours per fold on a CPU until the engine caches fixed features per fold.
+# Opt-in (--models ...,minirocket): with features cached per fold it costs a minute or two
+# per fold at paper size on a CPU (its transform twice per row), kept out of the default run
+# so the demo and quick runs stay short.
 @register_model("minirocket", display_name="MiniRocket", input_layout="flat", config_cls=MiniRocketConfig,
                 in_default_run=False)
 class MiniRocketClassifier(FixedTransformClassifier):

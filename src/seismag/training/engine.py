@@ -146,6 +146,8 @@ class WindowTensors:
     labels: torch.Tensor
     window_days: int
     steps_per_day: int
+    # True: ``features`` are already what the model takes (e.g. cached fixed features).
+    model_input: bool = False
 
     @classmethod
     def from_window(cls, data, device: torch.device) -> "WindowTensors":
@@ -196,8 +198,9 @@ def run_epoch(model: nn.Module, data: WindowTensors, rows: np.ndarray | torch.Te
                 continue
             # Indexing gathers a copy, so scaling may overwrite it.
             x = scaler.apply(data.features[batch_rows], inplace=True)
-            x = model_registry.to_model_input(getattr(model, "module", model), x, data.window_days,
-                                              data.steps_per_day)
+            if not data.model_input:
+                x = model_registry.to_model_input(getattr(model, "module", model), x, data.window_days,
+                                                  data.steps_per_day)
             loss, logits = batch_step(model, x, data.labels[batch_rows], loss_fn, optimizer,
                                       max_grad_norm, device, precision)
             total_loss += loss.detach().double() * len(batch_rows)
@@ -376,6 +379,20 @@ class FoldResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def cached_features(model: nn.Module, data: WindowTensors, scaler: Scaler) -> WindowTensors:
+    """The window's rows through ``model``'s fitted fixed transform, once, as model input for its head.
+
+    Every row is transformed (validation rows too: the transform has no labels
+    and was fitted on the training rows only), in chunks of EVAL_BATCH_BYTES.
+    """
+    step = eval_batch_size(1, data.features)
+    parts = []
+    for start in range(0, len(data.features), step):
+        x = scaler.apply(data.features[start:start + step])  # out of place: a slice is a view
+        parts.append(model.features(model_registry.to_model_input(model, x, data.window_days, data.steps_per_day)))
+    return WindowTensors(torch.cat(parts), data.labels, data.window_days, data.steps_per_day, model_input=True)
+
+
 def keep_state(model: nn.Module, kept: dict[str, torch.Tensor] | None) -> dict[str, torch.Tensor]:
     """A copy of the model's state, written into ``kept`` (an earlier copy) when there is one.
 
@@ -440,6 +457,14 @@ def train_fold(model_name: str, model_config: Any, data: WindowTensors, train_ro
         x = scaler.apply(data.features[rows], inplace=True)
         model.fit_unsupervised(model_registry.to_model_input(model, x, data.window_days, data.steps_per_day))
 
+    if config.cache_features and hasattr(model, "feature_head"):
+        # A fixed transform: compute the fold's features once and train the head on them,
+        # instead of transforming every batch of every epoch again.
+        epoch_data, epoch_scaler = cached_features(model, data, scaler), Scaler("none")
+        net = model.feature_head()
+    else:
+        epoch_data, epoch_scaler = data, scaler
+
     train_labels_np = data.labels[torch.as_tensor(fit_rows, device=device)].cpu().numpy()
     counts = np.bincount(train_labels_np, minlength=2)
     weight = None
@@ -464,13 +489,13 @@ def train_fold(model_name: str, model_config: Any, data: WindowTensors, train_ro
     history: list[dict[str, float]] = []
     best = {"f1": -math.inf, "epoch": 0, "state": None, "val": None}
     best_selection_loss, stale = math.inf, 0
-    common = dict(scaler=scaler, loss_fn=loss_fn, batch_size=config.batch_size, precision=precision)
+    common = dict(scaler=epoch_scaler, loss_fn=loss_fn, batch_size=config.batch_size, precision=precision)
     for epoch in range(1, config.epochs + 1):
         lr = optimizer.param_groups[0]["lr"]
-        train = run_epoch(net, data, fit_rows, optimizer=optimizer, generator=generator,
+        train = run_epoch(net, epoch_data, fit_rows, optimizer=optimizer, generator=generator,
                           sample_weights=sample_weights, max_grad_norm=config.max_grad_norm, **common)
-        val = run_epoch(net, data, val_rows, **common)
-        selection = val if selection_rows is val_rows else run_epoch(net, data, selection_rows, **common)
+        val = run_epoch(net, epoch_data, val_rows, **common)
+        selection = val if selection_rows is val_rows else run_epoch(net, epoch_data, selection_rows, **common)
         train_acc, train_f1 = quick_scores(train.labels, train.probs)
         val_acc, val_f1 = quick_scores(val.labels, val.probs)
         score = selection_score(selection)
@@ -495,7 +520,7 @@ def train_fold(model_name: str, model_config: Any, data: WindowTensors, train_ro
             break
 
     model.load_state_dict(best["state"])
-    train_eval = run_epoch(net, data, train_rows, **common)
+    train_eval = run_epoch(net, epoch_data, train_rows, **common)
     val_eval = best["val"]
     metrics = calculate_binary_metrics(val_eval.labels.numpy(), (val_eval.probs.numpy() >= 0.5).astype(int),
                                        val_eval.probs.numpy())
