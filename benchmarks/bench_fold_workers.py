@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,7 +37,7 @@ sys.path.insert(0, str(HERE.parent / "src"))
 sys.path.insert(0, str(HERE))
 
 from bench_training import (STEPS_PER_DAY, ensure_data, load_average, machine_description,  # noqa: E402
-                            vm_kib)
+                            spawn, vm_kib)
 
 
 def parse_args(argv=None):
@@ -94,14 +93,6 @@ def run_case(case: dict) -> dict:
             "val_f1s": summary["val_f1s"], "n_samples": int(len(rows)), "data_mib": data.features.nbytes / 2**20}
 
 
-def spawn(case: dict) -> dict:
-    process = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--case", json.dumps(case)],
-                             capture_output=True, text=True)
-    if process.returncode != 0:
-        raise RuntimeError(f"case {case['label']} failed:\n{process.stderr[-4000:]}")
-    return json.loads(process.stdout.strip().splitlines()[-1])
-
-
 def report(results: list[dict], machine: dict, load: dict) -> str:
     first = results[0]
     lines = [f"\nmachine: {machine.get('cpu', '?')}, {machine['cpus']} CPUs, torch {machine['torch']}; load before "
@@ -143,7 +134,7 @@ def main(argv=None) -> int:
                         "epochs": args.epochs, "rows": args.rows, "precision": args.precision, "seed": args.seed,
                         "permutations": args.permutations,
                         "x_path": str(x_path), "y_path": str(y_path)}
-                results.append(spawn(case))
+                results.append(spawn(case, __file__))
                 r = results[-1]
                 print(f"  {model:<12}{window:>3}d {label:<18} wall {r['wall_s']:7.1f} s  cpu {r['cpu_s']:7.1f} s  "
                       f"load {load_average()}", flush=True)

@@ -465,9 +465,10 @@ def variants(args) -> list[dict]:
     return out
 
 
-def spawn(case: dict) -> dict:
+def spawn(case: dict, script: str = __file__) -> dict:
+    """Run one case as ``script --case JSON`` in a fresh process; its last stdout line is the result."""
     env = dict(os.environ)
-    process = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--case", json.dumps(case)],
+    process = subprocess.run([sys.executable, str(Path(script).resolve()), "--case", json.dumps(case)],
                              capture_output=True, text=True, env=env)
     if process.returncode != 0:
         raise RuntimeError(f"case {case['label']} {case['model']} {case['window']}d failed:\n{process.stderr[-4000:]}")
