@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from seismag.errors import ConfigError
+from seismag.errors import ConfigError, SeismagError
 from seismag.training.artifacts import ArtifactPaths
 from seismag.training.engine import WindowTensors
 from seismag.training.parallel import FoldRunner, worker_threads
@@ -98,3 +98,25 @@ def test_cli_fold_workers_and_threads(tmp_path, capsys):
     capsys.readouterr()
     assert main(args + ["--out", str(tmp_path / "bad"), "--fold-workers", "0"]) == 2
     assert "fold_workers must be at least 1" in capsys.readouterr().err
+
+
+def test_a_dead_worker_or_no_room_for_the_data_is_one_clear_error(monkeypatch):
+    tensors = WindowTensors(torch.zeros(4, 2), torch.zeros(4, dtype=torch.long), 1, 2)
+    config = tiny_config(fold_workers=2, num_threads=1)
+    with FoldRunner(tensors, config, torch.device("cpu")) as runner:
+        with pytest.raises(SeismagError, match="fold worker process died.*--resume"):
+            list(runner.run(die, [{"row": r} for r in range(4)]))
+
+    def no_room(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "save", no_room)
+    with FoldRunner(tensors, config, torch.device("cpu")) as runner:
+        with pytest.raises(SeismagError, match="No space left on device.*TMPDIR"):
+            list(runner.run(row_sum, [{"row": r} for r in range(4)]))
+
+
+def die(tensors, row):
+    import os
+
+    os._exit(3)

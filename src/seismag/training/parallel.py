@@ -21,6 +21,7 @@ import os
 import shutil
 import tempfile
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -28,7 +29,7 @@ import numpy as np
 import torch
 
 from ..config import RunConfig
-from ..errors import ConfigError
+from ..errors import ConfigError, SeismagError
 from .engine import WindowTensors, configure_process
 
 # A worker process's window, set once by its initializer.
@@ -93,9 +94,14 @@ class FoldRunner:
 
     def _start(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._folder = tempfile.mkdtemp(prefix="seismag-folds-")
-            path = Path(self._folder) / "features.npy"
-            np.save(path, self.tensors.features.cpu().numpy())
+            try:
+                self._folder = tempfile.mkdtemp(prefix="seismag-folds-")
+                path = Path(self._folder) / "features.npy"
+                np.save(path, self.tensors.features.cpu().numpy())
+            except OSError as exc:
+                where = self._folder or tempfile.gettempdir()
+                raise SeismagError(f"{where}: cannot write the fold workers' copy of the data ({exc.strerror or exc}); "
+                                   "point TMPDIR at a folder with room, or use fold_workers 1") from None
             threads = worker_threads(self.config, self.workers)
             worker_config = dataclasses.replace(self.config, num_threads=threads)
             self._pool = ProcessPoolExecutor(
@@ -123,7 +129,13 @@ class FoldRunner:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     index = pending.pop(future)
-                    yield index, future.result()
+                    try:
+                        result = future.result()
+                    except BrokenProcessPool:
+                        raise SeismagError(
+                            f"a fold worker process died (killed, e.g. out of memory?) with {self.workers} workers; "
+                            "finished folds are on disk: rerun with --resume and fewer --fold-workers") from None
+                    yield index, result
         finally:
             for future in pending:
                 future.cancel()
