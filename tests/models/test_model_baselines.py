@@ -156,6 +156,21 @@ def test_transform_is_deterministic(name, rows):
     assert torch.equal(first.features(x, chunk_rows=7), first.features(x))
 
 
+@pytest.mark.parametrize("name", BASELINES)
+def test_default_chunks_are_bounded_by_input_values(name, rows, monkeypatch):
+    from seismag.models import baselines
+
+    model = _fit(name, rows, seed=3)
+    x = _model_input(model, rows)
+    expected = model.features(x, chunk_rows=len(x))
+    seen = []
+    real_transform = model.transform
+    monkeypatch.setattr(model, "transform", lambda chunk: seen.append(len(chunk)) or real_transform(chunk))
+    monkeypatch.setattr(baselines, "FIT_CHUNK_VALUES", 3 * x[0].numel())
+    assert torch.equal(model.features(x), expected)
+    assert max(seen) == 3 and sum(seen) == len(x)
+
+
 def test_minirocket_biases_follow_the_data_and_the_seed(rows):
     model = _fit("minirocket", rows, seed=1, downsample=1)
     assert model.biases.abs().sum() > 0
