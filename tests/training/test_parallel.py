@@ -120,3 +120,32 @@ def die(tensors, row):
     import os
 
     os._exit(3)
+
+
+def test_resuming_one_fold_with_workers_equals_the_uninterrupted_run(tmp_path):
+    data_dir = write_synthetic(tmp_path / "data", n0=20, n1=14)
+    # num_threads 0: the workers' thread count is derived (CPUs / workers), unlike this process's
+    config = tiny_config(models=["gru"], num_folds=3, fold_workers=2, num_threads=0)
+    full = run_experiment(config, data_dir, tmp_path / "run", progress=False)["gru"][4]
+    paths = ArtifactPaths(tmp_path / "run", "gru", "GRU", 4)
+    kept = np.load(paths.fold_file(3, "test_probs"))
+    for path in [*paths.fold_files(3), paths.summary, paths.ensemble]:
+        path.unlink()
+    resumed = run_experiment(config, data_dir, tmp_path / "run", resume=True, progress=False)["gru"][4]
+    np.testing.assert_array_equal(np.load(paths.fold_file(3, "test_probs")), kept)
+    assert resumed["val_f1s"] == full["val_f1s"]
+
+
+def test_with_workers_even_a_single_task_runs_in_a_worker():
+    import os
+
+    tensors = WindowTensors(torch.zeros(4, 2), torch.zeros(4, dtype=torch.long), 1, 2)
+    with FoldRunner(tensors, tiny_config(fold_workers=2, num_threads=1), torch.device("cpu")) as runner:
+        [(index, pid)] = list(runner.run(process_id, [{}]))
+    assert index == 0 and pid != os.getpid()
+
+
+def process_id(tensors):
+    import os
+
+    return os.getpid()

@@ -166,7 +166,6 @@ def train_fold_metrics(tensors: WindowTensors, *, labels: np.ndarray, model_name
     return train_fold(model_name, model_config, relabelled, train_rows, val_rows, config, **fold_args).metrics
 
 
-
 def permutation_control(model_name: str, model_config: Any, tensors: WindowTensors, splits: list,
                         config: RunConfig, fold_metrics: list[dict[str, Any]], runner: FoldRunner, *,
                         device: torch.device, precision: str, groups: np.ndarray | None) -> dict[str, Any]:

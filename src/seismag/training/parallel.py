@@ -118,7 +118,9 @@ class FoldRunner:
         ``local_extra(task)`` adds keyword arguments only when running in this
         process (e.g. a progress callback, which cannot cross processes).
         """
-        if not self.parallel or len(tasks) < 2:
+        # With workers, even a single task runs in one: its thread count (and so its
+        # floating-point order) is then the same as in an uninterrupted run (--resume).
+        if not self.parallel or not tasks:
             for index, task in enumerate(tasks):
                 yield index, fn(self.tensors, **task, **(local_extra(task) if local_extra else {}))
             return
