@@ -6,7 +6,6 @@ the other files in this folder; these tests cover what is particular to them.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +13,6 @@ import pytest
 import torch
 
 from seismag.config import make_config
-from seismag.data.synthetic import generate_window
 from seismag.models import create_model, load_model_checkpoint, save_model_checkpoint
 from seismag.models.baselines import (
     DAY_STATISTICS,
@@ -26,27 +24,14 @@ from seismag.models.baselines import (
 )
 from seismag.training.pipeline import run_experiment
 
+from training.training_data import write_synthetic
+
 BASELINES = ["features", "minirocket"]
 SPD = 48  # steps per day of the end-to-end data: small, so a run takes about a second
 
 
-def _write_synthetic(root: Path, effect: float | None, seed: int = 0, window: int = 4) -> Path:
-    """Seed layout (data_0/1.npy + meta.csv) from the synthetic generator at 48 steps a day."""
-    X, y, meta = generate_window(window, 60, 40, seed=seed, effect=effect, steps_per_day=SPD)
-    folder = root / f"window-{window}"
-    folder.mkdir(parents=True)
-    for label in (0, 1):
-        rows = X[y == label]
-        np.save(folder / f"data_{label}.npy", np.hstack([rows, np.full((len(rows), 1), float(label))]))
-    with open(folder / "meta.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(meta[0]))
-        writer.writeheader()
-        writer.writerows(meta)
-    return root
-
-
 def _cross_validate(tmp_path: Path, name: str, effect: float | None, **run):
-    data_dir = _write_synthetic(tmp_path / "data", effect)
+    data_dir = write_synthetic(tmp_path / "data", effect=effect, spd=SPD)
     config = make_config("paper", models=[name], windows=[4], steps_per_day=SPD, epochs=8, num_folds=3,
                          batch_size=16, **run)
     summary = run_experiment(config, data_dir, tmp_path / "out", progress=False)[name][4]
