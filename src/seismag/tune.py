@@ -65,8 +65,7 @@ from .config import FIELD_NAMES, RunConfig, make_config, read_config_file, write
 from .data.loading import WindowData, load_window
 from .errors import ConfigError
 from .io import atomic_path, write_json, write_text
-from .training.engine import (WindowTensors, configure_process, derive_seed, resolve_device,
-                              resolve_precision, train_fold)
+from .training.engine import WindowTensors, derive_seed, prepare_training, train_fold
 from .training.kfold import make_splits, split_groups
 from .training.splits import inner_split
 
@@ -403,9 +402,7 @@ def run_study(data_dir, model: str, window_days: int, *, trials: int = 50, timeo
     out_dir.mkdir(parents=True, exist_ok=True)
     storage_url = storage or f"sqlite:///{(out_dir / 'tune.db').resolve()}"
     base_name = study_name or f"seismag-{model}-{int(window_days)}d"
-    device = resolve_device(config.device)
-    precision = resolve_precision(config.precision, device)
-    configure_process(config, device)  # threads, freed-memory reuse, TF32, as for training
+    device, precision = prepare_training(config)
     data = load_window(data_dir, int(window_days), config.steps_per_day, nan_policy=config.nan_policy,
                        max_missing=config.max_missing)
     tensors = WindowTensors.from_window(data, device)

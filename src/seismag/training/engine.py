@@ -288,6 +288,18 @@ def make_optimizer(parameters, config: RunConfig, device: torch.device) -> torch
     return torch.optim.AdamW(parameters, **options)
 
 
+def prepare_training(config: RunConfig) -> tuple[torch.device, str]:
+    """The device and precision a run trains with, with the process configured for them.
+
+    Every entry point that trains (a pipeline unit, a tuning study) starts here,
+    so none can skip the process settings.
+    """
+    device = resolve_device(config.device)
+    precision = resolve_precision(config.precision, device)
+    configure_process(config, device)
+    return device, precision
+
+
 def configure_process(config: RunConfig, device: torch.device | None = None) -> dict[str, Any]:
     """Process-wide settings for training: call once, before the first fold.
 

@@ -20,7 +20,7 @@ from ..data.analysis import imbalance_ratio, imbalance_severity
 from ..data.loading import load_window
 from ..errors import ConfigError
 from ..io import write_json
-from .engine import WindowTensors, configure_process, resolve_device, resolve_precision
+from .engine import WindowTensors, prepare_training, resolve_device, resolve_precision
 from .kfold import make_splits, run_kfold
 
 logger = logging.getLogger("seismag")
@@ -147,9 +147,7 @@ def train_unit(config: RunConfig, data_dir, out_dir, model: str, window_days: in
     and ``out_dir``. Per-fold seeds derive from the run seed, so where a unit
     runs does not change its numbers.
     """
-    device = resolve_device(config.device)
-    precision = resolve_precision(config.precision, device)
-    configure_process(config, device)
+    device, precision = prepare_training(config)
     if data is None:
         data = load_window(data_dir, window_days, config.steps_per_day, nan_policy=config.nan_policy,
                            max_missing=config.max_missing)
