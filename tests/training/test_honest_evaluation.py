@@ -1,5 +1,6 @@
 """Selection-bias-free scores, permutation control, intervals, trivial baselines."""
 import json
+import math
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ from seismag.training.evaluation import (
     bootstrap_intervals, fold_interval, majority_baseline, permutation_summary, permuted_labels,
 )
 from seismag.training.engine import WindowTensors, train_fold
+from seismag.training.metrics import calculate_binary_metrics
 from seismag.training.splits import stratified_kfold
 from seismag.training.pipeline import run_experiment
 from seismag.data.loading import load_window
@@ -56,6 +58,7 @@ def test_permuted_labels_keep_validation_rows_and_groups():
     assert sorted(plain[train].tolist()) == sorted(labels[train].tolist())
 
 
+@pytest.mark.slow  # (19 permutations + the real CV) x 3 folds x 2 datasets = 120 fold fits
 def test_permutation_verdicts(tmp_path):
     def control(effect, seed):
         data_dir = write_synthetic(tmp_path / f"d{effect}", n0=60, n1=40, effect=effect, seed=seed)
@@ -107,6 +110,19 @@ def test_bootstrap_intervals_cover_a_known_accuracy_at_the_nominal_rate():
     assert 88 <= covered <= 99
 
 
+def test_bootstrap_intervals_cover_a_known_roc_auc_at_the_nominal_rate():
+    # Latent scores N(-0.5, 1) for class 0 and N(0.5, 1) for class 1: AUC = P(s1 > s0) = Phi(1 / sqrt 2).
+    true_auc, covered = 0.5 * (1 + math.erf(0.5)), 0
+    assert true_auc == pytest.approx(0.760250, abs=1e-6)
+    for seed in range(100):
+        rng = np.random.default_rng(seed)
+        labels = rng.integers(0, 2, 200)
+        probs = 1 / (1 + np.exp(-(rng.normal(size=200) + labels - 0.5)))  # monotone: same AUC
+        lo, hi = bootstrap_intervals(labels, probs, n_boot=300, seed=seed, metrics=("roc_auc",))["roc_auc"]
+        covered += lo <= true_auc <= hi
+    assert 88 <= covered <= 99
+
+
 def test_fold_interval_covers_the_mean_at_the_nominal_rate():
     rng = np.random.default_rng(0)
     covered = sum(lo <= 0.6 <= hi for lo, hi in (fold_interval(rng.normal(0.6, 0.05, 5)) for _ in range(400)))
@@ -133,6 +149,14 @@ def test_majority_baseline_and_summary_fields(tmp_path):
     summary = run_experiment(tiny_config(models=["mlp"]), data_dir, tmp_path / "o", progress=False)["mlp"][4]
     assert summary["baselines"]["majority"]["predicts"] == 0
     assert summary["baselines"]["chance_auc"] == 0.5
+    # The pooled out-of-fold F1, recomputed from the fold files on disk, lies inside its
+    # bootstrap interval, which is a real interval within [0, 1].
+    paths = ArtifactPaths(tmp_path / "o", "mlp", "MLP", 4)
+    labels = np.concatenate([np.load(paths.fold_file(k, "test_labels")) for k in (1, 2)])
+    probs = np.concatenate([np.load(paths.fold_file(k, "test_probs")) for k in (1, 2)])
+    assert len(labels) == 34
+    pooled_f1 = calculate_binary_metrics(labels, (probs >= 0.5).astype(int), probs)["f1"]
+    assert summary["intervals"]["pooled"]["f1"] == pytest.approx(pooled_f1)
     lo, hi = summary["intervals"]["bootstrap"]["f1"]
-    assert lo <= hi
+    assert 0.0 <= lo < pooled_f1 < hi <= 1.0
     assert summary["protocol"]["selection"] == "inner"

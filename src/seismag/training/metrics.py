@@ -20,29 +20,36 @@ METRIC_KEYS = ("f1", "precision", "recall", "specificity", "mcc", "norm_mcc", "a
                "balanced_accuracy", "roc_auc", "pr_auc")
 
 
-def calculate_binary_metrics(y_true, y_pred, y_prob=None) -> dict[str, Any]:
+def calculate_binary_metrics(y_true, y_class=None, y_prob=None, *, y_pred=None) -> dict[str, Any]:
     """All metrics the SPEC reports, robust to degenerate inputs.
 
     Parameters
     ----------
-    y_true, y_pred : array-like of int, shape (n,)
+    y_true, y_class : array-like of int, shape (n,)
         True and predicted labels (0/1). Class 1 ("precedes an earthquake") is positive.
     y_prob : array-like of float, shape (n,), optional
         Predicted probability of class 1; adds ``roc_auc`` and ``pr_auc``.
+    y_pred : array-like of int, shape (n,), optional
+        Keyword alias of ``y_class``; give exactly one of the two.
 
     Returns
     -------
     dict
         ``f1``, ``precision``, ``recall`` (weighted over both classes),
-        ``specificity`` (TN / (TN + FP)), ``mcc``, ``norm_mcc`` = (MCC + 1) / 2,
-        ``accuracy``, ``balanced_accuracy``, ``class_acc`` [class 0, class 1],
+        ``specificity`` (TN / (TN + FP); None when ``y_true`` has no class 0),
+        ``mcc``, ``norm_mcc`` = (MCC + 1) / 2, ``accuracy``, ``balanced_accuracy``
+        (mean recall of the classes present in ``y_true``, as scikit-learn's
+        ``balanced_accuracy_score``), ``class_acc`` [class 0, class 1],
         ``roc_auc`` and ``pr_auc`` (None without probabilities or when only one
         class is present). A class absent from ``y_true`` has accuracy None.
     """
+    if (y_class is None) == (y_pred is None):
+        raise ValueError("give the predicted labels exactly once: as y_class (or positionally), "
+                         "or as the keyword alias y_pred")
     y_true = np.asarray(y_true).astype(np.int64).ravel()
-    y_pred = np.asarray(y_pred).astype(np.int64).ravel()
+    y_pred = np.asarray(y_class if y_class is not None else y_pred).astype(np.int64).ravel()
     if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true and y_pred differ in length: {y_true.shape[0]} vs {y_pred.shape[0]}")
+        raise ValueError(f"y_true and y_class differ in length: {y_true.shape[0]} vs {y_pred.shape[0]}")
     if y_true.size == 0:
         raise ValueError("no samples to score")
     tn, fp, fn, tp = confusion_matrix(y_true, y_pred, labels=[0, 1]).ravel()
@@ -55,10 +62,11 @@ def calculate_binary_metrics(y_true, y_pred, y_prob=None) -> dict[str, Any]:
             "recall": float(recall_score(y_true, y_pred, average="weighted", labels=[0, 1], zero_division=0)),
             "mcc": float(matthews_corrcoef(y_true, y_pred)),
         }
-    metrics["specificity"] = _ratio(tn, tn + fp)
+    class_acc = [_ratio(tn, tn + fp), _ratio(tp, tp + fn)]
+    # Specificity is the recall of class 0: undefined (None) without class-0 samples.
+    metrics["specificity"] = class_acc[0]
     metrics["norm_mcc"] = (metrics["mcc"] + 1.0) / 2.0
     metrics["accuracy"] = float((tp + tn) / y_true.size)
-    class_acc = [_ratio(tn, tn + fp, none=True), _ratio(tp, tp + fn, none=True)]
     metrics["class_acc"] = class_acc
     present = [a for a in class_acc if a is not None]
     metrics["balanced_accuracy"] = float(np.mean(present))
@@ -74,16 +82,18 @@ def calculate_binary_metrics(y_true, y_pred, y_prob=None) -> dict[str, Any]:
     return metrics
 
 
-def _ratio(numerator, denominator, none: bool = False):
+def _ratio(numerator, denominator) -> float | None:
+    """``numerator / denominator``, or None (undefined) when the denominator is 0."""
     if denominator == 0:
-        return None if none else 0.0
+        return None
     return float(numerator / denominator)
 
 
 def fast_binary_metrics(y: np.ndarray, pred: np.ndarray, prob: np.ndarray | None = None) -> dict[str, float | None]:
     """Headline metrics from confusion counts, without scikit-learn's per-call overhead
-    (every epoch, and 1000 bootstrap draws). Equal to :func:`calculate_binary_metrics`;
-    ``roc_auc`` only when ``prob`` is given."""
+    (every epoch, and 1000 bootstrap draws). Equal to :func:`calculate_binary_metrics`
+    on every key both return, degenerate inputs included; ``roc_auc`` only when
+    ``prob`` is given."""
     tp = float(np.sum((pred == 1) & (y == 1)))
     tn = float(np.sum((pred == 0) & (y == 0)))
     fp = float(np.sum((pred == 1) & (y == 0)))
@@ -103,7 +113,9 @@ def fast_binary_metrics(y: np.ndarray, pred: np.ndarray, prob: np.ndarray | None
     out["specificity"] = rec0 if n0 else None
     denominator = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
     out["mcc"] = float((tp * tn - fp * fn) / denominator) if denominator else 0.0
-    out["balanced_accuracy"] = (rec0 + rec1) / 2 if n0 and n1 else None
+    # Mean recall of the classes present in y (scikit-learn's balanced_accuracy_score).
+    present = [rec for rec, count in ((rec0, n0), (rec1, n1)) if count]
+    out["balanced_accuracy"] = sum(present) / len(present)
     out["roc_auc"] = _auc(y, prob) if prob is not None and n0 and n1 else None
     return out
 
