@@ -81,20 +81,57 @@ def test_sqrt_weights_hand_computed():
 
 
 def test_effective_number_weights_beta_0999():
-    # (1 - 0.999) / (1 - 0.999**1661) = 0.00123430, (1 - 0.999) / (1 - 0.999**999) = 0.00158246;
-    # rescaled to sum to k = 2: 0.876384, 1.123616
+    # (1 - 0.999) / (1 - 0.999**1661) = 0.00123425, (1 - 0.999) / (1 - 0.999**999) = 0.00158244
+    # (unscaled, the SPEC formula); normalize=True rescales to sum to k = 2: 0.876384, 1.123616
     weights = compute_class_weights([1661, 999], method="effective", beta=0.999)
-    np.testing.assert_allclose(weights, [0.876384, 1.123616], atol=1e-6)
-    assert weights.sum() == pytest.approx(2.0)
+    np.testing.assert_allclose(weights, [0.00123425, 0.00158244], rtol=1e-5)
+    normalized = compute_class_weights([1661, 999], method="effective", beta=0.999, normalize=True)
+    np.testing.assert_allclose(normalized, [0.876384, 1.123616], atol=1e-6)
 
 
 def test_effective_number_weights_small_beta():
     # beta = 0.9, counts [10, 1]: 0.1 / (1 - 0.9**10) = 0.153534, 0.1 / 0.1 = 1;
-    # sum 1.153534 -> * 2 / sum = [0.266198, 1.733802]
+    # normalized: sum 1.153534 -> * 2 / sum = [0.266198, 1.733802]
     weights = compute_class_weights([10, 1], method="effective", beta=0.9)
-    np.testing.assert_allclose(weights, [0.266198, 1.733802], atol=1e-6)
-    # beta = 0 gives equal weights
+    np.testing.assert_allclose(weights, [0.153534, 1.0], atol=1e-6)
+    normalized = compute_class_weights([10, 1], method="effective", beta=0.9, normalize=True)
+    np.testing.assert_allclose(normalized, [0.266198, 1.733802], atol=1e-6)
+    # beta = 0 gives (1 - 0) / (1 - 0**c) = 1 for every class
     np.testing.assert_allclose(compute_class_weights([10, 1], method="effective", beta=0.0), [1.0, 1.0])
+
+
+# Hand-computed weights, (normalize=False, normalize=True), per method and counts.
+# [30, 10]: n = 40, k = 2. inverse 40/60 = 2/3, 40/20 = 2 (sum 8/3 -> x 3/4: 1/2, 3/2);
+# sqrt sqrt(2/3), sqrt(2) (x 2 / sum: 2/(1+sqrt 3) = sqrt 3 - 1, 3 - sqrt 3);
+# effective 0.001/(1 - 0.999**30) = 0.0338192, 0.001/(1 - 0.999**10) = 0.1004508
+# (x 2 / sum: 0.503749, 1.496251).
+# [1661, 999]: n = 2660. inverse 2660/3322 = 0.800722, 2660/1998 = 1.331331 (the SPEC's
+# "Weights: [0.801, 1.331]"; x 2 / sum: 999/1330 = 0.751128, 1661/1330 = 1.248872);
+# sqrt 0.894831, 1.153833 (normalized 0.873575, 1.126425);
+# effective 0.00123425, 0.00158244 (normalized 0.876384, 1.123616).
+HAND_WEIGHTS = {
+    (30, 10): {
+        "inverse": ([2 / 3, 2.0], [0.5, 1.5]),
+        "sqrt": ([math.sqrt(2 / 3), math.sqrt(2)], [math.sqrt(3) - 1, 3 - math.sqrt(3)]),
+        "effective": ([0.0338192, 0.1004508], [0.503749, 1.496251]),
+    },
+    (1661, 999): {
+        "inverse": ([0.800722, 1.331331], [999 / 1330, 1661 / 1330]),
+        "sqrt": ([0.894831, 1.153833], [0.873575, 1.126425]),
+        "effective": ([0.00123425, 0.00158244], [0.876384, 1.123616]),
+    },
+}
+
+
+@pytest.mark.parametrize("counts", list(HAND_WEIGHTS))
+def test_every_method_is_the_spec_formula_unless_normalized(counts):
+    for method in WEIGHT_METHODS:
+        raw, normalized = HAND_WEIGHTS[counts]["inverse" if method == "balanced" else method]
+        np.testing.assert_allclose(compute_class_weights(counts, method, normalize=False), raw, rtol=1e-5)
+        np.testing.assert_allclose(compute_class_weights(counts, method, normalize=True), normalized, rtol=1e-5)
+        assert sum(normalized) == pytest.approx(2.0)
+    spec = compute_class_weights([1661, 999], "inverse", normalize=False)
+    assert [round(w, 3) for w in spec] == [0.801, 1.331]
 
 
 def test_three_classes_and_normalize():
@@ -112,7 +149,13 @@ def test_minority_class_always_gets_the_larger_weight():
     for method in WEIGHT_METHODS:
         weights = compute_class_weights([1661, 999], method)
         assert weights[1] > weights[0]
-        np.testing.assert_allclose(compute_class_weights([500, 500], method), [1.0, 1.0])
+        equal = compute_class_weights([500, 500], method)
+        assert equal[0] == equal[1]
+        np.testing.assert_allclose(compute_class_weights([500, 500], method, normalize=True), [1.0, 1.0])
+    # inverse and sqrt give 1 for equal counts unscaled; effective gives 0.001 / (1 - 0.999**500)
+    np.testing.assert_allclose(compute_class_weights([500, 500], "sqrt"), [1.0, 1.0])
+    np.testing.assert_allclose(compute_class_weights([500, 500], "effective"), [0.00254051] * 2,
+                               rtol=1e-5)
 
 
 @pytest.mark.parametrize("counts", [[1661, 0], [0, 5], [-3, 5], [5], [], [[1, 2], [3, 4]], [1.0, float("nan")], ["a", "b"]])
@@ -205,7 +248,10 @@ def test_analyze_imbalance_fields():
     assert [round(w, 3) for w in analysis.suggested_weights] == [0.801, 1.331]
     assert set(analysis.weights_by_method) == set(WEIGHT_METHODS)
     assert analysis.weights_by_method["inverse"] == analysis.suggested_weights
-    np.testing.assert_allclose(analysis.weights_by_method["effective"], [0.876384, 1.123616], atol=1e-6)
+    # every method as compute_class_weights gives it, unscaled (effective: the SPEC formula)
+    for method in WEIGHT_METHODS:
+        assert analysis.weights_by_method[method] == compute_class_weights([1661, 999], method).tolist()
+    np.testing.assert_allclose(analysis.weights_by_method["effective"], [0.00123425, 0.00158244], rtol=1e-5)
     assert json.loads(json.dumps(analysis.to_dict()))["severity"] == "mild"
 
 
@@ -290,7 +336,7 @@ def test_format_report_contains_the_spec_lines(spec_dataset):
         "  Weights: [0.801, 1.331]",
         "    inverse:   [0.801, 1.331]",
         "    sqrt:      [0.895, 1.154]",
-        "    effective: [0.876, 1.124]  (beta = 0.999)",
+        "    effective: [0.00123, 0.00158]  (beta = 0.999)",
         "    balanced:  [0.801, 1.331]",
         "Summary",
         "Windows analyzed: 3",

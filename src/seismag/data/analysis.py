@@ -133,7 +133,12 @@ def compute_class_weights(
     - ``'sqrt'``: ``sqrt(n / (k * c))`` - a gentler correction.
     - ``'effective'``: ``(1 - beta) / (1 - beta**c)``, the inverse "effective number of
       samples" of Cui et al., "Class-Balanced Loss Based on Effective Number of
-      Samples", CVPR 2019; rescaled so the weights sum to ``k``, as in the paper.
+      Samples", CVPR 2019 (the paper rescales them to sum to ``k``: ``normalize=True``).
+
+    These are the SPEC's formulas as written (SPEC Module 3 table). A weighted-mean
+    loss (``nn.CrossEntropyLoss(weight=...)``, :class:`~seismag.training.losses.FocalLoss`)
+    does not change when the weights are scaled, so ``normalize`` changes the
+    numbers shown, not what training does.
 
     Parameters
     ----------
@@ -142,10 +147,12 @@ def compute_class_weights(
     method : str
         One of :data:`WEIGHT_METHODS`.
     beta : float
-        In ``[0, 1)``; only for ``'effective'`` (0 gives equal weights, values near 1
-        approach ``'inverse'``).
+        In ``[0, 1)``; only for ``'effective'`` (0 gives weight 1 per class, values near 1
+        approach ``1 / c``, proportional to ``'inverse'``).
     normalize : bool
-        Rescale the weights of any method so they sum to ``k``.
+        False: the formulas above, unscaled. True: the same weights rescaled by one
+        factor so they sum to ``k`` (the number of classes); their ratios are kept,
+        and equal counts give weight 1 per class.
 
     Returns
     -------
@@ -174,7 +181,6 @@ def compute_class_weights(
         # -expm1(c * log(beta)) == 1 - beta**c, without cancellation when beta**c ~ 1.
         effective_number = -np.expm1(counts * np.log(beta)) if beta > 0 else np.ones_like(counts)
         weights = (1.0 - beta) / effective_number
-        weights = weights * n_classes / weights.sum()
     if normalize:
         weights = weights * n_classes / weights.sum()
     return weights.astype(np.float64)
@@ -253,7 +259,9 @@ class ImbalanceAnalysis:
 
     ``suggested_weights`` are the inverse-frequency weights ``n / (k * c)`` (the SPEC's
     sample output: ``[0.801, 1.331]`` for counts ``[1661, 999]``), as plain floats so
-    ``torch.tensor(weights)`` is float32. ``severity`` is lower-case.
+    ``torch.tensor(weights)`` is float32. ``weights_by_method`` holds
+    :func:`compute_class_weights` of every method, unscaled (``normalize=False``).
+    ``severity`` is lower-case.
     """
 
     class_counts: list[int]
@@ -605,7 +613,10 @@ def _inspect_class_file(path: Path, label: int, days: int, steps_per_day: int) -
 
 
 def _format_weights(weights: Sequence[float]) -> str:
-    return "[" + ", ".join(f"{value:.3f}" for value in weights) + "]"
+    # Three decimals (the SPEC's "[0.801, 1.331]"); three significant digits for small
+    # weights such as the unscaled 'effective' ones (~1e-3), which 3 decimals would erase.
+    spec = ".3f" if min(abs(value) for value in weights) >= 0.1 else ".3g"
+    return "[" + ", ".join(f"{value:{spec}}" for value in weights) + "]"
 
 
 def _format_window(result: WindowAnalysis) -> list[str]:
