@@ -49,3 +49,63 @@ def test_time_folds_keep_an_embargo():
 def test_too_few_samples_per_class():
     with pytest.raises(ConfigError, match="at least 5 samples of each class"):
         stratified_kfold(np.array([0] * 10 + [1] * 3), 5)
+
+
+def test_time_folds_refuse_a_training_set_with_one_class():
+    # Class 1 only in the last fifth: validating that block leaves class-0-only training rows.
+    times = [str(np.datetime64("2020-01-01") + np.timedelta64(d, "D")) + "T00:00:00" for d in range(50)]
+    labels = np.array([0] * 40 + [1] * 10)
+    with pytest.raises(ConfigError, match="time-ordered fold 5 of 5 has a training set with one class only"):
+        time_kfold(times, labels, 5)
+    # A validation block with one class is legitimate (time blocks are not stratified).
+    labels = np.array([1] * 5 + [0] * 35 + [1] * 10)
+    splits = time_kfold(times, labels, 5)
+    assert [sorted(set(labels[va].tolist())) for _, va in splits] == [[0, 1], [0], [0], [0], [1]]
+
+
+def test_time_folds_refuse_more_folds_than_samples():
+    times = [f"2020-01-0{d}T00:00:00" for d in range(1, 7)]
+    with pytest.raises(ConfigError, match="8 time-ordered folds need at least 8 samples, found 6"):
+        time_kfold(times, np.array([0, 1] * 3), 8)
+
+
+def test_time_folds_name_the_full_path_of_a_bad_meta_csv(tmp_path):
+    from seismag.data.loading import load_window
+    from seismag.errors import DataError
+
+    from training_data import SPD
+
+    meta = _write_bad_window_start(tmp_path)
+    data = load_window(tmp_path, 4, SPD)
+    assert data.meta_path == meta
+    with pytest.raises(DataError, match="window_start values must be ISO date-times") as info:
+        time_kfold(data.meta_column("window_start"), data.labels, 2, source=data.meta_path)
+    assert str(info.value).startswith(f"{meta}: window_start values must be ISO date-times")
+
+
+def test_split_time_names_the_full_path_of_a_bad_meta_csv(tmp_path):
+    from seismag.data.loading import load_window
+    from seismag.errors import DataError
+    from seismag.training.kfold import make_splits
+
+    from training_data import SPD, tiny_config
+
+    meta = _write_bad_window_start(tmp_path)
+    with pytest.raises(DataError) as info:  # what `--split time` runs
+        make_splits(tiny_config(split="time"), load_window(tmp_path, 4, SPD))
+    assert str(info.value).startswith(f"{meta}: window_start values must be ISO date-times")
+
+
+def _write_bad_window_start(root):
+    """A tiny dataset whose meta.csv has one non-ISO window_start; returns the meta.csv path."""
+    from training_data import write_synthetic
+
+    write_synthetic(root, days=(4,), n0=12, n1=8)
+    meta = root / "window-4" / "meta.csv"
+    lines = meta.read_text().splitlines()
+    column = lines[0].split(",").index("window_start")
+    row = lines[3].split(",")
+    row[column] = "03/01/2020"  # day-first, not ISO
+    lines[3] = ",".join(row)
+    meta.write_text("\n".join(lines) + "\n")
+    return meta

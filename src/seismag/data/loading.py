@@ -22,6 +22,7 @@ from ..errors import ConfigError, DataError
 
 NAN_POLICIES = ("interpolate", "refuse")
 CLASS_FILES = ("data_0.npy", "data_1.npy")
+META_FILE = "meta.csv"
 
 
 @dataclass
@@ -65,9 +66,14 @@ class WindowData:
     def class_counts(self) -> list[int]:
         return [int(np.sum(self.labels == 0)), int(np.sum(self.labels == 1))]
 
+    @property
+    def meta_path(self) -> Path | str:
+        """The window's ``meta.csv`` (its full path when the folder is known), for messages."""
+        return self.path / META_FILE if self.path else META_FILE
+
     def meta_column(self, name: str) -> np.ndarray:
         """A ``meta.csv`` column, aligned with the samples; clear error when absent."""
-        where = self.path / "meta.csv" if self.path else "meta.csv"
+        where = self.meta_path
         if self.meta is None:
             raise DataError(where, f"needed for column '{name}' but the file does not exist")
         if name not in self.meta:
@@ -160,7 +166,7 @@ def load_window(
         labels = labels[keep]
         source_rows = source_rows[keep]
 
-    meta = _read_meta(folder / "meta.csv", n_rows)
+    meta = _read_meta(folder / META_FILE, n_rows)
     if meta is not None and dropped:
         meta = {key: values[source_rows] for key, values in meta.items()}
 

@@ -8,9 +8,12 @@ time split's embargo removes from training, which are still validated once).
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
+from ..data.loading import META_FILE
 from ..errors import ConfigError, DataError
 
 Split = tuple[np.ndarray, np.ndarray]
@@ -56,7 +59,8 @@ def group_kfold(labels: np.ndarray, groups: np.ndarray, n_folds: int = 5, seed: 
 
 
 def time_kfold(times: np.ndarray, labels: np.ndarray, n_folds: int = 5,
-               embargo_days: float = 0.0, window_days: float = 0.0) -> list[Split]:
+               embargo_days: float = 0.0, window_days: float = 0.0,
+               source: str | os.PathLike = META_FILE) -> list[Split]:
     """Contiguous blocks in time order; training rows closer than the embargo are removed.
 
     The samples are sorted by ``times`` (window start) and cut into ``n_folds``
@@ -64,20 +68,28 @@ def time_kfold(times: np.ndarray, labels: np.ndarray, n_folds: int = 5,
     all other blocks (before and after). A training window is dropped when it
     overlaps the validation block's time span widened by ``window_days`` (the
     windows' own length, so no minute is shared) plus ``embargo_days``.
+    ``source`` is the file ``times`` came from (``WindowData.meta_path``), named
+    when a value is not an ISO date-time.
+
+    A validation block may hold one class only (time blocks are not stratified);
+    its training rows must hold both.
     """
     labels = np.asarray(labels)
-    starts = _as_datetime(times)
+    if len(labels) < n_folds:
+        # array_split would leave a validation block empty
+        raise ConfigError(f"{n_folds} time-ordered folds need at least {n_folds} samples, found {len(labels)}")
+    starts = _as_datetime(times, source)
     order = np.argsort(starts, kind="stable")
     blocks = np.array_split(order, n_folds)
     gap = np.timedelta64(int(round((embargo_days + window_days) * 86400)), "s")
     splits = []
-    for block in blocks:
+    for fold, block in enumerate(blocks, start=1):
         lo, hi = starts[block].min(), starts[block].max()
         near = (starts > lo - gap) & (starts < hi + gap)
         train = np.setdiff1d(np.flatnonzero(~near), block)
-        if len(np.unique(labels[train])) < 2 or len(np.unique(labels[block])) < 1:
-            raise ConfigError("a time-ordered fold has a training set with one class only; "
-                              "use fewer folds or a smaller embargo")
+        if len(np.unique(labels[train])) < 2:
+            raise ConfigError(f"time-ordered fold {fold} of {n_folds} has a training set with one class only "
+                              f"({len(train)} rows); use fewer folds or a smaller embargo")
         splits.append((np.sort(train).astype(np.int64), np.sort(block).astype(np.int64)))
     return splits
 
@@ -115,8 +127,8 @@ def _check_fold_count(labels: np.ndarray, n_folds: int) -> None:
                           f"class counts are {counts.tolist()}")
 
 
-def _as_datetime(times: np.ndarray) -> np.ndarray:
+def _as_datetime(times: np.ndarray, source: str | os.PathLike) -> np.ndarray:
     try:
         return np.array([np.datetime64(str(t).replace("Z", ""), "s") for t in times])
     except ValueError as exc:
-        raise DataError("meta.csv", f"window_start values must be ISO date-times ({exc})") from None
+        raise DataError(source, f"window_start values must be ISO date-times ({exc})") from None
