@@ -196,3 +196,50 @@ def test_loading_a_model_checkpoint_as_an_ensemble_is_a_clear_error(make_model, 
     (tmp_path / "junk.pth").write_bytes(b"\x00" * 10)
     with pytest.raises(CheckpointError, match="junk.pth"):
         F1WeightedEnsemble.load(tmp_path / "junk.pth")
+
+
+@pytest.mark.parametrize(
+    "spelling, canonical",
+    [
+        ("max confidence", "max_confidence"),  # the SPEC's spelling
+        ("max-confidence", "max_confidence"),
+        ("Max_Confidence", "max_confidence"),
+        ("MAX CONFIDENCE", "max_confidence"),
+        ("Weighted Mean", "weighted_mean"),
+        ("weighted-mean", "weighted_mean"),
+        ("Voting", "voting"),
+    ],
+)
+def test_strategy_spellings_are_normalised(spelling, canonical, make_model, tmp_path):
+    ensemble = _ensemble(spelling)
+    assert ensemble.strategy == canonical
+    torch.testing.assert_close(ensemble.predict_proba(X), _ensemble(canonical).predict_proba(X))
+    saved = F1WeightedEnsemble([make_model("gru")], [0.8], spelling)
+    assert saved.config_dict()["strategy"] == canonical
+    assert F1WeightedEnsemble.load(saved.save(tmp_path / "e.pth")).strategy == canonical
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_score_runs_each_member_once_and_matches_the_other_methods(strategy):
+    ensemble = _ensemble(strategy)
+    scores = ensemble.score(X)
+    assert [len(member.calls) for member in ensemble.models] == [1, 1, 1]
+
+    torch.testing.assert_close(scores.probabilities, ensemble.predict_proba(X), rtol=0, atol=0)
+    for got, want in zip(scores[1:], ensemble.classify_with_confidence(X)):
+        torch.testing.assert_close(got, want, rtol=0, atol=0)
+    assert scores.probabilities.shape == (2, 2)
+    assert scores.classes.dtype == torch.int64
+    # Hand values (see the by-hand tests above) so score is checked on its own too.
+    expected = {"weighted_mean": [[0.63, 0.37], [0.355, 0.645]], "voting": [[0.7, 0.3], [0.0, 1.0]],
+                "max_confidence": [[0.9, 0.1], [0.2, 0.8]]}[strategy]
+    torch.testing.assert_close(scores.probabilities, torch.tensor(expected))
+    torch.testing.assert_close(scores.variance, torch.tensor([0.0621, 0.010725]))
+    assert scores.classes.tolist() == [0, 1]
+
+
+def test_score_breaks_voting_ties_like_classify_with_confidence():
+    ensemble = F1WeightedEnsemble([FixedMember([[0.55, 0.45]]), FixedMember([[0.1, 0.9]])], [0.7, 0.7], "voting")
+    scores = ensemble.score(X[:1])
+    assert scores.classes.tolist() == [1] and scores.confidence.tolist() == [0.5]
+    torch.testing.assert_close(scores.probabilities, torch.tensor([[0.5, 0.5]]))

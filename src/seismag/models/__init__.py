@@ -15,6 +15,7 @@ from seismag.models.registry import (
     get_model_entry,
     list_models,
     model_config,
+    model_name_of_class,
     register_model,
     to_model_input,
 )
@@ -47,7 +48,7 @@ from seismag.models.baselines import (
     MiniRocketConfig,
 )
 from seismag.models.checkpoint import load_model_checkpoint, save_model_checkpoint
-from seismag.models.ensemble import STRATEGIES, F1WeightedEnsemble
+from seismag.models.ensemble import STRATEGIES, EnsembleScores, F1WeightedEnsemble
 from seismag.models.aliases import (
     add_positional_encoding,
     prepare_mlp_data,
@@ -67,6 +68,7 @@ __all__ = [
     "list_models",
     "get_model_entry",
     "model_config",
+    "model_name_of_class",
     "create_model",
     "build_model",
     "to_model_input",
@@ -93,6 +95,7 @@ __all__ = [
     "save_model_checkpoint",
     "load_model_checkpoint",
     "F1WeightedEnsemble",
+    "EnsembleScores",
     "STRATEGIES",
     "reshape_to_sequence",
     "reshape_data_for_gru",

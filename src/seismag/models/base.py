@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
-from typing import Any, ClassVar, Mapping, TypeVar
+import re
+from typing import Any, ClassVar, Mapping, Sequence, TypeVar
 
 import torch
 from torch import nn
@@ -129,12 +130,30 @@ def check_bool(config: ModelConfig, name: str) -> None:
         raise ConfigError(f"{config.model_name}: {name} must be true or false, got {value!r}")
 
 
+def canonical_choice(value: Any, choices: Sequence[str]) -> str | None:
+    """The entry of ``choices`` that ``value`` spells, or None if it spells none.
+
+    Case, spaces, hyphens and underscores are ignored, so the SPEC's spellings
+    ('LeakyReLU', 'max confidence') and the canonical ones ('leaky_relu',
+    'max_confidence') name the same choice.
+    """
+    if not isinstance(value, str):
+        return None
+    key = _choice_key(value)
+    return next((choice for choice in choices if _choice_key(choice) == key), None)
+
+
+def _choice_key(name: str) -> str:
+    return re.sub(r"[\s_-]+", "", name).lower()
+
+
 def check_choice(config: ModelConfig, name: str, choices: tuple[str, ...]) -> None:
+    """Store the canonical spelling of a choice (see :func:`canonical_choice`)."""
     value = getattr(config, name)
-    normalised = value.lower() if isinstance(value, str) else value
-    if normalised not in choices:
+    canonical = canonical_choice(value, choices)
+    if canonical is None:
         raise ConfigError(f"{config.model_name}: {name} must be one of {', '.join(choices)}, got {value!r}")
-    _set(config, name, normalised)
+    _set(config, name, canonical)
 
 
 class ModelMixin:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, NamedTuple, Sequence
 
 import numpy as np
 import torch
@@ -19,6 +19,7 @@ from torch import nn
 from seismag import __version__
 from seismag.errors import CheckpointError, ConfigError
 from seismag.io import save_torch
+from seismag.models.base import canonical_choice
 from seismag.models.checkpoint import (
     ENSEMBLE_FORMAT,
     FORMAT_VERSION,
@@ -30,6 +31,27 @@ from seismag.models.checkpoint import (
 from seismag.models.registry import _unwrap, get_model_entry
 
 STRATEGIES = ("weighted_mean", "voting", "max_confidence")
+
+
+class EnsembleScores(NamedTuple):
+    """Everything one pass over the members gives (see :meth:`F1WeightedEnsemble.score`).
+
+    Attributes
+    ----------
+    probabilities : torch.Tensor
+        ``(n, n_classes)`` float32, as :meth:`F1WeightedEnsemble.predict_proba`.
+    classes : torch.Tensor
+        ``(n,)`` int64, as ``classify_with_confidence(x)[0]``.
+    confidence : torch.Tensor
+        ``(n,)`` float32, as ``classify_with_confidence(x)[1]``.
+    variance : torch.Tensor
+        ``(n,)`` float32, as ``classify_with_confidence(x)[2]``.
+    """
+
+    probabilities: torch.Tensor
+    classes: torch.Tensor
+    confidence: torch.Tensor
+    variance: torch.Tensor
 
 
 class F1WeightedEnsemble(nn.Module):
@@ -45,6 +67,9 @@ class F1WeightedEnsemble(nn.Module):
         normalised to sum to 1 and stored in :attr:`weights`; the scores as
         given are kept in :attr:`f1_scores`.
     strategy : {'weighted_mean', 'voting', 'max_confidence'}
+        Case does not matter and spaces or hyphens may replace underscores
+        (the SPEC's "max confidence"); the canonical name is stored.
+
         - ``weighted_mean``: sum over members of ``weight * softmax(logits)``.
         - ``voting``: each member votes for its arg-max class with its weight;
           the "probability" of a class is its share of the weighted vote.
@@ -60,6 +85,7 @@ class F1WeightedEnsemble(nn.Module):
     f1_scores : numpy.ndarray
         The weights as given.
     strategy : str
+        One of :data:`STRATEGIES`.
     extra : dict
         Plain data stored with :meth:`save` and restored by :meth:`load`.
 
@@ -75,7 +101,8 @@ class F1WeightedEnsemble(nn.Module):
         models = list(models)
         if not models:
             raise ConfigError("an ensemble needs at least one model")
-        if strategy not in STRATEGIES:
+        canonical = canonical_choice(strategy, STRATEGIES)
+        if canonical is None:
             raise ConfigError(f"unknown ensemble strategy {strategy!r}; valid strategies: {', '.join(STRATEGIES)}")
         names = {getattr(_unwrap(m), "model_name", None) for m in models} - {None}
         if len(names) > 1:
@@ -90,7 +117,7 @@ class F1WeightedEnsemble(nn.Module):
         self.models = nn.ModuleList(models)
         self.f1_scores = scores
         self.weights = scores / scores.sum()
-        self.strategy = strategy
+        self.strategy = canonical
         self.model_name: str | None = names.pop() if names else None
         self.extra: dict[str, Any] = {}
 
@@ -125,16 +152,52 @@ class F1WeightedEnsemble(nn.Module):
     def _weights_like(self, tensor: torch.Tensor) -> torch.Tensor:
         return torch.as_tensor(self.weights, dtype=tensor.dtype, device=tensor.device)
 
-    def _combine(self, member_probs: torch.Tensor) -> torch.Tensor:
+    def score(self, x: torch.Tensor) -> EnsembleScores:
+        """Probabilities, classes, confidence and variance from one pass over the members.
+
+        Each member runs once; :meth:`predict_proba` and
+        :meth:`classify_with_confidence` return parts of this, so a caller that
+        needs both should call this instead of running the members twice.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            A batch in the members' input layout.
+
+        Returns
+        -------
+        EnsembleScores
+            ``(probabilities, classes, confidence, variance)``; see
+            :meth:`predict_proba` and :meth:`classify_with_confidence`.
+        """
+        return self._scores(self.member_probabilities(x))
+
+    def _scores(self, member_probs: torch.Tensor) -> EnsembleScores:
+        """The one place member probabilities ``(members, n, n_classes)`` are combined."""
         weights = self._weights_like(member_probs)
+        mean_probs = torch.einsum("m,mnc->nc", weights, member_probs)
         if self.strategy == "weighted_mean":
-            return torch.einsum("m,mnc->nc", weights, member_probs)
-        if self.strategy == "voting":
+            probabilities = mean_probs
+        elif self.strategy == "voting":
             votes = nn.functional.one_hot(member_probs.argmax(dim=-1), member_probs.shape[-1]).to(member_probs.dtype)
-            return torch.einsum("m,mnc->nc", weights, votes)
-        # max_confidence
-        best_member = member_probs.max(dim=-1).values.argmax(dim=0)  # (n,)
-        return member_probs[best_member, torch.arange(member_probs.shape[1], device=member_probs.device)]
+            probabilities = torch.einsum("m,mnc->nc", weights, votes)
+        else:  # max_confidence
+            best_member = member_probs.max(dim=-1).values.argmax(dim=0)  # (n,)
+            probabilities = member_probs[best_member, torch.arange(member_probs.shape[1], device=member_probs.device)]
+
+        confidence, classes = probabilities.max(dim=-1)
+        if self.strategy == "voting":
+            # Vote shares tie easily (two equal-weight members that disagree);
+            # the weighted mean probability decides those samples.
+            tied = (probabilities == confidence.unsqueeze(-1)).sum(dim=-1) > 1
+            if bool(tied.any()):
+                classes = torch.where(tied, mean_probs.argmax(dim=-1), classes)
+                confidence = probabilities.gather(1, classes.unsqueeze(1)).squeeze(1)
+
+        positive = member_probs[..., 1]  # (members, n)
+        mean_positive = torch.einsum("m,mn->n", weights, positive)
+        variance = torch.einsum("m,mn->n", weights, (positive - mean_positive) ** 2)
+        return EnsembleScores(probabilities, classes, confidence, variance)
 
     def predict_proba(self, x: torch.Tensor) -> torch.Tensor:
         """Class probabilities of the ensemble.
@@ -150,7 +213,7 @@ class F1WeightedEnsemble(nn.Module):
             ``(n, n_classes)`` float32; rows sum to 1. For ``voting`` these are
             weighted vote shares.
         """
-        return self._combine(self.member_probabilities(x))
+        return self.score(x).probabilities
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Same as :meth:`predict_proba`: probabilities ``(n, n_classes)``, not logits."""
@@ -158,7 +221,7 @@ class F1WeightedEnsemble(nn.Module):
 
     def predict(self, x: torch.Tensor) -> torch.Tensor:
         """Class index per sample, ``(n,)`` int64; see :meth:`classify_with_confidence`."""
-        return self.classify_with_confidence(x)[0]
+        return self.score(x).classes
 
     def classify_with_confidence(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Classes, their probability, and the members' disagreement.
@@ -182,21 +245,13 @@ class F1WeightedEnsemble(nn.Module):
             P(class 1): ``sum_m w_m (p_m - sum_k w_k p_k)**2`` with the
             normalised weights ``w``. The same for every strategy; 0 when
             the members agree exactly.
+
+        See Also
+        --------
+        score : these and the probabilities from one pass over the members.
         """
-        member_probs = self.member_probabilities(x)
-        probabilities = self._combine(member_probs)
-        confidence, classes = probabilities.max(dim=-1)
-        weights = self._weights_like(member_probs)
-        if self.strategy == "voting":
-            tied = (probabilities == confidence.unsqueeze(-1)).sum(dim=-1) > 1
-            if bool(tied.any()):
-                mean_probs = torch.einsum("m,mnc->nc", weights, member_probs)
-                classes = torch.where(tied, mean_probs.argmax(dim=-1), classes)
-                confidence = probabilities.gather(1, classes.unsqueeze(1)).squeeze(1)
-        positive = member_probs[..., 1]  # (members, n)
-        mean_positive = torch.einsum("m,mn->n", weights, positive)
-        variance = torch.einsum("m,mn->n", weights, (positive - mean_positive) ** 2)
-        return classes, confidence, variance
+        scores = self.score(x)
+        return scores.classes, scores.confidence, scores.variance
 
     # --- persistence ---------------------------------------------------------
 

@@ -25,6 +25,9 @@ from seismag.models.base import (
 )
 from seismag.models.registry import register_model
 
+# Keys are the canonical names stored in configs and checkpoints; any spelling
+# that differs only in case or separators ('LeakyReLU', 'GELU') is accepted
+# and stored as the key (see seismag.models.base.canonical_choice).
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
     "tanh": nn.Tanh,
@@ -48,6 +51,8 @@ class MLPConfig(ModelConfig):
     dropout_prob : float, default 0.3
     use_batch_norm : bool, default True
     activation : {'relu', 'tanh', 'gelu', 'elu', 'leaky_relu', 'selu'}, default 'relu'
+        Case and underscores do not matter ('LeakyReLU', 'LEAKY_RELU' and
+        'leakyrelu' all mean 'leaky_relu'); the canonical name is stored.
     """
 
     model_name: ClassVar[str] = "mlp"
@@ -143,7 +148,8 @@ class MLPClassifier(MLPNetwork):
     dropout_prob : float, default 0.3
     use_batch_norm : bool, default True
     activation : str, default 'relu'
-        One of relu, tanh, gelu, elu, leaky_relu, selu.
+        One of relu, tanh, gelu, elu, leaky_relu, selu, in any case, with or
+        without underscores (the SPEC's 'ReLU', 'LeakyReLU', 'SELU' work).
 
     Input ``(batch, input_size)``, output logits ``(batch, output_size)``.
     """

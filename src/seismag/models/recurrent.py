@@ -2,7 +2,8 @@
 
 Input ``(batch, days, steps_per_day)``: one time step per day, the day's
 samples (1440 one-minute values by default, in scaled nT) as its features.
-Each hidden size in ``hidden_sizes`` adds one recurrent layer followed by
+Each hidden size in ``hidden_sizes`` adds one recurrent layer (so
+``num_layers`` is always ``len(hidden_sizes)``) followed by
 BatchNorm1d over its hidden channels and dropout; the last time step of the
 last layer feeds a linear head that returns logits ``(batch, output_size)``.
 """
@@ -10,7 +11,7 @@ last layer feeds a linear head that returns logits ``(batch, output_size)``.
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar, Sequence
+from typing import Any, ClassVar, Mapping
 
 import torch
 from torch import nn
@@ -19,6 +20,7 @@ from seismag.errors import ConfigError
 from seismag.models.base import (
     ModelConfig,
     ModelMixin,
+    _set,
     check_bool,
     check_choice,
     check_hidden_sizes,
@@ -39,7 +41,8 @@ class RecurrentConfig(ModelConfig):
     input_size : int
         Features per time step (``steps_per_day``, 1440 for 1-minute data).
     hidden_sizes : tuple of int, default (512, 256)
-        One recurrent layer per entry.
+        One recurrent layer per entry. A single int with ``num_layers=N``
+        means N layers of that size.
     output_size : int, default 2
         Number of classes (logits per sample).
     dropout_prob : float, default 0.3
@@ -48,6 +51,18 @@ class RecurrentConfig(ModelConfig):
         BatchNorm1d over the hidden channels after every recurrent layer.
     bidirectional : bool, default False
         Doubles the channels of every layer.
+    num_layers : int, optional
+        Number of recurrent layers (SPEC Module 6 names it alongside
+        ``hidden_sizes``). Given with a list of sizes it must equal its
+        length; omitted, it is derived from it. Always ``len(hidden_sizes)``
+        after validation, so saved configs round-trip and configs saved
+        before this option existed still load.
+
+    Raises
+    ------
+    ConfigError
+        ``num_layers`` contradicts ``hidden_sizes``; from :meth:`from_dict`
+        also ``nonlinearity`` given to a GRU or LSTM (their cells have none).
     """
 
     cell_type: ClassVar[str] = ""
@@ -58,14 +73,52 @@ class RecurrentConfig(ModelConfig):
     dropout_prob: float = 0.3
     use_batch_norm: bool = True
     bidirectional: bool = False
+    # Last, so that positional construction of the fields above is unchanged.
+    num_layers: int | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]):
+        if isinstance(data, Mapping) and "nonlinearity" in data and "nonlinearity" not in cls.field_names():
+            # The generic "unknown option" message would not say why: the
+            # SPEC's sequential-model config carries it "for RNN only".
+            raise ConfigError(
+                f"{cls.model_name}: option 'nonlinearity' applies to the vanilla RNN only; "
+                f"{cls.cell_type.upper()} cells have fixed gate nonlinearities (sigmoid and tanh)"
+            )
+        return super().from_dict(data)
+
+    def replace(self, **overrides: Any):
+        # The stored num_layers only restates len(hidden_sizes); new sizes
+        # without a layer count must not be checked against the old one.
+        if "hidden_sizes" in overrides and "num_layers" not in overrides:
+            overrides["num_layers"] = None
+        return super().replace(**overrides)
 
     def validate(self) -> None:
         check_positive_int(self, "input_size")
-        check_hidden_sizes(self)
+        self._resolve_layers()
         check_positive_int(self, "output_size")
         check_probability(self, "dropout_prob")
         check_bool(self, "use_batch_norm")
         check_bool(self, "bidirectional")
+
+    def _resolve_layers(self) -> None:
+        """Reconcile ``hidden_sizes`` and ``num_layers``; both agree afterwards."""
+        sizes, layers = self.hidden_sizes, self.num_layers
+        single_size = isinstance(sizes, int) and not isinstance(sizes, bool)
+        check_hidden_sizes(self)
+        if layers is None:
+            _set(self, "num_layers", len(self.hidden_sizes))
+            return
+        check_positive_int(self, "num_layers")
+        if single_size:
+            _set(self, "hidden_sizes", self.hidden_sizes * self.num_layers)
+        elif self.num_layers != len(self.hidden_sizes):
+            raise ConfigError(
+                f"{self.model_name}: num_layers={layers!r} contradicts hidden_sizes={list(self.hidden_sizes)!r} "
+                f"(one layer per size: {len(self.hidden_sizes)}); give one size per layer, "
+                "or a single size to repeat num_layers times"
+            )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -191,30 +244,14 @@ class RecurrentNetwork(ModelMixin, nn.Module):
 
 
 class _SpecRecurrent(RecurrentNetwork):
-    """The SPEC's keyword constructor; ``from_config`` maps a config onto it."""
+    """The SPEC's keyword constructor; ``from_config`` maps a config onto it.
 
-    def __init__(
-        self,
-        input_size: int = 1440,
-        hidden_sizes: Sequence[int] = (512, 256),
-        output_size: int = 2,
-        dropout_prob: float = 0.3,
-        use_batch_norm: bool = True,
-        bidirectional: bool = False,
-        **cell_options,
-    ):
-        config = self.config_cls.from_dict(
-            {
-                "input_size": input_size,
-                "hidden_sizes": hidden_sizes,
-                "output_size": output_size,
-                "dropout_prob": dropout_prob,
-                "use_batch_norm": use_batch_norm,
-                "bidirectional": bidirectional,
-                **cell_options,
-            }
-        )
-        super().__init__(config)
+    Every option but ``input_size`` is passed through to the config class, so
+    its field defaults (the paper preset) and its validation are the only ones.
+    """
+
+    def __init__(self, input_size: int = 1440, **options: Any):
+        super().__init__(self.config_cls.from_dict({"input_size": input_size, **options}))
 
     @classmethod
     def from_config(cls, config: ModelConfig):
@@ -231,11 +268,18 @@ class GRUClassifier(_SpecRecurrent):
     ----------
     input_size : int, default 1440
         Features per time step (``steps_per_day``).
-    hidden_sizes : sequence of int, default (512, 256)
-    output_size : int, default 2
-    dropout_prob : float, default 0.3
-    use_batch_norm : bool, default True
-    bidirectional : bool, default False
+    **options
+        The other fields of :class:`GRUConfig`, by keyword, defaulting to
+        the paper preset: ``hidden_sizes`` (512, 256), ``num_layers``
+        (``len(hidden_sizes)``), ``output_size`` 2, ``dropout_prob`` 0.3,
+        ``use_batch_norm`` True, ``bidirectional`` False.
+
+    Raises
+    ------
+    ConfigError
+        An unknown or out-of-range option (``nonlinearity`` included: GRU
+        and LSTM cells have none), or ``num_layers`` contradicting
+        ``hidden_sizes``.
 
     Input ``(batch, days, input_size)``, output logits ``(batch, output_size)``.
     """
@@ -254,22 +298,10 @@ class LSTMClassifier(_SpecRecurrent):
 class RNNClassifier(_SpecRecurrent):
     """Vanilla RNN classifier with the SPEC's constructor.
 
-    Arguments as :class:`GRUClassifier`, plus ``nonlinearity`` ('tanh' or 'relu').
+    Arguments as :class:`GRUClassifier`, plus ``nonlinearity`` ('tanh', the
+    default, or 'relu'), so SPEC Module 6's sequential-model config
+    ``{'hidden_sizes': [512, 256], 'num_layers': 2, 'dropout_prob': 0.3,
+    'nonlinearity': 'tanh'}`` can be passed as ``**config``.
     """
 
     config_cls: ClassVar[type[ModelConfig]] = RNNConfig
-
-    def __init__(
-        self,
-        input_size: int = 1440,
-        hidden_sizes: Sequence[int] = (512, 256),
-        output_size: int = 2,
-        dropout_prob: float = 0.3,
-        use_batch_norm: bool = True,
-        bidirectional: bool = False,
-        nonlinearity: str = "tanh",
-    ):
-        super().__init__(
-            input_size, hidden_sizes, output_size, dropout_prob, use_batch_norm, bidirectional,
-            nonlinearity=nonlinearity,
-        )

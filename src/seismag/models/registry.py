@@ -103,6 +103,14 @@ def list_models(default_run: bool = False) -> list[str]:
     return [name for name, entry in _REGISTRY.items() if entry.in_default_run or not default_run]
 
 
+def model_name_of_class(cls: type) -> str | None:
+    """The registry name of a registered model class (``GRUClassifier`` -> 'gru'), else None."""
+    for name, entry in _REGISTRY.items():
+        if getattr(entry.builder, "__self__", None) is cls:
+            return name
+    return None
+
+
 def get_model_entry(name: str) -> ModelEntry:
     """The registry entry for ``name`` (case-insensitive).
 
