@@ -55,4 +55,20 @@ def test_toml_round_trip_and_json(tmp_path):
     assert read_config_file(path) == values
     c = make_config("paper", path)
     assert json.loads(json.dumps(c.to_dict()))["model_overrides"]["gru"] == {"hidden_sizes": [16, 8]}
-    assert isinstance(RunConfig(), RunConfig)
+
+
+def test_bare_run_config_defaults_are_the_spec_tables():
+    # SPEC Module 5 "Parameter | Default" table and Module 6 "Common Training Parameters".
+    c = RunConfig()
+    assert c.num_folds == 5 and c.epochs == 100 and c.batch_size == 32
+    assert c.learning_rate == 1e-3 and c.weight_decay == 0.01 and c.max_grad_norm == 1.0
+    assert c.seed == 42  # random_state
+    # Module 6: "sqrt-scaled weights" on the cross-entropy loss
+    assert c.class_weight_method == "sqrt" and c.loss == "cross_entropy"
+    # Module 5 schedulers: ReduceLROnPlateau(patience=10, factor=0.1), CosineAnnealingLR for the Transformer
+    assert (c.plateau_patience, c.plateau_factor) == (10, 0.1)
+    assert c.scheduler_for("transformer") == "cosine" and c.scheduler_for("gru") == "plateau"
+    # Module 2 windows 7, 14, 30 days of 1-minute data (input_size 1440)
+    assert c.windows == (7, 14, 30) and c.steps_per_day == 1440
+    assert c.split == "stratified"  # Module 5: stratified k-fold
+    assert not c.early_stopping  # Module 5: "Early Stopping: Via learning rate schedulers"

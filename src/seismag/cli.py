@@ -173,6 +173,8 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--max-grad-norm", type=float)
     g.add_argument("--class-weights", dest="class_weight_method",
                    help="sqrt (default), inverse, balanced, effective, none")
+    g.add_argument("--loss", help="cross_entropy (default) or focal (SPEC Module 2's advice for severe imbalance)")
+    g.add_argument("--focal-gamma", type=float, help="focusing parameter of --loss focal (default 2.0)")
     g.add_argument("--balanced-sampling", action=argparse.BooleanOptionalAction, default=None)
     g.add_argument("--scheduler", help="auto (cosine for transformer, plateau otherwise), plateau, cosine, none")
     g.add_argument("--early-stopping", action=argparse.BooleanOptionalAction, default=None)
@@ -203,7 +205,7 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
 
 
 TRAIN_KEYS = ("epochs", "num_folds", "batch_size", "learning_rate", "weight_decay", "max_grad_norm",
-              "class_weight_method", "balanced_sampling", "scheduler", "early_stopping",
+              "class_weight_method", "loss", "focal_gamma", "balanced_sampling", "scheduler", "early_stopping",
               "early_stopping_patience", "precision", "split", "group_by", "embargo_days", "scaling",
               "selection", "inner_fraction", "permutation_control",
               "steps_per_day", "nan_policy", "max_missing", "device", "seed", "num_threads", "fold_workers")

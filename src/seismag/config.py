@@ -46,6 +46,7 @@ def default_models() -> tuple[str, ...]:
     return registered_models(default_run=True)
 
 CLASS_WEIGHT_METHODS = ("sqrt", "inverse", "balanced", "effective", "none")
+LOSSES = ("cross_entropy", "focal")
 SCHEDULERS = ("auto", "plateau", "cosine", "none")
 SPLITS = ("stratified", "group", "time")
 SCALINGS = ("standard", "sample", "none")
@@ -71,6 +72,10 @@ class RunConfig:
     weight_decay: float = 0.01
     max_grad_norm: float = 1.0
     class_weight_method: str = "sqrt"
+    # cross_entropy (the SPEC's) or focal (SPEC Module 2's advice for severe imbalance),
+    # both weighted by the class weights of the rows trained on.
+    loss: str = "cross_entropy"
+    focal_gamma: float = 2.0
     balanced_sampling: bool = False
     scheduler: str = "auto"  # auto: cosine annealing for the Transformer, plateau otherwise
     plateau_patience: int = 10
@@ -108,6 +113,9 @@ class RunConfig:
         all_models = registered_models()
         _check_choice("models", self.models, all_models, many=True)
         _check_choice("class_weight_method", self.class_weight_method, CLASS_WEIGHT_METHODS)
+        _check_choice("loss", self.loss, LOSSES)
+        if not float(self.focal_gamma) >= 0:
+            raise ConfigError(f"focal_gamma must be >= 0, got {self.focal_gamma}")
         _check_choice("scheduler", self.scheduler, SCHEDULERS)
         _check_choice("split", self.split, SPLITS)
         _check_choice("scaling", self.scaling, SCALINGS)

@@ -12,7 +12,7 @@ import contextlib
 import math
 import zlib
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import torch
@@ -22,6 +22,7 @@ from ..config import RunConfig
 from ..data.analysis import compute_class_weights
 from ..errors import ConfigError
 from .. import models as model_registry
+from .losses import make_loss
 from .metrics import calculate_binary_metrics, fast_binary_metrics
 from .splits import inner_split
 
@@ -45,6 +46,27 @@ def resolve_device(preference: str = "auto") -> torch.device:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError(f"device '{preference}' requested but CUDA is not available; use --device cpu")
     return device
+
+
+def check_gpu_ids(gpu_ids) -> list[int]:
+    """GPU indices checked against the devices this process sees.
+
+    Raises ConfigError (one line) for ids without CUDA, out of range or repeated.
+    ``[]`` is always valid (no GPU).
+    """
+    ids = [] if gpu_ids is None else list(gpu_ids)
+    if not ids:
+        return []
+    visible = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if not visible:
+        raise ConfigError(f"GPU ids {ids} requested but CUDA is not available on this machine; use the CPU")
+    for gpu in ids:
+        if isinstance(gpu, bool) or not isinstance(gpu, int) or not 0 <= gpu < visible:
+            raise ConfigError(f"GPU id {gpu!r} is not one of the {visible} visible GPU(s) "
+                              f"(0-{visible - 1}; CUDA_VISIBLE_DEVICES may hide some)")
+    if len(set(ids)) != len(ids):
+        raise ConfigError(f"GPU ids {ids} name a GPU twice")
+    return ids
 
 
 def cpu_has_fast_bf16() -> bool:
@@ -374,6 +396,115 @@ def quick_scores(labels: torch.Tensor, probs: torch.Tensor) -> tuple[float, floa
 
 
 # --------------------------------------------------------------------------- fold trainer
+@dataclass(frozen=True)
+class TrainingObjects:
+    """Objects a caller hands the fold trainer instead of the run configuration's choices.
+
+    The SPEC's ``kfold_train_eval_*`` take a loss, an optimizer class and a
+    scheduler class; whatever is set here is used exactly as given (a loss
+    with its class weights as they are, not recomputed per fold), and
+    :meth:`describe` is written beside every score. Unset fields fall back to
+    the run configuration.
+
+    Attributes
+    ----------
+    loss_fn : nn.Module, optional
+        Called as ``loss_fn(logits (batch, 2), labels (batch,))``.
+    optimizer_class, optimizer_kwargs
+        ``optimizer_class(model.parameters(), **optimizer_kwargs)``.
+    scheduler_class, scheduler_kwargs
+        ``scheduler_class(optimizer, **scheduler_kwargs)``, stepped once per
+        epoch; a ``ReduceLROnPlateau`` is stepped with the selection rows' loss
+        (``mode='min'``) or weighted F1 (``mode='max'``).
+    device_ids : tuple of int, optional
+        More than one: ``nn.DataParallel`` over these GPUs.
+    """
+
+    loss_fn: nn.Module | None = None
+    optimizer_class: type | None = None
+    optimizer_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    scheduler_class: type | None = None
+    scheduler_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    device_ids: tuple[int, ...] | None = None
+
+    def describe(self) -> dict[str, Any]:
+        """Plain data saying what was used (for run records and checkpoints)."""
+        out: dict[str, Any] = {}
+        if self.loss_fn is not None:
+            out["loss_fn"] = type(self.loss_fn).__name__
+            for name in ("weight", "alpha"):
+                value = getattr(self.loss_fn, name, None)
+                if isinstance(value, torch.Tensor):
+                    out[f"loss_{name}"] = [float(v) for v in value.detach().cpu().reshape(-1)]
+            for name in ("gamma", "label_smoothing"):
+                value = getattr(self.loss_fn, name, None)
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    out[f"loss_{name}"] = float(value)
+        if self.optimizer_class is not None:
+            out["optimizer"] = _qualified_name(self.optimizer_class)
+            out["optimizer_kwargs"] = _plain_kwargs(self.optimizer_kwargs)
+        if self.scheduler_class is not None:
+            out["scheduler"] = _qualified_name(self.scheduler_class)
+            out["scheduler_kwargs"] = _plain_kwargs(self.scheduler_kwargs)
+        if self.device_ids:
+            out["device_ids"] = list(self.device_ids)
+        return out
+
+
+def _qualified_name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _plain_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: (v if isinstance(v, (int, float, str, bool, type(None), list, tuple)) else repr(v))
+            for k, v in dict(kwargs).items()}
+
+
+def fold_loss(config: RunConfig, counts: np.ndarray, device: torch.device,
+              objects: TrainingObjects | None = None) -> nn.Module:
+    """The fold's loss: the caller's, else ``config.loss`` weighted by the fold's class ``counts``."""
+    if objects is not None and objects.loss_fn is not None:
+        return objects.loss_fn.to(device)
+    weight = None
+    if config.class_weight_method != "none":
+        weight = torch.tensor(compute_class_weights(counts, method=config.class_weight_method),
+                              dtype=torch.float32, device=device)
+    return make_loss(config.loss, weight, config.focal_gamma)
+
+
+def fold_optimizer(model: nn.Module, config: RunConfig, device: torch.device,
+                   objects: TrainingObjects | None = None) -> torch.optim.Optimizer:
+    if objects is not None and objects.optimizer_class is not None:
+        try:
+            return objects.optimizer_class(model.parameters(), **dict(objects.optimizer_kwargs))
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"optimizer {objects.optimizer_class.__name__}"
+                              f"(**{dict(objects.optimizer_kwargs)}) failed: {exc}") from None
+    return make_optimizer(model.parameters(), config, device)
+
+
+def fold_scheduler(optimizer: torch.optim.Optimizer, config: RunConfig, model_name: str,
+                   objects: TrainingObjects | None = None):
+    """(scheduler or None, what it steps on: 'loss', 'f1' or None for a plain ``step()``)."""
+    plateau = torch.optim.lr_scheduler.ReduceLROnPlateau
+    if objects is not None and objects.scheduler_class is not None:
+        try:
+            scheduler = objects.scheduler_class(optimizer, **dict(objects.scheduler_kwargs))
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"scheduler {objects.scheduler_class.__name__}"
+                              f"(**{dict(objects.scheduler_kwargs)}) failed: {exc}") from None
+        if isinstance(scheduler, plateau):
+            return scheduler, ("f1" if scheduler.mode == "max" else "loss")
+        return scheduler, None
+    kind = config.scheduler_for(model_name)
+    if kind == "plateau":
+        return plateau(optimizer, mode="min", patience=config.plateau_patience,
+                       factor=config.plateau_factor), "loss"
+    if kind == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs), None
+    return None, None
+
+
 @dataclass
 class FoldResult:
     fold: int
@@ -431,7 +562,7 @@ def train_fold(model_name: str, model_config: Any, data: WindowTensors, train_ro
                val_rows: np.ndarray, config: RunConfig, *, fold: int, seed: int,
                device: torch.device, precision: str = "fp32",
                on_epoch: Callable[[dict[str, float]], None] | None = None,
-               groups: np.ndarray | None = None) -> FoldResult:
+               groups: np.ndarray | None = None, objects: TrainingObjects | None = None) -> FoldResult:
     """Train one fold and keep the epoch with the best selection F1 (SPEC Module 5).
 
     AdamW, class-weighted cross-entropy (weights from the rows trained on),
@@ -445,6 +576,9 @@ def train_fold(model_name: str, model_config: Any, data: WindowTensors, train_ro
     given) share ``config.inner_fraction`` of the training rows is held out to
     choose the epoch; the validation rows are scored every epoch for the curves
     but never decide anything.
+
+    ``objects`` (the SPEC's ``kfold_train_eval`` arguments) replaces the
+    configuration's loss, optimizer, scheduler or GPUs where set.
     """
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
@@ -452,7 +586,11 @@ def train_fold(model_name: str, model_config: Any, data: WindowTensors, train_ro
     # Several GPUs: DataParallel splits each batch across them; checkpoints and the
     # optimizer keep using the plain module (same parameters).
     net = model
-    if device.type == "cuda" and config.device in ("auto", "cuda") and torch.cuda.device_count() > 1:
+    device_ids = objects.device_ids if objects is not None else None
+    if device_ids:
+        if len(device_ids) > 1:
+            net = nn.DataParallel(model, device_ids=list(device_ids))
+    elif device.type == "cuda" and config.device in ("auto", "cuda") and torch.cuda.device_count() > 1:
         net = nn.DataParallel(model)
     if config.selection == "inner":
         all_labels = data.labels.cpu().numpy()
@@ -479,24 +617,13 @@ def train_fold(model_name: str, model_config: Any, data: WindowTensors, train_ro
 
     train_labels_np = data.labels[torch.as_tensor(fit_rows, device=device)].cpu().numpy()
     counts = np.bincount(train_labels_np, minlength=2)
-    weight = None
-    if config.class_weight_method != "none":
-        weight = torch.tensor(compute_class_weights(counts, method=config.class_weight_method),
-                              dtype=torch.float32, device=device)
-    loss_fn = nn.CrossEntropyLoss(weight=weight)
+    loss_fn = fold_loss(config, counts, device, objects)
     sample_weights = None
     if config.balanced_sampling:
         sample_weights = torch.as_tensor(1.0 / counts[train_labels_np], dtype=torch.double)
 
-    optimizer = make_optimizer(model.parameters(), config, device)
-    scheduler_kind = config.scheduler_for(model_name)
-    if scheduler_kind == "plateau":
-        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-            optimizer, mode="min", patience=config.plateau_patience, factor=config.plateau_factor)
-    elif scheduler_kind == "cosine":
-        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
-    else:
-        scheduler = None
+    optimizer = fold_optimizer(model, config, device, objects)
+    scheduler, monitor = fold_scheduler(optimizer, config, model_name, objects)
 
     history: list[dict[str, float]] = []
     best = {"f1": -math.inf, "epoch": 0, "state": None, "val": None}
@@ -520,8 +647,10 @@ def train_fold(model_name: str, model_config: Any, data: WindowTensors, train_ro
             on_epoch(record)
         if score > best["f1"]:
             best = {"f1": score, "epoch": epoch, "val": val, "state": keep_state(model, best["state"])}
-        if scheduler_kind == "plateau":
+        if monitor == "loss":
             scheduler.step(selection.loss)
+        elif monitor == "f1":
+            scheduler.step(score)
         elif scheduler is not None:
             scheduler.step()
         if selection.loss < best_selection_loss - 1e-6:

@@ -18,7 +18,7 @@ from ..data.loading import WindowData
 from ..errors import ConfigError
 from .artifacts import ArtifactPaths, read_fold_metrics, write_fold, write_summary
 from ..io import write_json
-from .engine import FoldResult, Scaler, WindowTensors, derive_seed, train_fold
+from .engine import FoldResult, Scaler, TrainingObjects, WindowTensors, derive_seed, train_fold
 from .evaluation import (interval_record, majority_baseline, permutation_rngs, permutation_summary,
                          permuted_labels)
 from .parallel import FoldRunner
@@ -44,7 +44,7 @@ def make_splits(config: RunConfig, data: WindowData) -> list[tuple[np.ndarray, n
         return group_kfold(data.labels, data.meta_column(config.group_by), config.num_folds, config.seed)
     if config.split == "time":
         return time_kfold(data.meta_column(config.time_column), data.labels, config.num_folds,
-                          config.embargo_days, window_days=data.window_days)
+                          config.embargo_days, window_days=data.window_days, source=data.meta_path)
     raise ConfigError(f"unknown split '{config.split}'")
 
 
@@ -84,11 +84,14 @@ def plain(value: Any) -> Any:
 
 def run_kfold(model_name: str, data: WindowData, config: RunConfig, out_dir, *, device: torch.device,
               precision: str = "fp32", resume: bool = False, tensors: WindowTensors | None = None,
-              splits: list | None = None, progress: Callable | None = None) -> dict[str, Any]:
+              splits: list | None = None, progress: Callable | None = None,
+              objects: TrainingObjects | None = None) -> dict[str, Any]:
     """Cross-validate ``model_name`` on ``data`` and write every artifact under ``out_dir``.
 
     Returns the summary dict written to ``{Model}Model_{N}day_summary.json``.
     ``progress(fold, num_folds)`` may return a per-epoch callback (the CLI's bar).
+    ``objects``: a loss, optimizer, scheduler or GPUs to use instead of the
+    configuration's (the SPEC's ``kfold_train_eval``); recorded in the protocol.
     """
     entry = model_registry.get_model_entry(model_name)
     model_config = resolved_model_config(config, model_name, data.window_days, data.steps_per_day)
@@ -96,6 +99,9 @@ def run_kfold(model_name: str, data: WindowData, config: RunConfig, out_dir, *, 
     tensors = tensors or WindowTensors.from_window(data, device)
     splits = splits if splits is not None else make_splits(config, data)
     protocol = protocol_record(config)
+    if objects is not None and objects.describe():
+        protocol["training_objects"] = objects.describe()
+        _check_sendable(objects, config)
 
     groups = split_groups(config, data)
     tasks = []
@@ -107,7 +113,8 @@ def run_kfold(model_name: str, data: WindowData, config: RunConfig, out_dir, *, 
         tasks.append(dict(model_name=model_name, model_config=model_config, train_rows=train_rows,
                           val_rows=val_rows, config=config, fold=fold, num_folds=len(splits),
                           seed=derive_seed(config.seed, model_name, data.window_days, fold),
-                          device=device, precision=precision, groups=groups, paths=paths, protocol=protocol))
+                          device=device, precision=precision, groups=groups, paths=paths, protocol=protocol,
+                          objects=objects))
 
     def epoch_bar(task: dict[str, Any]) -> dict[str, Any]:
         return {"on_epoch": progress(task["fold"], len(splits)) if progress else None}
@@ -133,7 +140,7 @@ def run_kfold(model_name: str, data: WindowData, config: RunConfig, out_dir, *, 
         if config.permutation_control:
             honesty["permutation"] = permutation_control(model_name, model_config, tensors, splits, config,
                                                          fold_metrics, runner, device=device, precision=precision,
-                                                         groups=groups)
+                                                         groups=groups, objects=objects)
             write_json(paths.permutation, honesty["permutation"])
     return write_ensemble(paths, model_name, members, scalers, fold_metrics, protocol, plain(model_config),
                           data.window_days, data.steps_per_day, extra=honesty)
@@ -142,11 +149,12 @@ def run_kfold(model_name: str, data: WindowData, config: RunConfig, out_dir, *, 
 def train_and_write_fold(tensors: WindowTensors, *, model_name: str, model_config: Any, train_rows: np.ndarray,
                          val_rows: np.ndarray, config: RunConfig, fold: int, num_folds: int, seed: int,
                          device: torch.device, precision: str, groups: np.ndarray | None, paths: ArtifactPaths,
-                         protocol: dict[str, Any], on_epoch: Callable | None = None) -> dict[str, Any]:
+                         protocol: dict[str, Any], on_epoch: Callable | None = None,
+                         objects: TrainingObjects | None = None) -> dict[str, Any]:
     """Train one fold and write its artifacts; returns its metrics (runs in a worker too)."""
     result: FoldResult = train_fold(
         model_name, model_config, tensors, train_rows, val_rows, config, fold=fold, seed=seed,
-        device=device, precision=precision, on_epoch=on_epoch, groups=groups)
+        device=device, precision=precision, on_epoch=on_epoch, groups=groups, objects=objects)
     extra = {"fold": fold, "seed": seed, "window_days": tensors.window_days,
              "steps_per_day": tensors.steps_per_day, "scaler": result.scaler.to_dict(),
              "run_config": config.to_dict(), "protocol": protocol}
@@ -168,7 +176,8 @@ def train_fold_metrics(tensors: WindowTensors, *, labels: np.ndarray, model_name
 
 def permutation_control(model_name: str, model_config: Any, tensors: WindowTensors, splits: list,
                         config: RunConfig, fold_metrics: list[dict[str, Any]], runner: FoldRunner, *,
-                        device: torch.device, precision: str, groups: np.ndarray | None) -> dict[str, Any]:
+                        device: torch.device, precision: str, groups: np.ndarray | None,
+                        objects: TrainingObjects | None = None) -> dict[str, Any]:
     """Repeat the cross-validation with training labels permuted (validation labels real).
 
     Returns the real CV mean F1 and AUC beside their permutation distributions,
@@ -184,7 +193,7 @@ def permutation_control(model_name: str, model_config: Any, tensors: WindowTenso
                 labels=permuted_labels(real_labels, train_rows, rng, groups), model_name=model_name,
                 model_config=model_config, train_rows=train_rows, val_rows=val_rows, config=config, fold=fold,
                 seed=derive_seed(config.seed, model_name, tensors.window_days, fold, "permutation", index),
-                device=device, precision=precision, groups=groups))
+                device=device, precision=precision, groups=groups, objects=objects))
     scores: list[dict[str, Any] | None] = [None] * len(tasks)
     for index, metrics in runner.run(train_fold_metrics, tasks):
         scores[index] = metrics
@@ -195,6 +204,19 @@ def permutation_control(model_name: str, model_config: Any, tensors: WindowTenso
             logger.info("permutation %d/%d: F1 %.4f  AUC %s", permutation + 1, n, means["f1"], _fmt(means["roc_auc"]))
     null = [_fold_means(scores[i * k:(i + 1) * k]) for i in range(n)]
     return permutation_summary(_fold_means(fold_metrics), null)
+
+
+def _check_sendable(objects: TrainingObjects, config: RunConfig) -> None:
+    """Fold workers receive their tasks pickled: refuse objects that cannot travel, in one line."""
+    if int(config.fold_workers) <= 1:
+        return
+    import pickle
+
+    try:
+        pickle.dumps(objects)
+    except Exception as exc:  # pickling raises many types (PicklingError, AttributeError, TypeError)
+        raise ConfigError(f"the loss/optimizer/scheduler objects cannot be sent to fold workers ({exc}); "
+                          "define them in an importable module or use fold_workers 1") from None
 
 
 def _fold_means(fold_metrics: list[dict[str, Any]]) -> dict[str, float | None]:
@@ -218,7 +240,7 @@ def write_ensemble(paths: ArtifactPaths, model_name: str, members: list, scalers
         "steps_per_day": steps_per_day, "model": model_name, "protocol": protocol,
         "seismag_version": __version__})
     return write_summary(paths, model_name, fold_metrics, protocol, model_params,
-                         [float(w) for w in np.asarray(ensemble.weights, dtype=float)], strategy, extra)
+                         [float(w) for w in np.asarray(ensemble.weights, dtype=float)], ensemble.strategy, extra)
 
 
 def load_fold(paths: ArtifactPaths, fold: int, device: torch.device | str = "cpu"):
