@@ -49,7 +49,7 @@ import os
 from pathlib import Path
 
 E = os.environ.get
-RESULTS_DIR = Path(E("SEISMAG_RESULTS_DIR", "../demo/results"))
+BASE_DIR = Path(E("SEISMAG_RESULTS_DIR", "../demo/results"))   # the SPEC's name for the results folder
 DPI = float(E("SEISMAG_DPI", "300"))    # the SPEC uses 600
 FORMAT = E("SEISMAG_FORMAT", "png")     # png | pdf | svg
 '''
@@ -160,13 +160,13 @@ def model_cells(title: str, model: str) -> list:
 
 def drawing_cells() -> list:
     md, code = new_markdown_cell, new_code_cell
-    plot = ("written = seismag.plots.{fn}(RESULTS_DIR, dpi=DPI, fmt=FORMAT)\n"
+    plot = ("written = seismag.plots.{fn}(BASE_DIR, dpi=DPI, fmt=FORMAT)\n"
             "show(written)")
     return [
         md("# Result drawing\n\nThe SPEC's four figure modules and the HTML report, drawn from the "
            "results folder that training wrote (`seismag plot` and `seismag report`). Figures go to "
-           "`RESULTS_DIR/performance_visualization/`. Settings come from the first cell "
-           "(`SEISMAG_RESULTS_DIR`, `SEISMAG_DPI`, `SEISMAG_FORMAT`); by default it is the output of "
+           "`BASE_DIR/performance_visualization/`. Settings come from the first cell "
+           "(`BASE_DIR`, the SPEC's name, from `SEISMAG_RESULTS_DIR`; `SEISMAG_DPI`, `SEISMAG_FORMAT`); by default it is the output of "
            "`bash scripts/demo.sh`. Whatever models and windows the folder holds are drawn; what is "
            "missing is listed, not an error.\n\n" + PROTOCOL.replace(
                "The summary table below states", "The report states")),
@@ -191,7 +191,7 @@ def drawing_cells() -> list:
         md("## 4 Confusion matrices\n\nFold-averaged, one per model and window."),
         code(plot.format(fn="plot_confusion_matrices")),
         md("## Report\n\nOne self-contained HTML page: tables, the protocol, figures, the configuration."),
-        code("report = seismag.plots.write_report(RESULTS_DIR)\n"
+        code("report = seismag.plots.write_report(BASE_DIR)\n"
              'print("report:", report.resolve())'),
     ]
 

@@ -1,5 +1,6 @@
 """The SPEC's documented names run as its examples show."""
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -8,6 +9,8 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from seismag import compat
+from seismag.errors import ConfigError
+from seismag.training import engine
 from seismag.compat import (
     MLPClassifier, calculate_class_weights, create_data_loaders_balanced, create_model, load_checkpoint,
     perform_model_ensemble, run_epoch, save_checkpoint,
@@ -16,10 +19,15 @@ from seismag.compat import (
 from training_data import SPD, write_synthetic
 
 
-def test_every_model_has_its_spec_functions():
+def test_every_model_has_its_spec_functions_bound_to_it():
     for name in ("gru", "lstm", "rnn", "mlp", "transformer"):
         for prefix in ("main_", "kfold_train_eval_", "train_eval_"):
-            assert callable(getattr(compat, prefix + name))
+            assert getattr(compat, prefix + name).__name__ == prefix + name
+        # Each kfold_train_eval_X trains model X: a class of another model is refused, naming X.
+        other = compat.MLPClassifier if name != "mlp" else compat.GRUClassifier
+        dataset = TensorDataset(torch.zeros(8, 2 * SPD), torch.tensor([0, 1] * 4))
+        with pytest.raises(ConfigError, match=f"not '{name}'"):
+            getattr(compat, f"kfold_train_eval_{name}")(dataset=dataset, model_class=other, steps_per_day=SPD)
 
 
 def test_module3_utilities(tmp_path):
@@ -78,3 +86,110 @@ def test_main_optimize_tunes_then_trains(tmp_path):
     tuning = tmp_path / "results" / "tuning" / "mlp_4day"
     assert (tuning / "best_config.toml").is_file() and (tuning / "trials.csv").is_file()
     assert (tmp_path / "results" / "mlp_models" / "MLPModel_4day_summary.json").is_file()
+
+
+# --------------------------------------------------------------------------- every argument takes effect
+@pytest.fixture(scope="module")
+def tiny_dataset(tmp_path_factory):
+    data_dir = write_synthetic(tmp_path_factory.mktemp("data"), n0=16, n1=12)
+    X = np.vstack([np.load(data_dir / "window-4" / f"data_{label}.npy") for label in (0, 1)])
+    X = np.nan_to_num(X)
+    return TensorDataset(torch.FloatTensor(X[:, :-1].reshape(-1, 4, SPD)), torch.LongTensor(X[:, -1].astype(int)))
+
+
+def kfold(tmp_path, dataset, **kwargs):
+    args = dict(dataset=dataset, output_dir=str(tmp_path / "results"), epochs=3, batch_size=8, num_folds=2,
+                hidden_sizes=[8, 4])
+    args.update(kwargs)
+    summary = compat.kfold_train_eval_gru(**args)
+    return summary, tmp_path / "results" / "gru_models"
+
+
+def epoch_log(folder, fold=1):
+    lines = (folder / f"GRUModel_4day_fold_{fold}_logs.txt").read_text().splitlines()
+    return [dict(item.split("=") for item in line.split()) for line in lines if line.startswith("epoch=")]
+
+
+def test_optimizer_class_and_kwargs_take_effect(tmp_path, tiny_dataset):
+    summary, folder = kfold(tmp_path, tiny_dataset, optimizer_class=torch.optim.SGD,
+                            optimizer_kwargs={"lr": 0.05, "momentum": 0.9})
+    assert [float(r["lr"]) for r in epoch_log(folder)][0] == pytest.approx(0.05)
+    objects = summary["protocol"]["training_objects"]
+    assert objects["optimizer"] == "torch.optim.sgd.SGD" and objects["optimizer_kwargs"] == {"lr": 0.05, "momentum": 0.9}
+
+
+def test_scheduler_class_and_kwargs_take_effect(tmp_path, tiny_dataset):
+    _, folder = kfold(tmp_path / "step", tiny_dataset, scheduler_class=torch.optim.lr_scheduler.StepLR,
+                      scheduler_kwargs={"step_size": 1, "gamma": 0.5})
+    assert [float(r["lr"]) for r in epoch_log(folder)] == pytest.approx([1e-3, 5e-4, 2.5e-4])
+    # CosineAnnealingLR's T_max is honoured (not replaced by the epoch count): 0 after T_max = 2 steps.
+    _, folder = kfold(tmp_path / "cosine", tiny_dataset, scheduler_class=torch.optim.lr_scheduler.CosineAnnealingLR,
+                      scheduler_kwargs={"T_max": 2})
+    assert [float(r["lr"]) for r in epoch_log(folder)] == pytest.approx([1e-3, 5e-4, 0.0], abs=1e-9)
+
+
+class RecordingPlateau(torch.optim.lr_scheduler.ReduceLROnPlateau):
+    seen: list = []
+
+    def step(self, metrics):
+        RecordingPlateau.seen.append(float(metrics))
+        super().step(metrics)
+
+
+@pytest.mark.parametrize("mode, column", [("max", "sel_f1"), ("min", "sel_loss")])
+def test_plateau_mode_decides_what_it_steps_on(tmp_path, tiny_dataset, mode, column):
+    RecordingPlateau.seen = []
+    _, folder = kfold(tmp_path, tiny_dataset, num_folds=2, scheduler_class=RecordingPlateau,
+                      scheduler_kwargs={"mode": mode, "patience": 0, "factor": 0.5})
+    expected = [float(r[column]) for fold in (1, 2) for r in epoch_log(folder, fold)]
+    assert RecordingPlateau.seen == pytest.approx(expected, abs=1e-6)
+
+
+def test_run_settings_and_model_options_take_effect(tmp_path, tiny_dataset, monkeypatch):
+    used = []
+    original = engine.autocast_context
+    monkeypatch.setattr(engine, "autocast_context", lambda device, precision: used.append(precision) or
+                        original(device, precision))
+    summary, folder = kfold(tmp_path, tiny_dataset, precision="bf16", selection="outer", loss="focal",
+                            dropout_prob=0.1)
+    assert used and set(used) == {"bf16"}  # trained in bf16, not only recorded
+    assert summary["protocol"]["selection"] == "outer"
+    checkpoint = torch.load(folder / "GRUModel_4day_fold_1.pth", weights_only=True)
+    assert checkpoint["extra"]["run_config"]["loss"] == "focal"
+    assert checkpoint["model_config"]["dropout_prob"] == 0.1
+
+
+def test_bad_arguments_are_refused(tmp_path, tiny_dataset):
+    with pytest.raises(ConfigError, match="not a registered"):
+        kfold(tmp_path, tiny_dataset, model_class=torch.nn.Linear)
+    with pytest.raises(ConfigError, match="hiden_sizes"):
+        kfold(tmp_path, tiny_dataset, hiden_sizes=[4])
+    with pytest.raises(ConfigError, match="output_size"):
+        kfold(tmp_path, tiny_dataset, output_size=3)
+    with pytest.raises(ConfigError, match="input_size"):
+        kfold(tmp_path, tiny_dataset, input_size=1440)  # the data has 48 steps a day
+    with pytest.raises(ConfigError, match="scheduler_kwargs"):
+        kfold(tmp_path, tiny_dataset, scheduler_kwargs={"patience": 3})
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match="CUDA is not available"):
+            kfold(tmp_path, tiny_dataset, device_ids=[0])
+        with pytest.raises(ConfigError, match="CUDA is not available"):
+            compat.setup_device(gpu_ids=[0, 1])
+    assert not (tmp_path / "results").exists()  # refused before anything was written
+
+
+def test_loaded_ensemble_takes_both_layouts_and_warns_on_scaled_input(tmp_path, tiny_dataset):
+    kfold(tmp_path, tiny_dataset)
+    path = tmp_path / "results" / "gru_models" / "GRUModel_4day_ensemble.pth"
+    ensemble = compat.load_ensemble_model(path, path.with_name("GRUModel_4day_ensemble_config.json"),
+                                          device="cpu", model_class=compat.GRUClassifier, device_ids=[])
+    X = tiny_dataset.tensors[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # raw windows: no warning
+        sequence, flat = ensemble(X), ensemble(X.reshape(len(X), -1))
+    assert torch.equal(sequence, flat)
+    scaled = (X - X.mean(0)) / X.std(0)
+    with pytest.warns(UserWarning, match="standardised already"):
+        ensemble(scaled)
+    with pytest.raises(ConfigError, match="takes raw windows of shape"):
+        ensemble(X[:, :3])
