@@ -259,7 +259,8 @@ def test_get_device_unknown_names(name):
 def test_get_device_rejects_bad_memory_fraction():
     with pytest.raises(ConfigError, match="gpu_memory_fraction"):
         get_device("cpu", gpu_memory_fraction=1.5)
-    assert get_device("cpu", gpu_memory_fraction=0.5) == torch.device("cpu")  # ignored on CPU
+    with pytest.warns(UserWarning, match="no effect on the cpu"):
+        assert get_device("cpu", gpu_memory_fraction=0.5) == torch.device("cpu")
 
 
 # --------------------------------------------------------------------------- memory

@@ -27,6 +27,7 @@ import json
 import os
 import platform
 import random
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -359,7 +360,7 @@ def get_device(
     gpu_memory_fraction : float, optional
         In ``(0, 1]``: cap this process's share of the chosen CUDA device's memory
         (``torch.cuda.set_per_process_memory_fraction``), e.g. to run several
-        experiments on one GPU. Ignored on CPU and MPS.
+        experiments on one GPU. On CPU and MPS it has no effect, and a warning says so.
 
     Raises
     ------
@@ -401,8 +402,13 @@ def get_device(
             raise ConfigError(
                 f"unsupported device {preference!r}; use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"
             )
-    if gpu_memory_fraction is not None and device.type == "cuda":
-        torch.cuda.set_per_process_memory_fraction(float(gpu_memory_fraction), device.index)
+    if gpu_memory_fraction is not None:
+        if device.type == "cuda":
+            torch.cuda.set_per_process_memory_fraction(float(gpu_memory_fraction), device.index)
+        else:
+            # Said, not silently dropped: the cap only exists for CUDA memory.
+            warnings.warn(f"gpu_memory_fraction={gpu_memory_fraction} has no effect on the {device.type} device",
+                          UserWarning, stacklevel=2)
     return device
 
 
