@@ -65,7 +65,7 @@ def run_case(case: dict) -> dict:
 
     from seismag.config import make_config
     from seismag.data.loading import WindowData
-    from seismag.training.engine import configure_process
+    from seismag.runtime import configure_process
     from seismag.training.kfold import run_kfold
 
     X = np.load(case["x_path"], mmap_mode="r")

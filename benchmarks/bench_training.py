@@ -19,7 +19,7 @@ per-batch ``.to(device)``, AdamW (lr 1e-3, wd 0.01), class-weighted
 cross-entropy, clipping at 1.0, ReduceLROnPlateau on the validation loss
 (cosine for the Transformer), scikit-learn metrics on every epoch's
 validation predictions, best state by validation F1.
-(b) ``engine``: ``seismag.training.engine.train_fold`` on ``WindowTensors``.
+(b) ``engine``: ``seismag.training.fold.train_fold`` on ``WindowTensors``.
 
 Both build the model with the same seed from the same registry, so the
 architecture and the initial weights are identical.
@@ -303,11 +303,13 @@ def run_engine_case(case: dict, X: np.ndarray, y: np.ndarray, rows: dict, timing
 
     from seismag import models as registry
     from seismag.config import FIELD_NAMES, make_config
-    from seismag.training import engine
+    from seismag import runtime
+    from seismag.training import fold as engine  # the fold trainer; its run_epoch is timed below
+    from seismag.training.tensors import WindowTensors
 
     device = torch.device("cpu")
     name, days = case["model"], case["window"]
-    tensors = engine.WindowTensors(torch.from_numpy(X), torch.from_numpy(y), days, STEPS_PER_DAY)
+    tensors = WindowTensors(torch.from_numpy(X), torch.from_numpy(y), days, STEPS_PER_DAY)
     overrides = dict(epochs=case["epochs"], precision=case["precision"])
     # The notebooks choose the epoch on the validation rows; compare like with like.
     if "selection" in FIELD_NAMES:
@@ -323,8 +325,7 @@ def run_engine_case(case: dict, X: np.ndarray, y: np.ndarray, rows: dict, timing
         module_name, attribute = key.rsplit(".", 1)
         setattr(importlib.import_module(module_name), attribute, value)
 
-    if hasattr(engine, "configure_process"):  # what seismag's pipeline does before the first fold
-        timings["process"] = engine.configure_process(config)
+    timings["process"] = runtime.configure_process(config)  # what seismag's pipeline does before the first fold
 
     # Time every pass through the engine's run_epoch; on_epoch closes an epoch.
     original = engine.run_epoch
@@ -370,7 +371,7 @@ def run_case(case: dict) -> dict:
     # torch._dynamo: the first torch.optim optimizer of a process imports it (with
     # sympy and mpmath, about 100 MiB of modules) from Optimizer.add_param_group.
     import sklearn.metrics, sklearn.preprocessing, torch.utils.data  # noqa: E401,F401
-    import seismag.training.engine, seismag.training.kfold  # noqa: E401,F401
+    import seismag.training.fold, seismag.training.kfold  # noqa: E401,F401
     torch.optim.AdamW([torch.zeros(1, requires_grad=True)])
     rss_start_kib = vm_kib("VmRSS")
     x_path, y_path = case["x_path"], case["y_path"]

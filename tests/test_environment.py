@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from seismag import environment
+from seismag import environment, runtime
 from seismag.environment import (
     check_environment,
     check_version_compatibility,
@@ -282,8 +282,8 @@ def test_get_memory_usage_default_device_and_torch_device():
 
 
 def test_memory_fallbacks_agree_roughly_with_meminfo():
-    meminfo = environment._meminfo()
-    sysconf = environment._sysconf_memory()
+    meminfo = runtime._meminfo()
+    sysconf = runtime._sysconf_memory()
     if meminfo is None or sysconf is None:
         pytest.skip("needs /proc/meminfo and os.sysconf")
     assert sysconf[0] == pytest.approx(meminfo[0], rel=0.05)

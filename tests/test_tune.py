@@ -287,9 +287,9 @@ def test_study_applies_the_process_settings_before_training(data_dir, tmp_path, 
         assert config.num_threads == 1 and not config.keep_freed_memory and device.type == "cpu"
         raise Applied
 
-    from seismag.training import engine
+    from seismag import runtime
 
-    monkeypatch.setattr(engine, "configure_process", configure)
+    monkeypatch.setattr(runtime, "configure_process", configure)
     monkeypatch.setattr(tune, "train_fold", lambda *a, **k: pytest.fail("trained before the settings"))
     with pytest.raises(Applied):
         tune.run_study(data_dir, "mlp", DAYS, trials=1, out_dir=tmp_path / "t", space=NO_WIDTH, device="cpu",

@@ -32,8 +32,9 @@ from .models import (  # noqa: F401
     reshape_data_for_rnn, reshape_data_for_transformer,
 )
 from .training.artifacts import ArtifactPaths
-from .training.engine import (TrainingObjects, batch_step, check_gpu_ids, prepare_training, quick_scores,
-                              resolve_device)
+from .training.fold import TrainingObjects
+from .training.loop import batch_step, quick_scores
+from .runtime import check_gpu_ids, prepare_training, resolve_device
 from .training.losses import FocalLoss  # noqa: F401
 from .training.inference import load_ensemble_model, load_trained_ensemble  # noqa: F401
 from .training.kfold import load_fold, protocol_record, run_kfold, write_ensemble

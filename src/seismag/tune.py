@@ -65,7 +65,9 @@ from .config import FIELD_NAMES, RunConfig, make_config, read_config_file, write
 from .data.loading import WindowData, load_window
 from .errors import ConfigError
 from .io import atomic_path, write_json, write_text
-from .training.engine import WindowTensors, derive_seed, prepare_training, train_fold
+from .training.tensors import WindowTensors
+from .runtime import derive_seed, prepare_training
+from .training.fold import train_fold
 from .training.kfold import make_splits, split_groups
 from .training.splits import inner_split
 

@@ -10,7 +10,7 @@ from torch.utils.data import TensorDataset
 
 from seismag import compat
 from seismag.errors import ConfigError
-from seismag.training import engine
+from seismag.training import loop
 from seismag.compat import (
     MLPClassifier, calculate_class_weights, create_data_loaders_balanced, create_model, load_checkpoint,
     perform_model_ensemble, run_epoch, save_checkpoint,
@@ -147,8 +147,8 @@ def test_plateau_mode_decides_what_it_steps_on(tmp_path, tiny_dataset, mode, col
 
 def test_run_settings_and_model_options_take_effect(tmp_path, tiny_dataset, monkeypatch):
     used = []
-    original = engine.autocast_context
-    monkeypatch.setattr(engine, "autocast_context", lambda device, precision: used.append(precision) or
+    original = loop.autocast_context
+    monkeypatch.setattr(loop, "autocast_context", lambda device, precision: used.append(precision) or
                         original(device, precision))
     summary, folder = kfold(tmp_path, tiny_dataset, precision="bf16", selection="outer", loss="focal",
                             dropout_prob=0.1)

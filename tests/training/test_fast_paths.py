@@ -12,8 +12,10 @@ import torch
 from seismag.data.synthetic import generate_window
 from seismag.errors import ConfigError
 from seismag.models import create_model, list_models, model_config, to_model_input
-from seismag.training import engine
-from seismag.training.engine import WindowTensors, train_fold
+from seismag import runtime
+from seismag.training import fold, loop, tensors
+from seismag.training.tensors import WindowTensors
+from seismag.training.fold import train_fold
 from seismag.training.splits import stratified_kfold
 
 from training_data import SPD, tiny_config
@@ -42,7 +44,7 @@ def fit(model, window, config, precision="fp32"):
 @pytest.mark.parametrize("impl, fused, foreach", [("loop", None, False), ("foreach", None, True)])
 def test_each_optimizer_path_can_be_chosen(impl, fused, foreach):
     config = tiny_config(optimizer_impl=impl)
-    optimizer = engine.make_optimizer(torch.nn.Linear(3, 2).parameters(), config, CPU)
+    optimizer = fold.make_optimizer(torch.nn.Linear(3, 2).parameters(), config, CPU)
     assert optimizer.defaults["foreach"] is foreach and not optimizer.defaults.get("fused")
     assert optimizer.defaults["lr"] == config.learning_rate
     assert optimizer.defaults["weight_decay"] == config.weight_decay
@@ -50,22 +52,22 @@ def test_each_optimizer_path_can_be_chosen(impl, fused, foreach):
 
 def test_auto_uses_the_fused_kernel_where_there_is_one(monkeypatch):
     config = tiny_config(optimizer_impl="auto")
-    optimizer = engine.make_optimizer(torch.nn.Linear(3, 2).parameters(), config, CPU)
-    assert bool(optimizer.defaults.get("fused")) == engine.fused_adamw_supported(CPU)
-    monkeypatch.setattr(engine, "fused_adamw_supported", lambda device: False)
-    plain = engine.make_optimizer(torch.nn.Linear(3, 2).parameters(), config, CPU)
+    optimizer = fold.make_optimizer(torch.nn.Linear(3, 2).parameters(), config, CPU)
+    assert bool(optimizer.defaults.get("fused")) == fold.fused_adamw_supported(CPU)
+    monkeypatch.setattr(fold, "fused_adamw_supported", lambda device: False)
+    plain = fold.make_optimizer(torch.nn.Linear(3, 2).parameters(), config, CPU)
     assert not plain.defaults.get("fused")  # falls back to PyTorch's default
 
 
 def test_fused_where_unsupported_or_an_unknown_path_is_an_error(monkeypatch):
-    monkeypatch.setattr(engine, "fused_adamw_supported", lambda device: False)
+    monkeypatch.setattr(fold, "fused_adamw_supported", lambda device: False)
     with pytest.raises(ConfigError, match="fused"):
-        engine.make_optimizer(torch.nn.Linear(3, 2).parameters(), tiny_config(optimizer_impl="fused"), CPU)
+        fold.make_optimizer(torch.nn.Linear(3, 2).parameters(), tiny_config(optimizer_impl="fused"), CPU)
     with pytest.raises(ConfigError, match="optimizer_impl"):
         tiny_config(optimizer_impl="adam9")
 
 
-@pytest.mark.skipif(not engine.fused_adamw_supported(CPU), reason="no fused AdamW for CPU in this PyTorch")
+@pytest.mark.skipif(not fold.fused_adamw_supported(CPU), reason="no fused AdamW for CPU in this PyTorch")
 @pytest.mark.parametrize("model", ["gru", "mlp"])
 def test_fused_optimizer_trains_the_fold_the_loop_trains(window, model):
     results = {impl: fit(model, window, tiny_config(optimizer_impl=impl, epochs=3))
@@ -86,7 +88,7 @@ def test_bf16_forward_gives_valid_probabilities_close_to_fp32(model):
     x = to_model_input(net, torch.randn(16, DAYS * SPD), DAYS, SPD)
     with torch.no_grad():
         fp32 = torch.softmax(net(x).float(), dim=1)[:, 1]
-        with engine.autocast_context(CPU, "bf16"):
+        with runtime.autocast_context(CPU, "bf16"):
             bf16_logits = net(x)
         bf16 = torch.softmax(bf16_logits.float(), dim=1)[:, 1]
     assert torch.isfinite(bf16).all() and ((bf16 >= 0) & (bf16 <= 1)).all()
@@ -102,9 +104,9 @@ def test_bf16_training_gives_valid_probabilities_close_to_fp32(window):
 
 
 def test_fp32_switches_mixed_precision_off():
-    with engine.autocast_context(CPU, "fp32"):
+    with runtime.autocast_context(CPU, "fp32"):
         assert not torch.is_autocast_enabled("cpu")
-    with engine.autocast_context(CPU, "bf16"):
+    with runtime.autocast_context(CPU, "bf16"):
         assert torch.is_autocast_enabled("cpu")
 
 
@@ -112,8 +114,8 @@ def test_fp32_switches_mixed_precision_off():
 def test_thread_setting_zero_leaves_pytorch_alone_and_n_sets_n():
     before = torch.get_num_threads()
     try:
-        assert engine.configure_threads(0) == before
-        assert engine.configure_threads(1) == 1 == torch.get_num_threads()
+        assert runtime.configure_threads(0) == before
+        assert runtime.configure_threads(1) == 1 == torch.get_num_threads()
     finally:
         torch.set_num_threads(before)
 
@@ -127,29 +129,29 @@ def tiny_overrides(model):
 # --------------------------------------------------------------------------- process settings
 def test_process_settings_can_be_switched_off(monkeypatch):
     calls = []
-    monkeypatch.setattr(engine, "keep_freed_memory", lambda: calls.append("mallopt") or True)
-    monkeypatch.setattr(engine, "configure_threads", lambda n: calls.append(("threads", n)) or 1)
+    monkeypatch.setattr(runtime, "keep_freed_memory", lambda: calls.append("mallopt") or True)
+    monkeypatch.setattr(runtime, "configure_threads", lambda n: calls.append(("threads", n)) or 1)
     off = dict(num_threads=0, keep_freed_memory=False)
     config = tiny_config(**off)
-    assert engine.configure_process(config) == {"num_threads": 1, "keep_freed_memory": False}
+    assert runtime.configure_process(config) == {"num_threads": 1, "keep_freed_memory": False}
     assert calls == [("threads", 0)]  # 0 threads: PyTorch's own choice is left alone
     calls.clear()
     config = tiny_config(num_threads=1, keep_freed_memory=True)
-    assert engine.configure_process(config) == {"num_threads": 1, "keep_freed_memory": True}
+    assert runtime.configure_process(config) == {"num_threads": 1, "keep_freed_memory": True}
     assert calls == [("threads", 1), "mallopt"]
 
 
 def test_tf32_is_set_for_cuda_runs_only_and_can_be_switched_off(monkeypatch):
-    monkeypatch.setattr(engine, "keep_freed_memory", lambda: False)
+    monkeypatch.setattr(runtime, "keep_freed_memory", lambda: False)
     matmul, cudnn = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
     try:
         torch.backends.cuda.matmul.allow_tf32 = False
-        assert "tf32" not in engine.configure_process(tiny_config(tf32=True), CPU)
+        assert "tf32" not in runtime.configure_process(tiny_config(tf32=True), CPU)
         assert torch.backends.cuda.matmul.allow_tf32 is False  # CPU runs leave the flags alone
         cuda = torch.device("cuda", 0)
-        assert engine.configure_process(tiny_config(tf32=True), cuda)["tf32"] is True
+        assert runtime.configure_process(tiny_config(tf32=True), cuda)["tf32"] is True
         assert torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.allow_tf32
-        assert engine.configure_process(tiny_config(tf32=False), cuda)["tf32"] is False
+        assert runtime.configure_process(tiny_config(tf32=False), cuda)["tf32"] is False
         assert not torch.backends.cuda.matmul.allow_tf32 and not torch.backends.cudnn.allow_tf32
     finally:
         torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = matmul, cudnn
@@ -157,7 +159,7 @@ def test_tf32_is_set_for_cuda_runs_only_and_can_be_switched_off(monkeypatch):
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt settings are glibc's")
 def test_keeping_freed_memory_takes_effect_with_glibc():
-    assert engine.keep_freed_memory()
+    assert runtime.keep_freed_memory()
     buffer = torch.ones(64 * 2**20 // 4)  # a block glibc would otherwise have mmapped
     assert buffer.sum() == buffer.numel()
 
@@ -167,7 +169,7 @@ def test_keeping_freed_memory_takes_effect_with_glibc():
 def test_in_place_scaling_equals_scaling_a_copy(kind):
     features = torch.randn(40, 12) * 50 + 3
     original = features.clone()
-    scaler = engine.Scaler.fit(kind, features, np.arange(30))
+    scaler = tensors.Scaler.fit(kind, features, np.arange(30))
     batch = features[torch.tensor([1, 5, 7])]
     expected = scaler.apply(batch.clone())
     scaled = scaler.apply(batch, inplace=True)
@@ -180,29 +182,29 @@ def test_in_place_scaling_equals_scaling_a_copy(kind):
 def test_scaler_statistics_do_not_depend_on_the_chunk_size(monkeypatch):
     features = torch.randn(500, 64, dtype=torch.float32) * 1000 + 5000
     rows = np.arange(0, 500, 2)
-    whole = engine.Scaler.fit("standard", features, rows)
-    monkeypatch.setattr(engine, "SCALER_CHUNK_BYTES", 8 * 64 * 7)  # 7 rows a chunk
-    chunked = engine.Scaler.fit("standard", features, rows)
+    whole = tensors.Scaler.fit("standard", features, rows)
+    monkeypatch.setattr(tensors, "SCALER_CHUNK_BYTES", 8 * 64 * 7)  # 7 rows a chunk
+    chunked = tensors.Scaler.fit("standard", features, rows)
     torch.testing.assert_close(chunked.mean, whole.mean)
     torch.testing.assert_close(chunked.std, whole.std)
     torch.testing.assert_close(whole.mean, features[rows].double().mean(0).float())
 
 
 def test_evaluation_batches_are_bounded_by_bytes():
-    assert engine.eval_batch_size(32, torch.empty(0, 7 * 1440)) == engine.EVAL_BATCH_SIZE  # 40 KB rows
-    rows_30 = engine.eval_batch_size(32, torch.empty(0, 30 * 1440))
-    assert rows_30 * 30 * 1440 * 4 <= engine.EVAL_BATCH_BYTES < (rows_30 + 1) * 30 * 1440 * 4
-    assert engine.eval_batch_size(64, torch.empty(0, 10**7)) == 64  # never below the training batch
+    assert loop.eval_batch_size(32, torch.empty(0, 7 * 1440)) == loop.EVAL_BATCH_SIZE  # 40 KB rows
+    rows_30 = loop.eval_batch_size(32, torch.empty(0, 30 * 1440))
+    assert rows_30 * 30 * 1440 * 4 <= loop.EVAL_BATCH_BYTES < (rows_30 + 1) * 30 * 1440 * 4
+    assert loop.eval_batch_size(64, torch.empty(0, 10**7)) == 64  # never below the training batch
 
 
 def test_the_best_state_is_overwritten_in_place_and_stays_a_copy():
     model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.BatchNorm1d(3))
-    kept = engine.keep_state(model, None)
+    kept = fold.keep_state(model, None)
     pointers = {k: v.data_ptr() for k, v in kept.items()}
     with torch.no_grad():
         model[0].weight.add_(1.0)
     assert not torch.equal(kept["0.weight"], model[0].weight)  # a copy, not the live weights
-    again = engine.keep_state(model, kept)
+    again = fold.keep_state(model, kept)
     assert again is kept and {k: v.data_ptr() for k, v in again.items()} == pointers
     for key, value in model.state_dict().items():
         assert torch.equal(again[key], value)
@@ -212,8 +214,8 @@ def test_the_best_state_is_overwritten_in_place_and_stays_a_copy():
 @pytest.mark.parametrize("model", ["features", "minirocket"])
 def test_cached_features_train_the_fold_the_per_batch_transform_trains(window, model, monkeypatch):
     calls = []
-    real_features = engine.cached_features
-    monkeypatch.setattr(engine, "cached_features", lambda *a: calls.append(1) or real_features(*a))
+    real_features = fold.cached_features
+    monkeypatch.setattr(fold, "cached_features", lambda *a: calls.append(1) or real_features(*a))
     cached = fit(model, window, tiny_config(epochs=3, cache_features=True))
     assert calls == [1]  # once per fold
     plain = fit(model, window, tiny_config(epochs=3, cache_features=False))

@@ -5,12 +5,14 @@ import math
 import numpy as np
 import pytest
 
-from seismag.training import engine
+from seismag import runtime
+from seismag.training import fold
 from seismag.training.artifacts import ArtifactPaths
 from seismag.training.evaluation import (
     bootstrap_intervals, fold_interval, majority_baseline, permutation_summary, permuted_labels,
 )
-from seismag.training.engine import WindowTensors, train_fold
+from seismag.training.tensors import WindowTensors
+from seismag.training.fold import train_fold
 from seismag.training.metrics import calculate_binary_metrics
 from seismag.training.splits import stratified_kfold
 from seismag.training.pipeline import run_experiment
@@ -24,14 +26,14 @@ from training_data import SPD, tiny_config, write_synthetic
 @pytest.mark.parametrize("selection", ["inner", "outer"])
 def test_only_the_chosen_rows_ever_select_an_epoch(tmp_path, monkeypatch, selection):
     data = load_window(write_synthetic(tmp_path, n0=30, n1=20), 4, SPD)
-    tensors = WindowTensors.from_window(data, engine.resolve_device("cpu"))
+    tensors = WindowTensors.from_window(data, runtime.resolve_device("cpu"))
     train_rows, val_rows = stratified_kfold(data.labels, 3, seed=1)[0]
     seen = []
-    original = engine.selection_score
-    monkeypatch.setattr(engine, "selection_score", lambda result: seen.append(set(result.rows.tolist())) or original(result))
+    original = fold.selection_score
+    monkeypatch.setattr(fold, "selection_score", lambda result: seen.append(set(result.rows.tolist())) or original(result))
     config = tiny_config(selection=selection, epochs=3)
     result = train_fold("mlp", model_config("mlp", 4, SPD, hidden_sizes=[8, 4]), tensors, train_rows, val_rows,
-                        config, fold=1, seed=0, device=engine.resolve_device("cpu"))
+                        config, fold=1, seed=0, device=runtime.resolve_device("cpu"))
     assert len(seen) == 3  # one selection per epoch
     for rows in seen:
         if selection == "inner":

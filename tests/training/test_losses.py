@@ -9,7 +9,7 @@ from torch import nn
 from seismag.cli import _parser, config_from_args
 from seismag.config import make_config
 from seismag.errors import ConfigError
-from seismag.training.engine import TrainingObjects, fold_loss
+from seismag.training.fold import TrainingObjects, fold_loss
 from seismag.training.losses import FocalLoss
 
 

@@ -8,7 +8,7 @@ import torch
 
 from seismag.errors import ConfigError, SeismagError
 from seismag.training.artifacts import ArtifactPaths
-from seismag.training.engine import WindowTensors
+from seismag.training.tensors import WindowTensors
 from seismag.training.parallel import FoldRunner, worker_threads
 from seismag.training.pipeline import run_experiment
 

@@ -18,7 +18,8 @@ from .. import models as model_registry
 from ..data.loading import fill_gaps
 from ..errors import CheckpointError, ConfigError, DataError
 from ..io import atomic_path
-from .engine import EVAL_BATCH_SIZE, Scaler
+from .loop import EVAL_BATCH_SIZE
+from .tensors import Scaler
 
 
 class ScaledMember(nn.Module):
@@ -129,7 +130,7 @@ def load_ensemble_model(model_path, config_path=None, device="cpu", model_class=
         Call it on raw (unscaled) windows, flat ``(n, days * steps_per_day)`` or
         ``(n, days, steps_per_day)``: ``ensemble(x)`` gives probabilities ``(n, 2)``.
     """
-    from .engine import check_gpu_ids
+    from ..runtime import check_gpu_ids
 
     gpu_ids = check_gpu_ids(device_ids)
     if len(gpu_ids) > 1 and torch.device(device) != torch.device(f"cuda:{gpu_ids[0]}"):

@@ -18,7 +18,9 @@ from ..data.loading import WindowData
 from ..errors import ConfigError
 from .artifacts import ArtifactPaths, read_fold_metrics, write_fold, write_summary
 from ..io import write_json
-from .engine import FoldResult, Scaler, TrainingObjects, WindowTensors, derive_seed, train_fold
+from .fold import FoldResult, TrainingObjects, train_fold
+from .tensors import Scaler, WindowTensors
+from ..runtime import derive_seed
 from .evaluation import (interval_record, majority_baseline, permutation_rngs, permutation_summary,
                          permuted_labels)
 from .parallel import FoldRunner

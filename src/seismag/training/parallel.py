@@ -30,7 +30,8 @@ import torch
 
 from ..config import RunConfig
 from ..errors import ConfigError, SeismagError
-from .engine import WindowTensors, configure_process
+from .tensors import WindowTensors
+from ..runtime import configure_process
 
 # A worker process's window, set once by its initializer.
 _WORKER_TENSORS: WindowTensors | None = None

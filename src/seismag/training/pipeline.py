@@ -20,7 +20,8 @@ from ..data.analysis import imbalance_ratio, imbalance_severity
 from ..data.loading import load_window
 from ..errors import ConfigError
 from ..io import write_json
-from .engine import WindowTensors, prepare_training, resolve_device, resolve_precision
+from .tensors import WindowTensors
+from ..runtime import prepare_training, resolve_device, resolve_precision
 from .kfold import make_splits, run_kfold
 
 logger = logging.getLogger("seismag")
