@@ -66,6 +66,7 @@ def run_case(case: dict) -> dict:
     from seismag.config import make_config
     from seismag.data.loading import WindowData
     from seismag.runtime import configure_process
+    from seismag.training.job import WindowJob
     from seismag.training.kfold import run_kfold
 
     X = np.load(case["x_path"], mmap_mode="r")
@@ -83,9 +84,9 @@ def run_case(case: dict) -> dict:
                          permutation_control=case["permutations"])
     configure_process(config)
     wall, cpu = time.perf_counter(), time.process_time()
-    with tempfile.TemporaryDirectory() as out:
-        summary = run_kfold(case["model"], data, config, out, device=torch.device("cpu"),
-                            precision=case["precision"])
+    with tempfile.TemporaryDirectory() as out, \
+            WindowJob(config, data, torch.device("cpu"), case["precision"]) as job:
+        summary = run_kfold(case["model"], job, out)
     wall = time.perf_counter() - wall
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {**case, "wall_s": wall, "cpu_s": time.process_time() - cpu + children.ru_utime + children.ru_stime,

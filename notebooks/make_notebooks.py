@@ -143,7 +143,7 @@ def model_cells(title: str, model: str) -> list:
            "(`seismag predict`), it is not an evaluation."),
         code("print(format_summary_table(results))"),
         code("from seismag.training.artifacts import ArtifactPaths\n"
-             "from seismag.training.inference import load_trained_ensemble, predict_array\n\n"
+             "from seismag.inference import load_trained_ensemble, predict_array\n\n"
              "for days in WINDOWS:\n"
              "    path = ArtifactPaths(RESULTS_DIR, MODEL, entry.display_name, days).ensemble\n"
              "    ensemble = load_trained_ensemble(path)\n"

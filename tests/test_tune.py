@@ -15,7 +15,7 @@ import torch
 from seismag.config import make_config
 from seismag.data.loading import load_window
 from seismag.errors import ConfigError
-from seismag.training.kfold import make_splits, split_groups
+from seismag.training.splits import make_splits, split_groups
 from seismag.training.pipeline import run_experiment
 
 from training.training_data import write_synthetic

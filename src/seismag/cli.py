@@ -288,7 +288,7 @@ def cmd_tune(args) -> None:
 
 
 def cmd_predict(args) -> None:
-    from .training.inference import predict_file
+    from .inference import predict_file
 
     rows = predict_file(args.ensemble, args.input, out=args.out, device=args.device)
     if args.out:
@@ -296,7 +296,7 @@ def cmd_predict(args) -> None:
 
 
 def cmd_evaluate(args) -> None:
-    from .training.inference import evaluate_results
+    from .inference import evaluate_results
     from .training.pipeline import format_summary_table
 
     results = evaluate_results(args.results, args.test_data, args.out, models=args.models,

@@ -36,7 +36,8 @@ from .training.fold import TrainingObjects
 from .training.loop import batch_step, quick_scores
 from .runtime import check_gpu_ids, prepare_training, resolve_device
 from .training.losses import FocalLoss  # noqa: F401
-from .training.inference import load_ensemble_model, load_trained_ensemble  # noqa: F401
+from .inference import load_ensemble_model, load_trained_ensemble  # noqa: F401
+from .training.job import WindowJob
 from .training.kfold import load_fold, protocol_record, run_kfold, write_ensemble
 from .training.metrics import calculate_binary_metrics  # noqa: F401
 from .training.pipeline import format_summary_table, run_experiment, setup_logging  # noqa: F401
@@ -257,8 +258,8 @@ def kfold_train_eval(model_name: str, dataset, output_dir: str = "results", loss
     if root.name == f"{model_name}_models":
         root = root.parent
     device, precision = prepare_training(config)
-    return run_kfold(model_name, data, config, root, device=device, precision=precision,
-                     objects=TrainingObjects(**objects) if objects else None)
+    with WindowJob(config, data, device, precision) as job:
+        return run_kfold(model_name, job, root, objects=TrainingObjects(**objects) if objects else None)
 
 
 def _registered_name(model_name: str, model_class) -> str:

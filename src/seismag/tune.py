@@ -68,7 +68,7 @@ from .io import atomic_path, write_json, write_text
 from .training.tensors import WindowTensors
 from .runtime import derive_seed, prepare_training
 from .training.fold import train_fold
-from .training.kfold import make_splits, split_groups
+from .training.splits import make_splits, split_groups
 from .training.splits import inner_split
 
 logger = logging.getLogger("seismag")
@@ -239,7 +239,7 @@ def tuning_split(config: RunConfig, data: WindowData, outer_fold: int = 1,
                  inner_fraction: float | None = None) -> TuningSplit:
     """Carve the tuning rows out of outer fold ``outer_fold``'s training rows.
 
-    The outer folds are :func:`~seismag.training.kfold.make_splits` of ``config``,
+    The outer folds are :func:`~seismag.training.splits.make_splits` of ``config``,
     i.e. the folds ``seismag train`` uses with the same seed, split and number of
     folds. The inner split is stratified by label, and grouped by
     ``config.group_by`` when ``config.split == 'group'`` (no group on both sides).

@@ -10,7 +10,7 @@ from seismag.data.loading import fill_gaps, load_window
 from seismag.models import get_model_entry, list_models, load_model_checkpoint, to_model_input
 from seismag.training.artifacts import ArtifactPaths, parse_epoch_log
 from seismag.training.tensors import Scaler
-from seismag.training.inference import load_trained_ensemble, predict_array
+from seismag.inference import load_trained_ensemble, predict_array
 from seismag.training.pipeline import run_experiment
 
 from training_data import SPD, tiny_config, write_synthetic

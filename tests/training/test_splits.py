@@ -86,7 +86,7 @@ def test_time_folds_name_the_full_path_of_a_bad_meta_csv(tmp_path):
 def test_split_time_names_the_full_path_of_a_bad_meta_csv(tmp_path):
     from seismag.data.loading import load_window
     from seismag.errors import DataError
-    from seismag.training.kfold import make_splits
+    from seismag.training.splits import make_splits
 
     from training_data import SPD, tiny_config
 

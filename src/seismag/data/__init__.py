@@ -1,1 +1,8 @@
-"""Data layer: loading and validating windows, dataset analysis, synthetic data."""
+"""Data: windows in, validated (SPEC Module 2 and the seed layout).
+
+``loading`` (the seed layout read and checked, NaN gaps), ``analysis`` (class balance,
+weights), ``synthetic`` (known-answer data), ``iaga`` and ``catalog`` (observatory records
+and earthquake catalogs), ``build`` (records + catalog -> windows).
+
+May import: errors, io, layout and NumPy; never torch, models or training.
+"""

@@ -1,5 +1,8 @@
 """Class balance of a dataset: counts, imbalance severity, class weights (SPEC Module 2).
 
+Why this module is long: it is the SPEC's whole Module 2 (the analyzer, its result types,
+the four weight methods, the severity rules and the printed report, whose format the SPEC fixes).
+
 The analysis reads only what it needs: each ``window-{N}/data_{c}.npy`` is opened
 memory-mapped, its shape comes from the ``.npy`` header, and only the label column
 (the last one) is read, to check that every row of ``data_0.npy`` is labelled 0 and

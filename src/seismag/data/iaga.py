@@ -1,5 +1,9 @@
 """Read IAGA-2002 geomagnetic observatory files onto a regular 1-minute grid.
 
+Why this module is long: the format's header, column and missing-value rules, the component
+derivations (H from X and Y) and the gridding of 1-second and 1-minute files, kept together
+because each rule refers to the others.
+
 IAGA-2002 (https://www.ngdc.noaa.gov/IAGA/vdat/IAGA2002/iaga2002format.html) is a text
 format: a header of fixed-width ``key value |`` lines (comments start with ``#``), a column
 line ``DATE TIME DOY <code><c1> <code><c2> ...``, then one row per sample::

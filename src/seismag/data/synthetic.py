@@ -1,5 +1,9 @@
 """Synthetic geomagnetic windows in the seed layout.
 
+Why this module is long: one generator of plausible records (baselines, Sq, storms, ULF noise,
+spikes, gaps, the precursor) whose parts share one random stream; split up, the seeds would
+have to be threaded through every piece.
+
 The generator stands in for real magnetometer records so that every stage
 downstream (loading, analysis, training, plots) can run anywhere, and so that
 the pipeline can be checked against a known truth: with ``effect=0`` the two

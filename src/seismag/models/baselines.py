@@ -1,5 +1,9 @@
 """Strong simple baselines: a fixed transform, a standardisation and a linear head.
 
+Why this module is long: the shared fixed-transform classifier and both of its baselines (the
+per-day features and MiniRocket, whose kernels and dilations must match the reference
+implementation) live together, since the two differ only in their transform.
+
 Both models are ordinary seismag networks (registered, trained by the same
 k-fold loop, saved as weights-only checkpoints, combined into ensembles), so
 every comparison the tool draws can include them at almost no cost. What makes

@@ -1,8 +1,9 @@
 """Result figures and the HTML report (SPEC "Visualization Code Documentation").
 
 Everything here reads the results folder written by training (layout in
-``docs/artifacts.md``) and nothing else; it never imports the training or model
-code, so figures can be redrawn from results made on another machine.
+``docs/artifacts.md``) and nothing else. May import: errors, io, layout, NumPy and
+matplotlib; never training, models, inference or torch, so figures can be redrawn
+from results made on another machine.
 
 Public API
 ----------

@@ -2,7 +2,7 @@
 
 The local executor lives in :func:`seismag.training.pipeline.run_experiment`;
 this module runs the same units as Ray tasks, on a local Ray instance or on an
-existing cluster. A unit is :func:`~seismag.training.pipeline.train_unit`: it
+existing cluster. A unit is :func:`~seismag.training.unit.train_unit`: it
 loads its own window, derives every fold's seed from the run seed and writes
 its artifacts under ``out_dir``, so where it runs does not change its numbers.
 Every node therefore needs seismag installed and must see ``data_dir`` and
@@ -72,7 +72,7 @@ def run_units_ray(config: RunConfig, data_dir, out_dir, units: Sequence[Unit], *
     -------
     dict
         ``{(model, window_days): summary}``, the summaries
-        :func:`~seismag.training.pipeline.train_unit` returns.
+        :func:`~seismag.training.unit.train_unit` returns.
 
     Raises
     ------
@@ -167,7 +167,7 @@ def _run_unit(config: RunConfig, data_dir: str, out_dir: str, model: str, window
     """The body of one Ray task (a module-level function, so workers can import it)."""
     import torch
 
-    from .pipeline import train_unit
+    from .unit import train_unit
 
     torch.set_num_threads(max(1, int(num_threads)))
     unit_logger = logging.getLogger("seismag")
@@ -179,6 +179,6 @@ def _run_unit(config: RunConfig, data_dir: str, out_dir: str, model: str, window
         unit_logger.setLevel(logging.INFO)
         unit_logger.propagate = False
     try:
-        return train_unit(config, data_dir, out_dir, model, window_days, resume=resume, progress=False)
+        return train_unit(config, data_dir, out_dir, model, window_days, resume=resume)
     except SeismagError as exc:
         return UnitFailure.from_exception(exc)

@@ -3,9 +3,8 @@ ensemble and the summary, for any registered model on one window."""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -14,7 +13,6 @@ import torch
 from .. import __version__
 from .. import models as model_registry
 from ..config import RunConfig
-from ..data.loading import WindowData
 from ..errors import ConfigError
 from .artifacts import ArtifactPaths, read_fold_metrics, write_fold, write_summary
 from ..io import write_json
@@ -23,8 +21,8 @@ from .tensors import Scaler, WindowTensors
 from ..runtime import derive_seed
 from .evaluation import (interval_record, majority_baseline, permutation_rngs, permutation_summary,
                          permuted_labels)
-from .parallel import FoldRunner
-from .splits import LEAKAGE_NOTES, group_kfold, stratified_kfold, time_kfold
+from .job import WindowJob
+from .splits import LEAKAGE_NOTES
 
 logger = logging.getLogger("seismag")
 
@@ -38,28 +36,11 @@ SELECTION_NOTES = {
 }
 
 
-def make_splits(config: RunConfig, data: WindowData) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The folds the configuration asks for (same seed, same folds for every model)."""
-    if config.split == "stratified":
-        return stratified_kfold(data.labels, config.num_folds, config.seed)
-    if config.split == "group":
-        return group_kfold(data.labels, data.meta_column(config.group_by), config.num_folds, config.seed)
-    if config.split == "time":
-        return time_kfold(data.meta_column(config.time_column), data.labels, config.num_folds,
-                          config.embargo_days, window_days=data.window_days, source=data.meta_path)
-    raise ConfigError(f"unknown split '{config.split}'")
-
-
 def resolved_model_config(config: RunConfig, model_name: str, window_days: int, steps_per_day: int):
     """The model's config for a window: its paper preset with the run's overrides that apply to it."""
-    fields = {f.name for f in dataclasses.fields(model_registry.get_model_entry(model_name).config_cls)}
+    fields = set(model_registry.get_model_entry(model_name).config_cls.field_names())
     return model_registry.model_config(model_name, window_days, steps_per_day,
                                        **config.overrides_for(model_name, fields))
-
-
-def split_groups(config: RunConfig, data: WindowData) -> np.ndarray | None:
-    """The groups a grouped split keeps together (also inside inner splits), else None."""
-    return data.meta_column(config.group_by) if config.split == "group" else None
 
 
 def protocol_record(config: RunConfig) -> dict[str, Any]:
@@ -84,120 +65,134 @@ def plain(value: Any) -> Any:
     return value
 
 
-def run_kfold(model_name: str, data: WindowData, config: RunConfig, out_dir, *, device: torch.device,
-              precision: str = "fp32", resume: bool = False, tensors: WindowTensors | None = None,
-              splits: list | None = None, progress: Callable | None = None,
-              objects: TrainingObjects | None = None) -> dict[str, Any]:
-    """Cross-validate ``model_name`` on ``data`` and write every artifact under ``out_dir``.
+@dataclass(frozen=True)
+class FoldTask:
+    """One fold to train: everything a worker process needs besides the window's tensors.
+
+    A real fold writes its artifacts under ``paths``; a permutation-control fold
+    trains on ``labels`` (training labels permuted) and only returns its metrics.
+    """
+
+    model_name: str
+    model_config: Any
+    train_rows: np.ndarray
+    val_rows: np.ndarray
+    config: RunConfig
+    fold: int
+    num_folds: int
+    seed: int
+    device: torch.device
+    precision: str
+    groups: np.ndarray | None = None
+    objects: TrainingObjects | None = None
+    paths: ArtifactPaths | None = None
+    protocol: dict[str, Any] | None = None
+    labels: np.ndarray | None = None
+
+    def train(self, tensors: WindowTensors, on_epoch: Callable | None = None) -> FoldResult:
+        if self.labels is not None:
+            tensors = WindowTensors(tensors.features, torch.as_tensor(self.labels, device=tensors.labels.device),
+                                    tensors.window_days, tensors.steps_per_day)
+        return train_fold(self.model_name, self.model_config, tensors, self.train_rows, self.val_rows,
+                          self.config, fold=self.fold, seed=self.seed, device=self.device,
+                          precision=self.precision, on_epoch=on_epoch, groups=self.groups, objects=self.objects)
+
+
+def run_kfold(model_name: str, job: WindowJob, out_dir, *, resume: bool = False,
+              progress: Callable | None = None, objects: TrainingObjects | None = None) -> dict[str, Any]:
+    """Cross-validate ``model_name`` on the job's window and write every artifact under ``out_dir``.
 
     Returns the summary dict written to ``{Model}Model_{N}day_summary.json``.
     ``progress(fold, num_folds)`` may return a per-epoch callback (the CLI's bar).
     ``objects``: a loss, optimizer, scheduler or GPUs to use instead of the
     configuration's (the SPEC's ``kfold_train_eval``); recorded in the protocol.
     """
+    config, data, splits = job.config, job.data, job.splits
     entry = model_registry.get_model_entry(model_name)
     model_config = resolved_model_config(config, model_name, data.window_days, data.steps_per_day)
     paths = ArtifactPaths(out_dir, model_name, entry.display_name, data.window_days)
-    tensors = tensors or WindowTensors.from_window(data, device)
-    splits = splits if splits is not None else make_splits(config, data)
     protocol = protocol_record(config)
     if objects is not None and objects.describe():
         protocol["training_objects"] = objects.describe()
         _check_sendable(objects, config)
 
-    groups = split_groups(config, data)
     tasks = []
     for fold, (train_rows, val_rows) in enumerate(splits, start=1):
         if resume and paths.fold_complete(fold):
             logger.info("%s %dday fold %d/%d: complete on disk, skipped (--resume)",
                         entry.display_name, data.window_days, fold, len(splits))
             continue
-        tasks.append(dict(model_name=model_name, model_config=model_config, train_rows=train_rows,
-                          val_rows=val_rows, config=config, fold=fold, num_folds=len(splits),
-                          seed=derive_seed(config.seed, model_name, data.window_days, fold),
-                          device=device, precision=precision, groups=groups, paths=paths, protocol=protocol,
-                          objects=objects))
+        tasks.append(FoldTask(model_name, model_config, train_rows, val_rows, config, fold, len(splits),
+                              derive_seed(config.seed, model_name, data.window_days, fold), job.device,
+                              job.precision, job.groups, objects, paths=paths, protocol=protocol))
 
-    def epoch_bar(task: dict[str, Any]) -> dict[str, Any]:
-        return {"on_epoch": progress(task["fold"], len(splits)) if progress else None}
+    def epoch_bar(task: FoldTask) -> dict[str, Any]:
+        return {"on_epoch": progress(task.fold, len(splits)) if progress else None}
 
-    with FoldRunner(tensors, config, device) as runner:
-        for index, metrics in runner.run(train_and_write_fold, tasks, local_extra=epoch_bar):
-            logger.info("%s %dday fold %d/%d: val F1 %.4f  MCC %.4f  AUC %s  (best epoch %d of %d)",
-                        entry.display_name, data.window_days, tasks[index]["fold"], len(splits), metrics["f1"],
-                        metrics["mcc"], _fmt(metrics["roc_auc"]), metrics["best_epoch"], metrics["epochs_run"])
-        # Every fold's model comes back from its files: one path whether it was trained
-        # here, in a worker process, or by an earlier run (--resume).
-        fold_metrics, members, scalers = [], [], []
-        for fold in range(1, len(splits) + 1):
-            metrics, member, scaler = load_fold(paths, fold, device)
-            fold_metrics.append(metrics)
-            members.append(member.eval())
-            scalers.append(scaler)
+    for index, metrics in job.runner.run(train_and_write_fold, tasks, local_extra=epoch_bar):
+        logger.info("%s %dday fold %d/%d: val F1 %.4f  MCC %.4f  AUC %s  (best epoch %d of %d)",
+                    entry.display_name, data.window_days, tasks[index].fold, len(splits), metrics["f1"],
+                    metrics["mcc"], _fmt(metrics["roc_auc"]), metrics["best_epoch"], metrics["epochs_run"])
+    # Every fold's model comes back from its files: one path whether it was trained
+    # here, in a worker process, or by an earlier run (--resume).
+    fold_metrics, members, scalers = [], [], []
+    for fold in range(1, len(splits) + 1):
+        metrics, member, scaler = load_fold(paths, fold, job.device)
+        fold_metrics.append(metrics)
+        members.append(member.eval())
+        scalers.append(scaler)
 
-        labels = np.concatenate([np.load(paths.fold_file(k, "test_labels")) for k in range(1, len(splits) + 1)])
-        probs = np.concatenate([np.load(paths.fold_file(k, "test_probs")) for k in range(1, len(splits) + 1)])
-        honesty = {"intervals": interval_record(fold_metrics, labels, probs, seed=config.seed),
-                   "baselines": {"majority": majority_baseline(labels), "chance_auc": 0.5}}
-        if config.permutation_control:
-            honesty["permutation"] = permutation_control(model_name, model_config, tensors, splits, config,
-                                                         fold_metrics, runner, device=device, precision=precision,
-                                                         groups=groups, objects=objects)
-            write_json(paths.permutation, honesty["permutation"])
+    labels = np.concatenate([np.load(paths.fold_file(k, "test_labels")) for k in range(1, len(splits) + 1)])
+    probs = np.concatenate([np.load(paths.fold_file(k, "test_probs")) for k in range(1, len(splits) + 1)])
+    honesty = {"intervals": interval_record(fold_metrics, labels, probs, seed=config.seed),
+               "baselines": {"majority": majority_baseline(labels), "chance_auc": 0.5}}
+    if config.permutation_control:
+        honesty["permutation"] = permutation_control(model_name, model_config, job, fold_metrics, objects)
+        write_json(paths.permutation, honesty["permutation"])
     return write_ensemble(paths, model_name, members, scalers, fold_metrics, protocol, plain(model_config),
                           data.window_days, data.steps_per_day, extra=honesty)
 
 
-def train_and_write_fold(tensors: WindowTensors, *, model_name: str, model_config: Any, train_rows: np.ndarray,
-                         val_rows: np.ndarray, config: RunConfig, fold: int, num_folds: int, seed: int,
-                         device: torch.device, precision: str, groups: np.ndarray | None, paths: ArtifactPaths,
-                         protocol: dict[str, Any], on_epoch: Callable | None = None,
-                         objects: TrainingObjects | None = None) -> dict[str, Any]:
+def train_and_write_fold(tensors: WindowTensors, task: FoldTask, on_epoch: Callable | None = None) -> dict[str, Any]:
     """Train one fold and write its artifacts; returns its metrics (runs in a worker too)."""
-    result: FoldResult = train_fold(
-        model_name, model_config, tensors, train_rows, val_rows, config, fold=fold, seed=seed,
-        device=device, precision=precision, on_epoch=on_epoch, groups=groups, objects=objects)
-    extra = {"fold": fold, "seed": seed, "window_days": tensors.window_days,
+    result: FoldResult = task.train(tensors, on_epoch)
+    config, paths = task.config, task.paths
+    extra = {"fold": task.fold, "seed": task.seed, "window_days": tensors.window_days,
              "steps_per_day": tensors.steps_per_day, "scaler": result.scaler.to_dict(),
-             "run_config": config.to_dict(), "protocol": protocol}
-    header = [f"{paths.display_name}Model {tensors.window_days}day fold {fold}/{num_folds}",
-              f"seed={seed} n_train={len(train_rows)} n_val={len(val_rows)} best_epoch={result.best_epoch}",
+             "run_config": config.to_dict(), "protocol": task.protocol}
+    header = [f"{paths.display_name}Model {tensors.window_days}day fold {task.fold}/{task.num_folds}",
+              f"seed={task.seed} n_train={len(task.train_rows)} n_val={len(task.val_rows)} best_epoch={result.best_epoch}",
               f"split={config.split} scaling={config.scaling} selection={config.selection}"]
     write_fold(paths, result, extra, header)
     return result.metrics
 
 
-def train_fold_metrics(tensors: WindowTensors, *, labels: np.ndarray, model_name: str, model_config: Any,
-                       train_rows: np.ndarray, val_rows: np.ndarray, config: RunConfig,
-                       **fold_args: Any) -> dict[str, Any]:
-    """Train one fold on ``labels`` in place of the window's own; returns its metrics (runs in a worker too)."""
-    relabelled = WindowTensors(tensors.features, torch.as_tensor(labels, device=tensors.labels.device),
-                               tensors.window_days, tensors.steps_per_day)
-    return train_fold(model_name, model_config, relabelled, train_rows, val_rows, config, **fold_args).metrics
+def train_fold_metrics(tensors: WindowTensors, task: FoldTask) -> dict[str, Any]:
+    """Train one permutation-control fold; returns its metrics (runs in a worker too)."""
+    return task.train(tensors).metrics
 
 
-def permutation_control(model_name: str, model_config: Any, tensors: WindowTensors, splits: list,
-                        config: RunConfig, fold_metrics: list[dict[str, Any]], runner: FoldRunner, *,
-                        device: torch.device, precision: str, groups: np.ndarray | None,
+def permutation_control(model_name: str, model_config: Any, job: WindowJob, fold_metrics: list[dict[str, Any]],
                         objects: TrainingObjects | None = None) -> dict[str, Any]:
     """Repeat the cross-validation with training labels permuted (validation labels real).
 
     Returns the real CV mean F1 and AUC beside their permutation distributions,
     p-values and a verdict (see :func:`~seismag.training.evaluation.permutation_summary`).
-    Every permuted fold is one task for ``runner`` (parallel with ``fold_workers``).
+    Every permuted fold is one task for the job's runner (parallel with ``fold_workers``).
     """
-    real_labels = tensors.labels.cpu().numpy()
+    config, splits = job.config, job.splits
+    real_labels = job.tensors.labels.cpu().numpy()
     n, k = config.permutation_control, len(splits)
     tasks = []
     for index, rng in enumerate(permutation_rngs(n, config.seed), start=1):
         for fold, (train_rows, val_rows) in enumerate(splits, start=1):
-            tasks.append(dict(
-                labels=permuted_labels(real_labels, train_rows, rng, groups), model_name=model_name,
-                model_config=model_config, train_rows=train_rows, val_rows=val_rows, config=config, fold=fold,
-                seed=derive_seed(config.seed, model_name, tensors.window_days, fold, "permutation", index),
-                device=device, precision=precision, groups=groups, objects=objects))
+            tasks.append(FoldTask(
+                model_name, model_config, train_rows, val_rows, config, fold, k,
+                derive_seed(config.seed, model_name, job.window_days, fold, "permutation", index), job.device,
+                job.precision, job.groups, objects,
+                labels=permuted_labels(real_labels, train_rows, rng, job.groups)))
     scores: list[dict[str, Any] | None] = [None] * len(tasks)
-    for index, metrics in runner.run(train_fold_metrics, tasks):
+    for index, metrics in job.runner.run(train_fold_metrics, tasks):
         scores[index] = metrics
         permutation = index // k
         done = scores[permutation * k:(permutation + 1) * k]

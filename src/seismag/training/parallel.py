@@ -23,7 +23,7 @@ import tempfile
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -53,16 +53,26 @@ def _init_worker(features_path: str, labels: np.ndarray, window_days: int, steps
     _WORKER_TENSORS = WindowTensors(features, torch.from_numpy(labels), window_days, steps_per_day)
 
 
-def _run_in_worker(fn: Callable[..., Any], task: dict[str, Any]) -> Any:
-    return fn(_WORKER_TENSORS, **task)
+def _run_in_worker(fn: Callable[..., Any], task: Any) -> Any:
+    return call_task(fn, _WORKER_TENSORS, task)
+
+
+def call_task(fn: Callable[..., Any], tensors: WindowTensors, task: Any, **extra: Any) -> Any:
+    """``fn(tensors, **task)`` for a mapping of keyword arguments, else ``fn(tensors, task)``
+    (a task object such as :class:`~seismag.training.kfold.FoldTask`)."""
+    if isinstance(task, Mapping):
+        return fn(tensors, **task, **extra)
+    return fn(tensors, task, **extra)
 
 
 class FoldRunner:
-    """Runs ``fn(tensors, **task)`` for a list of tasks, here or in ``config.fold_workers`` processes.
+    """Runs ``fn(tensors, task)`` for a list of tasks, here or in ``config.fold_workers`` processes.
 
     ``fn`` must be a module-level function (workers import it by name) and its
-    tasks and results picklable. Use as a context manager: workers and the
-    temporary data file live until the ``with`` block ends.
+    tasks and results picklable. The pool of workers starts on the first
+    parallel run and serves every later one (every model of a window). Use as a
+    context manager: workers and the temporary data file live until the
+    ``with`` block ends.
     """
 
     def __init__(self, tensors: WindowTensors, config: RunConfig, device: torch.device):
@@ -112,9 +122,12 @@ class FoldRunner:
                           self.tensors.steps_per_day, worker_config))
         return self._pool
 
-    def run(self, fn: Callable[..., Any], tasks: list[dict[str, Any]],
-            local_extra: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> Iterator[tuple[int, Any]]:
+    def run(self, fn: Callable[..., Any], tasks: Sequence[Any],
+            local_extra: Callable[[Any], dict[str, Any]] | None = None) -> Iterator[tuple[int, Any]]:
         """Yield ``(task index, result)`` as tasks finish (in order when run here).
+
+        Each task is a picklable object passed to ``fn(tensors, task)``, or a
+        mapping of keyword arguments (``fn(tensors, **task)``).
 
         ``local_extra(task)`` adds keyword arguments only when running in this
         process (e.g. a progress callback, which cannot cross processes).
@@ -123,7 +136,7 @@ class FoldRunner:
         # floating-point order) is then the same as in an uninterrupted run (--resume).
         if not self.parallel or not tasks:
             for index, task in enumerate(tasks):
-                yield index, fn(self.tensors, **task, **(local_extra(task) if local_extra else {}))
+                yield index, call_task(fn, self.tensors, task, **(local_extra(task) if local_extra else {}))
             return
         pool = self._start()
         pending = {pool.submit(_run_in_worker, fn, task): index for index, task in enumerate(tasks)}

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -20,9 +19,9 @@ from ..data.analysis import imbalance_ratio, imbalance_severity
 from ..data.loading import load_window
 from ..errors import ConfigError
 from ..io import write_json
-from .tensors import WindowTensors
-from ..runtime import prepare_training, resolve_device, resolve_precision
-from .kfold import make_splits, run_kfold
+from ..runtime import prepare_training
+from .job import WindowJob
+from .unit import train_model
 
 logger = logging.getLogger("seismag")
 
@@ -65,26 +64,6 @@ def setup_logging(log_file: str | None = None, log_dir: str | os.PathLike | None
     return root
 
 
-def epoch_progress(model: str, window_days: int, epochs: int, enabled: bool = True):
-    """A tqdm bar per fold: epochs, current loss and validation F1, ETA."""
-    from tqdm.auto import tqdm
-
-    def start(fold: int, num_folds: int):
-        bar = tqdm(total=epochs, desc=f"{model} {window_days}d fold {fold}/{num_folds}", unit="epoch",
-                   leave=False, disable=not enabled, file=sys.stderr)
-
-        def on_epoch(record: dict[str, float]) -> None:
-            bar.update(1)
-            bar.set_postfix(loss=f"{record['train_loss']:.3f}", val_f1=f"{record['val_f1']:.3f}")
-            if record["epoch"] >= epochs:
-                bar.close()
-
-        on_epoch.close = bar.close
-        return on_epoch
-
-    return start
-
-
 def run_experiment(config: RunConfig, data_dir, out_dir, *, resume: bool = False, progress: bool = True,
                    executor: str = "local", address: str | None = None) -> dict[str, dict[int, dict[str, Any]]]:
     """Train every configured model on every configured window and write all artifacts.
@@ -93,14 +72,42 @@ def run_experiment(config: RunConfig, data_dir, out_dir, *, resume: bool = False
     other; ``'ray'`` runs them as Ray tasks (``address``: an existing cluster,
     'auto', or None for a local Ray instance). Returns ``{model: {window_days: summary}}``.
     """
+    if executor not in ("local", "ray"):
+        raise ConfigError(f"unknown executor '{executor}'; use local or ray")
     out_dir = Path(out_dir)
-    device = resolve_device(config.device)
-    precision = resolve_precision(config.precision, device)
-    # Validate every window before training or writing anything: a bad file late
-    # in the list should not cost an hour of training first.
-    windows = {days: load_window(data_dir, days, config.steps_per_day, nan_policy=config.nan_policy,
-                                 max_missing=config.max_missing) for days in config.windows}
+    device, precision = prepare_training(config)
+    windows = load_windows(config, data_dir)
     check_model_overrides(config)
+    write_run_record(out_dir, config, data_dir, windows, device, precision)
+    units = [(model, days) for days in config.windows for model in config.models]
+    if executor == "ray":
+        from .executors import run_units_ray
+
+        summaries = run_units_ray(config, data_dir, out_dir, units, resume=resume, address=address)
+    else:
+        summaries = {}
+        for days, data in windows.items():
+            for note in data.notes:
+                logger.info(note)
+            with WindowJob(config, data, device, precision) as job:  # tensors, folds, workers: once per window
+                for model in config.models:
+                    summaries[(model, days)] = train_model(job, model, out_dir, resume=resume, progress=progress)
+    results: dict[str, dict[int, dict[str, Any]]] = {}
+    for model, days in units:
+        results.setdefault(model, {})[days] = summaries[(model, days)]
+    return results
+
+
+def load_windows(config: RunConfig, data_dir) -> dict[int, Any]:
+    """Every configured window, validated before anything trains or is written: a bad file
+    late in the list should not cost an hour of training first."""
+    return {days: load_window(data_dir, days, config.steps_per_day, nan_policy=config.nan_policy,
+                              max_missing=config.max_missing) for days in config.windows}
+
+
+def write_run_record(out_dir: Path, config: RunConfig, data_dir, windows: dict[int, Any], device: torch.device,
+                     precision: str) -> None:
+    """``run_config.json`` and ``dataset_summary.json``: how the results folder was made."""
     out_dir.mkdir(parents=True, exist_ok=True)
     logger.info("data %s -> results %s%s", data_dir, out_dir,
                 f" (log {logger.log_file})" if getattr(logger, "log_file", None) else "")
@@ -113,64 +120,12 @@ def run_experiment(config: RunConfig, data_dir, out_dir, *, resume: bool = False
         "data_dir": str(Path(data_dir).resolve()),
         "windows": {str(days): _window_summary(data) for days, data in windows.items()}})
 
-    units = [(model, days) for days in config.windows for model in config.models]
-    if executor == "ray":
-        from .executors import run_units_ray
-
-        summaries = run_units_ray(config, data_dir, out_dir, units, resume=resume, address=address)
-    elif executor == "local":
-        summaries = {}
-        for days, data in windows.items():
-            for note in data.notes:
-                logger.info(note)
-            # One tensor copy and one split per window, shared by every model.
-            tensors = WindowTensors.from_window(data, device)
-            splits = make_splits(config, data)
-            for model in config.models:
-                summaries[(model, days)] = train_unit(config, data_dir, out_dir, model, days, resume=resume,
-                                                      progress=progress, data=data, tensors=tensors,
-                                                      splits=splits)
-            del tensors
-    else:
-        raise ConfigError(f"unknown executor '{executor}'; use local or ray")
-    results: dict[str, dict[int, dict[str, Any]]] = {}
-    for model, days in units:
-        results.setdefault(model, {})[days] = summaries[(model, days)]
-    return results
-
-
-def train_unit(config: RunConfig, data_dir, out_dir, model: str, window_days: int, *, resume: bool = False,
-               progress: bool = False, data=None, tensors=None, splits=None) -> dict[str, Any]:
-    """One unit of work: a model's k-fold cross-validation on one window.
-
-    Self-contained (loads its window when ``data`` is not given), so an executor
-    can run units in other processes or on other machines that see ``data_dir``
-    and ``out_dir``. Per-fold seeds derive from the run seed, so where a unit
-    runs does not change its numbers.
-    """
-    device, precision = prepare_training(config)
-    if data is None:
-        data = load_window(data_dir, window_days, config.steps_per_day, nan_policy=config.nan_policy,
-                           max_missing=config.max_missing)
-    began = time.perf_counter()
-    n_folds = len(splits) if splits is not None else config.num_folds
-    logger.info("training %s on the %d-day window: %d samples %s, %d folds, device %s, %s",
-                model, window_days, data.n_samples, data.class_counts, n_folds, device, precision)
-    summary = run_kfold(model, data, config, out_dir, device=device, precision=precision, resume=resume,
-                        tensors=tensors, splits=splits,
-                        progress=epoch_progress(model, window_days, config.epochs, progress))
-    logger.info("%s %dday: F1 %.4f +/- %.4f  (%.1f s)", summary["model_name"], window_days,
-                summary["mean"]["f1"], summary["std"]["f1"], time.perf_counter() - began)
-    return summary
-
 
 def check_model_overrides(config: RunConfig) -> None:
     """A '*' override must name a setting some model has (a typo is an error, not a no-op)."""
-    import dataclasses
-
     fields = set()
     for model in model_registry.list_models():
-        fields |= {f.name for f in dataclasses.fields(model_registry.get_model_entry(model).config_cls)}
+        fields |= set(model_registry.get_model_entry(model).config_cls.field_names())
     unknown = set(config.model_overrides.get("*", {})) - fields
     if unknown:
         raise ConfigError(f"model setting(s) {', '.join(sorted(unknown))} belong to no registered model")

@@ -132,3 +132,24 @@ def _as_datetime(times: np.ndarray, source: str | os.PathLike) -> np.ndarray:
         return np.array([np.datetime64(str(t).replace("Z", ""), "s") for t in times])
     except ValueError as exc:
         raise DataError(source, f"window_start values must be ISO date-times ({exc})") from None
+
+
+def make_splits(config, data) -> list[Split]:
+    """The folds a run configuration asks for on a window (same seed, same folds for every model).
+
+    ``config`` is a :class:`~seismag.config.RunConfig`, ``data`` a
+    :class:`~seismag.data.loading.WindowData`.
+    """
+    if config.split == "stratified":
+        return stratified_kfold(data.labels, config.num_folds, config.seed)
+    if config.split == "group":
+        return group_kfold(data.labels, data.meta_column(config.group_by), config.num_folds, config.seed)
+    if config.split == "time":
+        return time_kfold(data.meta_column(config.time_column), data.labels, config.num_folds,
+                          config.embargo_days, window_days=data.window_days, source=data.meta_path)
+    raise ConfigError(f"unknown split '{config.split}'")
+
+
+def split_groups(config, data) -> np.ndarray | None:
+    """The groups a grouped split keeps together (also inside inner splits), else None."""
+    return data.meta_column(config.group_by) if config.split == "group" else None

@@ -1,0 +1,19 @@
+"""Inference: trained ensembles applied to new data, after training and apart from it.
+
+``load_trained_ensemble`` / ``load_ensemble_model`` (the SPEC's name) load a saved
+``_ensemble.pth`` ready for raw windows; ``predict_array`` and ``predict_file``
+score windows (``seismag predict``); ``evaluate_results`` scores every ensemble of a
+results folder on an external test set (``seismag evaluate``).
+
+May import: data (loading), models, training's tensors/loop/artifacts/metrics/evaluation
+(what training wrote and how it scaled), runtime, io, errors. Nothing in training
+imports this package.
+"""
+
+from .ensemble import (ScaledMember, TrainedEnsemble, check_ensemble_config, flat_windows, load_ensemble_model,
+                       load_trained_ensemble, looks_prescaled)
+from .evaluate import evaluate_results
+from .predict import predict_array, predict_file
+
+__all__ = ["ScaledMember", "TrainedEnsemble", "check_ensemble_config", "evaluate_results", "flat_windows",
+           "load_ensemble_model", "load_trained_ensemble", "looks_prescaled", "predict_array", "predict_file"]

@@ -1,0 +1,169 @@
+"""A training run's ensemble, ready for raw windows: each fold model behind the scaling of its
+own fold's training rows, then the F1-weighted combination (SPEC Module 6 ``load_ensemble_model``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from .. import models as model_registry
+from ..errors import CheckpointError, ConfigError, DataError
+from ..training.tensors import Scaler
+
+
+class ScaledMember(nn.Module):
+    """A fold model behind its fold's input scaling.
+
+    Input: raw windows in the data's unit (nT), flat ``(batch, window_days *
+    steps_per_day)`` or sequence-shaped ``(batch, window_days, steps_per_day)``;
+    output: the model's logits ``(batch, 2)``.
+    """
+
+    def __init__(self, model: nn.Module, scaler: Scaler, window_days: int, steps_per_day: int):
+        super().__init__()
+        self.model = model
+        self.scaler = scaler
+        self.window_days = window_days
+        self.steps_per_day = steps_per_day
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.scaler.apply(flat_windows(x, self.window_days, self.steps_per_day))
+        return self.model(model_registry.to_model_input(self.model, x, self.window_days, self.steps_per_day))
+
+
+def flat_windows(x: torch.Tensor, window_days: int, steps_per_day: int) -> torch.Tensor:
+    """``(n, days, steps)`` or ``(n, days * steps)`` as the flat layout the scalers take."""
+    if x.ndim == 3 and tuple(x.shape[1:]) == (window_days, steps_per_day):
+        return x.reshape(x.shape[0], window_days * steps_per_day)
+    if x.ndim == 2 and x.shape[1] == window_days * steps_per_day:
+        return x
+    raise ConfigError(f"input of shape {tuple(x.shape)}: this ensemble takes raw windows of shape "
+                      f"(n, {window_days}, {steps_per_day}) or (n, {window_days * steps_per_day})")
+
+
+class TrainedEnsemble(model_registry.F1WeightedEnsemble):
+    """The F1-weighted ensemble of a training run's fold models, each behind its fold's scaling.
+
+    Takes raw windows (nT, as in the seed layout), flat or sequence-shaped,
+    never windows already standardised: each member standardises with the
+    statistics of its own fold's training rows. Input that already looks
+    standardised while the training data was not is warned about once.
+    """
+
+    def member_probabilities(self, x: torch.Tensor) -> torch.Tensor:
+        first = self.models[0]
+        x = flat_windows(x, first.window_days, first.steps_per_day)
+        if not getattr(self, "_warned_prescaled", False) and looks_prescaled(x, first.scaler):
+            self._warned_prescaled = True
+            warnings.warn("the input looks standardised already (per-feature mean ~0, std ~1) but this ensemble "
+                          "was trained on unscaled windows and scales its input itself with each fold's "
+                          "training statistics: pass the raw windows", UserWarning, stacklevel=3)
+        return super().member_probabilities(x)
+
+
+def looks_prescaled(x: torch.Tensor, scaler: Scaler, min_rows: int = 8) -> bool:
+    """True when a batch of at least ``min_rows`` windows has per-feature mean ~0 and
+    std ~1 while ``scaler``'s training statistics were far from that (the obvious
+    mistake of standardising before calling the ensemble)."""
+    if scaler.kind != "standard" or x.shape[0] < min_rows:
+        return False
+
+    def standardised(mean: torch.Tensor, std: torch.Tensor) -> bool:
+        return float(mean.abs().median()) < 0.25 and abs(float(std.median()) - 1.0) < 0.5
+
+    x = x.float()
+    return standardised(x.mean(0), x.std(0)) and not standardised(scaler.mean, scaler.std)
+
+
+def load_trained_ensemble(path: str | os.PathLike, device: str | torch.device = "cpu") -> TrainedEnsemble:
+    """Load an ``_ensemble.pth`` written by training, ready for raw windows.
+
+    Returns a :class:`TrainedEnsemble` whose members are :class:`ScaledMember` s;
+    ``.extra`` holds window_days, steps_per_day and the protocol.
+    """
+    ensemble = model_registry.F1WeightedEnsemble.load(path, device=device)
+    extra = ensemble.extra or {}
+    if "scalers" not in extra or len(extra["scalers"]) != len(ensemble.models):
+        raise DataError(path, "is an ensemble without per-fold scaling statistics; "
+                        "it was not written by `seismag train`")
+    members = [ScaledMember(model, Scaler.from_dict(s, device), int(extra["window_days"]),
+                            int(extra["steps_per_day"]))
+               for model, s in zip(ensemble.models, extra["scalers"])]
+    trained = TrainedEnsemble(members, list(ensemble.f1_scores), ensemble.strategy)
+    trained.extra = extra
+    return trained.eval()
+
+
+def load_ensemble_model(model_path, config_path=None, device="cpu", model_class=None, device_ids=None):
+    """SPEC Module 6: load a saved ensemble for inference.
+
+    Parameters
+    ----------
+    model_path : path
+        ``{Model}Model_{N}day_ensemble.pth``; it holds everything needed (members,
+        weights, each fold's scaling statistics).
+    config_path : path, optional
+        The ``_ensemble_config.json`` written beside it: read and cross-checked
+        (model, window, weights, strategy); a mismatch is a :class:`CheckpointError`.
+    device : str or torch.device
+    model_class : type, optional
+        The ensemble's registered model class (``GRUClassifier`` for a GRU
+        ensemble); another class is an error.
+    device_ids : list of int, optional
+        Checked against the visible GPUs; more than one runs every member
+        under ``nn.DataParallel`` over them (``device`` must then be the first).
+
+    Returns
+    -------
+    TrainedEnsemble
+        Call it on raw (unscaled) windows, flat ``(n, days * steps_per_day)`` or
+        ``(n, days, steps_per_day)``: ``ensemble(x)`` gives probabilities ``(n, 2)``.
+    """
+    from ..runtime import check_gpu_ids
+
+    gpu_ids = check_gpu_ids(device_ids)
+    if len(gpu_ids) > 1 and torch.device(device) != torch.device(f"cuda:{gpu_ids[0]}"):
+        raise ConfigError(f"device {device} and device_ids {gpu_ids}: DataParallel needs the ensemble on "
+                          f"cuda:{gpu_ids[0]}, the first of device_ids")
+    ensemble = load_trained_ensemble(model_path, device=device)
+    model = ensemble.extra.get("model")
+    if model_class is not None and model_registry.model_name_of_class(model_class) != model:
+        raise ConfigError(f"{model_path}: holds a '{model}' ensemble, not one of "
+                          f"{getattr(model_class, '__name__', model_class)}")
+    if config_path is not None:
+        check_ensemble_config(model_path, config_path, ensemble)
+    if len(gpu_ids) > 1:
+        for member in ensemble.models:
+            member.model = nn.DataParallel(member.model, device_ids=gpu_ids)
+    return ensemble
+
+
+def check_ensemble_config(model_path, config_path, ensemble: TrainedEnsemble) -> dict:
+    """Cross-check an ``_ensemble_config.json`` against the loaded ``.pth``; returns the config."""
+    config_path = Path(config_path)
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(config_path, "file not found") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(config_path, f"is not a readable JSON ensemble config ({exc})") from None
+    if not isinstance(config, dict):
+        raise DataError(config_path, "is not an ensemble config (not a JSON object)")
+    expected = {"model": ensemble.extra.get("model"), "window_days": int(ensemble.extra["window_days"]),
+                "strategy": ensemble.strategy}
+    for key, value in expected.items():
+        if config.get(key) != value:
+            raise CheckpointError(f"{config_path}: does not belong to {model_path} ({key} is "
+                                  f"{config.get(key)!r} there, {value!r} in the .pth)")
+    weights = config.get("ensemble_weights")
+    if not isinstance(weights, list) or len(weights) != len(ensemble.weights) or not np.allclose(
+            np.asarray(weights, dtype=float), ensemble.weights, atol=1e-6):
+        raise CheckpointError(f"{config_path}: does not belong to {model_path} (ensemble_weights "
+                              f"{weights} there, {[round(float(w), 6) for w in ensemble.weights]} in the .pth)")
+    return config

@@ -1,0 +1,88 @@
+"""Scoring new windows with a saved ensemble (``seismag predict``)."""
+
+from __future__ import annotations
+
+import csv
+import io as _io
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..data.loading import fill_gaps
+from ..errors import DataError
+from ..io import atomic_path
+from ..training.loop import EVAL_BATCH_SIZE
+from .ensemble import load_trained_ensemble
+
+
+def predict_array(ensemble, features: np.ndarray, batch_size: int = EVAL_BATCH_SIZE):
+    """Score raw windows ``(n, window_days * steps_per_day)``.
+
+    Returns arrays ``prob_class1``, ``predicted_class``, ``confidence``, ``member_variance``.
+    """
+    device = next(ensemble.parameters()).device
+    outputs = {"prob_class1": [], "predicted_class": [], "confidence": [], "member_variance": []}
+    for start in range(0, features.shape[0], batch_size):
+        x = torch.as_tensor(features[start:start + batch_size], dtype=torch.float32, device=device)
+        scores = ensemble.score(x)  # every member runs once per batch
+        for key, value in zip(outputs, (scores.probabilities[:, 1], scores.classes, scores.confidence,
+                                        scores.variance)):
+            outputs[key].append(value.cpu().numpy())
+    return {k: np.concatenate(v) for k, v in outputs.items()}
+
+
+def predict_file(ensemble_path, input_path, out=None, device: str = "cpu", max_missing: float = 0.1) -> int:
+    """``seismag predict``: score the rows of a ``.npy`` and write (or print) a CSV.
+
+    Rows may carry a trailing label column (as the seed layout's files do); it
+    is copied to the output as ``label``. Short NaN gaps are interpolated; rows
+    with more than ``max_missing`` missing get empty scores.
+    """
+    ensemble = load_trained_ensemble(ensemble_path, device=device)
+    n_features = int(ensemble.extra["window_days"]) * int(ensemble.extra["steps_per_day"])
+    input_path = Path(input_path)
+    try:
+        array = np.load(input_path, allow_pickle=False)
+    except FileNotFoundError:
+        raise DataError(input_path, "file not found") from None
+    except Exception as exc:
+        raise DataError(input_path, f"cannot be read as a numeric .npy file ({exc})") from None
+    if array.ndim == 1:
+        array = array[None, :]
+    if array.ndim != 2 or not np.issubdtype(array.dtype, np.number):
+        raise DataError(input_path, f"must be a 2-D numeric array, got shape {array.shape} dtype {array.dtype}")
+    if array.shape[1] not in (n_features, n_features + 1):
+        raise DataError(input_path, f"has {array.shape[1]} columns; this ensemble expects {n_features} features "
+                        f"({ensemble.extra['window_days']} days x {ensemble.extra['steps_per_day']} steps), "
+                        "optionally followed by a label column")
+    labels = array[:, n_features] if array.shape[1] == n_features + 1 else None
+    features = np.array(array[:, :n_features], dtype=np.float32)
+    if np.isinf(features).any():
+        raise DataError(input_path, f"holds infinite values (first at row {int(np.argwhere(np.isinf(features))[0, 0])})")
+    keep, _ = fill_gaps(features, max_missing)
+    scores = predict_array(ensemble, features[keep])
+
+    header = ["row", "prob_class1", "predicted_class", "confidence", "member_variance"]
+    header += ["label"] if labels is not None else []
+    buffer = _io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    kept_rows = np.flatnonzero(keep)
+    position = {row: i for i, row in enumerate(kept_rows)}
+    for row in range(features.shape[0]):
+        if row in position:
+            i = position[row]
+            cells = [row, f"{scores['prob_class1'][i]:.6f}", int(scores["predicted_class"][i]),
+                     f"{scores['confidence'][i]:.6f}", f"{scores['member_variance'][i]:.6g}"]
+        else:
+            cells = [row, "", "", "", ""]
+        if labels is not None:
+            cells.append(int(labels[row]))
+        writer.writerow(cells)
+    if out is None:
+        print(buffer.getvalue(), end="")
+    else:
+        with atomic_path(out) as tmp:
+            tmp.write_text(buffer.getvalue(), encoding="utf-8")
+    return features.shape[0]

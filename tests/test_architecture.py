@@ -1,0 +1,146 @@
+"""The shape of the package: no import cycles, stages import only the stages before them,
+torch-free modules stay torch-free, and long modules say why they are long."""
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+PACKAGE = SRC / "seismag"
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(SRC).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def modules() -> dict[str, Path]:
+    return {module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+
+def imports_of(name: str, path: Path, known: set[str]) -> set[str]:
+    """The seismag modules ``name`` imports anywhere in its file (module level or inside functions)."""
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[:len(anchor) - (node.level - 1)]
+                base = ".".join(anchor + ([base] if base else []))
+            # "from pkg import sub" imports the submodule when there is one
+            targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in known else base for a in node.names]
+        else:
+            continue
+        for target in targets:
+            while target and target not in known:
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                found.add(target)
+    return found
+
+
+def import_graph() -> dict[str, set[str]]:
+    mods = modules()
+    return {name: imports_of(name, path, set(mods)) for name, path in mods.items()}
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index, low, stack, on_stack, out, counter = {}, {}, [], set(), [], [0]
+
+    def visit(node):
+        index[node] = low[node] = counter[0]
+        counter[0] += 1
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in graph.get(node, ()):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                out.append(sorted(component))
+
+    sys.setrecursionlimit(10000)
+    for node in graph:
+        if node not in index:
+            visit(node)
+    return out
+
+
+def test_the_import_graph_sees_real_edges():
+    graph = import_graph()
+    assert "seismag.training.fold" in graph["seismag.training.kfold"]
+    assert "seismag.runtime" in graph["seismag.training.loop"]
+
+
+def test_no_import_cycles():
+    assert cycles(import_graph()) == []
+
+
+# Stage order along the flow of data: a module may import its own stage and earlier ones.
+# config checks model names against the registry, so it comes after models.
+STAGES = ["errors", "io", "layout", "data", "models", "config", "runtime", "environment", "training",
+          "inference", "tune", "plots", "demo", "compat", "cli"]
+
+
+def stage(name: str) -> str | None:
+    parts = name.split(".")
+    return parts[1] if len(parts) > 1 else None
+
+
+def test_stages_import_only_earlier_stages():
+    wrong = []
+    for name, targets in import_graph().items():
+        mine = stage(name)
+        if mine not in STAGES:
+            continue
+        for target in targets:
+            theirs = stage(target)
+            if theirs in STAGES and STAGES.index(theirs) > STAGES.index(mine):
+                wrong.append(f"{name} -> {target}")
+    assert wrong == []
+
+
+def test_plots_import_no_training_or_models_code():
+    for name, targets in import_graph().items():
+        if stage(name) == "plots":
+            assert not {t for t in targets if stage(t) in ("training", "models", "inference", "runtime")}, name
+
+
+@pytest.mark.parametrize("module", ["seismag", "seismag.config", "seismag.errors", "seismag.io"])
+def test_torch_free_modules_do_not_import_torch(module):
+    code = f"import sys, {module}; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_long_modules_say_why_at_the_top():
+    for name, path in modules().items():
+        text = path.read_text(encoding="utf-8")
+        if len(text.splitlines()) > 500:
+            docstring = ast.get_docstring(ast.parse(text)) or ""
+            assert "long" in docstring.lower(), f"{name}: {len(text.splitlines())} lines and no reason at its top"
+
+
+def test_every_package_says_what_it_holds_and_may_import():
+    for init in PACKAGE.rglob("__init__.py"):
+        docstring = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8"))) or ""
+        assert docstring and "import" in docstring.lower(), init
