@@ -19,7 +19,8 @@ from seismag.models.registry import (
     register_model,
     to_model_input,
 )
-from seismag.models.base import ModelConfig, ModelMixin
+from seismag.models.config import ModelConfig
+from seismag.models.base import ModelMixin
 
 # Import order is registration order: gru, lstm, rnn, mlp, transformer, then the
 # baselines features and minirocket.

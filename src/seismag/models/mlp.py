@@ -14,9 +14,9 @@ import torch
 from torch import nn
 
 from seismag.errors import ConfigError
-from seismag.models.base import (
+from seismag.models.base import ModelMixin
+from seismag.models.config import (
     ModelConfig,
-    ModelMixin,
     check_bool,
     check_choice,
     check_hidden_sizes,
@@ -27,7 +27,7 @@ from seismag.models.registry import register_model
 
 # Keys are the canonical names stored in configs and checkpoints; any spelling
 # that differs only in case or separators ('LeakyReLU', 'GELU') is accepted
-# and stored as the key (see seismag.models.base.canonical_choice).
+# and stored as the key (see seismag.models.config.canonical_choice).
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
     "tanh": nn.Tanh,

@@ -17,15 +17,15 @@ import torch
 from torch import nn
 
 from seismag.errors import ConfigError
-from seismag.models.base import (
+from seismag.models.base import ModelMixin
+from seismag.models.config import (
     ModelConfig,
-    ModelMixin,
-    _set,
     check_bool,
     check_choice,
     check_hidden_sizes,
     check_positive_int,
     check_probability,
+    set_field,
 )
 from seismag.models.registry import register_model
 
@@ -108,11 +108,11 @@ class RecurrentConfig(ModelConfig):
         single_size = isinstance(sizes, int) and not isinstance(sizes, bool)
         check_hidden_sizes(self)
         if layers is None:
-            _set(self, "num_layers", len(self.hidden_sizes))
+            set_field(self, "num_layers", len(self.hidden_sizes))
             return
         check_positive_int(self, "num_layers")
         if single_size:
-            _set(self, "hidden_sizes", self.hidden_sizes * self.num_layers)
+            set_field(self, "hidden_sizes", self.hidden_sizes * self.num_layers)
         elif self.num_layers != len(self.hidden_sizes):
             raise ConfigError(
                 f"{self.model_name}: num_layers={layers!r} contradicts hidden_sizes={list(self.hidden_sizes)!r} "

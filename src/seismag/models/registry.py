@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping
 from torch import nn
 
 from seismag.errors import ConfigError
-from seismag.models.base import ModelConfig
+from seismag.models.config import ModelConfig
 
 INPUT_LAYOUTS = ("sequence", "flat")
 

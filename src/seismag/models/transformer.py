@@ -16,7 +16,8 @@ import torch
 from torch import nn
 
 from seismag.errors import ConfigError
-from seismag.models.base import ModelConfig, ModelMixin, check_positive_int, check_probability
+from seismag.models.base import ModelMixin
+from seismag.models.config import ModelConfig, check_positive_int, check_probability
 from seismag.models.registry import register_model
 
 
