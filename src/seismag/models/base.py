@@ -5,6 +5,10 @@ A model is a plain :class:`torch.nn.Module` configured by one frozen dataclass
 adds the read-only helpers the SPEC names (``get_model_info``,
 ``monitor_batch_norm_stats``) and thin wrappers around the checkpoint functions
 of :mod:`seismag.models.checkpoint`. Training and evaluation live elsewhere.
+
+Imports go one way: this module uses the registry (a model's display name and
+input layout) and the checkpoint functions, and neither of them imports it --
+they know a model only by its ``config``, ``model_name`` and ``from_config``.
 """
 
 from __future__ import annotations
@@ -14,8 +18,10 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from seismag.errors import ConfigError
+from seismag.errors import CheckpointError, ConfigError
+from seismag.models.checkpoint import load_model_checkpoint, save_model_checkpoint
 from seismag.models.config import ModelConfig
+from seismag.models.registry import get_model_entry
 
 
 class ModelMixin:
@@ -37,8 +43,6 @@ class ModelMixin:
     @property
     def input_layout(self) -> str:
         """``'sequence'`` (input ``(batch, days, steps_per_day)``) or ``'flat'``."""
-        from seismag.models.registry import get_model_entry
-
         return get_model_entry(self.model_name).input_layout
 
     @classmethod
@@ -71,8 +75,6 @@ class ModelMixin:
             ``params`` (parameters owned directly by that module, so the
             ``params`` of all layers sum to ``total_params``).
         """
-        from seismag.models.registry import get_model_entry
-
         module: nn.Module = self  # type: ignore[assignment]
         total = sum(p.numel() for p in module.parameters())
         trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
@@ -134,8 +136,6 @@ class ModelMixin:
 
     def save_checkpoint(self, filepath, optimizer=None, epoch=None, metrics=None, extra=None):
         """Write a checkpoint atomically; see :func:`seismag.models.save_model_checkpoint`."""
-        from seismag.models.checkpoint import save_model_checkpoint
-
         return save_model_checkpoint(self, filepath, optimizer=optimizer, epoch=epoch, metrics=metrics, extra=extra)
 
     @classmethod
@@ -153,9 +153,6 @@ class ModelMixin:
             The file is missing, corrupt, not a seismag checkpoint, or holds a
             model this class cannot represent (e.g. an LSTM for ``GRUClassifier``).
         """
-        from seismag.errors import CheckpointError
-        from seismag.models.checkpoint import load_model_checkpoint
-
         model, _ = load_model_checkpoint(filepath, device=device)
         if not isinstance(model, cls):
             raise CheckpointError(
