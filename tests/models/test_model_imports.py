@@ -112,6 +112,14 @@ def test_registry_and_checkpoint_do_not_import_base(graph):
     assert graph["seismag.models.registry"] & set(models_modules(graph)) == {"seismag.models.config"}
 
 
+def test_outside_the_package_models_import_only_the_core(graph):
+    # Models come before training, inference and plots in the flow of data (DESIGN.md).
+    core = {"seismag", "seismag.errors", "seismag.io"}
+    models = set(models_modules(graph))
+    outside = {name: sorted(graph[name] - models - core) for name in models}
+    assert not {name: targets for name, targets in outside.items() if targets}
+
+
 def test_submodules_do_not_import_the_package(graph):
     # seismag.models/__init__ imports every submodule, so `from seismag.models import x`
     # inside one of them is a cycle; named here so the message says what to change.
