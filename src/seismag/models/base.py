@@ -1,4 +1,4 @@
-"""What every seismag network shares: :class:`ModelMixin`.
+"""What seismag networks share: :class:`ModelMixin` and :class:`SpecConstructor`.
 
 A model is a plain :class:`torch.nn.Module` configured by one frozen dataclass
 (a subclass of :class:`~seismag.models.config.ModelConfig`). :class:`ModelMixin`
