@@ -6,6 +6,35 @@
 >>> model = create_model("gru", window_days=7)   # paper preset, input (batch, 7, 1440)
 
 Importing this package registers the models, in the order of :func:`list_models`.
+
+What lives where, each module importing only modules listed above it:
+
+``config``
+    :class:`ModelConfig`, the frozen base of every model config, and the field
+    validators (``check_positive_int``, ``check_choice``, ...). A leaf: it
+    imports no other module of this package, and not torch.
+``registry``
+    Name -> config class, input layout and builder: ``register_model``,
+    ``create_model``, ``build_model``, ``to_model_input``. Imports ``config``.
+``checkpoint``
+    Weights-only checkpoint files: ``save_model_checkpoint``,
+    ``load_model_checkpoint``, the format header. Imports ``registry``.
+``base``
+    :class:`ModelMixin` (``get_model_info``, ``save_checkpoint``,
+    ``load_checkpoint``...) and ``SpecConstructor``, the SPEC's keyword
+    constructor derived from a config class. Imports ``config``,
+    ``registry``, ``checkpoint``.
+``recurrent``, ``mlp``, ``transformer``, ``baselines``
+    The networks, each registered by its decorator. Import ``config``,
+    ``base``, ``registry``.
+``ensemble``, ``aliases``, ``summary``
+    The F1-weighted ensemble, the SPEC's reshape helpers, the model table.
+
+Outside this package the modules import only ``seismag`` (its version),
+``seismag.errors`` and ``seismag.io``: models come before training, inference
+and plots in the flow of data and never import them. No submodule imports this
+``__init__`` (which imports them all); ``tests/models/test_model_imports.py``
+checks these rules and that the imports have no cycle.
 """
 
 from seismag.models.registry import (
@@ -19,7 +48,8 @@ from seismag.models.registry import (
     register_model,
     to_model_input,
 )
-from seismag.models.base import ModelConfig, ModelMixin
+from seismag.models.config import ModelConfig
+from seismag.models.base import ModelMixin
 
 # Import order is registration order: gru, lstm, rnn, mlp, transformer, then the
 # baselines features and minirocket.

@@ -1,159 +1,29 @@
-"""What every seismag model shares: a frozen config dataclass and a small mixin.
+"""What seismag networks share: :class:`ModelMixin` and :class:`SpecConstructor`.
 
 A model is a plain :class:`torch.nn.Module` configured by one frozen dataclass
-(a subclass of :class:`ModelConfig`). :class:`ModelMixin` adds the read-only
-helpers the SPEC names (``get_model_info``, ``monitor_batch_norm_stats``) and
-thin wrappers around the checkpoint functions in
-:mod:`seismag.models.checkpoint`; training and evaluation live elsewhere.
+(a subclass of :class:`~seismag.models.config.ModelConfig`). :class:`ModelMixin`
+adds the read-only helpers the SPEC names (``get_model_info``,
+``monitor_batch_norm_stats``) and thin wrappers around the checkpoint functions
+of :mod:`seismag.models.checkpoint`; :class:`SpecConstructor` gives a network
+the SPEC's keyword constructor, derived from its config class. Training and
+evaluation live elsewhere.
+
+Imports go one way: this module uses the registry (a model's display name and
+input layout) and the checkpoint functions, and neither of them imports it --
+they know a model only by its ``config``, ``model_name`` and ``from_config``.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import numbers
-import re
-from typing import Any, ClassVar, Mapping, Sequence, TypeVar
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
-from seismag.errors import ConfigError
-
-ConfigT = TypeVar("ConfigT", bound="ModelConfig")
-
-
-@dataclasses.dataclass(frozen=True)
-class ModelConfig:
-    """Base of every model config: validation, plain-dict round trip, overrides.
-
-    Subclasses are frozen dataclasses whose fields are the model's constructor
-    options. ``model_name`` (a class variable) is the registry name the config
-    belongs to, so a config alone says which model it builds.
-    """
-
-    model_name: ClassVar[str] = ""
-
-    def __post_init__(self) -> None:
-        self.validate()
-
-    def validate(self) -> None:
-        """Check and normalise field values; raise :class:`ConfigError` on a bad one."""
-
-    @classmethod
-    def field_names(cls) -> tuple[str, ...]:
-        """Names of the options this config accepts, in declaration order."""
-        return tuple(field.name for field in dataclasses.fields(cls))
-
-    @classmethod
-    def from_dict(cls: type[ConfigT], data: Mapping[str, Any]) -> ConfigT:
-        """Build a config from a plain mapping; unknown or missing keys are an error.
-
-        Raises
-        ------
-        ConfigError
-            A key is not an option of this model, or a required one is missing.
-        """
-        if not isinstance(data, Mapping):
-            raise ConfigError(f"{cls.model_name or cls.__name__} config must be a mapping, got {type(data).__name__}")
-        valid = cls.field_names()
-        unknown = [key for key in data if key not in valid]
-        if unknown:
-            raise ConfigError(
-                f"unknown {cls.model_name or cls.__name__} option(s): {', '.join(map(repr, unknown))}; "
-                f"valid options: {', '.join(valid)}"
-            )
-        required = [
-            field.name
-            for field in dataclasses.fields(cls)
-            if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
-        ]
-        missing = [name for name in required if name not in data]
-        if missing:
-            raise ConfigError(f"{cls.model_name or cls.__name__} config lacks required option(s): {', '.join(missing)}")
-        return cls(**dict(data))
-
-    def to_dict(self) -> dict[str, Any]:
-        """The config as JSON-able plain data (tuples become lists)."""
-        return {name: _plain_value(getattr(self, name)) for name in self.field_names()}
-
-    def replace(self: ConfigT, **overrides: Any) -> ConfigT:
-        """A copy with ``overrides`` applied, validated like :meth:`from_dict`."""
-        return type(self).from_dict({**self.to_dict(), **overrides})
-
-
-def _plain_value(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return [_plain_value(item) for item in value]
-    return value
-
-
-# --- field validators: each returns the normalised value or raises ConfigError ---
-
-
-def _set(config: ModelConfig, name: str, value: Any) -> None:
-    # Frozen dataclasses forbid normal assignment; normalising in __post_init__
-    # is the documented exception.
-    object.__setattr__(config, name, value)
-
-
-def check_positive_int(config: ModelConfig, name: str) -> None:
-    value = getattr(config, name)
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ConfigError(f"{config.model_name}: {name} must be a positive integer, got {value!r}")
-    _set(config, name, int(value))
-
-
-def check_hidden_sizes(config: ModelConfig, name: str = "hidden_sizes") -> None:
-    value = getattr(config, name)
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = (value,)
-    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
-        raise ConfigError(f"{config.model_name}: {name} must be a list of positive integers, got {value!r}")
-    sizes = tuple(value)
-    if not sizes or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s <= 0 for s in sizes):
-        raise ConfigError(
-            f"{config.model_name}: {name} must be a non-empty list of positive integers, got {list(sizes)!r}"
-        )
-    _set(config, name, tuple(int(s) for s in sizes))
-
-
-def check_probability(config: ModelConfig, name: str) -> None:
-    value = getattr(config, name)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= float(value) < 1.0:
-        raise ConfigError(f"{config.model_name}: {name} must be a number in [0, 1), got {value!r}")
-    _set(config, name, float(value))
-
-
-def check_bool(config: ModelConfig, name: str) -> None:
-    value = getattr(config, name)
-    if not isinstance(value, bool):
-        raise ConfigError(f"{config.model_name}: {name} must be true or false, got {value!r}")
-
-
-def canonical_choice(value: Any, choices: Sequence[str]) -> str | None:
-    """The entry of ``choices`` that ``value`` spells, or None if it spells none.
-
-    Case, spaces, hyphens and underscores are ignored, so the SPEC's spellings
-    ('LeakyReLU', 'max confidence') and the canonical ones ('leaky_relu',
-    'max_confidence') name the same choice.
-    """
-    if not isinstance(value, str):
-        return None
-    key = _choice_key(value)
-    return next((choice for choice in choices if _choice_key(choice) == key), None)
-
-
-def _choice_key(name: str) -> str:
-    return re.sub(r"[\s_-]+", "", name).lower()
-
-
-def check_choice(config: ModelConfig, name: str, choices: tuple[str, ...]) -> None:
-    """Store the canonical spelling of a choice (see :func:`canonical_choice`)."""
-    value = getattr(config, name)
-    canonical = canonical_choice(value, choices)
-    if canonical is None:
-        raise ConfigError(f"{config.model_name}: {name} must be one of {', '.join(choices)}, got {value!r}")
-    _set(config, name, canonical)
+from seismag.errors import CheckpointError, ConfigError
+from seismag.models.checkpoint import load_model_checkpoint, save_model_checkpoint
+from seismag.models.config import ModelConfig
+from seismag.models.registry import get_model_entry
 
 
 class ModelMixin:
@@ -175,8 +45,6 @@ class ModelMixin:
     @property
     def input_layout(self) -> str:
         """``'sequence'`` (input ``(batch, days, steps_per_day)``) or ``'flat'``."""
-        from seismag.models.registry import get_model_entry
-
         return get_model_entry(self.model_name).input_layout
 
     @classmethod
@@ -209,8 +77,6 @@ class ModelMixin:
             ``params`` (parameters owned directly by that module, so the
             ``params`` of all layers sum to ``total_params``).
         """
-        from seismag.models.registry import get_model_entry
-
         module: nn.Module = self  # type: ignore[assignment]
         total = sum(p.numel() for p in module.parameters())
         trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
@@ -272,8 +138,6 @@ class ModelMixin:
 
     def save_checkpoint(self, filepath, optimizer=None, epoch=None, metrics=None, extra=None):
         """Write a checkpoint atomically; see :func:`seismag.models.save_model_checkpoint`."""
-        from seismag.models.checkpoint import save_model_checkpoint
-
         return save_model_checkpoint(self, filepath, optimizer=optimizer, epoch=epoch, metrics=metrics, extra=extra)
 
     @classmethod
@@ -291,9 +155,6 @@ class ModelMixin:
             The file is missing, corrupt, not a seismag checkpoint, or holds a
             model this class cannot represent (e.g. an LSTM for ``GRUClassifier``).
         """
-        from seismag.errors import CheckpointError
-        from seismag.models.checkpoint import load_model_checkpoint
-
         model, _ = load_model_checkpoint(filepath, device=device)
         if not isinstance(model, cls):
             raise CheckpointError(
@@ -301,6 +162,61 @@ class ModelMixin:
                 f"which {cls.__name__}.load_checkpoint cannot return; use seismag.models.load_model_checkpoint"
             )
         return model
+
+
+
+class SpecConstructor:
+    """The SPEC's keyword constructor of a network, derived from its config class.
+
+    Put it before the network class, whose ``__init__`` takes a config::
+
+        class MLPClassifier(SpecConstructor, MLPNetwork): ...
+
+    ``MLPClassifier(input_size=10080, hidden_sizes=[512, 256])`` then builds
+    ``MLPConfig.from_dict({"input_size": 10080, "hidden_sizes": [512, 256]})``
+    and passes it to ``MLPNetwork.__init__``. The options, their defaults (the
+    paper preset) and their validation are those of ``config_cls`` and nowhere
+    else, so a new config field is a new constructor option at once.
+
+    Positional arguments fill the config's fields in declaration order, as the
+    SPEC's written-out signatures did (``input_size`` first). ``input_size``
+    defaults to :attr:`default_input_size` when that is not None.
+
+    Raises
+    ------
+    ConfigError
+        An unknown or invalid option, or no ``input_size`` where there is no default.
+    TypeError
+        More positional arguments than config fields, or an option given both
+        by position and by keyword.
+    """
+
+    config_cls: ClassVar[type[ModelConfig]]
+    default_input_size: ClassVar[int | None] = None
+
+    def __init__(self, *args: Any, **options: Any):
+        names = self.config_cls.field_names()
+        if len(args) > len(names):
+            raise TypeError(
+                f"{type(self).__name__} takes at most {len(names)} positional arguments "
+                f"({', '.join(names)}), got {len(args)}"
+            )
+        for name, value in zip(names, args):
+            if name in options:
+                raise TypeError(f"{type(self).__name__} got multiple values for argument {name!r}")
+            options[name] = value
+        if "input_size" not in options and self.default_input_size is not None:
+            options["input_size"] = self.default_input_size
+        super().__init__(self.config_cls.from_dict(options))
+
+    @classmethod
+    def from_config(cls, config: ModelConfig):
+        """Build the model from an instance of exactly ``config_cls`` (the registry's builder)."""
+        if type(config) is not cls.config_cls:
+            raise ConfigError(
+                f"{cls.__name__} needs a config of class {cls.config_cls.__name__}, got {type(config).__name__}"
+            )
+        return cls(**config.to_dict())
 
 
 def _summary(values: torch.Tensor) -> dict[str, float]:

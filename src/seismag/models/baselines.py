@@ -43,7 +43,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-import numbers
 from typing import ClassVar
 
 import numpy as np
@@ -52,7 +51,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from seismag.errors import ConfigError
-from seismag.models.base import ModelConfig, ModelMixin, _set, check_positive_int, check_probability
+from seismag.models.base import ModelMixin
+from seismag.models.config import ModelConfig, check_positive_float, check_positive_int, check_probability
 from seismag.models.registry import register_model
 
 # Input values transformed at once (fitting, caching): bounds the memory of the
@@ -67,15 +67,6 @@ _MIN_FEATURE_STD = 1e-6
 _LOG_EPS = 1e-6
 # Differences used to estimate the robust scale spikes are measured against.
 _SPIKE_SCALE_SAMPLES = 2048
-
-
-def check_positive_float(config: ModelConfig, name: str) -> None:
-    value = getattr(config, name)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
-        math.isfinite(float(value)) and float(value) > 0
-    ):
-        raise ConfigError(f"{config.model_name}: {name} must be a positive number, got {value!r}")
-    _set(config, name, float(value))
 
 
 class FixedTransformClassifier(ModelMixin, nn.Module):

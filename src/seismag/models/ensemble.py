@@ -19,7 +19,7 @@ from torch import nn
 from seismag import __version__
 from seismag.errors import CheckpointError, ConfigError
 from seismag.io import save_torch
-from seismag.models.base import canonical_choice
+from seismag.models.config import canonical_choice
 from seismag.models.checkpoint import (
     ENSEMBLE_FORMAT,
     FORMAT_VERSION,

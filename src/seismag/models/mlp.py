@@ -8,15 +8,15 @@ Linear -> BatchNorm1d -> activation -> Dropout; a linear head returns logits.
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar, Sequence
+from typing import ClassVar
 
 import torch
 from torch import nn
 
 from seismag.errors import ConfigError
-from seismag.models.base import (
+from seismag.models.base import ModelMixin, SpecConstructor
+from seismag.models.config import (
     ModelConfig,
-    ModelMixin,
     check_bool,
     check_choice,
     check_hidden_sizes,
@@ -27,7 +27,7 @@ from seismag.models.registry import register_model
 
 # Keys are the canonical names stored in configs and checkpoints; any spelling
 # that differs only in case or separators ('LeakyReLU', 'GELU') is accepted
-# and stored as the key (see seismag.models.base.canonical_choice).
+# and stored as the key (see seismag.models.config.canonical_choice).
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
     "tanh": nn.Tanh,
@@ -136,13 +136,18 @@ class MLPNetwork(ModelMixin, nn.Module):
 
 
 @register_model("mlp", display_name="MLP", input_layout="flat", config_cls=MLPConfig)
-class MLPClassifier(MLPNetwork):
+class MLPClassifier(SpecConstructor, MLPNetwork):
     """MLP with the SPEC's constructor (paper defaults).
+
+    The options are the fields of :class:`MLPConfig`, taken as
+    :class:`~seismag.models.base.SpecConstructor` describes (by keyword, or
+    by position in this order).
 
     Parameters
     ----------
     input_size : int
-        Flattened features per window: 10080 / 20160 / 43200 for 7 / 14 / 30 days.
+        Flattened features per window: 10080 / 20160 / 43200 for 7 / 14 / 30
+        days. Required (it depends on the window).
     hidden_sizes : sequence of int, default (512, 256)
     output_size : int, default 2
     dropout_prob : float, default 0.3
@@ -151,31 +156,10 @@ class MLPClassifier(MLPNetwork):
         One of relu, tanh, gelu, elu, leaky_relu, selu, in any case, with or
         without underscores (the SPEC's 'ReLU', 'LeakyReLU', 'SELU' work).
 
+    Raises
+    ------
+    ConfigError
+        An unknown or out-of-range option, or no ``input_size``.
+
     Input ``(batch, input_size)``, output logits ``(batch, output_size)``.
     """
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_sizes: Sequence[int] = (512, 256),
-        output_size: int = 2,
-        dropout_prob: float = 0.3,
-        use_batch_norm: bool = True,
-        activation: str = "relu",
-    ):
-        super().__init__(
-            MLPConfig(
-                input_size=input_size,
-                hidden_sizes=hidden_sizes,
-                output_size=output_size,
-                dropout_prob=dropout_prob,
-                use_batch_norm=use_batch_norm,
-                activation=activation,
-            )
-        )
-
-    @classmethod
-    def from_config(cls, config: ModelConfig):
-        if not isinstance(config, MLPConfig):
-            raise ConfigError(f"{cls.__name__} needs an MLPConfig, got {type(config).__name__}")
-        return cls(**config.to_dict())

@@ -17,15 +17,15 @@ import torch
 from torch import nn
 
 from seismag.errors import ConfigError
-from seismag.models.base import (
+from seismag.models.base import ModelMixin, SpecConstructor
+from seismag.models.config import (
     ModelConfig,
-    ModelMixin,
-    _set,
     check_bool,
     check_choice,
     check_hidden_sizes,
     check_positive_int,
     check_probability,
+    set_field,
 )
 from seismag.models.registry import register_model
 
@@ -108,11 +108,11 @@ class RecurrentConfig(ModelConfig):
         single_size = isinstance(sizes, int) and not isinstance(sizes, bool)
         check_hidden_sizes(self)
         if layers is None:
-            _set(self, "num_layers", len(self.hidden_sizes))
+            set_field(self, "num_layers", len(self.hidden_sizes))
             return
         check_positive_int(self, "num_layers")
         if single_size:
-            _set(self, "hidden_sizes", self.hidden_sizes * self.num_layers)
+            set_field(self, "hidden_sizes", self.hidden_sizes * self.num_layers)
         elif self.num_layers != len(self.hidden_sizes):
             raise ConfigError(
                 f"{self.model_name}: num_layers={layers!r} contradicts hidden_sizes={list(self.hidden_sizes)!r} "
@@ -243,33 +243,19 @@ class RecurrentNetwork(ModelMixin, nn.Module):
         )
 
 
-class _SpecRecurrent(RecurrentNetwork):
-    """The SPEC's keyword constructor; ``from_config`` maps a config onto it.
-
-    Every option but ``input_size`` is passed through to the config class, so
-    its field defaults (the paper preset) and its validation are the only ones.
-    """
-
-    def __init__(self, input_size: int = 1440, **options: Any):
-        super().__init__(self.config_cls.from_dict({"input_size": input_size, **options}))
-
-    @classmethod
-    def from_config(cls, config: ModelConfig):
-        if type(config) is not cls.config_cls:
-            raise ConfigError(f"{cls.__name__} needs a {cls.config_cls.__name__}, got {type(config).__name__}")
-        return cls(**config.to_dict())
-
-
 @register_model("gru", display_name="GRU", input_layout="sequence", config_cls=GRUConfig)
-class GRUClassifier(_SpecRecurrent):
+class GRUClassifier(SpecConstructor, RecurrentNetwork):
     """GRU classifier with the SPEC's constructor (paper defaults).
+
+    The options are the fields of :class:`GRUConfig`, taken as
+    :class:`~seismag.models.base.SpecConstructor` describes.
 
     Parameters
     ----------
     input_size : int, default 1440
         Features per time step (``steps_per_day``).
     **options
-        The other fields of :class:`GRUConfig`, by keyword, defaulting to
+        The other fields of :class:`GRUConfig`, defaulting to
         the paper preset: ``hidden_sizes`` (512, 256), ``num_layers``
         (``len(hidden_sizes)``), ``output_size`` 2, ``dropout_prob`` 0.3,
         ``use_batch_norm`` True, ``bidirectional`` False.
@@ -285,17 +271,19 @@ class GRUClassifier(_SpecRecurrent):
     """
 
     config_cls: ClassVar[type[ModelConfig]] = GRUConfig
+    default_input_size: ClassVar[int] = 1440  # steps per day of 1-minute data
 
 
 @register_model("lstm", display_name="LSTM", input_layout="sequence", config_cls=LSTMConfig)
-class LSTMClassifier(_SpecRecurrent):
+class LSTMClassifier(SpecConstructor, RecurrentNetwork):
     """LSTM classifier with the SPEC's constructor; arguments as :class:`GRUClassifier`."""
 
     config_cls: ClassVar[type[ModelConfig]] = LSTMConfig
+    default_input_size: ClassVar[int] = 1440
 
 
 @register_model("rnn", display_name="RNN", input_layout="sequence", config_cls=RNNConfig)
-class RNNClassifier(_SpecRecurrent):
+class RNNClassifier(SpecConstructor, RecurrentNetwork):
     """Vanilla RNN classifier with the SPEC's constructor.
 
     Arguments as :class:`GRUClassifier`, plus ``nonlinearity`` ('tanh', the
@@ -305,3 +293,4 @@ class RNNClassifier(_SpecRecurrent):
     """
 
     config_cls: ClassVar[type[ModelConfig]] = RNNConfig
+    default_input_size: ClassVar[int] = 1440

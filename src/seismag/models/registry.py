@@ -4,6 +4,10 @@ The CLI's model choices, the paper presets and the tests all come from here,
 so adding a model is one module plus one :func:`register_model` decorator.
 Registration order is the order of :func:`list_models` (gru, lstm, rnn, mlp,
 transformer).
+
+Of :mod:`seismag.models` this module imports only :mod:`seismag.models.config`:
+it knows a model class by its ``from_config`` alone, so the networks and
+:mod:`seismag.models.base` can import the registry without a cycle.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any, Callable, Mapping
 from torch import nn
 
 from seismag.errors import ConfigError
-from seismag.models.base import ModelConfig
+from seismag.models.config import ModelConfig
 
 INPUT_LAYOUTS = ("sequence", "flat")
 

@@ -16,7 +16,8 @@ import torch
 from torch import nn
 
 from seismag.errors import ConfigError
-from seismag.models.base import ModelConfig, ModelMixin, check_positive_int, check_probability
+from seismag.models.base import ModelMixin, SpecConstructor
+from seismag.models.config import ModelConfig, check_positive_int, check_probability
 from seismag.models.registry import register_model
 
 
@@ -153,8 +154,12 @@ class TransformerNetwork(ModelMixin, nn.Module):
 
 
 @register_model("transformer", display_name="Transformer", input_layout="sequence", config_cls=TransformerConfig)
-class TransformerClassifier(TransformerNetwork):
+class TransformerClassifier(SpecConstructor, TransformerNetwork):
     """Transformer classifier with the SPEC's constructor (paper defaults).
+
+    The options are the fields of :class:`TransformerConfig`, taken as
+    :class:`~seismag.models.base.SpecConstructor` describes (by keyword, or
+    by position in this order).
 
     Parameters
     ----------
@@ -167,34 +172,13 @@ class TransformerClassifier(TransformerNetwork):
     dropout_prob : float, default 0.1
     output_size : int, default 2
 
+    Raises
+    ------
+    ConfigError
+        An unknown or out-of-range option, or ``d_model`` not a multiple of ``nhead``.
+
     Input ``(batch, days, input_size)`` for any number of days, output logits
     ``(batch, output_size)``.
     """
 
-    def __init__(
-        self,
-        input_size: int = 1440,
-        d_model: int = 512,
-        nhead: int = 8,
-        num_encoder_layers: int = 2,
-        dim_feedforward: int = 2048,
-        dropout_prob: float = 0.1,
-        output_size: int = 2,
-    ):
-        super().__init__(
-            TransformerConfig(
-                input_size=input_size,
-                d_model=d_model,
-                nhead=nhead,
-                num_encoder_layers=num_encoder_layers,
-                dim_feedforward=dim_feedforward,
-                dropout_prob=dropout_prob,
-                output_size=output_size,
-            )
-        )
-
-    @classmethod
-    def from_config(cls, config: ModelConfig):
-        if not isinstance(config, TransformerConfig):
-            raise ConfigError(f"{cls.__name__} needs a TransformerConfig, got {type(config).__name__}")
-        return cls(**config.to_dict())
+    default_input_size: ClassVar[int] = 1440  # steps per day of 1-minute data
