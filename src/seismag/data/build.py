@@ -59,6 +59,7 @@ import numpy as np
 import seismag
 from seismag.data.catalog import Catalog, dobrovolsky_radius_km, haversine_km, read_catalog
 from seismag.data.iaga import StationRecord, iaga_files_in, read_iaga2002, read_iaga2002_header
+from seismag.data.loading import interpolate_gaps
 from seismag.errors import ConfigError, DataError
 from seismag.io import write_json, write_text
 
@@ -755,15 +756,6 @@ def _catalog_summary(catalog: Catalog, settings: dict) -> dict:
     }
 
 
-def _fill_gaps(values: np.ndarray) -> np.ndarray:
-    """Linear interpolation over NaN in a 1-D float64 array (edges: nearest valid value)."""
-    missing = np.isnan(values)
-    if missing.any():
-        positions = np.arange(values.shape[0])
-        values[missing] = np.interp(positions[missing], positions[~missing], values[~missing])
-    return values
-
-
 def _write_window(folder: Path, window_days: int, stations: list[_StationWork], catalog: Catalog,
                   settings: dict) -> None:
     """Write data_0.npy, data_1.npy and meta.csv of one window length into ``folder``.
@@ -789,7 +781,7 @@ def _write_window(folder: Path, window_days: int, stations: list[_StationWork], 
             offset_s = (plan.window_start[i] - work.first_day.astype("datetime64[s]")).astype(np.int64)
             start_minute = int(offset_s) // 60
             minutes = work.series[start_minute: start_minute + window_days * MINUTES_PER_DAY].astype(np.float64)
-            minutes = _fill_gaps(minutes)
+            minutes = interpolate_gaps(minutes)
             if per_step > 1:
                 minutes = minutes.reshape(n_features, per_step).mean(axis=1)
             data[row, :n_features] = minutes
