@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import seismag.data.build as build
+import seismag.data.build.write as build_write
 from seismag.data.build import (
     DROP_HORIZON,
     DROP_MISSING,
@@ -234,14 +234,14 @@ def test_failed_write_leaves_previous_build_untouched(station, tmp_path, monkeyp
     out = tmp_path / "atomic"
     build_dataset(station, hand_catalog(), out, windows=(3, 4), lead_days=2)
     snapshot = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    real_write = build._write_window
+    real_write = build_write.write_window_folder
 
     def fail_on_second(folder, window_days, *args):
         if window_days == 4:
             raise OSError("disk full")
         return real_write(folder, window_days, *args)
 
-    monkeypatch.setattr(build, "_write_window", fail_on_second)
+    monkeypatch.setattr(build_write, "write_window_folder", fail_on_second)
     with pytest.raises(OSError, match="disk full"):
         build_dataset(station, hand_catalog(), out, windows=(3, 4), lead_days=2, radius_km=3000, overwrite=True)
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}

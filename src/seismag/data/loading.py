@@ -247,14 +247,26 @@ def fill_gaps(features: np.ndarray, max_missing: float) -> tuple[np.ndarray, int
     keep = share <= max_missing
     rows = np.flatnonzero(keep & (share > 0))
     for row in rows:
-        _interpolate_row(features[row], missing[row])
+        interpolate_gaps(features[row], missing[row])
     return keep, int(len(rows))
 
 
-def _interpolate_row(values: np.ndarray, missing: np.ndarray) -> None:
-    """Fill NaN runs in place by linear interpolation along time (edges: nearest value)."""
-    positions = np.arange(values.shape[0])
-    values[missing] = np.interp(positions[missing], positions[~missing], values[~missing])
+def interpolate_gaps(values: np.ndarray, missing: np.ndarray | None = None) -> np.ndarray:
+    """Fill the NaN runs of one series in place by linear interpolation along time.
+
+    The one gap filler of the package: the loader, ``predict`` and ``build`` all fill
+    gaps through it. Only ``values``' own samples are used (a window is filled from
+    itself, nothing from outside it leaks in); a gap at an edge takes the nearest valid
+    value. ``values`` is 1-D (one window, oldest sample first) and must hold at least
+    one valid value when it holds a NaN; ``missing`` is its NaN mask when already known.
+    The interpolation runs in float64 and is stored in ``values``' dtype. Returns ``values``.
+    """
+    if missing is None:
+        missing = np.isnan(values)
+    if missing.any():
+        positions = np.arange(values.shape[0])
+        values[missing] = np.interp(positions[missing], positions[~missing], values[~missing])
+    return values
 
 
 def _read_meta(path: Path, n_rows: int) -> dict[str, np.ndarray] | None:

@@ -83,8 +83,8 @@ from typing import Iterator
 
 import numpy as np
 
+from seismag.data.seed_writer import ClassRows, write_window
 from seismag.errors import ConfigError
-from seismag.io import atomic_path, write_text
 
 __all__ = [
     "DEFAULT_EFFECT",
@@ -92,6 +92,9 @@ __all__ = [
     "generate_dataset",
     "generate_window",
 ]
+
+# The columns of the meta.csv it writes (generate_window returns them per row).
+META_COLUMNS = ("station", "event_id", "window_start")
 
 # Strength of the class-1 precursor in the default dataset (see module docs).
 DEFAULT_EFFECT = 1.0
@@ -495,8 +498,10 @@ def generate_dataset(
     Writes ``out_dir/window-{N}/data_0.npy`` and ``data_1.npy`` (float32,
     ``(n_samples, N * steps_per_day + 1)``, label 0.0 / 1.0 in the last column)
     and ``meta.csv`` (``station,event_id,window_start``, one row per sample in
-    file order: class 0 then class 1). Every file is written atomically; rows
-    are generated in chunks, so memory stays bounded for the 'paper' preset.
+    file order: class 0 then class 1), through
+    :func:`seismag.data.seed_writer.write_window`, the writer ``build`` uses
+    too. Every file is written atomically; rows are generated in chunks, so
+    memory stays bounded for the 'paper' preset.
 
     Returns
     -------
@@ -527,30 +532,22 @@ def generate_dataset(
     for window_days in windows:
         folder = out / f"window-{window_days}"
         n_features = window_days * steps_per_day
-        meta: list[dict] = []
-        n_events = 0
-        for label, count in enumerate(sizes[window_days]):
-            plan = _plan(int(seed), window_days, label, count, int(n_stations), stations_per_event)
-            with atomic_path(folder / f"data_{label}.npy") as tmp:
-                array = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(count, n_features + 1))
-                row = 0
-                for block in _iter_chunks(int(seed), window_days, int(steps_per_day), plan, stations, effect):
-                    array[row : row + block.shape[0], :n_features] = block
-                    row += block.shape[0]
-                array[:, n_features] = float(label)
-                array.flush()
-                del array
-            meta.extend(_meta_rows(plan, stations))
-            if label == 1:
-                n_events = len(plan.group_ids)
-        lines = ["station,event_id,window_start"]
-        lines += [f"{m['station']},{m['event_id']},{m['window_start']}" for m in meta]
-        write_text(folder / "meta.csv", "\n".join(lines) + "\n")
+        counts = sizes[window_days]
+        plans = [_plan(int(seed), window_days, label, count, int(n_stations), stations_per_event)
+                 for label, count in enumerate(counts)]
+        write_window(
+            folder,
+            n_features,
+            [ClassRows(count, _iter_chunks(int(seed), window_days, int(steps_per_day), plan, stations, effect))
+             for count, plan in zip(counts, plans)],
+            META_COLUMNS,
+            [[row[column] for column in META_COLUMNS] for plan in plans for row in _meta_rows(plan, stations)],
+        )
         summary["windows"][str(window_days)] = {
-            "n_class0": sizes[window_days][0],
-            "n_class1": sizes[window_days][1],
+            "n_class0": counts[0],
+            "n_class1": counts[1],
             "n_features": n_features,
-            "n_events": n_events,
+            "n_events": len(plans[1].group_ids),
             "path": str(folder),
         }
     return summary

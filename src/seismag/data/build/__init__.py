@@ -1,0 +1,222 @@
+"""Turn observatory records and an earthquake catalog into labelled training windows.
+
+``build_dataset`` writes the seed layout that ``seismag analyze`` and ``seismag train``
+read::
+
+    OUT/window-{N}/data_0.npy   float32 (n_class0, N * steps_per_day + 1), label 0.0 last
+    OUT/window-{N}/data_1.npy   float32 (n_class1, N * steps_per_day + 1), label 1.0 last
+    OUT/window-{N}/meta.csv     one row per sample, file order (class 0 rows, then class 1)
+    OUT/build_report.json       settings, counts, drops, per-station data quality
+    OUT/build_report.txt        the same for people (what ``format_build_report`` prints)
+
+A build is four steps, one module each, in the order :func:`build_dataset` calls them:
+
+:mod:`.plan`
+    the settings, the station records on whole UTC days, the candidate windows
+    (days, stride, missing minutes, label horizons);
+:mod:`.label`
+    the catalog events that qualify per station, each window's class, the drops;
+:mod:`.report`
+    counts, notes and warnings as :class:`BuildReport`, and its text;
+:mod:`.write`
+    the overwrite rule, the staging folder, the ``window-{N}`` folders (through
+    :mod:`seismag.data.seed_writer`) and the report files.
+
+Each imports only the steps before it; this package imports them all and adds nothing
+but :func:`build_dataset` and :func:`plan_windows`.
+
+The rules, all recorded in the report:
+
+Windows
+    Whole UTC days. The window of ``N`` days ending on day ``D`` covers
+    ``[D - N + 1 00:00, D + 1 00:00)`` (``window_start`` inclusive, ``window_end``
+    exclusive). Window ends step by ``stride_days`` from the first day on which a full
+    window fits. The days of a station run from the day of its first minute to the day of
+    its last minute; minutes of those days the record does not cover (e.g. the rest of a
+    partial last day) count as missing.
+Labels
+    Class 1 when an earthquake of magnitude >= ``min_magnitude`` has its origin time in the
+    label horizon ``[window_end, window_end + lead_days)`` and its epicentre within the
+    radius of the station (great-circle distance): a fixed ``radius_km``, or the
+    Dobrovolsky preparation-zone radius ``10 ** (0.43 * M)`` km of each event. Otherwise
+    class 0. The ``event_*`` columns of meta.csv describe the *first* qualifying event in
+    the horizon (the one the window immediately precedes); they are empty for class 0.
+Drops (in this order; a window gets the first reason that applies)
+    ``label_horizon_outside_catalog``: the horizon is not inside the catalog's time span
+    (``Catalog.start`` .. ``Catalog.end``), so "no event" could mean "not listed yet".
+    ``too_many_missing``: more than ``max_missing`` of the window's minutes are missing.
+Gaps
+    Missing minutes of kept windows are filled by linear interpolation in time using only
+    the window's own minutes (no data from outside the window, so nothing from the label
+    horizon leaks in); a gap at a window edge takes the nearest valid value.
+Window lengths that cannot be trained on
+    The loader needs both class files, so a window length with no windows, or with windows
+    of one class only, is not written; the report says why. The windows that exist are
+    still counted in the report, and :func:`plan_windows` lists them.
+Atomic output
+    Every input is read and checked before anything is written. Each ``window-{N}``
+    folder is assembled in a hidden staging folder inside ``out_dir`` and renamed into
+    place once complete; the report files are written atomically last.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from seismag.data.catalog import Catalog, read_catalog
+from seismag.data.iaga import StationRecord
+
+from .label import DROP_HORIZON, DROP_MISSING, WindowPlan, label_station
+from .plan import (
+    DEFAULT_LEAD_DAYS,
+    MINUTES_PER_DAY,
+    candidate_windows,
+    check_settings,
+    find_station_files,
+    plan_station,
+    read_station,
+    station_days,
+)
+from .report import BuildReport, WindowSummary, format_build_report, summarise_build
+from .write import META_COLUMNS, check_out_dir, write_build
+
+__all__ = [
+    "DEFAULT_LEAD_DAYS",
+    "DROP_HORIZON",
+    "DROP_MISSING",
+    "META_COLUMNS",
+    "BuildReport",
+    "WindowPlan",
+    "WindowSummary",
+    "build_dataset",
+    "find_station_files",
+    "format_build_report",
+    "plan_windows",
+]
+
+
+def plan_windows(
+    record: StationRecord,
+    catalog: Catalog,
+    window_days: int,
+    *,
+    component: str = "H",
+    min_magnitude: float = 5.5,
+    radius_km: float | None = None,
+    radius: str = "dobrovolsky",
+    lead_days: int = DEFAULT_LEAD_DAYS,
+    stride_days: int = 1,
+    max_missing: float = 0.1,
+) -> WindowPlan:
+    """Label every candidate window of ``window_days`` days of one station (nothing written).
+
+    Same rules and defaults as :func:`build_dataset`; use it to inspect what a build would
+    keep, e.g. for a record that yields one class only.
+    """
+    settings = check_settings(
+        windows=(window_days,), component=component, min_magnitude=min_magnitude,
+        radius_km=radius_km, radius=radius, lead_days=lead_days, stride_days=stride_days,
+        max_missing=max_missing, steps_per_day=MINUTES_PER_DAY,
+    )
+    (window_days,) = settings["windows"]
+    station = station_days(record, settings["component"])
+    candidates = {window_days: candidate_windows(station, window_days, settings)}
+    return label_station(station, candidates, catalog, settings)[window_days]
+
+
+def build_dataset(
+    observatory: str | os.PathLike | Iterable[str | os.PathLike],
+    catalog: Catalog | str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    windows: Sequence[int] = (7, 14, 30),
+    component: str = "H",
+    min_magnitude: float = 5.5,
+    radius_km: float | None = None,
+    radius: str = "dobrovolsky",
+    lead_days: int = DEFAULT_LEAD_DAYS,
+    stride_days: int = 1,
+    max_missing: float = 0.1,
+    steps_per_day: int = MINUTES_PER_DAY,
+    overwrite: bool = False,
+) -> BuildReport:
+    """Build labelled training windows from IAGA-2002 records and an earthquake catalog.
+
+    Parameters
+    ----------
+    observatory
+        IAGA-2002 files and/or folders (searched recursively); files are grouped into
+        stations by their IAGA code, so a station may span many daily or monthly files.
+    catalog
+        A :class:`~seismag.data.catalog.Catalog` or the path of a catalog CSV (read with
+        :func:`~seismag.data.catalog.read_catalog`, whose default time span is the first to
+        last row of the file).
+    out_dir
+        Output folder (created if needed).
+    windows
+        Window lengths, whole days.
+    component
+        IAGA component letter to use: H, D, Z, F, X, Y, E, ... (H is derived from X and Y
+        when a file has no H). nT, or arc-minutes for D.
+    min_magnitude
+        Smallest magnitude that makes a window class 1.
+    radius_km, radius
+        Station-epicentre distance within which an event counts. ``radius_km`` given: that
+        fixed radius (``radius`` must then be ``'dobrovolsky'``, the default, or
+        ``'fixed'``). Otherwise ``radius='dobrovolsky'``: ``10 ** (0.43 * M)`` km per event.
+    lead_days
+        Label horizon, whole days after the window's last day (default
+        :data:`DEFAULT_LEAD_DAYS` = 7).
+    stride_days
+        Days between the ends of consecutive windows.
+    max_missing
+        Largest share of missing minutes a kept window may have (0 <= max_missing < 1);
+        the missing minutes of kept windows are interpolated.
+    steps_per_day
+        Samples per day in the output; must divide 1440 (1440 keeps 1-minute values;
+        fewer steps average consecutive minutes, e.g. 24 gives hourly means).
+    overwrite
+        Replace ``window-{N}`` folders and report files a previous build left in
+        ``out_dir``; without it, their presence is an error (nothing is written).
+
+    Returns
+    -------
+    BuildReport
+        Also written to ``out_dir/build_report.json`` and ``build_report.txt``.
+
+    Notes
+    -----
+    Memory: each station keeps only the chosen component, one float32 per minute of its
+    whole days (about 2 MB per station-year); the arrays are filled one window row at a
+    time through a memory map, so a build never holds a whole ``data_*.npy`` in memory.
+
+    Raises
+    ------
+    ConfigError
+        A setting out of range.
+    DataError
+        An unreadable or malformed input file (named, with the line), a component the
+        station does not report, or an ``out_dir`` that already holds a build.
+    """
+    settings = check_settings(
+        windows=windows, component=component, min_magnitude=min_magnitude,
+        radius_km=radius_km, radius=radius, lead_days=lead_days, stride_days=stride_days,
+        max_missing=max_missing, steps_per_day=steps_per_day,
+    )
+    out_dir = Path(out_dir)
+    check_out_dir(out_dir, settings["windows"], overwrite)
+
+    # Read and check every input before anything is written.
+    groups, ignored = find_station_files(observatory)
+    if not isinstance(catalog, Catalog):
+        catalog = read_catalog(catalog)
+    stations = [read_station(files, settings["component"]) for files in groups.values()]
+
+    candidates = {station.code: plan_station(station, settings) for station in stations}
+    plans = {station.code: label_station(station, candidates[station.code], catalog, settings)
+             for station in stations}
+    report = summarise_build(out_dir, settings, catalog, stations, plans, ignored)
+    write_build(out_dir, report, stations, plans, catalog, settings)
+    return report

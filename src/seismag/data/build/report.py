@@ -1,0 +1,220 @@
+"""Report: what a build decided, as data (``build_report.json``) and as text.
+
+Lives here: :class:`BuildReport` and :class:`WindowSummary`, the counts and notes per
+window length (including why a length is not written), the warnings, the settings with
+their rules spelled out, and :func:`format_build_report`. Writing the two report files
+is :mod:`.write`'s.
+
+May import numpy, :mod:`seismag` (its version), :mod:`seismag.data.catalog`, :mod:`.plan`
+and :mod:`.label`; nothing that writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+import seismag
+from seismag.data.catalog import Catalog
+
+from .label import DROP_HORIZON, DROP_MISSING, WindowPlan
+from .plan import StationDays, iso_time
+
+__all__ = ["BuildReport", "WindowSummary", "format_build_report", "summarise_build"]
+
+
+@dataclass
+class WindowSummary:
+    """What the build did for one window length."""
+
+    window_days: int
+    candidates: int = 0
+    class_0: int = 0
+    class_1: int = 0
+    dropped: dict = field(default_factory=dict)
+    written: bool = False
+    path: str | None = None
+    note: str = ""
+    per_station: dict = field(default_factory=dict)
+    events: dict = field(default_factory=dict)
+
+
+@dataclass
+class BuildReport:
+    """Everything ``build_dataset`` decided, as written to ``build_report.json``."""
+
+    out_dir: str
+    settings: dict
+    catalog: dict
+    stations: list
+    windows: list
+    ignored_files: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+    seismag_version: str = seismag.__version__
+
+    @property
+    def written_windows(self) -> list[int]:
+        return [w.window_days for w in self.windows if w.written]
+
+    def window(self, window_days: int) -> WindowSummary:
+        for summary in self.windows:
+            if summary.window_days == window_days:
+                return summary
+        raise KeyError(window_days)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def summarise_build(out_dir: Path, settings: dict, catalog: Catalog, stations: Sequence[StationDays],
+                    plans: dict[str, dict[int, WindowPlan]], ignored: Sequence[Path]) -> BuildReport:
+    """The report of a build before anything is written (``written``/``path`` still unset).
+
+    ``plans`` maps each station code to its labelled windows by length. A window length
+    gets a ``note`` (and is then not written) when it has no windows or only one class.
+    """
+    warnings = [f"{s.code}: {', '.join(s.derived)} derived from X and Y" for s in stations if s.derived]
+    if ignored:
+        warnings.append(f"{len(ignored)} non-IAGA-2002 file(s) in the observatory folders ignored")
+    windows = [_window_summary(n, stations, plans, catalog) for n in settings["windows"]]
+    warnings.extend(f"window-{w.window_days}: {w.note}" for w in windows if w.note)
+    return BuildReport(
+        out_dir=str(out_dir),
+        settings=_settings_for_report(settings),
+        catalog=_catalog_summary(catalog, settings),
+        stations=[
+            {**s.quality, "windows": {str(n): _plan_summary(p) for n, p in plans[s.code].items()}}
+            for s in stations
+        ],
+        windows=windows,
+        ignored_files=[str(p) for p in ignored],
+        warnings=warnings,
+    )
+
+
+def _window_summary(window_days: int, stations: Sequence[StationDays],
+                    plans: dict[str, dict[int, WindowPlan]], catalog: Catalog) -> WindowSummary:
+    summary = WindowSummary(window_days=window_days)
+    for station in stations:
+        plan = plans[station.code][window_days]
+        summary.candidates += len(plan.status)
+        summary.class_0 += plan.count(0)
+        summary.class_1 += plan.count(1)
+        for reason, count in plan.dropped().items():
+            summary.dropped[reason] = summary.dropped.get(reason, 0) + count
+        summary.per_station[station.code] = _plan_summary(plan)
+        for index in plan.event_index[plan.kept & (plan.label == 1)]:
+            event_id = str(catalog.event_id[index])
+            summary.events[event_id] = summary.events.get(event_id, 0) + 1
+    if summary.candidates == 0:
+        summary.note = f"no station record spans {window_days} whole days: nothing to write"
+    elif summary.class_0 + summary.class_1 == 0:
+        summary.note = "every window was dropped: nothing to write"
+    elif summary.class_0 == 0 or summary.class_1 == 0:
+        present = 0 if summary.class_0 else 1
+        summary.note = (
+            f"only class {present} windows ({summary.class_0 + summary.class_1}), "
+            "and training needs both data_0.npy and data_1.npy"
+        )
+    return summary
+
+
+def _plan_summary(plan: WindowPlan) -> dict:
+    return {
+        "candidates": int(len(plan.status)),
+        "class_0": plan.count(0),
+        "class_1": plan.count(1),
+        "dropped": plan.dropped(),
+    }
+
+
+def _catalog_summary(catalog: Catalog, settings: dict) -> dict:
+    return {
+        "path": catalog.path,
+        "layout": catalog.layout,
+        "start": iso_time(catalog.start),
+        "end": iso_time(catalog.end),
+        "events": len(catalog),
+        "qualifying_magnitude": int(np.count_nonzero(catalog.magnitude >= settings["min_magnitude"])),
+        "excluded": dict(catalog.excluded),
+    }
+
+
+def _settings_for_report(settings: dict) -> dict:
+    out = dict(settings)
+    out["component_unit"] = "arc-minutes" if settings["component"] == "D" else "nT"
+    out["radius_description"] = (
+        f"{settings['radius_km']:g} km of the station"
+        if settings["radius_mode"] == "fixed"
+        else "the Dobrovolsky radius 10^(0.43 M) km of the event"
+    )
+    out["rules"] = {
+        "window": "whole UTC days; the window of N days ending on day D is [D-N+1 00:00, D+1 00:00) UTC; "
+                  "window ends step by stride_days from the first day a full window fits",
+        "label": "1 when an event of M >= min_magnitude has its origin time in [window_end, "
+                 "window_end + lead_days) and its epicentre within the radius; else 0",
+        "event_columns": "event_* in meta.csv describe the first qualifying event in the horizon; "
+                         "empty for class 0",
+        "drop_order": [DROP_HORIZON, DROP_MISSING],
+        DROP_HORIZON: "the label horizon is not inside the catalog's time span",
+        DROP_MISSING: "more than max_missing of the window's minutes have no value; minutes of a "
+                      "station's first and last day outside its record count as missing",
+        "interpolation": "linear in time within the window only; edge gaps take the nearest value",
+        "steps": "each output step is the mean of 1440/steps_per_day consecutive minutes",
+        "times": "ISO 8601, UTC, without offset",
+        "single_class": "a window length with no windows or one class only is not written",
+    }
+    return out
+
+
+def format_build_report(report: BuildReport) -> str:
+    """The build report as plain text (what ``seismag build`` prints and writes)."""
+    s = report.settings
+    c = report.catalog
+    lines = [f"seismag build -> {report.out_dir}", ""]
+    lines.append("Settings")
+    lines.append(f"  component           {s['component']} ({s['component_unit']})")
+    lines.append(f"  windows             {', '.join(str(n) for n in s['windows'])} days, stride {s['stride_days']} day(s)")
+    lines.append(f"  steps per day       {s['steps_per_day']}")
+    lines.append(f"  class 1             M >= {s['min_magnitude']:g} within {s['radius_description']}")
+    lines.append(f"                      in the {s['lead_days']} day(s) after the window's last day")
+    lines.append(f"  max missing         {s['max_missing']:.1%} of a window's minutes (smaller gaps interpolated)")
+    lines.append("")
+    lines.append("Catalog")
+    lines.append(f"  {c['path'] or '(in memory)'} [{c['layout'] or '-'}]")
+    lines.append(f"  span {c['start']} .. {c['end']}; {c['events']} events, {c['qualifying_magnitude']} with M >= {s['min_magnitude']:g}")
+    if c["excluded"]:
+        lines.append("  excluded: " + ", ".join(f"{k} ({v})" for k, v in sorted(c["excluded"].items())))
+    lines.append("")
+    lines.append("Stations")
+    for st in report.stations:
+        lines.append(
+            f"  {st['code']} {st['name']}  {st['latitude']:.3f}, {st['longitude']:.3f}  "
+            f"{st['start']} .. {st['end']}  ({st['files']} file(s), sampling {'/'.join(f'{x:g}' for x in st['sampling_seconds'])} s)"
+        )
+        lines.append(
+            f"      gaps {st['gaps']} ({st['gap_minutes']} min), duplicate rows {st['duplicate_rows']}, "
+            f"overlapping minutes {st['overlap_minutes']}, missing {st['component']} in record "
+            f"{st['missing_minutes']} min"
+        )
+        incomplete = ", ".join(f"{d['day']} ({d['missing_minutes']} min missing)" for d in st["incomplete_days"])
+        lines.append(f"      {st['days']} day(s) from {st['first_day']}; incomplete: {incomplete or 'none'}")
+    lines.append("")
+    lines.append("Windows")
+    lines.append(f"  {'days':>5} {'candidates':>10} {'class 0':>8} {'class 1':>8}  dropped / result")
+    for w in report.windows:
+        dropped = ", ".join(f"{k} {v}" for k, v in sorted(w.dropped.items())) or "none dropped"
+        result = f"written to {Path(w.path).name}/" if w.written else f"NOT written: {w.note}"
+        lines.append(f"  {w.window_days:>5} {w.candidates:>10} {w.class_0:>8} {w.class_1:>8}  {dropped}; {result}")
+        if w.events:
+            top = sorted(w.events.items(), key=lambda kv: (-kv[1], kv[0]))
+            lines.append("        class-1 windows by event: " + ", ".join(f"{k} ({v})" for k, v in top[:8])
+                         + (f", ... {len(top) - 8} more" if len(top) > 8 else ""))
+    if report.warnings:
+        lines.append("")
+        lines.append("Warnings")
+        lines.extend(f"  - {w}" for w in report.warnings)
+    return "\n".join(lines) + "\n"

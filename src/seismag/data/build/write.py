@@ -1,0 +1,196 @@
+"""Write: a build's labelled windows in the seed layout, and its report files.
+
+Lives here: the overwrite rule (:func:`check_out_dir`, checked before any input is read),
+the staging folder every ``window-{N}`` folder is assembled in and renamed out of, the
+rows of each window (gaps filled, minutes averaged to ``steps_per_day``) and their
+``meta.csv`` rows (:data:`META_COLUMNS`), and the two report files, written last::
+
+    OUT/window-{N}/data_0.npy, data_1.npy, meta.csv   through seismag.data.seed_writer
+    OUT/build_report.json, OUT/build_report.txt
+
+May import numpy, the standard library, :mod:`seismag.io`, :mod:`seismag.errors`, the
+catalog (:mod:`seismag.data.catalog`), :mod:`seismag.data.seed_writer`, the gap filler of
+:mod:`seismag.data.loading`, and :mod:`.plan`, :mod:`.label`, :mod:`.report`; it decides
+nothing about which windows exist or what their labels are.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from seismag.data.catalog import Catalog
+from seismag.data.loading import interpolate_gaps
+from seismag.data.seed_writer import ClassRows, write_window
+from seismag.errors import DataError
+from seismag.io import write_json, write_text
+
+from .label import WindowPlan
+from .plan import MINUTES_PER_DAY, StationDays, iso_time
+from .report import BuildReport, format_build_report
+
+__all__ = ["META_COLUMNS", "REPORT_FILES", "check_out_dir", "write_build", "write_window_folder"]
+
+META_COLUMNS = (
+    "station",
+    "event_id",
+    "window_start",
+    "window_end",
+    "event_time",
+    "event_magnitude",
+    "event_distance_km",
+    "label",
+    "window_days",
+    "label_horizon_end",
+    "qualifying_events",
+    "event_lead_days",
+    "missing_fraction",
+    "station_latitude",
+    "station_longitude",
+    "component",
+)
+
+#: The report files, JSON then text.
+REPORT_FILES = ("build_report.json", "build_report.txt")
+
+
+def check_out_dir(out_dir: Path, windows: Sequence[int], overwrite: bool) -> None:
+    """The overwrite rule: a previous build's folders or reports in ``out_dir`` are an error.
+
+    With ``overwrite`` they are replaced (by :func:`write_build`). Only the names this
+    build would write count; anything else in ``out_dir`` is never touched.
+    """
+    if out_dir.exists() and not out_dir.is_dir():
+        raise DataError(out_dir, "the output path exists and is not a folder")
+    if overwrite or not out_dir.exists():
+        return
+    names = [f"window-{n}" for n in windows] + list(REPORT_FILES)
+    present = [name for name in names if (out_dir / name).exists()]
+    if present:
+        raise DataError(
+            out_dir,
+            f"already holds {', '.join(present)} from a previous build; "
+            "choose another folder or overwrite (overwrite=True / --overwrite)",
+        )
+
+
+def write_build(out_dir: Path, report: BuildReport, stations: Sequence[StationDays],
+                plans: dict[str, dict[int, WindowPlan]], catalog: Catalog, settings: dict) -> None:
+    """Write every window length the report does not mark with a note, then the report.
+
+    Each ``window-{N}`` folder is assembled in a hidden staging folder inside ``out_dir``
+    and renamed into place once all are complete, so a failure (full disk, a kill) leaves
+    ``out_dir`` as it was; an ``out_dir`` this call created is removed again. Sets
+    ``written`` and ``path`` of the window summaries, and adds a warning for each old
+    folder it removes. The report files are written atomically, last.
+    """
+    created = not out_dir.exists()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".seismag-build-", dir=out_dir))
+    try:
+        # Every folder is complete before the first rename, so a failure while writing
+        # (full disk, a kill) leaves out_dir exactly as it was.
+        for summary in report.windows:
+            if not summary.note:
+                write_window_folder(staging / f"window-{summary.window_days}", summary.window_days,
+                                    stations, plans, catalog, settings)
+        for summary in report.windows:
+            n = summary.window_days
+            target = out_dir / f"window-{n}"
+            if target.exists():  # only with overwrite=True (checked before reading the inputs)
+                # Moved into the staging folder, which is deleted below. A window length
+                # not written this time loses its old folder too: it would contradict the
+                # report beside it.
+                os.replace(target, staging / f"old-window-{n}")
+                if summary.note:
+                    report.warnings.append(f"window-{n}: removed the folder of a previous build")
+            if not summary.note:
+                os.replace(staging / f"window-{n}", target)
+                summary.written = True
+                summary.path = str(target)
+        write_json(out_dir / REPORT_FILES[0], report.to_dict())
+        write_text(out_dir / REPORT_FILES[1], format_build_report(report))
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if created:
+            try:
+                out_dir.rmdir()  # only if still empty: never remove anything else
+            except OSError:
+                pass
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_window_folder(folder: Path, window_days: int, stations: Sequence[StationDays],
+                        plans: dict[str, dict[int, WindowPlan]], catalog: Catalog, settings: dict) -> None:
+    """Write the kept windows of ``window_days`` of every station into ``folder``.
+
+    Rows in file order: class 0 then class 1, each by station then time. The rows are
+    produced one window at a time as the writer fills its memory map, so a build never
+    holds a whole ``data_*.npy`` in memory.
+    """
+    steps = settings["steps_per_day"]
+    classes, meta_rows = [], []
+    for label in (0, 1):
+        rows = []
+        for station in stations:
+            plan = plans[station.code][window_days]
+            rows.extend((station, plan, int(i)) for i in np.flatnonzero(plan.kept & (plan.label == label)))
+        classes.append(ClassRows(len(rows), _window_rows(rows, steps)))
+        meta_rows.extend(_meta_row(station, plan, i, catalog, settings["component"]) for station, plan, i in rows)
+    write_window(folder, window_days * steps, classes, META_COLUMNS, meta_rows)
+
+
+def _window_rows(rows: list[tuple[StationDays, WindowPlan, int]], steps_per_day: int) -> Iterator[np.ndarray]:
+    """Each window's values as a ``(1, window_days * steps_per_day)`` float64 block.
+
+    Gaps are filled from the window's own minutes only (nothing from the label horizon
+    leaks in), then ``1440 / steps_per_day`` consecutive minutes are averaged into a step.
+    """
+    per_step = MINUTES_PER_DAY // steps_per_day
+    for station, plan, i in rows:
+        offset_s = (plan.window_start[i] - station.first_day.astype("datetime64[s]")).astype(np.int64)
+        start_minute = int(offset_s) // 60
+        window = station.series[start_minute: start_minute + plan.window_days * MINUTES_PER_DAY]
+        minutes = interpolate_gaps(window.astype(np.float64))
+        if per_step > 1:
+            minutes = minutes.reshape(plan.window_days * steps_per_day, per_step).mean(axis=1)
+        yield minutes[None, :]
+
+
+def _meta_row(station: StationDays, plan: WindowPlan, i: int, catalog: Catalog, component: str) -> list:
+    event = int(plan.event_index[i])
+    if plan.label[i] == 1 and event >= 0:
+        lead = (catalog.time[event] - plan.window_end[i]).astype(np.int64) / 86400.0
+        event_cells = [
+            str(catalog.event_id[event]),
+            iso_time(catalog.time[event]),
+            f"{catalog.magnitude[event]:g}",
+            f"{plan.event_distance_km[i]:.1f}",
+            f"{lead:.3f}",
+        ]
+    else:
+        event_cells = ["", "", "", "", ""]
+    return [
+        station.code,
+        event_cells[0],
+        iso_time(plan.window_start[i]),
+        iso_time(plan.window_end[i]),
+        event_cells[1],
+        event_cells[2],
+        event_cells[3],
+        int(plan.label[i]),
+        plan.window_days,
+        iso_time(plan.horizon_end[i]),
+        int(plan.qualifying_events[i]),
+        event_cells[4],
+        f"{plan.missing_fraction[i]:.6f}",
+        f"{station.latitude:.3f}",
+        f"{station.longitude:.3f}",
+        component,
+    ]

@@ -1,0 +1,113 @@
+"""The one writer of the seed layout: one window length's folder, shared by build and synth.
+
+What :func:`write_window` writes into ``folder`` (a ``window-{N}`` folder)::
+
+    data_0.npy   float32 (n_class0, n_features + 1), label 0.0 in the last column
+    data_1.npy   float32 (n_class1, n_features + 1), label 1.0 in the last column
+    meta.csv     a header line, then one row per sample in file order (class 0, then class 1)
+
+``seismag build`` (:mod:`seismag.data.build.write`) and ``seismag synth``
+(:mod:`seismag.data.synthetic`) both write through it, so the two can never disagree on a
+dtype, the label column or the CSV dialect. The file names are the reader's
+(:data:`~seismag.data.loading.CLASS_FILES`, :data:`~seismag.data.loading.META_FILE`).
+The caller names the folder.
+
+May import numpy, the standard library, :mod:`seismag.io` and the file-name constants of
+:mod:`seismag.data.loading`; nothing that imports torch.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+from typing import Iterable, NamedTuple, Sequence
+
+import numpy as np
+
+from seismag.data.loading import CLASS_FILES, META_FILE
+from seismag.io import atomic_path, write_text
+
+__all__ = ["ClassRows", "write_window"]
+
+
+class ClassRows(NamedTuple):
+    """The samples of one class file, given lazily so no file is ever held in memory whole.
+
+    Attributes
+    ----------
+    count : int
+        Number of samples (rows) the blocks hold together.
+    blocks : iterable of ndarray
+        Each ``(rows, n_features)``, oldest sample first, in file order; any float dtype,
+        stored as float32 (cast by NumPy, rounding to nearest).
+    """
+
+    count: int
+    blocks: Iterable[np.ndarray]
+
+
+def write_window(
+    folder: str | os.PathLike,
+    n_features: int,
+    classes: Sequence[ClassRows],
+    meta_columns: Sequence[str],
+    meta_rows: Sequence[Sequence],
+) -> Path:
+    """Write ``data_0.npy``, ``data_1.npy`` and ``meta.csv`` of one window length.
+
+    Parameters
+    ----------
+    folder : path
+        The ``window-{N}`` folder; created if needed.
+    n_features : int
+        Feature columns per sample (``N * steps_per_day``); the label is one more column.
+    classes : (ClassRows, ClassRows)
+        The class-0 and the class-1 samples.
+    meta_columns : sequence of str
+        The header of ``meta.csv``.
+    meta_rows : sequence of sequences
+        One row per sample, class-0 samples first, each as long as ``meta_columns``;
+        written with :mod:`csv` (``\\n`` line ends, quoting only where a cell needs it).
+
+    Returns
+    -------
+    Path
+        ``folder``.
+
+    Each file is written atomically (temporary file + rename), and each array is filled
+    block by block through a memory map.
+    """
+    folder = Path(folder)
+    if len(classes) != len(CLASS_FILES):
+        raise ValueError(f"write_window needs the rows of {len(CLASS_FILES)} classes, got {len(classes)}")
+    n_samples = sum(int(rows.count) for rows in classes)
+    if len(meta_rows) != n_samples:
+        raise ValueError(f"{folder / META_FILE}: {len(meta_rows)} meta rows for {n_samples} samples")
+    folder.mkdir(parents=True, exist_ok=True)
+    for label, (rows, name) in enumerate(zip(classes, CLASS_FILES)):
+        _write_class_file(folder / name, label, n_features, rows)
+    meta = io.StringIO()
+    writer = csv.writer(meta, lineterminator="\n")
+    writer.writerow(meta_columns)
+    writer.writerows(meta_rows)
+    write_text(folder / META_FILE, meta.getvalue())
+    return folder
+
+
+def _write_class_file(path: Path, label: int, n_features: int, rows: ClassRows) -> None:
+    count = int(rows.count)
+    with atomic_path(path) as tmp:
+        data = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(count, n_features + 1))
+        filled = 0
+        for block in rows.blocks:
+            if filled + block.shape[0] > count:
+                raise ValueError(f"{path}: more than the {count} rows announced")
+            data[filled: filled + block.shape[0], :n_features] = block
+            filled += block.shape[0]
+        if filled != count:
+            raise ValueError(f"{path}: {filled} rows written, {count} announced")
+        data[:, n_features] = float(label)
+        data.flush()
+        del data  # close the memory map before the rename
