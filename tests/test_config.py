@@ -2,6 +2,7 @@ import json
 
 import pytest
 
+from seismag import config as config_module
 from seismag.config import PRESETS, RunConfig, make_config, read_config_file, write_config_toml
 from seismag.errors import ConfigError
 
@@ -72,3 +73,9 @@ def test_bare_run_config_defaults_are_the_spec_tables():
     assert c.windows == (7, 14, 30) and c.steps_per_day == 1440
     assert c.split == "stratified"  # Module 5: stratified k-fold
     assert not c.early_stopping  # Module 5: "Early Stopping: Via learning rate schedulers"
+
+
+def test_optimizer_impls_are_owned_by_the_config():
+    assert config_module.OPTIMIZER_IMPLS == ("auto", "fused", "foreach", "loop")
+    with pytest.raises(ConfigError, match="optimizer_impl: unknown value 'x'; choose from auto, fused, foreach, loop"):
+        make_config("paper", optimizer_impl="x")

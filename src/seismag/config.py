@@ -52,6 +52,8 @@ SPLITS = ("stratified", "group", "time")
 SCALINGS = ("standard", "sample", "none")
 SELECTIONS = ("inner", "outer")
 PRECISIONS = ("fp32", "bf16", "auto")
+OPTIMIZER_IMPLS = ("auto", "fused", "foreach", "loop")
+NAN_POLICIES = ("interpolate", "refuse")
 
 
 @dataclass(frozen=True)
@@ -121,12 +123,12 @@ class RunConfig:
         _check_choice("scaling", self.scaling, SCALINGS)
         _check_choice("selection", self.selection, SELECTIONS)
         _check_choice("precision", self.precision, PRECISIONS)
-        _check_choice("optimizer_impl", self.optimizer_impl, ("auto", "fused", "foreach", "loop"))
+        _check_choice("optimizer_impl", self.optimizer_impl, OPTIMIZER_IMPLS)
         if int(self.num_threads) < 0:
             raise ConfigError("num_threads must be >= 0 (0: PyTorch's choice)")
         if int(self.fold_workers) < 1:
             raise ConfigError(f"fold_workers must be at least 1, got {self.fold_workers}")
-        _check_choice("nan_policy", self.nan_policy, ("interpolate", "refuse"))
+        _check_choice("nan_policy", self.nan_policy, NAN_POLICIES)
         for name in ("epochs", "num_folds", "batch_size", "steps_per_day", "plateau_patience",
                      "early_stopping_patience"):
             if int(getattr(self, name)) < 1:
