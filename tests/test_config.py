@@ -3,7 +3,8 @@ import json
 import pytest
 
 from seismag import config as config_module
-from seismag.config import PRESETS, RunConfig, make_config, read_config_file, write_config_toml
+from seismag.config import (PRESETS, RunConfig, make_config, quick_models, read_config_file, small_models,
+                            tiny_models, write_config_toml)
 from seismag.errors import ConfigError
 
 
@@ -79,3 +80,16 @@ def test_optimizer_impls_are_owned_by_the_config():
     assert config_module.OPTIMIZER_IMPLS == ("auto", "fused", "foreach", "loop")
     with pytest.raises(ConfigError, match="optimizer_impl: unknown value 'x'; choose from auto, fused, foreach, loop"):
         make_config("paper", optimizer_impl="x")
+
+
+def test_small_model_recipes_keep_their_sizes():
+    assert quick_models() == PRESETS["quick"]["model_overrides"] == {
+        "*": {"hidden_sizes": [64, 32]},
+        "transformer": {"d_model": 32, "nhead": 4, "dim_feedforward": 64, "num_encoder_layers": 1}}
+    assert tiny_models() == {
+        "*": {"hidden_sizes": [16, 8]},
+        "transformer": {"d_model": 16, "nhead": 2, "dim_feedforward": 32, "num_encoder_layers": 1}}
+    assert small_models([8, 4], d_model=8, nhead=2)["transformer"]["dim_feedforward"] == 16
+    first = tiny_models()
+    first["*"]["hidden_sizes"].append(1)  # every call is a new dict: a caller's change stays its own
+    assert tiny_models()["*"]["hidden_sizes"] == [16, 8]
