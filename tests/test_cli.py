@@ -1,13 +1,50 @@
 """Every command: exit 0 with output on success, one line and non-zero on bad input, --help with an example."""
+import argparse
 import json
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from seismag.cli import COMMANDS, main
+from seismag.cli import COMMANDS, _parser, config_from_args, main
+from seismag.config import TRAIN_FLAGS
+from seismag.models import list_models
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+
+# `seismag train`'s options that are not run settings (README "Flags:" lists those).
+TRAIN_OWN_OPTIONS = {"-h", "--help", "--data", "--out", "--models", "--windows", "--preset", "--config",
+                     "--resume", "--quiet", "--executor", "--address"}
+# The flag set of `seismag train` recorded before its run-setting flags were generated
+# from config.TRAIN_FLAGS: the generated parser must keep exactly these.
+TRAIN_OPTIONS_BEFORE = set("""
+--address --balanced-sampling --batch-size --class-weights --config --data --device --dropout --early-stopping
+--embargo-days --epochs --executor --focal-gamma --fold-workers --folds --group-by --help --hidden-sizes
+--inner-fraction --loss --lr --max-grad-norm --max-missing --models --nan-policy --no-balanced-sampling
+--no-early-stopping --out --patience --permutation-control --precision --preset --quiet --resume --scaling
+--scheduler --seed --selection --split --steps-per-day --threads --weight-decay --windows -h""".split())
+
+
+def subcommand(name: str) -> argparse.ArgumentParser:
+    parser = _parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return sub.choices[name]
+
+
+def readme_training_flags() -> set[str]:
+    """The options of the README's "Flags:" line (Training options), `--[no-]x` as both."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    line = re.search(r"^Flags: `(.*?)`", text, flags=re.S | re.M).group(1)
+    flags = set()
+    for no, name in re.findall(r"--(\[no-\])?([a-z][a-z-]*)", line):
+        flags.add(f"--{name}")
+        if no:
+            flags.add(f"--no-{name}")
+    return flags
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
@@ -73,3 +110,69 @@ def test_build_from_the_real_records(tmp_path, capsys):
                  "--models", "gru,mlp", "--epochs", "2", "--out", str(tmp_path / "res"), "--quiet"]) == 0
     summary = json.loads((tmp_path / "res" / "gru_models" / "GRUModel_7day_summary.json").read_text())
     assert summary["num_folds"] == 3 and len(summary["val_f1s"]) == 3
+
+
+def test_train_has_exactly_the_documented_flags():
+    options = {o for action in subcommand("train")._actions for o in action.option_strings}
+    assert options == TRAIN_OPTIONS_BEFORE
+    assert options == readme_training_flags() | TRAIN_OWN_OPTIONS
+
+
+def test_train_help_documents_every_flag(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = capsys.readouterr().out
+    for action in subcommand("train")._actions:
+        for option in action.option_strings:
+            assert re.search(rf"(^|[ ,]){re.escape(option)}\b", text), option
+    train = subcommand("train")
+    train.format_help()
+    assert all(action.help for action in train._actions), [a.dest for a in train._actions if not a.help]
+
+
+@pytest.mark.parametrize("command", ["train", "demo"])
+def test_models_help_comes_from_the_registry(command, capsys):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "comma list of " + ", ".join(list_models()) in text
+    assert "(default: " + ",".join(list_models(default_run=True)) + ")" in text
+
+
+def test_every_flag_sets_its_field():
+    values = {"models": ("--models", "gru,MLP", ("gru", "mlp")), "windows": ("--windows", "7,14", (7, 14)),
+              "steps_per_day": ("--steps-per-day", "48", 48), "epochs": ("--epochs", "4", 4),
+              "num_folds": ("--folds", "3", 3), "batch_size": ("--batch-size", "8", 8),
+              "learning_rate": ("--lr", "0.01", 0.01), "weight_decay": ("--weight-decay", "0", 0.0),
+              "max_grad_norm": ("--max-grad-norm", "2", 2.0),
+              "class_weight_method": ("--class-weights", "none", "none"), "loss": ("--loss", "focal", "focal"),
+              "focal_gamma": ("--focal-gamma", "3", 3.0), "balanced_sampling": ("--balanced-sampling", None, True),
+              "scheduler": ("--scheduler", "cosine", "cosine"), "early_stopping": ("--early-stopping", None, True),
+              "early_stopping_patience": ("--patience", "2", 2), "split": ("--split", "group", "group"),
+              "group_by": ("--group-by", "station", "station"), "embargo_days": ("--embargo-days", "2", 2.0),
+              "scaling": ("--scaling", "sample", "sample"), "selection": ("--selection", "outer", "outer"),
+              "inner_fraction": ("--inner-fraction", "0.3", 0.3),
+              "permutation_control": ("--permutation-control", "19", 19),
+              "nan_policy": ("--nan-policy", "refuse", "refuse"), "max_missing": ("--max-missing", "0.2", 0.2),
+              "seed": ("--seed", "3", 3), "device": ("--device", "cpu", "cpu"),
+              "precision": ("--precision", "bf16", "bf16"), "num_threads": ("--threads", "1", 1),
+              "fold_workers": ("--fold-workers", "2", 2)}
+    assert set(values) == set(TRAIN_FLAGS)
+    argv = ["train", "--data", "d", "--hidden-sizes", "8,4", "--dropout", "0.1"]
+    for option, text, _ in values.values():
+        argv += [option] if text is None else [option, text]
+    config = config_from_args(_parser().parse_args(argv))
+    for name, (_, _, expected) in values.items():
+        assert getattr(config, name) == expected, name
+    assert config.model_overrides == {"*": {"hidden_sizes": [8, 4], "dropout_prob": 0.1}}
+    # unset flags leave the preset's values; --no-x turns a preset's x off
+    config = config_from_args(_parser().parse_args(["train", "--data", "d", "--preset", "quick", "--no-early-stopping"]))
+    assert (config.epochs, config.num_folds, config.early_stopping) == (12, 3, False)
+    assert config.model_overrides["*"] == {"hidden_sizes": [64, 32]}
+
+
+def test_help_of_other_commands_does_not_import_torch():
+    code = ("import sys\nfrom seismag.cli import main\ntry:\n    main(['report', '--help'])\n"
+            "except SystemExit:\n    pass\nassert 'torch' not in sys.modules, 'torch imported'\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -1,8 +1,11 @@
+import dataclasses
 import json
 
 import pytest
 
-from seismag.config import PRESETS, RunConfig, make_config, read_config_file, write_config_toml
+from seismag import config as config_module
+from seismag.config import (FLAG_GROUPS, MODEL_FLAGS, PRESETS, TRAIN_FLAGS, RunConfig, make_config, quick_models,
+                            read_config_file, small_models, tiny_models, write_config_toml)
 from seismag.errors import ConfigError
 
 
@@ -72,3 +75,47 @@ def test_bare_run_config_defaults_are_the_spec_tables():
     assert c.windows == (7, 14, 30) and c.steps_per_day == 1440
     assert c.split == "stratified"  # Module 5: stratified k-fold
     assert not c.early_stopping  # Module 5: "Early Stopping: Via learning rate schedulers"
+
+
+def test_every_field_says_whether_it_is_a_flag():
+    fields = {f.name: f for f in dataclasses.fields(RunConfig)}
+    not_flags = {name for name, f in fields.items() if f.metadata["flag"] is None}
+    assert set(TRAIN_FLAGS) | not_flags == set(fields) and not set(TRAIN_FLAGS) & not_flags
+    assert {"model_overrides", "tf32", "optimizer_impl", "cache_features"} <= not_flags
+    for name, flag in TRAIN_FLAGS.items():
+        assert flag.dest == name and flag.group in (None, *FLAG_GROUPS)
+    for name, flag in MODEL_FLAGS.items():
+        assert flag.dest == name and flag.group in FLAG_GROUPS
+
+
+@pytest.mark.parametrize("name, choices", [
+    ("class_weight_method", "CLASS_WEIGHT_METHODS"), ("loss", "LOSSES"), ("scheduler", "SCHEDULERS"),
+    ("split", "SPLITS"), ("scaling", "SCALINGS"), ("selection", "SELECTIONS"), ("precision", "PRECISIONS"),
+    ("nan_policy", "NAN_POLICIES"),
+])
+def test_a_choice_flag_lists_the_choices_the_config_checks(name, choices):
+    assert TRAIN_FLAGS[name].choices is getattr(config_module, choices)
+    for note in TRAIN_FLAGS[name].notes:
+        assert note in TRAIN_FLAGS[name].choices
+    with pytest.raises(ConfigError, match=f"{name}: unknown value 'bogus'; choose from "
+                                          + ", ".join(getattr(config_module, choices))):
+        make_config("paper", **{name: "bogus"})
+
+
+def test_optimizer_impls_are_owned_by_the_config():
+    assert config_module.OPTIMIZER_IMPLS == ("auto", "fused", "foreach", "loop")
+    with pytest.raises(ConfigError, match="optimizer_impl: unknown value 'x'; choose from auto, fused, foreach, loop"):
+        make_config("paper", optimizer_impl="x")
+
+
+def test_small_model_recipes_keep_their_sizes():
+    assert quick_models() == PRESETS["quick"]["model_overrides"] == {
+        "*": {"hidden_sizes": [64, 32]},
+        "transformer": {"d_model": 32, "nhead": 4, "dim_feedforward": 64, "num_encoder_layers": 1}}
+    assert tiny_models() == {
+        "*": {"hidden_sizes": [16, 8]},
+        "transformer": {"d_model": 16, "nhead": 2, "dim_feedforward": 32, "num_encoder_layers": 1}}
+    assert small_models([8, 4], d_model=8, nhead=2)["transformer"]["dim_feedforward"] == 16
+    first = tiny_models()
+    first["*"]["hidden_sizes"].append(1)  # every call is a new dict: a caller's change stays its own
+    assert tiny_models()["*"]["hidden_sizes"] == [16, 8]

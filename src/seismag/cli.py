@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from .config import FLAG_GROUPS, MODEL_FLAGS, TRAIN_FLAGS, Flag, make_config
 from .errors import SeismagError
 
 
@@ -22,8 +23,24 @@ def _csv_names(text: str) -> list[str]:
     return [x.strip().lower() for x in text.split(",") if x.strip()]
 
 
+_PARSE = {int: int, float: float, tuple[int, ...]: _csv_ints, tuple[str, ...]: _csv_names}
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose actions may carry ``describe``: a function that writes the
+    action's help when help is printed. The model list comes from the registry, which
+    imports torch; asking it only then keeps every other command's start fast."""
+
+    def format_help(self) -> str:
+        for action in self._actions:
+            describe = getattr(action, "describe", None)
+            if describe is not None:
+                action.help = describe()
+        return super().format_help()
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="seismag",
         description="Geomagnetic earthquake-precursor classification: train and compare "
                     "GRU, LSTM, RNN, MLP and Transformer models with honest cross-validation.",
@@ -142,86 +159,82 @@ def _parser() -> argparse.ArgumentParser:
                 "seismag demo --out demo/")
     p.add_argument("--out", default="demo", help="folder for data/, results/ and the report (default: demo)")
     p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--models", type=_csv_names, default=None)
-    p.add_argument("--windows", type=_csv_ints, default=None)
+    _add_flag(p, TRAIN_FLAGS["models"])
+    _add_flag(p, TRAIN_FLAGS["windows"])
     p.add_argument("--tiny", action="store_true", help="much smaller data and models (for tests / a smoke check)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
 
 def _add_train_options(p: argparse.ArgumentParser) -> None:
+    """`seismag train`'s options: a few of its own, then one flag per entry of
+    config.TRAIN_FLAGS and config.MODEL_FLAGS, in their groups."""
     p.add_argument("--data", required=True, help="folder with window-N sub-folders (seed layout)")
     p.add_argument("--out", default="results", help="results folder (default: results)")
-    p.add_argument("--models", type=_csv_names, default=None, help="comma list (default: the five SPEC networks and the features baseline; "
-                        "add minirocket explicitly)")
-    p.add_argument("--windows", type=_csv_ints, default=None, help="comma list of days (default: 7,14,30)")
     p.add_argument("--preset", default=None, help="paper (SPEC protocol, default) or quick")
     p.add_argument("--config", default=None, help="TOML file with any of the options below")
-    p.add_argument("--device", default=None, help="auto (default), cpu, cuda, cuda:N")
-    p.add_argument("--seed", type=int, default=None)
+    groups = {key: p.add_argument_group(title) for key, title in FLAG_GROUPS.items()}
+    for flag in [*TRAIN_FLAGS.values(), *MODEL_FLAGS.values()]:
+        _add_flag(groups[flag.group] if flag.group else p, flag)
     p.add_argument("--resume", action="store_true", help="skip folds whose artifacts are complete")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--executor", default="local", choices=["local", "ray"],
                    help="local (default) or ray: run each model x window as a Ray task")
     p.add_argument("--address", default=None, help="Ray cluster address for --executor ray (e.g. auto)")
-    g = p.add_argument_group("training (defaults: the preset)")
-    g.add_argument("--epochs", type=int)
-    g.add_argument("--folds", dest="num_folds", type=int)
-    g.add_argument("--batch-size", type=int)
-    g.add_argument("--lr", dest="learning_rate", type=float)
-    g.add_argument("--weight-decay", type=float)
-    g.add_argument("--max-grad-norm", type=float)
-    g.add_argument("--class-weights", dest="class_weight_method",
-                   help="sqrt (default), inverse, balanced, effective, none")
-    g.add_argument("--loss", help="cross_entropy (default) or focal (SPEC Module 2's advice for severe imbalance)")
-    g.add_argument("--focal-gamma", type=float, help="focusing parameter of --loss focal (default 2.0)")
-    g.add_argument("--balanced-sampling", action=argparse.BooleanOptionalAction, default=None)
-    g.add_argument("--scheduler", help="auto (cosine for transformer, plateau otherwise), plateau, cosine, none")
-    g.add_argument("--early-stopping", action=argparse.BooleanOptionalAction, default=None)
-    g.add_argument("--patience", dest="early_stopping_patience", type=int, help="early-stopping patience (epochs)")
-    g.add_argument("--precision", help="fp32 (default), bf16, auto")
-    x = p.add_argument_group("speed (never changes what is computed beyond floating-point reordering)")
-    x.add_argument("--threads", dest="num_threads", type=int,
-                   help="torch threads per process (default: PyTorch's choice; with --fold-workers: CPUs / workers)")
-    x.add_argument("--fold-workers", type=int,
-                   help="train independent folds in this many CPU processes (default 1: in this process)")
-    m = p.add_argument_group("models (apply to every model that has the setting)")
-    m.add_argument("--hidden-sizes", type=_csv_ints, help="e.g. 512,256")
-    m.add_argument("--dropout", type=float)
-    e = p.add_argument_group("evaluation protocol")
-    e.add_argument("--split", help="stratified (default), group (needs meta.csv), time (needs meta.csv)")
-    e.add_argument("--group-by", help="meta.csv column for --split group (default event_id)")
-    e.add_argument("--embargo-days", type=float, help="gap between training and validation for --split time")
-    e.add_argument("--scaling", help="standard (per feature, default), sample (per window), none")
-    e.add_argument("--selection", help="inner (default: epoch chosen on a split of the training rows) or "
-                                       "outer (the SPEC: chosen on the scored validation rows, optimistic)")
-    e.add_argument("--inner-fraction", type=float, help="share of training rows for --selection inner (0.2)")
-    e.add_argument("--permutation-control", type=int, metavar="N",
-                   help="repeat the CV N times with permuted training labels; report p-values (N >= 19)")
-    d = p.add_argument_group("data")
-    d.add_argument("--steps-per-day", type=int)
-    d.add_argument("--nan-policy", help="interpolate (default) or refuse")
-    d.add_argument("--max-missing", type=float, help="drop rows with more than this share missing (0.1)")
 
 
-TRAIN_KEYS = ("epochs", "num_folds", "batch_size", "learning_rate", "weight_decay", "max_grad_norm",
-              "class_weight_method", "loss", "focal_gamma", "balanced_sampling", "scheduler", "early_stopping",
-              "early_stopping_patience", "precision", "split", "group_by", "embargo_days", "scaling",
-              "selection", "inner_fraction", "permutation_control",
-              "steps_per_day", "nan_policy", "max_missing", "device", "seed", "num_threads", "fold_workers")
+def _add_flag(container, flag: Flag) -> argparse.Action:
+    """The argparse argument of a config setting. Its default is None (unset), so the
+    preset and the --config file apply unless the flag is given."""
+    if flag.type is bool:
+        kind = {"action": argparse.BooleanOptionalAction}
+    elif flag.type in _PARSE:
+        kind = {"type": _PARSE[flag.type]}
+    elif flag.type is str:
+        kind = {}
+    else:
+        raise TypeError(f"{flag.option}: no command-line form for {flag.type}")
+    lazy = callable(flag.choices) or callable(flag.default)
+    action = container.add_argument(flag.option, dest=flag.dest, default=None, metavar=flag.metavar,
+                                    help=None if lazy else _flag_help(flag), **kind)
+    if lazy:
+        action.describe = lambda: _flag_help(flag)
+    return action
+
+
+def _flag_help(flag: Flag) -> str:
+    """The help line: what the flag does, its choices (with their notes), its default."""
+    choices = flag.choices() if callable(flag.choices) else flag.choices
+    default = flag.default() if callable(flag.default) else flag.default
+    text = flag.help
+    if choices and flag.type is str:  # one of them: the default is marked in the list
+        listed = []
+        for choice in choices:
+            notes = (["default"] if choice == default else []) + ([flag.notes[choice]] if choice in flag.notes else [])
+            listed.append(f"{choice} ({', '.join(notes)})" if notes else choice)
+        text = f"{text}: {', '.join(listed)}" if text else ", ".join(listed)
+        default = None
+    elif choices:  # a comma list of them
+        text = f"{text} {', '.join(choices)}"
+    if flag.default_text is not None:
+        text += f" (default: {flag.default_text})"
+    elif default is not None:
+        text += f" (default: {_shown(default)})"
+    return text
+
+
+def _shown(value) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, (tuple, list)):
+        return ",".join(map(str, value))
+    return str(value)
 
 
 def config_from_args(args: argparse.Namespace):
-    from .config import make_config
-
-    values = {key: getattr(args, key, None) for key in TRAIN_KEYS}
-    values["models"] = args.models
-    values["windows"] = args.windows
-    common = {}
-    if getattr(args, "hidden_sizes", None):
-        common["hidden_sizes"] = args.hidden_sizes
-    if getattr(args, "dropout", None) is not None:
-        common["dropout_prob"] = args.dropout
+    values = {name: getattr(args, name, None) for name in TRAIN_FLAGS}
+    # an empty --hidden-sizes sets nothing, as a flag left out
+    common = {name: value for name in MODEL_FLAGS if (value := getattr(args, name, None)) not in (None, [])}
     if common:
         values["model_overrides"] = {"*": common}
     return make_config(args.preset or "paper", args.config, **values)

@@ -23,7 +23,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Sequence, get_type_hints
 
 from .errors import ConfigError
 
@@ -52,62 +52,150 @@ SPLITS = ("stratified", "group", "time")
 SCALINGS = ("standard", "sample", "none")
 SELECTIONS = ("inner", "outer")
 PRECISIONS = ("fp32", "bf16", "auto")
+OPTIMIZER_IMPLS = ("auto", "fused", "foreach", "loop")
+NAN_POLICIES = ("interpolate", "refuse")
+
+
+@dataclass(frozen=True)
+class Flag:
+    """How a setting appears on the ``seismag train`` command line.
+
+    cli.py builds the argparse argument and its help from this, so a flag's name, help,
+    group and choices are written once, beside the setting. The value is checked by
+    :class:`RunConfig`, not by argparse: a bad value gets the same message from a flag
+    as from a TOML file.
+
+    group : a key of :data:`FLAG_GROUPS`; None: the command's main options.
+    help : what the setting does; the help adds the choices and the default.
+    name : the option when it is not ``--field-name`` (``--lr`` for ``learning_rate``).
+    choices : the config's choice tuple, or a function returning it (the model registry,
+        which imports torch, is asked only when the help is printed).
+    notes : a few words shown after a choice.
+    default_text : shown as the default instead of the value (``0`` -> "PyTorch's choice").
+    dest, type, default : the setting's name, type and default; for RunConfig fields
+        filled in from the field (:data:`TRAIN_FLAGS`). ``default`` may be a function
+        (the registry's default models); None: no default is shown.
+    """
+
+    group: str | None
+    help: str = ""
+    name: str | None = None
+    choices: tuple[str, ...] | Callable[[], tuple[str, ...]] = ()
+    notes: Mapping[str, str] = field(default_factory=dict)
+    metavar: str | None = None
+    default_text: str | None = None
+    dest: str = ""
+    type: Any = None
+    default: Any = None
+
+    @property
+    def option(self) -> str:
+        return self.name or "--" + self.dest.replace("_", "-")
+
+
+def _flag(group: str | None, help: str = "", **details: Any) -> dict[str, Flag]:
+    return {"flag": Flag(group, help, **details)}
+
+
+NOT_A_FLAG: dict[str, None] = {"flag": None}  # set in a TOML file or from Python only
+
+# Option groups of `seismag train --help`, in order: key -> title.
+FLAG_GROUPS = {
+    "training": "training (defaults: the preset; shown: the paper preset's)",
+    "speed": "speed (never changes what is computed beyond floating-point reordering)",
+    "models": "models (apply to every model that has the setting)",
+    "evaluation": "evaluation protocol",
+    "data": "data",
+}
 
 
 @dataclass(frozen=True)
 class RunConfig:
     """Everything that determines a training run's numbers.
 
-    Defaults are the SPEC's paper protocol (Modules 5 and 6).
+    Defaults are the SPEC's paper protocol (Modules 5 and 6). Each field's metadata says
+    whether it is a ``seismag train`` flag and how (:class:`Flag`), or that it is not.
     """
 
-    models: tuple[str, ...] = field(default_factory=default_models)
-    windows: tuple[int, ...] = (7, 14, 30)
-    steps_per_day: int = 1440
+    models: tuple[str, ...] = field(default_factory=default_models, metadata=_flag(
+        None, "comma list of", choices=registered_models))
+    windows: tuple[int, ...] = field(default=(7, 14, 30), metadata=_flag(None, "comma list of days"))
+    steps_per_day: int = field(default=1440, metadata=_flag(
+        "data", "samples per day", default_text="1440, one a minute"))
     # --- optimisation (SPEC "Common Training Parameters")
-    epochs: int = 100
-    num_folds: int = 5
-    batch_size: int = 32
-    learning_rate: float = 1e-3
-    weight_decay: float = 0.01
-    max_grad_norm: float = 1.0
-    class_weight_method: str = "sqrt"
+    epochs: int = field(default=100, metadata=_flag("training", "training epochs per fold"))
+    num_folds: int = field(default=5, metadata=_flag("training", "cross-validation folds", name="--folds"))
+    batch_size: int = field(default=32, metadata=_flag("training", "samples per batch"))
+    learning_rate: float = field(default=1e-3, metadata=_flag("training", "AdamW learning rate", name="--lr"))
+    weight_decay: float = field(default=0.01, metadata=_flag("training", "AdamW weight decay"))
+    max_grad_norm: float = field(default=1.0, metadata=_flag("training", "gradients clipped to this norm"))
+    class_weight_method: str = field(default="sqrt", metadata=_flag(
+        "training", "class weights, computed on each fold's training rows", name="--class-weights",
+        choices=CLASS_WEIGHT_METHODS))
     # cross_entropy (the SPEC's) or focal (SPEC Module 2's advice for severe imbalance),
     # both weighted by the class weights of the rows trained on.
-    loss: str = "cross_entropy"
-    focal_gamma: float = 2.0
-    balanced_sampling: bool = False
-    scheduler: str = "auto"  # auto: cosine annealing for the Transformer, plateau otherwise
-    plateau_patience: int = 10
-    plateau_factor: float = 0.1
-    early_stopping: bool = False
-    early_stopping_patience: int = 15
+    loss: str = field(default="cross_entropy", metadata=_flag(
+        "training", "loss, weighted by the class weights", choices=LOSSES,
+        notes={"focal": "SPEC Module 2's advice for severe imbalance"}))
+    focal_gamma: float = field(default=2.0, metadata=_flag("training", "focusing parameter of --loss focal"))
+    balanced_sampling: bool = field(default=False, metadata=_flag(
+        "training", "draw training batches with class-balanced probabilities"))
+    scheduler: str = field(default="auto", metadata=_flag(
+        "training", "learning-rate schedule", choices=SCHEDULERS,
+        notes={"auto": "cosine for transformer, plateau otherwise"}))
+    plateau_patience: int = field(default=10, metadata=NOT_A_FLAG)
+    plateau_factor: float = field(default=0.1, metadata=NOT_A_FLAG)
+    early_stopping: bool = field(default=False, metadata=_flag(
+        "training", "stop a fold when its selection loss has not improved for --patience epochs"))
+    early_stopping_patience: int = field(default=15, metadata=_flag(
+        "training", "early-stopping patience in epochs", name="--patience"))
     # --- evaluation protocol
-    split: str = "stratified"
-    group_by: str = "event_id"
-    time_column: str = "window_start"
-    embargo_days: float = 0.0
-    scaling: str = "standard"
+    split: str = field(default="stratified", metadata=_flag(
+        "evaluation", "how the folds are cut", choices=SPLITS,
+        notes={"group": "needs meta.csv", "time": "needs meta.csv"}))
+    group_by: str = field(default="event_id", metadata=_flag("evaluation", "meta.csv column for --split group"))
+    time_column: str = field(default="window_start", metadata=NOT_A_FLAG)
+    embargo_days: float = field(default=0.0, metadata=_flag(
+        "evaluation", "gap between training and validation for --split time"))
+    scaling: str = field(default="standard", metadata=_flag(
+        "evaluation", "scaling, fitted on each fold's training rows", choices=SCALINGS,
+        notes={"standard": "per feature", "sample": "per window"}))
     # inner: each fold's epoch is chosen on a split carved from its training rows;
     # outer: on the validation rows it is scored on (the SPEC's protocol, optimistic).
-    selection: str = "inner"
-    inner_fraction: float = 0.2
-    permutation_control: int = 0  # N > 0: repeat the CV N times with permuted training labels
+    selection: str = field(default="inner", metadata=_flag(
+        "evaluation", "where each fold's epoch is chosen", choices=SELECTIONS,
+        notes={"inner": "on a split of the training rows",
+               "outer": "the SPEC: on the scored validation rows, optimistic"}))
+    inner_fraction: float = field(default=0.2, metadata=_flag(
+        "evaluation", "share of training rows for --selection inner"))
+    permutation_control: int = field(default=0, metadata=_flag(
+        "evaluation", "repeat the CV N times with permuted training labels and report p-values; N >= 19",
+        metavar="N", default_text="0, off"))
     # --- data
-    nan_policy: str = "interpolate"
-    max_missing: float = 0.1
+    nan_policy: str = field(default="interpolate", metadata=_flag(
+        "data", "missing samples", choices=NAN_POLICIES))
+    max_missing: float = field(default=0.1, metadata=_flag("data", "drop rows with more than this share missing"))
     # --- execution
-    seed: int = 42
-    device: str = "auto"
-    precision: str = "fp32"
-    optimizer_impl: str = "auto"  # how AdamW runs (fused where available), never what it computes
-    num_threads: int = 0  # torch intra-op threads per process; 0 leaves PyTorch's choice
-    fold_workers: int = 1  # >1: train independent folds in that many CPU processes
-    tf32: bool = True  # CUDA only: fp32 matmuls in TF32; false for strict fp32 on the GPU
-    cache_features: bool = True  # fixed-transform models: features computed once per fold, not every batch
-    keep_freed_memory: bool = True  # glibc: keep large freed blocks (avoids page faults every step)
+    seed: int = field(default=42, metadata=_flag(None, "one seed makes a run repeatable"))
+    device: str = field(default="auto", metadata=_flag(None, "auto (CUDA when present), cpu, cuda, cuda:N"))
+    precision: str = field(default="fp32", metadata=_flag(
+        "training", "arithmetic", choices=PRECISIONS,
+        notes={"bf16": "autocast", "auto": "bf16 where it is fast"}))
+    # how AdamW runs (fused where available), never what it computes
+    optimizer_impl: str = field(default="auto", metadata=NOT_A_FLAG)
+    num_threads: int = field(default=0, metadata=_flag(
+        "speed", "torch threads per process", name="--threads",
+        default_text="PyTorch's choice; with --fold-workers: CPUs / workers"))
+    fold_workers: int = field(default=1, metadata=_flag(
+        "speed", "train independent folds in this many CPU processes", default_text="1, in this process"))
+    # CUDA only: fp32 matmuls in TF32; false for strict fp32 on the GPU
+    tf32: bool = field(default=True, metadata=NOT_A_FLAG)
+    # fixed-transform models: features computed once per fold, not every batch
+    cache_features: bool = field(default=True, metadata=NOT_A_FLAG)
+    # glibc: keep large freed blocks (avoids page faults every step)
+    keep_freed_memory: bool = field(default=True, metadata=NOT_A_FLAG)
     # --- model overrides: {"*": {...}, "gru": {...}}; "*" applies where the key exists
-    model_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    model_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, metadata=NOT_A_FLAG)
 
     def __post_init__(self) -> None:
         all_models = registered_models()
@@ -121,12 +209,12 @@ class RunConfig:
         _check_choice("scaling", self.scaling, SCALINGS)
         _check_choice("selection", self.selection, SELECTIONS)
         _check_choice("precision", self.precision, PRECISIONS)
-        _check_choice("optimizer_impl", self.optimizer_impl, ("auto", "fused", "foreach", "loop"))
+        _check_choice("optimizer_impl", self.optimizer_impl, OPTIMIZER_IMPLS)
         if int(self.num_threads) < 0:
             raise ConfigError("num_threads must be >= 0 (0: PyTorch's choice)")
         if int(self.fold_workers) < 1:
             raise ConfigError(f"fold_workers must be at least 1, got {self.fold_workers}")
-        _check_choice("nan_policy", self.nan_policy, ("interpolate", "refuse"))
+        _check_choice("nan_policy", self.nan_policy, NAN_POLICIES)
         for name in ("epochs", "num_folds", "batch_size", "steps_per_day", "plateau_patience",
                      "early_stopping_patience"):
             if int(getattr(self, name)) < 1:
@@ -173,6 +261,50 @@ class RunConfig:
         return data
 
 
+def _train_flags() -> dict[str, Flag]:
+    hints = get_type_hints(RunConfig)
+    flags = {}
+    for spec in dataclasses.fields(RunConfig):
+        if "flag" not in spec.metadata:
+            raise TypeError(f"RunConfig.{spec.name} must say whether it is a flag (_flag(...) or NOT_A_FLAG)")
+        flag = spec.metadata["flag"]
+        if flag is not None:
+            default = spec.default_factory if spec.default is dataclasses.MISSING else spec.default
+            flags[spec.name] = dataclasses.replace(flag, dest=spec.name, type=hints[spec.name], default=default)
+    return flags
+
+
+# The RunConfig fields that are `seismag train` flags, in field order: field name -> Flag.
+TRAIN_FLAGS: dict[str, Flag] = _train_flags()
+
+# Model options with a flag of their own: option name -> Flag. A value given applies to
+# every model that has the option (model_overrides["*"]).
+MODEL_FLAGS: dict[str, Flag] = {
+    "hidden_sizes": Flag("models", "comma list of layer widths, e.g. 512,256", dest="hidden_sizes",
+                         type=tuple[int, ...]),
+    "dropout_prob": Flag("models", "dropout probability", name="--dropout", dest="dropout_prob", type=float),
+}
+
+
+def small_models(hidden_sizes: Sequence[int], d_model: int, nhead: int) -> dict[str, dict[str, Any]]:
+    """Model overrides for networks far smaller than the paper's: ``hidden_sizes`` for
+    every model that has them and a one-layer Transformer ``d_model`` wide with ``nhead``
+    heads and a feed-forward layer twice as wide. A new dict on every call."""
+    return {"*": {"hidden_sizes": list(hidden_sizes)},
+            "transformer": {"d_model": d_model, "nhead": nhead, "dim_feedforward": 2 * d_model,
+                            "num_encoder_layers": 1}}
+
+
+def quick_models() -> dict[str, dict[str, Any]]:
+    """The 'quick' preset's networks: all five models on three windows in minutes on a CPU."""
+    return small_models([64, 32], d_model=32, nhead=4)
+
+
+def tiny_models() -> dict[str, dict[str, Any]]:
+    """Toy networks for ``seismag demo --tiny`` and the tests (seconds at 48 samples a day)."""
+    return small_models([16, 8], d_model=16, nhead=2)
+
+
 # 'paper' is the SPEC's protocol as documented. 'quick' keeps every stage but is
 # small enough that all five models on three windows train in minutes on a CPU:
 # fewer folds and epochs, smaller networks, early stopping on.
@@ -184,10 +316,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "early_stopping": True,
         "early_stopping_patience": 4,
         "plateau_patience": 3,
-        "model_overrides": {
-            "*": {"hidden_sizes": [64, 32]},
-            "transformer": {"d_model": 32, "nhead": 4, "dim_feedforward": 64, "num_encoder_layers": 1},
-        },
+        "model_overrides": quick_models(),
     },
 }
 

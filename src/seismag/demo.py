@@ -10,7 +10,7 @@ import logging
 import time
 from pathlib import Path
 
-from .config import make_config
+from .config import make_config, tiny_models
 from .data.synthetic import generate_dataset
 from .training.pipeline import format_summary_table, run_experiment, setup_logging
 
@@ -20,10 +20,7 @@ logger = logging.getLogger("seismag")
 TINY = {
     "synth_preset": "quick",
     "steps_per_day": 48,
-    "config": {"epochs": 2, "num_folds": 2, "batch_size": 16,
-               "model_overrides": {"*": {"hidden_sizes": [16, 8]},
-                                   "transformer": {"d_model": 16, "nhead": 2, "dim_feedforward": 32,
-                                                   "num_encoder_layers": 1}}},
+    "config": {"epochs": 2, "num_folds": 2, "batch_size": 16, "model_overrides": tiny_models()},
 }
 
 

@@ -3,7 +3,7 @@ import csv
 
 import numpy as np
 
-from seismag.config import make_config
+from seismag.config import make_config, tiny_models
 from seismag.data.synthetic import generate_window
 
 SPD = 48  # steps per day: small, so sequence models train in seconds
@@ -27,9 +27,7 @@ def write_synthetic(root, days=(4,), n0=60, n1=40, effect=None, seed=0, spd=SPD)
 
 def tiny_config(**overrides):
     values = dict(epochs=2, num_folds=2, steps_per_day=SPD, windows=[4], batch_size=16,
-                  model_overrides={"*": {"hidden_sizes": [16, 8]},
-                                   "transformer": {"d_model": 16, "nhead": 2, "dim_feedforward": 32,
-                                                   "num_encoder_layers": 1}})
+                  model_overrides=tiny_models())
     values.update(overrides)
     return make_config("paper", **values)
 
