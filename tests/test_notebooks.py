@@ -20,13 +20,13 @@ nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
+from seismag.config import small_models  # noqa: E402
 from seismag.models import get_model_entry  # noqa: E402
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 MODEL_NOTEBOOKS = {"GRU": "gru", "LSTM": "lstm", "RNN": "rnn", "MLP": "mlp", "Transformer": "transformer"}
 ALL_NOTEBOOKS = [f"{stem}.ipynb" for stem in MODEL_NOTEBOOKS] + ["Result_drawing.ipynb"]
-TINY_OVERRIDES = {"*": {"hidden_sizes": [8, 4]},
-                  "transformer": {"d_model": 8, "nhead": 2, "dim_feedforward": 16, "num_encoder_layers": 1}}
+TINY_OVERRIDES = small_models([8, 4], d_model=8, nhead=2)
 
 
 def execute(path: Path, env: dict[str, str], cwd: Path):

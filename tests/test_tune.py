@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from seismag.config import make_config
+from seismag.config import make_config, tiny_models
 from seismag.data.loading import load_window
 from seismag.errors import ConfigError
 from seismag.training.splits import make_splits, split_groups
@@ -23,9 +23,7 @@ from training.training_data import write_synthetic
 SPD = 48  # steps per day: small, so the networks train in a fraction of a second
 DAYS = 4
 TINY = dict(steps_per_day=SPD, epochs=4, num_folds=3, batch_size=16,
-            model_overrides={"*": {"hidden_sizes": [16, 8]},
-                             "transformer": {"d_model": 16, "nhead": 2, "dim_feedforward": 32,
-                                             "num_encoder_layers": 1}})
+            model_overrides=tiny_models())
 # The tiny networks of TINY; the search varies the optimisation, not the width.
 NO_WIDTH = {"hidden_sizes": None, "batch_size": None}
 GOOD = {"learning_rate": 3e-3, "weight_decay": 1e-3, "class_weight_method": "sqrt",
