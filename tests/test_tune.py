@@ -98,6 +98,41 @@ def test_durations_and_urls():
     assert redact_url("sqlite:////tmp/tune.db") == "sqlite:////tmp/tune.db"
 
 
+def test_import_needs_no_optuna():
+    code = ("import sys; sys.modules['optuna'] = None; import seismag.tune; "
+            "from seismag.tune import StudySpec, run_study, tuned_config, format_tune_result, parse_duration")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}  # this checkout's seismag
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+
+
+def test_study_spec_resolves_and_checks_the_options_once(monkeypatch, data_dir, tmp_path):
+    from seismag.tune import StudySpec, run_study
+
+    real_import = builtins.__import__
+
+    def no_optuna(name, *args, **kwargs):  # a spec is made without Optuna
+        if name == "optuna" or name.startswith("optuna."):
+            raise ImportError("No module named 'optuna'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_optuna)
+    spec = StudySpec.build(data_dir, "mlp", DAYS, trials=3, out_dir=tmp_path / "t", space=NO_WIDTH, **TINY)
+    assert spec.storage == f"sqlite:///{(tmp_path / 't' / 'tune.db').resolve()}"
+    assert spec.study_name == f"seismag-mlp-{DAYS}d" and spec.preset == "paper" and spec.inner_fraction == 0.2
+    assert spec.config.models == ("mlp",) and spec.config.epochs == 4 and spec.trials == 3
+    assert list(spec.space) == ["learning_rate", "weight_decay", "class_weight_method", "balanced_sampling",
+                                "dropout_prob"]
+    with pytest.raises(TypeError):
+        spec.space["epochs"] = None  # read-only, like the rest of the spec
+    for bad, message in [({"protocol": "loo"}, "unknown tuning protocol"), ({"trials": 0}, "at least 1"),
+                         ({"timeout": 0}, "positive seconds"), ({"inner_fraction": 0.9}, "inner_fraction"),
+                         ({"learning_rate_typo": 1}, "unknown configuration key")]:
+        with pytest.raises(ConfigError, match=message):
+            StudySpec.build(data_dir, "mlp", DAYS, out_dir=tmp_path / "t", **{**TINY, **bad})
+    with pytest.raises(TypeError, match="no other arguments"):
+        run_study(spec, trials=5)
+
+
 # --------------------------------------------------------------------------- a tiny study
 def test_study_prunes_planted_bad_region_and_writes_a_config_that_trains(data_dir, tmp_path):
     pytest.importorskip("optuna", reason="Optuna is not installed (pip install 'seismag[tune]')")
@@ -179,7 +214,7 @@ def test_inner_split_lies_inside_outer_training_rows(data_dir):
 def test_no_trial_reads_the_scored_fold(data_dir, tmp_path, monkeypatch):
     """Instrument the trainer: every row any trial trains or scores on lies outside the held-out fold."""
     pytest.importorskip("optuna", reason="Optuna is not installed (pip install 'seismag[tune]')")
-    from seismag import tune
+    from seismag.tune import study as tune  # the module that calls train_fold
 
     calls = []
     real_train_fold = tune.train_fold
@@ -276,7 +311,7 @@ def test_two_workers_share_one_sqlite_study(data_dir, tmp_path):
 
 def test_study_applies_the_process_settings_before_training(data_dir, tmp_path, monkeypatch):
     pytest.importorskip("optuna", reason="Optuna is not installed (pip install 'seismag[tune]')")
-    from seismag import tune
+    from seismag.tune import study as tune  # the module that calls train_fold
 
     class Applied(Exception):
         pass

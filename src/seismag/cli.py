@@ -291,13 +291,13 @@ def cmd_train(args) -> None:
 
 
 def cmd_tune(args) -> None:
-    from .tune import format_tune_result, parse_duration, run_study
+    from .tune import StudySpec, format_tune_result, parse_duration, run_study
 
-    result = run_study(args.data, args.model, args.window, trials=args.trials,
-                       timeout=parse_duration(args.timeout), storage=args.storage, study_name=args.study,
-                       preset=args.preset, config_file=args.config, out_dir=args.out, protocol=args.protocol,
-                       epochs=args.epochs, seed=args.seed, steps_per_day=args.steps_per_day, split=args.split)
-    print(format_tune_result(result))
+    spec = StudySpec.build(args.data, args.model, args.window, trials=args.trials,
+                           timeout=parse_duration(args.timeout), storage=args.storage, study_name=args.study,
+                           preset=args.preset, config_file=args.config, out_dir=args.out, protocol=args.protocol,
+                           epochs=args.epochs, seed=args.seed, steps_per_day=args.steps_per_day, split=args.split)
+    print(format_tune_result(run_study(spec)))
 
 
 def cmd_predict(args) -> None:
