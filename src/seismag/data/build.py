@@ -61,6 +61,7 @@ from seismag.data.catalog import Catalog, dobrovolsky_radius_km, haversine_km, r
 from seismag.data.iaga import StationRecord, iaga_files_in, read_iaga2002, read_iaga2002_header
 from seismag.errors import ConfigError, DataError
 from seismag.io import write_json, write_text
+from seismag.layout import CLASS_FILES, META_FILE, window_dir_name
 
 __all__ = [
     "DEFAULT_LEAD_DAYS",
@@ -410,7 +411,7 @@ def build_dataset(
                 "and training needs both data_0.npy and data_1.npy"
             )
         if summary.note:
-            warnings.append(f"window-{n}: {summary.note}")
+            warnings.append(f"{window_dir_name(n)}: {summary.note}")
         window_summaries.append(summary)
 
     report = BuildReport(
@@ -432,20 +433,20 @@ def build_dataset(
         # (full disk, a kill) leaves out_dir exactly as it was.
         for summary in window_summaries:
             if not summary.note:
-                _write_window(staging / f"window-{summary.window_days}", summary.window_days,
+                _write_window(staging / window_dir_name(summary.window_days), summary.window_days,
                               stations, catalog, settings)
         for summary in window_summaries:
             n = summary.window_days
-            target = out_dir / f"window-{n}"
+            target = out_dir / window_dir_name(n)
             if target.exists():  # only with overwrite=True (checked above)
                 # Moved into the staging folder, which is deleted below. A window length
                 # not written this time loses its old folder too: it would contradict the
                 # report beside it.
-                os.replace(target, staging / f"old-window-{n}")
+                os.replace(target, staging / f"old-{window_dir_name(n)}")
                 if summary.note:
-                    warnings.append(f"window-{n}: removed the folder of a previous build")
+                    warnings.append(f"{window_dir_name(n)}: removed the folder of a previous build")
             if not summary.note:
-                os.replace(staging / f"window-{n}", target)
+                os.replace(staging / window_dir_name(n), target)
                 summary.written = True
                 summary.path = str(target)
         write_json(out_dir / "build_report.json", report.to_dict())
@@ -622,7 +623,7 @@ def _check_out_dir(out_dir: Path, windows: list[int], overwrite: bool) -> None:
         raise DataError(out_dir, "the output path exists and is not a folder")
     if overwrite or not out_dir.exists():
         return
-    names = [f"window-{n}" for n in windows] + ["build_report.json", "build_report.txt"]
+    names = [window_dir_name(n) for n in windows] + ["build_report.json", "build_report.txt"]
     present = [name for name in names if (out_dir / name).exists()]
     if present:
         raise DataError(
@@ -782,7 +783,7 @@ def _write_window(folder: Path, window_days: int, stations: list[_StationWork], 
         rows = [(work, i) for work in stations
                 for i in np.flatnonzero(work.plans[window_days].kept & (work.plans[window_days].label == label))]
         data = np.lib.format.open_memmap(
-            folder / f"data_{label}.npy", mode="w+", dtype=np.float32, shape=(len(rows), n_features + 1)
+            folder / CLASS_FILES[label], mode="w+", dtype=np.float32, shape=(len(rows), n_features + 1)
         )
         for row, (work, i) in enumerate(rows):
             plan = work.plans[window_days]
@@ -797,7 +798,7 @@ def _write_window(folder: Path, window_days: int, stations: list[_StationWork], 
             writer.writerow(_meta_row(work, plan, i, catalog, settings))
         data.flush()
         del data
-    (folder / "meta.csv").write_text(meta.getvalue(), encoding="utf-8")
+    (folder / META_FILE).write_text(meta.getvalue(), encoding="utf-8")
 
 
 def _meta_row(work: _StationWork, plan: WindowPlan, i: int, catalog: Catalog, settings: dict) -> list:

@@ -81,6 +81,7 @@ import numpy as np
 
 from seismag.errors import ConfigError
 from seismag.io import atomic_path, write_text
+from seismag.layout import CLASS_FILES, META_FILE, window_dir
 
 __all__ = [
     "DEFAULT_EFFECT",
@@ -521,13 +522,13 @@ def generate_dataset(
     summary: dict = {"preset": preset, "seed": int(seed), "effect": effect,
                      "steps_per_day": int(steps_per_day), "out_dir": str(out), "windows": {}}
     for window_days in windows:
-        folder = out / f"window-{window_days}"
+        folder = window_dir(out, window_days)
         n_features = window_days * steps_per_day
         meta: list[dict] = []
         n_events = 0
         for label, count in enumerate(sizes[window_days]):
             plan = _plan(int(seed), window_days, label, count, int(n_stations), stations_per_event)
-            with atomic_path(folder / f"data_{label}.npy") as tmp:
+            with atomic_path(folder / CLASS_FILES[label]) as tmp:
                 array = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(count, n_features + 1))
                 row = 0
                 for block in _iter_chunks(int(seed), window_days, int(steps_per_day), plan, stations, effect):
@@ -541,7 +542,7 @@ def generate_dataset(
                 n_events = len(plan.group_ids)
         lines = ["station,event_id,window_start"]
         lines += [f"{m['station']},{m['event_id']},{m['window_start']}" for m in meta]
-        write_text(folder / "meta.csv", "\n".join(lines) + "\n")
+        write_text(folder / META_FILE, "\n".join(lines) + "\n")
         summary["windows"][str(window_days)] = {
             "n_class0": sizes[window_days][0],
             "n_class1": sizes[window_days][1],

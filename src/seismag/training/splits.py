@@ -13,7 +13,7 @@ import os
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
-from ..data.loading import META_FILE
+from ..layout import META_FILE
 from ..errors import ConfigError, DataError
 
 Split = tuple[np.ndarray, np.ndarray]
