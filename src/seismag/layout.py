@@ -405,7 +405,7 @@ def _identity(model: str, display_name: str, window_days: int) -> dict[str, Any]
             "window_name": window_name(window_days), "window_days": window_days}
 
 
-def summary_record(model: str, display_name: str, window_days: int,
+def summary_record(model: str, display_name: str, window_days: int, *,
                    fold_metrics: Sequence[Mapping[str, Any]], mean: Mapping[str, Any],
                    std: Mapping[str, Any], protocol: Mapping[str, Any],
                    extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -423,7 +423,7 @@ def summary_record(model: str, display_name: str, window_days: int,
             "protocol": protocol, **(extra or {})}
 
 
-def ensemble_config_record(model: str, display_name: str, window_days: int,
+def ensemble_config_record(model: str, display_name: str, window_days: int, *,
                            fold_metrics: Sequence[Mapping[str, Any]], mean: Mapping[str, Any],
                            std: Mapping[str, Any], protocol: Mapping[str, Any],
                            ensemble_weights: Sequence[float], strategy: str,
