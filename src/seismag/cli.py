@@ -313,10 +313,11 @@ def cmd_evaluate(args) -> None:
 
 
 def cmd_plot(args) -> None:
+    from .layout import FIGURE_FOLDER
     from .plots import plot_all
 
     files = plot_all(args.results, dpi=args.dpi, fmt=args.format)
-    print(f"{len(files)} figures written under {Path(args.results) / 'performance_visualization'}")
+    print(f"{len(files)} figures written under {Path(args.results) / FIGURE_FOLDER}")
 
 
 def cmd_report(args) -> None:

@@ -26,13 +26,12 @@ from .environment import (  # noqa: F401
     print_environment_info, set_random_seeds,
 )
 from .errors import CheckpointError, ConfigError
-from .layout import WINDOW_DIR_PREFIX, model_folder_name, window_dir_name, window_name
+from .layout import WINDOW_DIR_PREFIX, ArtifactPaths, model_folder_name, window_dir_name, window_name
 from .models import (  # noqa: F401
     F1WeightedEnsemble, GRUClassifier, LSTMClassifier, MLPClassifier, RNNClassifier, TransformerClassifier,
     add_positional_encoding, prepare_mlp_data, reshape_data_for_gru, reshape_data_for_lstm,
     reshape_data_for_rnn, reshape_data_for_transformer,
 )
-from .training.artifacts import ArtifactPaths
 from .training.engine import (TrainingObjects, batch_step, check_gpu_ids, prepare_training, quick_scores,
                               resolve_device)
 from .training.losses import FocalLoss  # noqa: F401
@@ -445,7 +444,7 @@ def perform_model_ensemble(model_name: str, window_days: int, results_dir: str =
         folds.append(load_fold(paths, fold, device))
         fold += 1
     if not folds:
-        raise ConfigError(f"no complete folds for {entry.display_name}Model_{window_days}day in {paths.folder}")
+        raise ConfigError(f"no complete folds for {paths.prefix} in {paths.folder}")
     metrics, members, scalers = (list(x) for x in zip(*folds))
     checkpoint = model_registry.load_model_checkpoint(paths.fold_file(1, ""))[1]
     extra = checkpoint["extra"]
