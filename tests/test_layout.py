@@ -85,18 +85,18 @@ BAD_FILES = {
     "empty": (_array(np.zeros((0, N_FEATURES + 1), np.float32)), "is empty (0 samples)",
               "empty file: no samples (shape (0, 25))"),
     "columns": (_array(np.zeros((5, N_FEATURES), np.float32)),
-                "has 23 feature columns + 1 label column, expected 3 days x 8 steps = 24 features; "
-                "check the window folder and steps_per_day",
+                ("has 23 feature columns + 1 label column, expected 3 days x 8 steps = 24 features; "
+                 "check the window folder and steps_per_day"),
                 "23 feature columns (+ 1 label column), expected 24 = 3 days x 8 steps per day"),
     "label_not_finite": (_bad_label(2, np.inf), "label column (last) holds NaN/inf at row 2",
-                         "label column (last column) must be 0 in data_0.npy, but 1 of 5 rows differ "
-                         "(first: row 2, label inf)"),
+                         ("label column (last column) must be 0 in data_0.npy, but 1 of 5 rows differ "
+                          "(first: row 2, label inf)")),
     "label_not_binary": (_bad_label(3, 2.0), "label column (last) must be 0 or 1, found 2 at row 3",
-                         "label column (last column) must be 0 in data_0.npy, but 1 of 5 rows differ "
-                         "(first: row 3, label 2.0)"),
+                         ("label column (last column) must be 0 in data_0.npy, but 1 of 5 rows differ "
+                          "(first: row 3, label 2.0)")),
     "label_mismatch": (_bad_label(1, 1.0), "row 1 is labelled 1 but this file holds class 0",
-                       "label column (last column) must be 0 in data_0.npy, but 1 of 5 rows differ "
-                       "(first: row 1, label 1.0)"),
+                       ("label column (last column) must be 0 in data_0.npy, but 1 of 5 rows differ "
+                        "(first: row 1, label 1.0)")),
 }
 
 

@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -151,7 +152,7 @@ def check_class_file(path: str | os.PathLike, label: int, window_days: int, step
     except ValueError as exc:
         # An object (pickled) array, or a truncated file, cannot be memory-mapped.
         raise fail("not_mappable", error=exc) from None
-    except Exception as exc:  # corrupt header and the like
+    except Exception as exc:  # noqa: BLE001  (a corrupt header and the like: one clear message)
         raise fail("unreadable", error=exc, error_type=type(exc).__name__) from None
     if array.dtype.kind not in "iuf":
         raise fail("dtype", dtype=array.dtype)
@@ -166,7 +167,8 @@ def check_class_file(path: str | os.PathLike, label: int, window_days: int, step
     wrong = np.flatnonzero(raw != label)
     if wrong.size:
         column = raw.astype(np.float64)
-        facts = dict(n_wrong=wrong.size, n_rows=shape[0], first=int(wrong[0]), first_value=raw[wrong[0]].item())
+        facts = {"n_wrong": wrong.size, "n_rows": shape[0], "first": int(wrong[0]),
+                 "first_value": raw[wrong[0]].item()}
         not_finite = np.flatnonzero(~np.isfinite(column))
         not_binary = np.flatnonzero(~np.isin(column, (0.0, 1.0)))
         if not_finite.size:

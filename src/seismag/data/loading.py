@@ -19,7 +19,13 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, DataError
-from ..layout import CLASS_FILES, META_FILE, WINDOW_DIR_PREFIX, check_class_file, window_dir  # noqa: F401
+from ..layout import (
+    CLASS_FILES,
+    META_FILE,
+    WINDOW_DIR_PREFIX,
+    check_class_file,
+    window_dir,
+)
 
 NAN_POLICIES = ("interpolate", "refuse")
 

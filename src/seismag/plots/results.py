@@ -26,7 +26,7 @@ import numpy as np
 
 from seismag import layout
 from seismag.errors import DataError, SeismagError
-from seismag.layout import (  # noqa: F401  (FIGURE_FOLDER, FOLD_KINDS, ... re-exported for the figure modules)
+from seismag.layout import (
     FIGURE_FOLDER,
     FOLD_KINDS,
     METRIC_KEYS,

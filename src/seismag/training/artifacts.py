@@ -8,7 +8,6 @@ and a fold counts as done (for ``--resume``) only when all of its files exist.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np

@@ -259,8 +259,14 @@ def evaluate_results(results_dir, test_data_dir, out_dir=None, *, models=None, w
     """
     from ..data.loading import load_window
     from ..io import write_json, write_npy
-    from ..layout import (DATASET_SUMMARY_FILE, EVALUATION_FOLDER, RUN_CONFIG_FILE, ArtifactPaths,
-                          parse_file_name, summary_record)
+    from ..layout import (
+        DATASET_SUMMARY_FILE,
+        EVALUATION_FOLDER,
+        RUN_CONFIG_FILE,
+        ArtifactPaths,
+        parse_file_name,
+        summary_record,
+    )
     from .artifacts import summarise
     from .evaluation import bootstrap_intervals, majority_baseline
     from .metrics import calculate_binary_metrics
