@@ -250,13 +250,14 @@ def cmd_env(args) -> None:
 
 def cmd_synth(args) -> None:
     from .data.synthetic import generate_dataset
+    from .layout import window_dir_name
 
     summary = generate_dataset(args.out, preset=args.preset, seed=args.seed, effect=args.effect,
                                windows=tuple(args.windows))
     print(f"synthetic dataset written to {args.out} (preset {summary['preset']}, effect {summary['effect']:g}, "
           f"seed {summary['seed']})")
     for window, info in summary["windows"].items():
-        print(f"  window-{window}: {info['n_class0']} class-0 and {info['n_class1']} class-1 samples, "
+        print(f"  {window_dir_name(window)}: {info['n_class0']} class-0 and {info['n_class1']} class-1 samples, "
               f"{info['n_features']} features, {info['n_events']} events")
 
 
@@ -325,10 +326,11 @@ def cmd_evaluate(args) -> None:
 
 
 def cmd_plot(args) -> None:
+    from .layout import FIGURE_FOLDER
     from .plots import plot_all
 
     files = plot_all(args.results, dpi=args.dpi, fmt=args.format)
-    print(f"{len(files)} figures written under {Path(args.results) / 'performance_visualization'}")
+    print(f"{len(files)} figures written under {Path(args.results) / FIGURE_FOLDER}")
 
 
 def cmd_report(args) -> None:

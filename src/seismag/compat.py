@@ -26,12 +26,12 @@ from .environment import (  # noqa: F401
     print_environment_info, set_random_seeds,
 )
 from .errors import CheckpointError, ConfigError
+from .layout import WINDOW_DIR_PREFIX, ArtifactPaths, model_folder_name, window_dir_name, window_name
 from .models import (  # noqa: F401
     F1WeightedEnsemble, GRUClassifier, LSTMClassifier, MLPClassifier, RNNClassifier, TransformerClassifier,
     add_positional_encoding, prepare_mlp_data, reshape_data_for_gru, reshape_data_for_lstm,
     reshape_data_for_rnn, reshape_data_for_transformer,
 )
-from .training.artifacts import ArtifactPaths
 from .training.fold import TrainingObjects
 from .training.loop import batch_step, quick_scores
 from .runtime import check_gpu_ids, prepare_training, resolve_device
@@ -255,7 +255,7 @@ def kfold_train_eval(model_name: str, dataset, output_dir: str = "results", loss
         device=str(device) if device is not None else None,
         model_overrides={model_name: params}, **run_settings)
     root = Path(output_dir)
-    if root.name == f"{model_name}_models":
+    if root.name == model_folder_name(model_name):
         root = root.parent
     device, precision = prepare_training(config)
     with WindowJob(config, data, device, precision) as job:
@@ -314,7 +314,7 @@ SPEC_TRAINING_CONFIG = {"batch_size": 32, "learning_rate": 0.001, "weight_decay"
                         "epochs": 100, "num_folds": 5}
 training_config: dict[str, Any] = dict(SPEC_TRAINING_CONFIG)
 window_mapping: dict[str, dict[str, Any]] = {
-    f"window-{days}": {"name": f"{days}day", "seq_length": days} for days in (7, 14, 30)}
+    window_dir_name(days): {"name": window_name(days), "seq_length": days} for days in (7, 14, 30)}
 
 
 def train_eval(model_name: str, data_dir: str = "data", output_dir: str = "results",
@@ -354,11 +354,12 @@ def spec_windows(model_name: str, mapping: dict[str, dict[str, Any]] | None = No
     mapping = window_mapping if mapping is None else mapping
     windows = []
     for key, spec in mapping.items():
-        days = int(key.removeprefix("window-")) if key.removeprefix("window-").isdigit() else None
+        number = key.removeprefix(WINDOW_DIR_PREFIX)
+        days = int(number) if number.isdigit() else None
         if days is None or not isinstance(spec, dict):
             raise ConfigError(f"window_mapping['{key}']: keys are 'window-N' with a dict of name and "
                               "seq_length (or features)")
-        implied = {"name": f"{days}day", "seq_length": days, "features": days * steps_per_day}
+        implied = {"name": window_name(days), "seq_length": days, "features": days * steps_per_day}
         for field, value in spec.items():
             if field not in implied:
                 raise ConfigError(f"window_mapping['{key}']: unknown entry '{field}' (name, seq_length, features)")
@@ -445,7 +446,7 @@ def perform_model_ensemble(model_name: str, window_days: int, results_dir: str =
         folds.append(load_fold(paths, fold, device))
         fold += 1
     if not folds:
-        raise ConfigError(f"no complete folds for {entry.display_name}Model_{window_days}day in {paths.folder}")
+        raise ConfigError(f"no complete folds for {paths.prefix} in {paths.folder}")
     metrics, members, scalers = (list(x) for x in zip(*folds))
     checkpoint = model_registry.load_model_checkpoint(paths.fold_file(1, ""))[1]
     extra = checkpoint["extra"]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .config import make_config, tiny_models
 from .data.synthetic import generate_dataset
+from .layout import FIGURE_FOLDER
 from .training.pipeline import format_summary_table, run_experiment, setup_logging
 
 logger = logging.getLogger("seismag")
@@ -48,7 +49,7 @@ def run_demo(out: str | Path = "demo", *, seed: int = 42, models=None, windows=N
 
     from .plots import plot_all, write_report
 
-    logger.info("3/4 figures -> %s", results_dir / "performance_visualization")
+    logger.info("3/4 figures -> %s", results_dir / FIGURE_FOLDER)
     plot_all(results_dir, dpi=dpi)
     logger.info("4/4 report")
     report = write_report(results_dir)

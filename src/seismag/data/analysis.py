@@ -36,6 +36,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from seismag.errors import ConfigError, DataError
+from seismag.layout import CLASS_FILES, check_class_file, window_dir, window_dir_name
 
 __all__ = [
     "DEFAULT_DATA_DIR",
@@ -399,7 +400,7 @@ class DatasetAnalyzer:
         self.notes: dict[str, str] = {}
 
     def window_dir(self, period: str | int) -> Path:
-        return self.base_path / f"window-{_normalize_period(period)}"
+        return window_dir(self.base_path, _normalize_period(period))
 
     def analyze_window(self, period: str | int) -> WindowAnalysis:
         """Analyse one window; raises :class:`DataError` naming the file for any problem.
@@ -414,9 +415,9 @@ class DatasetAnalyzer:
         if not window_dir.is_dir():
             raise DataError(
                 window_dir,
-                f"missing window directory (expected data_0.npy and data_1.npy for the {days}-day window here)",
+                f"missing window directory (expected {CLASS_FILES[0]} and {CLASS_FILES[1]} for the {days}-day window here)",
             )
-        class_files = [window_dir / f"data_{label}.npy" for label in (0, 1)]
+        class_files = [window_dir / name for name in CLASS_FILES]
         shapes = [
             _inspect_class_file(path, label, days, self.steps_per_day) for label, path in enumerate(class_files)
         ]
@@ -458,7 +459,7 @@ class DatasetAnalyzer:
                 continue
             results[key] = self.analyze_window(key)
         if not any(result is not None for result in results.values()):
-            expected = ", ".join(f"window-{key}" for key in self.window_periods)
+            expected = ", ".join(window_dir_name(key) for key in self.window_periods)
             raise DataError(self.base_path, f"no window directories found (expected {expected})")
         self.results = results
         self.notes = notes
@@ -571,48 +572,12 @@ def _normalize_periods(periods: Iterable[str | int]) -> tuple[str, ...]:
 
 
 def _inspect_class_file(path: Path, label: int, days: int, steps_per_day: int) -> tuple[int, int]:
-    """(n_rows, n_features) of one class file, after the cheap checks the analysis needs."""
-    if not path.is_file():
-        raise DataError(path, f"missing class file (class {label} samples of the {days}-day window)")
-    if path.stat().st_size == 0:
-        raise DataError(path, "empty file (0 bytes)")
+    """(n_rows, n_features) of one class file, after the seed layout's checks (in the analyzer's words)."""
+    array = check_class_file(path, label, days, steps_per_day, wording="analysis")
     try:
-        array = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError, EOFError) as error:
-        raise DataError(path, f"not a readable .npy array ({error})") from None
-    if not isinstance(array, np.ndarray):  # an .npz archive under a .npy name
-        raise DataError(path, "not a single .npy array (looks like an .npz archive)")
-    try:
-        if array.ndim != 2:
-            raise DataError(
-                path, f"expected a 2-D array (n_samples, n_features + 1), got shape {tuple(array.shape)}"
-            )
-        n_rows, n_columns = array.shape
-        if n_rows == 0:
-            raise DataError(path, f"empty file: no samples (shape {tuple(array.shape)})")
-        if array.dtype.kind not in "biuf":
-            raise DataError(path, f"non-numeric dtype {array.dtype}; expected integer or float values")
-        n_features = n_columns - 1
-        expected = days * steps_per_day
-        if n_features != expected:
-            raise DataError(
-                path,
-                f"{n_features} feature columns (+ 1 label column), expected {expected} "
-                f"= {days} days x {steps_per_day} steps per day",
-            )
-        # One value per row: cheap even for large memory-mapped files.
-        labels = np.asarray(array[:, -1])
-        wrong = np.flatnonzero(labels != label)
-        if wrong.size:
-            first = int(wrong[0])
-            raise DataError(
-                path,
-                f"label column (last column) must be {label} in data_{label}.npy, but {wrong.size} of "
-                f"{n_rows} rows differ (first: row {first}, label {labels[first].item()!r})",
-            )
-        return int(n_rows), int(n_features)
+        return int(array.shape[0]), int(array.shape[1] - 1)
     finally:
-        del array
+        del array  # release the memory map
 
 
 def _format_weights(weights: Sequence[float]) -> str:

@@ -19,10 +19,15 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, DataError
+from ..layout import (
+    CLASS_FILES,
+    META_FILE,
+    WINDOW_DIR_PREFIX,
+    check_class_file,
+    window_dir,
+)
 
 NAN_POLICIES = ("interpolate", "refuse")
-CLASS_FILES = ("data_0.npy", "data_1.npy")
-META_FILE = "meta.csv"
 
 
 @dataclass
@@ -81,10 +86,6 @@ class WindowData:
         return self.meta[name]
 
 
-def window_dir(data_dir: str | os.PathLike, window_days: int) -> Path:
-    return Path(data_dir) / f"window-{int(window_days)}"
-
-
 def load_window(
     data_dir: str | os.PathLike,
     window_days: int,
@@ -131,9 +132,10 @@ def load_window(
         raise ConfigError("window_days and steps_per_day must be positive")
     folder = window_dir(data_dir, window_days)
     if not folder.is_dir():
-        raise DataError(folder, f"window directory not found (expected the seed layout {Path(data_dir) / 'window-N'}/data_0.npy, data_1.npy)")
+        raise DataError(folder, f"window directory not found (expected the seed layout "
+                                f"{Path(data_dir) / (WINDOW_DIR_PREFIX + 'N')}/{CLASS_FILES[0]}, {CLASS_FILES[1]})")
     n_features = int(window_days) * int(steps_per_day)
-    arrays = [_open_class_file(folder / name, label, n_features, window_days, steps_per_day)
+    arrays = [check_class_file(folder / name, label, window_days, steps_per_day)
               for label, name in enumerate(CLASS_FILES)]
 
     n_rows = sum(a.shape[0] for a in arrays)
@@ -185,48 +187,6 @@ def load_window(
         labels=labels, source_rows=source_rows, meta=meta, path=folder,
         dropped_rows=dropped, interpolated_rows=interpolated, notes=notes,
     )
-
-
-def _open_class_file(path: Path, label: int, n_features: int, window_days: int,
-                     steps_per_day: int) -> np.ndarray:
-    if not path.is_file():
-        raise DataError(path, f"class-{label} file not found")
-    with open(path, "rb") as handle:
-        if handle.read(6) != b"\x93NUMPY":
-            raise DataError(path, "cannot be read as a .npy file (no NumPy header)")
-    try:
-        array = np.load(path, mmap_mode="r", allow_pickle=False)
-    except ValueError as exc:
-        # An object array (pickled) cannot be memory-mapped.
-        raise DataError(path, f"not a numeric NumPy array ({exc})") from None
-    except Exception as exc:  # corrupt header, truncated file, not .npy at all
-        raise DataError(path, f"cannot be read as a .npy file ({type(exc).__name__}: {exc})") from None
-    if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
-        raise DataError(path, f"has non-numeric dtype {array.dtype}; expected floats")
-    if array.ndim != 2:
-        raise DataError(path, f"must be 2-D (samples x (features + label)), got shape {array.shape}")
-    if array.shape[0] == 0:
-        raise DataError(path, "is empty (0 samples)")
-    if array.shape[1] != n_features + 1:
-        raise DataError(
-            path,
-            f"has {array.shape[1] - 1} feature columns + 1 label column, expected "
-            f"{window_days} days x {steps_per_day} steps = {n_features} features; "
-            "check the window folder and steps_per_day",
-        )
-    label_column = np.asarray(array[:, -1], dtype=np.float64)
-    if not np.all(np.isfinite(label_column)):
-        row = int(np.flatnonzero(~np.isfinite(label_column))[0])
-        raise DataError(path, f"label column (last) holds NaN/inf at row {row}")
-    not_binary = ~np.isin(label_column, (0.0, 1.0))
-    if not_binary.any():
-        row = int(np.flatnonzero(not_binary)[0])
-        raise DataError(path, f"label column (last) must be 0 or 1, found {label_column[row]:g} at row {row}")
-    wrong = label_column != label
-    if wrong.any():
-        row = int(np.flatnonzero(wrong)[0])
-        raise DataError(path, f"row {row} is labelled {int(label_column[row])} but this file holds class {label}")
-    return array
 
 
 def _file_row(row: int, arrays: list[np.ndarray]) -> tuple[str, int]:

@@ -9,7 +9,7 @@ What :func:`write_window` writes into ``folder`` (a ``window-{N}`` folder)::
 ``seismag build`` (:mod:`seismag.data.build.write`) and ``seismag synth``
 (:mod:`seismag.data.synthetic`) both write through it, so the two can never disagree on a
 dtype, the label column or the CSV dialect. The file names are the reader's
-(:data:`~seismag.data.loading.CLASS_FILES`, :data:`~seismag.data.loading.META_FILE`).
+(:data:`~seismag.layout.CLASS_FILES`, :data:`~seismag.layout.META_FILE`).
 The caller names the folder.
 
 May import numpy, the standard library, :mod:`seismag.io` and the file-name constants of
@@ -26,7 +26,7 @@ from typing import Iterable, NamedTuple, Sequence
 
 import numpy as np
 
-from seismag.data.loading import CLASS_FILES, META_FILE
+from seismag.layout import CLASS_FILES, META_FILE
 from seismag.io import atomic_path, write_text
 
 __all__ = ["ClassRows", "write_window"]

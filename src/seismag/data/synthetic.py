@@ -85,6 +85,7 @@ import numpy as np
 
 from seismag.data.seed_writer import ClassRows, write_window
 from seismag.errors import ConfigError
+from seismag.layout import window_dir
 
 __all__ = [
     "DEFAULT_EFFECT",
@@ -530,7 +531,7 @@ def generate_dataset(
     summary: dict = {"preset": preset, "seed": int(seed), "effect": effect,
                      "steps_per_day": int(steps_per_day), "out_dir": str(out), "windows": {}}
     for window_days in windows:
-        folder = out / f"window-{window_days}"
+        folder = window_dir(out, window_days)
         n_features = window_days * steps_per_day
         counts = sizes[window_days]
         plans = [_plan(int(seed), window_days, label, count, int(n_stations), stations_per_event)

@@ -10,7 +10,9 @@ import numpy as np
 from ..data.loading import load_window
 from ..errors import DataError
 from ..io import write_json, write_npy
-from ..training.artifacts import ArtifactPaths, summarise
+from ..layout import (DATASET_SUMMARY_FILE, EVALUATION_FOLDER, RUN_CONFIG_FILE, ArtifactPaths, parse_file_name,
+                      summary_record)
+from ..training.artifacts import summarise
 from ..training.evaluation import bootstrap_intervals, majority_baseline
 from ..training.metrics import calculate_binary_metrics
 from .ensemble import load_trained_ensemble
@@ -30,12 +32,16 @@ def evaluate_results(results_dir, test_data_dir, out_dir=None, *, models=None, w
     Returns ``{model: {window_days: summary}}``.
     """
     results_dir = Path(results_dir)
-    out_dir = Path(out_dir) if out_dir else results_dir / "evaluation"
+    out_dir = Path(out_dir) if out_dir else results_dir / EVALUATION_FOLDER
     found = sorted(results_dir.glob("*_models/*_ensemble.pth"))
     if not found:
         raise DataError(results_dir, "holds no *_models/*_ensemble.pth; train first (seismag train)")
     loaded, data_cache = [], {}
     for path in found:  # validate everything before writing anything
+        named = parse_file_name(path.name)
+        if named is None:
+            raise DataError(path, "is not named as the results layout names an ensemble "
+                                  "({Model}Model_{N}day_ensemble.pth)")
         ensemble = load_trained_ensemble(path, device=device)
         model, days = ensemble.extra.get("model"), int(ensemble.extra["window_days"])
         if (models and model not in models) or (windows and days not in windows):
@@ -44,13 +50,12 @@ def evaluate_results(results_dir, test_data_dir, out_dir=None, *, models=None, w
         if (days, steps) not in data_cache:
             data_cache[(days, steps)] = load_window(test_data_dir, days, steps, nan_policy=nan_policy,
                                                     max_missing=max_missing)
-        loaded.append((path, model, days, ensemble, data_cache[(days, steps)]))
+        loaded.append((path, named.display_name, model, days, ensemble, data_cache[(days, steps)]))
     if not loaded:
         raise DataError(results_dir, "no ensemble matches the requested models/windows")
 
     results: dict[str, dict[int, dict]] = {}
-    for path, model, days, ensemble, data in loaded:
-        display = path.name.split("Model_")[0]
+    for path, display, model, days, ensemble, data in loaded:
         paths = ArtifactPaths(out_dir, model, display, days)
         scores = predict_array(ensemble, data.features)
         probs = scores["prob_class1"].astype(np.float32)
@@ -60,24 +65,23 @@ def evaluate_results(results_dir, test_data_dir, out_dir=None, *, models=None, w
         write_npy(paths.fold_file(1, "test_labels"), data.labels)
         write_npy(paths.fold_file(1, "test_indices"), data.source_rows)
         write_json(paths.fold_file(1, "metrics"), metrics)
-        lists, mean, std = summarise([metrics])
-        summary = {"model_name": f"{display}Model", "model": model, "window_name": f"{days}day",
-                   "window_days": days, "num_folds": 1, **lists, "mean": mean, "std": std,
-                   "best_fold": 1, "best_val_f1": metrics["f1"],
-                   "protocol": {**(ensemble.extra.get("protocol") or {}), "evaluation": "external test set",
-                                "test_data": str(Path(test_data_dir).resolve()), "ensemble": str(path),
-                                "leakage_note": "scores of the saved ensemble on a separate test set; no "
-                                                "training or selection used these rows (if the test set is "
-                                                "truly separate from the training data)"},
-                   "intervals": {"level": 0.95, "bootstrap": bootstrap_intervals(data.labels, probs, seed=seed),
+        _, mean, std = summarise([metrics])  # one "fold": the whole test set
+        summary = summary_record(
+            model, display, days, fold_metrics=[metrics], mean=mean, std=std,
+            protocol={**(ensemble.extra.get("protocol") or {}), "evaluation": "external test set",
+                      "test_data": str(Path(test_data_dir).resolve()), "ensemble": str(path),
+                      "leakage_note": "scores of the saved ensemble on a separate test set; no "
+                                      "training or selection used these rows (if the test set is "
+                                      "truly separate from the training data)"},
+            extra={"intervals": {"level": 0.95, "bootstrap": bootstrap_intervals(data.labels, probs, seed=seed),
                                  "note": "bootstrap over test samples"},
-                   "baselines": {"majority": majority_baseline(data.labels), "chance_auc": 0.5}}
+                   "baselines": {"majority": majority_baseline(data.labels), "chance_auc": 0.5}})
         write_json(paths.summary, summary)
         results.setdefault(model, {})[days] = summary
-    write_json(out_dir / "dataset_summary.json", {
+    write_json(out_dir / DATASET_SUMMARY_FILE, {
         "data_dir": str(Path(test_data_dir).resolve()),
         "windows": {str(d): {"n_samples": w.n_samples, "class_counts": w.class_counts,
                              "dropped_rows": w.dropped_rows} for (d, _), w in data_cache.items()}})
-    write_json(out_dir / "run_config.json", {"evaluation_of": str(results_dir.resolve()),
+    write_json(out_dir / RUN_CONFIG_FILE, {"evaluation_of": str(results_dir.resolve()),
                                              "test_data": str(Path(test_data_dir).resolve())})
     return results

@@ -1,8 +1,9 @@
 """Reading a results folder (the layout of ``docs/artifacts.md``).
 
-This module is the only place that knows file names. It never imports the
-training code: everything comes from the files on disk, so figures can be
-redrawn from results made on another machine.
+This module is the only part of the plots that opens files; what they are
+called and hold comes from :mod:`seismag.layout`, which the training code
+writes with. It never imports the training code: everything comes from the
+files on disk, so figures can be redrawn from results made on another machine.
 
 The models are the ``*_models`` folders found (not a fixed list), and each
 model's display name comes from its file names (``GRUModel_7day_...`` ->
@@ -23,52 +24,21 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from seismag import layout
 from seismag.errors import DataError, SeismagError
+from seismag.layout import (
+    FIGURE_FOLDER,
+    FOLD_KINDS,
+    METRIC_KEYS,
+    WINDOW_KINDS,
+    window_name,
+)
 
 logger = logging.getLogger("seismag.plots")
-
-#: Registry names of the SPEC's models, in the order the artifact contract lists them.
-KNOWN_MODELS = ("gru", "lstm", "rnn", "mlp", "transformer")
-
-#: Metric keys of ``_metrics.json`` / summary ``mean`` (see docs/artifacts.md).
-METRIC_KEYS = (
-    "f1", "precision", "recall", "specificity", "mcc", "norm_mcc",
-    "accuracy", "balanced_accuracy", "roc_auc", "pr_auc",
-)
-
-#: Columns an epoch line always has, in this order.
-EPOCH_KEYS = ("epoch", "train_loss", "train_acc", "train_f1", "val_loss", "val_acc", "val_f1", "lr")
-
-FOLD_KINDS = (
-    "checkpoint", "train_probs", "test_probs", "train_labels", "test_labels",
-    "test_indices", "metrics", "logs",
-)
-WINDOW_KINDS = ("summary", "ensemble", "ensemble_config")
-
-_FILE_RE = re.compile(r"^(?P<display>.+?)Model_(?P<days>\d+)day_(?P<rest>.+)$")
-_FOLD_RE = re.compile(
-    r"^fold_(?P<fold>\d+)(?:"
-    r"(?P<pth>\.pth)"
-    r"|_(?P<npy>train_probs|test_probs|train_labels|test_labels|test_indices)\.npy"
-    r"|_(?P<json>metrics)\.json"
-    r"|_(?P<txt>logs)\.txt)$"
-)
-_WINDOW_FILES = {"summary.json": "summary", "ensemble.pth": "ensemble",
-                 "ensemble_config.json": "ensemble_config"}
-_SUFFIX = {
-    "checkpoint": ".pth", "train_probs": "_train_probs.npy", "test_probs": "_test_probs.npy",
-    "train_labels": "_train_labels.npy", "test_labels": "_test_labels.npy",
-    "test_indices": "_test_indices.npy", "metrics": "_metrics.json", "logs": "_logs.txt",
-}
 
 
 class NothingToPlot(SeismagError):
     """The results folder holds none of the files a figure needs."""
-
-
-def window_name(window_days: int) -> str:
-    """``7`` -> ``"7day"`` (the spelling of file names and figure names)."""
-    return f"{int(window_days)}day"
 
 
 def parse_window(value: int | str) -> int:
@@ -90,10 +60,6 @@ def note(notes: list[str] | None, message: str) -> None:
     logger.warning("%s", message)
     if notes is not None:
         notes.append(message)
-
-
-#: Where ``seismag plot`` writes, inside the results folder.
-FIGURE_FOLDER = "performance_visualization"
 
 
 def figure_root(results: "ResultsFolder", out_dir: str | os.PathLike | None = None) -> Path:
@@ -123,7 +89,7 @@ class ModelEntry:
 
     def prefix(self, window_days: int) -> str:
         """``GRUModel_7day`` for window 7."""
-        return f"{self.display_name}Model_{int(window_days)}day"
+        return layout.file_prefix(self.display_name, window_days)
 
 
 @dataclass
@@ -171,35 +137,15 @@ class MetricStats:
 def parse_epoch_log(path: str | os.PathLike) -> EpochLog:
     """Parse an epoch log (``docs/artifacts.md``, *Epoch log format*).
 
-    Comment lines (``#``) and blank lines are skipped; every other line must be
-    ``key=value`` pairs with at least the :data:`EPOCH_KEYS`; extra pairs are
-    kept. If an epoch appears twice the later line wins.
+    The lines are read by :func:`seismag.layout.parse_epoch_log` (comments and
+    blank lines skipped, at least the :data:`~seismag.layout.LOG_KEYS` on every
+    line, numeric extra pairs kept); here they become arrays by epoch. If an
+    epoch appears twice the later line wins.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(path, f"cannot read epoch log ({exc})") from None
     rows: dict[int, dict[str, float]] = {}
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        row: dict[str, float] = {}
-        for token in line.split():
-            key, sep, value = token.partition("=")
-            if not sep or not key:
-                raise DataError(path, f"line {number}: expected key=value pairs, got {token!r}")
-            try:
-                row[key] = float(value)
-            except ValueError:
-                # Extra pairs may be non-numeric; the required ones may not.
-                if key in EPOCH_KEYS:
-                    raise DataError(path, f"line {number}: {key}={value!r} is not a number") from None
-        missing = [key for key in EPOCH_KEYS if key not in row]
-        if missing:
-            raise DataError(path, f"line {number}: missing {', '.join(missing)}")
-        rows[int(row["epoch"])] = row
+    for row in layout.parse_epoch_log(path):
+        rows[row["epoch"]] = row
     epochs = np.array(sorted(rows), dtype=np.int64)
     keys = [k for k in dict.fromkeys(k for r in rows.values() for k in r) if k != "epoch"]
     values = {
@@ -279,29 +225,19 @@ class ResultsFolder:
     # -- scanning -----------------------------------------------------------------
     def _scan(self) -> list[ModelEntry]:
         entries: list[ModelEntry] = []
-        for folder in sorted(self.path.glob("*_models")):
+        for folder in sorted(self.path.glob(f"*{layout.MODEL_FOLDER_SUFFIX}")):
             if not folder.is_dir() or folder.name.startswith("."):
                 continue
-            key = folder.name[: -len("_models")].lower()
+            key = folder.name[: -len(layout.MODEL_FOLDER_SUFFIX)].lower()
             parsed: list[tuple[str, int, str, int | None, Path]] = []
             for file in folder.iterdir():
                 # Dot files are atomic-write temporaries of a run still going or killed.
                 if file.name.startswith(".") or not file.is_file():
                     continue
-                match = _FILE_RE.match(file.name)
-                if not match:
+                named = layout.parse_file_name(file.name)
+                if named is None:
                     continue
-                rest = match.group("rest")
-                fold_match = _FOLD_RE.match(rest)
-                if fold_match:
-                    kind = ("checkpoint" if fold_match.group("pth") else
-                            fold_match.group("npy") or fold_match.group("json") or fold_match.group("txt"))
-                    fold: int | None = int(fold_match.group("fold"))
-                elif rest in _WINDOW_FILES:
-                    kind, fold = _WINDOW_FILES[rest], None
-                else:
-                    continue
-                parsed.append((match.group("display"), int(match.group("days")), kind, fold, file))
+                parsed.append((named.display_name, named.window_days, named.kind, named.fold, file))
             if not parsed:
                 continue
             display = self._display_name(key, [p[0] for p in parsed])
@@ -313,7 +249,8 @@ class ResultsFolder:
                 windows.setdefault(days, {})[(kind, fold)] = file
             self._files[key] = windows
             entries.append(ModelEntry(key=key, display_name=display, folder=folder))
-        order = {name: i for i, name in enumerate(KNOWN_MODELS)}
+        # The SPEC's five first, in the layout's order (SPEC_MODELS), then any other alphabetically.
+        order = {name: i for i, name in enumerate(layout.SPEC_MODELS)}
         entries.sort(key=lambda e: (order.get(e.key, len(order)), e.key))
         return entries
 
@@ -345,14 +282,11 @@ class ResultsFolder:
     def file(self, model: str | ModelEntry, window_days: int, kind: str, fold: int | None = None) -> Path:
         """Where a file of the contract lives (whether or not it exists)."""
         entry = self.model(model)
-        prefix = entry.prefix(window_days)
         if kind in WINDOW_KINDS:
-            name = {"summary": "_summary.json", "ensemble": "_ensemble.pth",
-                    "ensemble_config": "_ensemble_config.json"}[kind]
-            return entry.folder / f"{prefix}{name}"
-        if kind not in _SUFFIX or fold is None:
+            return entry.folder / layout.window_file_name(entry.display_name, window_days, kind)
+        if kind not in FOLD_KINDS or fold is None:
             raise ValueError(f"unknown file kind {kind!r} (fold={fold!r})")
-        return entry.folder / f"{prefix}_fold_{int(fold)}{_SUFFIX[kind]}"
+        return entry.folder / layout.fold_file_name(entry.display_name, window_days, fold, kind)
 
     def has(self, model: str | ModelEntry, window_days: int, kind: str, fold: int | None = None) -> bool:
         files = self._files.get(self.model(model).key, {}).get(int(window_days), {})
@@ -494,12 +428,12 @@ class ResultsFolder:
 
     def run_config(self) -> dict[str, Any] | None:
         """``run_config.json``, or ``None`` when absent."""
-        path = self.path / "run_config.json"
+        path = self.path / layout.RUN_CONFIG_FILE
         return _load_json_object(path) if path.is_file() else None
 
     def dataset_summary(self) -> dict[str, Any] | None:
         """``dataset_summary.json``, or ``None`` when absent."""
-        path = self.path / "dataset_summary.json"
+        path = self.path / layout.DATASET_SUMMARY_FILE
         return _load_json_object(path) if path.is_file() else None
 
     def fold_weights(

@@ -19,6 +19,7 @@ from ..data.analysis import imbalance_ratio, imbalance_severity
 from ..data.loading import load_window
 from ..errors import ConfigError
 from ..io import write_json
+from ..layout import DATASET_SUMMARY_FILE, RUN_CONFIG_FILE
 from ..runtime import prepare_training
 from .job import WindowJob
 from .unit import train_model
@@ -112,11 +113,11 @@ def write_run_record(out_dir: Path, config: RunConfig, data_dir, windows: dict[i
     logger.info("data %s -> results %s%s", data_dir, out_dir,
                 f" (log {logger.log_file})" if getattr(logger, "log_file", None) else "")
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    write_json(out_dir / "run_config.json", {
+    write_json(out_dir / RUN_CONFIG_FILE, {
         **config.to_dict(), "resolved_device": str(device), "resolved_precision": precision,
         "data_dir": str(Path(data_dir).resolve()), "seismag_version": __version__,
         "torch_version": torch.__version__, "started_at": started})
-    write_json(out_dir / "dataset_summary.json", {
+    write_json(out_dir / DATASET_SUMMARY_FILE, {
         "data_dir": str(Path(data_dir).resolve()),
         "windows": {str(days): _window_summary(data) for days, data in windows.items()}})
 

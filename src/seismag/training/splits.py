@@ -13,8 +13,8 @@ import os
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
-from ..data.loading import META_FILE
 from ..errors import ConfigError, DataError
+from ..layout import META_FILE
 
 Split = tuple[np.ndarray, np.ndarray]
 

@@ -19,6 +19,7 @@ import numpy as np
 
 import seismag
 from seismag.data.catalog import Catalog
+from seismag.layout import window_dir_name
 
 from .label import DROP_HORIZON, DROP_MISSING, WindowPlan
 from .plan import StationDays, iso_time
@@ -80,7 +81,7 @@ def summarise_build(out_dir: Path, settings: dict, catalog: Catalog, stations: S
     if ignored:
         warnings.append(f"{len(ignored)} non-IAGA-2002 file(s) in the observatory folders ignored")
     windows = [_window_summary(n, stations, plans, catalog) for n in settings["windows"]]
-    warnings.extend(f"window-{w.window_days}: {w.note}" for w in windows if w.note)
+    warnings.extend(f"{window_dir_name(w.window_days)}: {w.note}" for w in windows if w.note)
     return BuildReport(
         out_dir=str(out_dir),
         settings=_settings_for_report(settings),

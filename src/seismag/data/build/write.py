@@ -29,6 +29,7 @@ from seismag.data.loading import interpolate_gaps
 from seismag.data.seed_writer import ClassRows, write_window
 from seismag.errors import DataError
 from seismag.io import write_json, write_text
+from seismag.layout import window_dir_name
 
 from .label import WindowPlan
 from .plan import MINUTES_PER_DAY, StationDays, iso_time
@@ -69,7 +70,7 @@ def check_out_dir(out_dir: Path, windows: Sequence[int], overwrite: bool) -> Non
         raise DataError(out_dir, "the output path exists and is not a folder")
     if overwrite or not out_dir.exists():
         return
-    names = [f"window-{n}" for n in windows] + list(REPORT_FILES)
+    names = [window_dir_name(n) for n in windows] + list(REPORT_FILES)
     present = [name for name in names if (out_dir / name).exists()]
     if present:
         raise DataError(
@@ -97,20 +98,20 @@ def write_build(out_dir: Path, report: BuildReport, stations: Sequence[StationDa
         # (full disk, a kill) leaves out_dir exactly as it was.
         for summary in report.windows:
             if not summary.note:
-                write_window_folder(staging / f"window-{summary.window_days}", summary.window_days,
+                write_window_folder(staging / window_dir_name(summary.window_days), summary.window_days,
                                     stations, plans, catalog, settings)
         for summary in report.windows:
             n = summary.window_days
-            target = out_dir / f"window-{n}"
+            target = out_dir / window_dir_name(n)
             if target.exists():  # only with overwrite=True (checked before reading the inputs)
                 # Moved into the staging folder, which is deleted below. A window length
                 # not written this time loses its old folder too: it would contradict the
                 # report beside it.
-                os.replace(target, staging / f"old-window-{n}")
+                os.replace(target, staging / f"old-{window_dir_name(n)}")
                 if summary.note:
-                    report.warnings.append(f"window-{n}: removed the folder of a previous build")
+                    report.warnings.append(f"{window_dir_name(n)}: removed the folder of a previous build")
             if not summary.note:
-                os.replace(staging / f"window-{n}", target)
+                os.replace(staging / window_dir_name(n), target)
                 summary.written = True
                 summary.path = str(target)
         write_json(out_dir / REPORT_FILES[0], report.to_dict())

@@ -1,0 +1,443 @@
+"""The two on-disk contracts, for the writers and the readers alike.
+
+**Seed layout** (``seismag synth`` and ``seismag build`` write it; loading, analysis and
+training read it)::
+
+    DATA/window-{N}/data_0.npy   (n_class0, N * steps_per_day + 1), label 0 in the last column
+    DATA/window-{N}/data_1.npy   (n_class1, N * steps_per_day + 1), label 1 in the last column
+    DATA/window-{N}/meta.csv     optional: one row per sample, file order (class 0, then class 1)
+
+**Results layout** (training and ``seismag evaluate`` write it; the plots and the report
+read it), described in full in ``docs/artifacts.md``::
+
+    RESULTS/run_config.json, dataset_summary.json
+    RESULTS/{model}_models/{Display}Model_{N}day_fold_{k}.pth, ..._fold_{k}_logs.txt, ...
+    RESULTS/{model}_models/{Display}Model_{N}day_summary.json, ..._ensemble_config.json, ...
+
+This module is the one place that says what those files are called and hold: names,
+the epoch-log line, the metric keys, the summary and ensemble-config schema, and the
+checks a class file must pass. It builds names and plain dicts and checks files; the
+writers (``training.artifacts``, ``data.synthetic``, ...) keep doing the writing.
+
+It imports neither torch nor the training or model code, so the plots (which redraw
+results made on another machine) and the data layer use it without pulling them in.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .errors import DataError
+
+# =========================================================================== seed layout
+
+WINDOW_DIR_PREFIX = "window-"
+#: ``CLASS_FILES[c]`` holds the samples of class ``c`` (label ``c`` in its last column).
+CLASS_FILES = ("data_0.npy", "data_1.npy")
+META_FILE = "meta.csv"
+
+
+def window_dir_name(window_days: int) -> str:
+    """``7`` -> ``"window-7"``, the folder of one window length."""
+    return f"{WINDOW_DIR_PREFIX}{int(window_days)}"
+
+
+def window_dir(data_dir: str | os.PathLike, window_days: int) -> Path:
+    """``data_dir/window-{N}``."""
+    return Path(data_dir) / window_dir_name(window_days)
+
+
+# How each problem with a class file is put into words. The loader (training, evaluate,
+# tune) and the analyzer (``seismag analyze``) have always worded the same problems
+# differently, and users and tests read both; the checks behind them are one
+# (:func:`check_class_file`). The analyzer words every label problem the same way.
+_ANALYSIS_LABEL = ("label column (last column) must be {label} in {class_file}, but {n_wrong} of "
+                   "{n_rows} rows differ (first: row {first}, label {first_value!r})")
+CLASS_FILE_WORDINGS: dict[str, dict[str, str]] = {
+    "loader": {
+        "missing": "class-{label} file not found",
+        "zero_bytes": "cannot be read as a .npy file (no NumPy header)",
+        "npz": "cannot be read as a .npy file (no NumPy header)",
+        "no_header": "cannot be read as a .npy file (no NumPy header)",
+        "not_mappable": "not a numeric NumPy array ({error})",
+        "unreadable": "cannot be read as a .npy file ({error_type}: {error})",
+        "dtype": "has non-numeric dtype {dtype}; expected floats",
+        "ndim": "must be 2-D (samples x (features + label)), got shape {shape}",
+        "empty": "is empty (0 samples)",
+        "columns": ("has {found} feature columns + 1 label column, expected {days} days x {steps} steps = "
+                    "{expected} features; check the window folder and steps_per_day"),
+        "label_not_finite": "label column (last) holds NaN/inf at row {row}",
+        "label_not_binary": "label column (last) must be 0 or 1, found {value:g} at row {row}",
+        "label_mismatch": "row {row} is labelled {value} but this file holds class {label}",
+    },
+    "analysis": {
+        "missing": "missing class file (class {label} samples of the {days}-day window)",
+        "zero_bytes": "empty file (0 bytes)",
+        "npz": "not a single .npy array (looks like an .npz archive)",
+        "no_header": "not a readable .npy array (no NumPy header)",
+        "not_mappable": "not a readable .npy array ({error})",
+        "unreadable": "not a readable .npy array ({error})",
+        "dtype": "non-numeric dtype {dtype}; expected integer or float values",
+        "ndim": "expected a 2-D array (n_samples, n_features + 1), got shape {shape}",
+        "empty": "empty file: no samples (shape {shape})",
+        "columns": ("{found} feature columns (+ 1 label column), expected {expected} "
+                    "= {days} days x {steps} steps per day"),
+        "label_not_finite": _ANALYSIS_LABEL,
+        "label_not_binary": _ANALYSIS_LABEL,
+        "label_mismatch": _ANALYSIS_LABEL,
+    },
+}
+
+
+def check_class_file(path: str | os.PathLike, label: int, window_days: int, steps_per_day: int,
+                     *, wording: str = "loader") -> np.ndarray:
+    """Open one class file of the seed layout memory-mapped, after every check it must pass.
+
+    The checks, in this order: the file exists, is not 0 bytes, is a single ``.npy``
+    array (not an ``.npz`` archive, not pickled), can be memory-mapped, has an integer or
+    float dtype, is 2-D, has at least one row, has ``window_days * steps_per_day``
+    feature columns plus the label column, and its label column (the last) is finite,
+    0 or 1, and equal to ``label`` in every row. Only the label column is read; the
+    feature values (NaN, infinities) are the loader's to check after conversion.
+
+    Parameters
+    ----------
+    path : path
+        ``window-{N}/data_{label}.npy``.
+    label : {0, 1}
+        The class this file holds.
+    window_days, steps_per_day : int
+        The window length N in days and the samples per day (1440 for 1-minute data).
+    wording : {'loader', 'analysis'}
+        Which wording of :data:`CLASS_FILE_WORDINGS` the error uses.
+
+    Returns
+    -------
+    np.ndarray
+        The memory-mapped (read-only) array, shape ``(n_samples, N * steps_per_day + 1)``.
+
+    Raises
+    ------
+    DataError
+        Naming the file and the first problem found.
+    """
+    words = CLASS_FILE_WORDINGS[wording]
+    path = Path(path)
+    days, steps = int(window_days), int(steps_per_day)
+    expected = days * steps
+
+    def fail(problem: str, **facts: Any) -> DataError:
+        return DataError(path, words[problem].format(label=label, class_file=CLASS_FILES[label], days=days,
+                                                     steps=steps, expected=expected, **facts))
+
+    if not path.is_file():
+        raise fail("missing")
+    with open(path, "rb") as handle:
+        magic = handle.read(6)
+    if not magic:
+        raise fail("zero_bytes")
+    if magic.startswith(b"PK"):
+        raise fail("npz")
+    if magic != b"\x93NUMPY":
+        raise fail("no_header")
+    try:
+        array = np.load(path, mmap_mode="r", allow_pickle=False)
+    except ValueError as exc:
+        # An object (pickled) array, or a truncated file, cannot be memory-mapped.
+        raise fail("not_mappable", error=exc) from None
+    except Exception as exc:  # noqa: BLE001  (a corrupt header and the like: one clear message)
+        raise fail("unreadable", error=exc, error_type=type(exc).__name__) from None
+    if array.dtype.kind not in "iuf":
+        raise fail("dtype", dtype=array.dtype)
+    shape = tuple(array.shape)
+    if array.ndim != 2:
+        raise fail("ndim", shape=shape)
+    if shape[0] == 0:
+        raise fail("empty", shape=shape)
+    if shape[1] != expected + 1:
+        raise fail("columns", found=shape[1] - 1)
+    raw = np.asarray(array[:, -1])  # one value per row: cheap even for a large file
+    wrong = np.flatnonzero(raw != label)
+    if wrong.size:
+        column = raw.astype(np.float64)
+        facts = {"n_wrong": wrong.size, "n_rows": shape[0], "first": int(wrong[0]),
+                 "first_value": raw[wrong[0]].item()}
+        not_finite = np.flatnonzero(~np.isfinite(column))
+        not_binary = np.flatnonzero(~np.isin(column, (0.0, 1.0)))
+        if not_finite.size:
+            raise fail("label_not_finite", row=int(not_finite[0]), **facts)
+        if not_binary.size:
+            row = int(not_binary[0])
+            raise fail("label_not_binary", row=row, value=column[row], **facts)
+        row = int(wrong[0])
+        raise fail("label_mismatch", row=row, value=int(column[row]), **facts)
+    return array
+
+
+# ======================================================================== results layout
+
+RUN_CONFIG_FILE = "run_config.json"
+DATASET_SUMMARY_FILE = "dataset_summary.json"
+#: ``seismag evaluate`` writes the results layout again under this sub-folder by default.
+EVALUATION_FOLDER = "evaluation"
+#: ``seismag plot`` writes its figures under this sub-folder.
+FIGURE_FOLDER = "performance_visualization"
+MODEL_FOLDER_SUFFIX = "_models"
+
+#: Registry names of the SPEC's five models, in the order docs/artifacts.md lists them.
+#: Readers show these first, in this order, and any other model found on disk after them
+#: (alphabetically): a results folder holds no order of its own (its folders sort
+#: alphabetically, and run_config.json may be absent from copied or partial results), and
+#: the plots must not import the model registry.
+SPEC_MODELS = ("gru", "lstm", "rnn", "mlp", "transformer")
+
+#: Kind of a per-fold file -> the end of its name after ``..._fold_{k}``.
+FOLD_FILES = {
+    "checkpoint": ".pth",
+    "train_probs": "_train_probs.npy",
+    "test_probs": "_test_probs.npy",
+    "train_labels": "_train_labels.npy",
+    "test_labels": "_test_labels.npy",
+    "test_indices": "_test_indices.npy",
+    "metrics": "_metrics.json",
+    "logs": "_logs.txt",
+}
+FOLD_KINDS = tuple(FOLD_FILES)
+#: The per-fold ``.npy`` arrays, in the order they are written.
+FOLD_ARRAYS = ("train_probs", "test_probs", "train_labels", "test_labels", "test_indices")
+#: Kind of a per-model-and-window file -> the end of its name after ``{Display}Model_{N}day``.
+WINDOW_FILES = {
+    "summary": "_summary.json",
+    "ensemble": "_ensemble.pth",
+    "ensemble_config": "_ensemble_config.json",
+    "permutation": "_permutation.json",
+}
+WINDOW_KINDS = tuple(WINDOW_FILES)
+
+
+def model_folder_name(model: str) -> str:
+    """``"gru"`` -> ``"gru_models"`` (the lower-case registry name)."""
+    return f"{model}{MODEL_FOLDER_SUFFIX}"
+
+
+def window_name(window_days: int) -> str:
+    """``7`` -> ``"7day"`` (the spelling of file names, figure names and the summaries)."""
+    return f"{int(window_days)}day"
+
+
+def file_prefix(display_name: str, window_days: int) -> str:
+    """``("GRU", 7)`` -> ``"GRUModel_7day"``, the start of every file of a model and window."""
+    return f"{display_name}Model_{window_name(window_days)}"
+
+
+def fold_file_name(display_name: str, window_days: int, fold: int, kind: str) -> str:
+    """``("GRU", 7, 1, "test_probs")`` -> ``"GRUModel_7day_fold_1_test_probs.npy"``."""
+    if kind not in FOLD_FILES:
+        raise ValueError(f"unknown fold file kind {kind!r}; one of {', '.join(FOLD_KINDS)}")
+    return f"{file_prefix(display_name, window_days)}_fold_{int(fold)}{FOLD_FILES[kind]}"
+
+
+def window_file_name(display_name: str, window_days: int, kind: str) -> str:
+    """``("GRU", 7, "summary")`` -> ``"GRUModel_7day_summary.json"``."""
+    if kind not in WINDOW_FILES:
+        raise ValueError(f"unknown file kind {kind!r}; one of {', '.join(WINDOW_KINDS)}")
+    return f"{file_prefix(display_name, window_days)}{WINDOW_FILES[kind]}"
+
+
+class ResultFileName(NamedTuple):
+    """What a results file's name says; ``fold`` is None for a per-window file."""
+
+    display_name: str
+    window_days: int
+    kind: str
+    fold: int | None
+
+
+_NAME_RE = re.compile(r"^(?P<display>.+?)Model_(?P<days>\d+)day_(?P<rest>.+)$")
+_FOLD_RE = re.compile(r"^fold_(?P<fold>\d+)(?P<end>.*)$")
+_FOLD_KIND_OF = {end: kind for kind, end in FOLD_FILES.items()}
+_WINDOW_KIND_OF = {end[1:]: kind for kind, end in WINDOW_FILES.items()}
+
+
+def parse_file_name(name: str) -> ResultFileName | None:
+    """The inverse of :func:`fold_file_name` and :func:`window_file_name`; None for other names."""
+    match = _NAME_RE.match(name)
+    if not match:
+        return None
+    display, days, rest = match.group("display"), int(match.group("days")), match.group("rest")
+    fold_match = _FOLD_RE.match(rest)
+    if fold_match:
+        kind = _FOLD_KIND_OF.get(fold_match.group("end"))
+        return None if kind is None else ResultFileName(display, days, kind, int(fold_match.group("fold")))
+    kind = _WINDOW_KIND_OF.get(rest)
+    return None if kind is None else ResultFileName(display, days, kind, None)
+
+
+@dataclass(frozen=True)
+class ArtifactPaths:
+    """Where one model x window's artifacts live: ``root/{model}_models/{Display}Model_{N}day_*``."""
+
+    root: Path
+    model: str
+    display_name: str
+    window_days: int
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.root) / model_folder_name(self.model)
+
+    @property
+    def prefix(self) -> str:
+        return file_prefix(self.display_name, self.window_days)
+
+    def fold_file(self, fold: int, suffix: str) -> Path:
+        """``suffix`` '' (or 'checkpoint') -> the checkpoint; else a kind of :data:`FOLD_FILES`."""
+        kind = "checkpoint" if suffix == "" else suffix
+        return self.folder / fold_file_name(self.display_name, self.window_days, fold, kind)
+
+    def fold_files(self, fold: int) -> list[Path]:
+        return [self.fold_file(fold, kind) for kind in FOLD_KINDS]
+
+    def fold_complete(self, fold: int) -> bool:
+        return all(p.is_file() for p in self.fold_files(fold))
+
+    def window_file(self, kind: str) -> Path:
+        return self.folder / window_file_name(self.display_name, self.window_days, kind)
+
+    @property
+    def summary(self) -> Path:
+        return self.window_file("summary")
+
+    @property
+    def permutation(self) -> Path:
+        return self.window_file("permutation")
+
+    @property
+    def ensemble(self) -> Path:
+        return self.window_file("ensemble")
+
+    @property
+    def ensemble_config(self) -> Path:
+        return self.window_file("ensemble_config")
+
+
+# ------------------------------------------------------------------------- epoch log
+
+#: The pairs every epoch line has, in this order (docs/artifacts.md, *Epoch log format*).
+LOG_KEYS = ("epoch", "train_loss", "train_acc", "train_f1", "val_loss", "val_acc", "val_f1", "lr")
+
+
+def format_epoch_line(record: Mapping[str, float]) -> str:
+    """One epoch as ``epoch=1 train_loss=0.693100 ...``: :data:`LOG_KEYS` first, then any others."""
+    parts = [f"epoch={int(record['epoch'])}"]
+    parts += [f"{key}={record[key]:.6f}" for key in LOG_KEYS[1:]]
+    parts += [f"{key}={value:.6f}" for key, value in record.items() if key not in LOG_KEYS]
+    return " ".join(parts)
+
+
+def parse_epoch_lines(text: str, path: str | os.PathLike) -> list[dict[str, float]]:
+    """The epochs of a ``_logs.txt`` text, in file order (``path`` names it in errors).
+
+    Comment lines (``#``) and blank lines are skipped; every other line must be
+    ``key=value`` pairs with at least the :data:`LOG_KEYS`, each a number; extra pairs
+    are kept when numeric and skipped otherwise. ``epoch`` is an int, the rest floats.
+    """
+    records = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        row: dict[str, float] = {}
+        for token in line.split():
+            key, sep, value = token.partition("=")
+            if not sep or not key:
+                raise DataError(path, f"line {number}: expected key=value pairs, got {token!r}")
+            try:
+                row[key] = float(value)
+            except ValueError:
+                # Extra pairs may be non-numeric; the required ones may not.
+                if key in LOG_KEYS:
+                    raise DataError(path, f"line {number}: {key}={value!r} is not a number") from None
+        missing = [key for key in LOG_KEYS if key not in row]
+        if missing:
+            raise DataError(path, f"line {number}: missing {', '.join(missing)}")
+        row["epoch"] = int(row["epoch"])
+        records.append(row)
+    return records
+
+
+def parse_epoch_log(path: str | os.PathLike) -> list[dict[str, float]]:
+    """Read a ``_logs.txt``: :func:`parse_epoch_lines` of its text."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(path, f"cannot read epoch log ({exc})") from None
+    return parse_epoch_lines(text, path)
+
+
+# ------------------------------------------------------------- metrics and summaries
+
+#: Metric keys of a fold's ``_metrics.json`` that the summaries average (mean / std).
+METRIC_KEYS = ("f1", "precision", "recall", "specificity", "mcc", "norm_mcc", "accuracy",
+               "balanced_accuracy", "roc_auc", "pr_auc")
+#: Summary list name (one value per fold, fold order) -> the fold metric it lists.
+SUMMARY_LISTS = {
+    "val_f1s": "f1", "val_precisions": "precision", "val_recalls": "recall",
+    "val_specificities": "specificity", "val_mccs": "mcc", "val_norm_mccs": "norm_mcc",
+    "val_accuracies": "accuracy", "val_aucs": "roc_auc", "best_epochs": "best_epoch",
+}
+ENSEMBLE_METHOD = "f1_weighted"
+
+
+def summary_lists(fold_metrics: Sequence[Mapping[str, Any]]) -> dict[str, list]:
+    """The summary's per-fold lists (``val_f1s``, ...): one value per fold, None where absent."""
+    return {name: [m.get(key) for m in fold_metrics] for name, key in SUMMARY_LISTS.items()}
+
+
+def _identity(model: str, display_name: str, window_days: int) -> dict[str, Any]:
+    return {"model_name": f"{display_name}Model", "model": model,
+            "window_name": window_name(window_days), "window_days": window_days}
+
+
+def summary_record(model: str, display_name: str, window_days: int, *,
+                   fold_metrics: Sequence[Mapping[str, Any]], mean: Mapping[str, Any],
+                   std: Mapping[str, Any], protocol: Mapping[str, Any],
+                   extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The ``_summary.json`` of a model and window, as a dict (see docs/artifacts.md).
+
+    ``fold_metrics`` are the folds' metrics in fold order; ``mean`` / ``std`` their
+    averages over folds; ``extra`` keys (intervals, baselines, permutation, ...) go last.
+    ``best_fold`` is the 1-based fold of the highest F1, the first one on ties.
+    """
+    lists = summary_lists(fold_metrics)
+    f1s = lists["val_f1s"]
+    best_index = max(range(len(f1s)), key=f1s.__getitem__)
+    return {**_identity(model, display_name, window_days), "num_folds": len(fold_metrics), **lists,
+            "mean": mean, "std": std, "best_fold": best_index + 1, "best_val_f1": float(f1s[best_index]),
+            "protocol": protocol, **(extra or {})}
+
+
+def ensemble_config_record(model: str, display_name: str, window_days: int, *,
+                           fold_metrics: Sequence[Mapping[str, Any]], mean: Mapping[str, Any],
+                           std: Mapping[str, Any], protocol: Mapping[str, Any],
+                           ensemble_weights: Sequence[float], strategy: str,
+                           model_params: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``_ensemble_config.json`` of a model and window, as a dict (see docs/artifacts.md)."""
+    return {
+        **_identity(model, display_name, window_days),
+        "ensemble_weights": [float(w) for w in ensemble_weights],
+        "ensemble_method": ENSEMBLE_METHOD,
+        "strategy": strategy,
+        "model_params": model_params,
+        "fold_metrics": {f"fold_{m['fold']}": m for m in fold_metrics},
+        "average_metrics": {key: {"mean": mean[key], "std": std[key]} for key in METRIC_KEYS},
+        "protocol": protocol,
+    }
