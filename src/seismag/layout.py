@@ -407,6 +407,20 @@ def _identity(model: str, display_name: str, window_days: int) -> dict[str, Any]
             "window_name": window_name(window_days), "window_days": window_days}
 
 
+def fold_mean_std(fold_metrics: Sequence[Mapping[str, Any]], keys: Sequence[str] = METRIC_KEYS
+                  ) -> tuple[dict[str, float | None], dict[str, float | None]]:
+    """Mean and standard deviation over folds of each metric in ``keys``: the summary's
+    ``mean`` / ``std``. The std is the population one (``ddof=0``, as ``np.std``); folds
+    without a value (None) are left out, and a metric no fold has is None."""
+    mean: dict[str, float | None] = {}
+    std: dict[str, float | None] = {}
+    for key in keys:
+        values = [m[key] for m in fold_metrics if m.get(key) is not None]
+        mean[key] = float(np.mean(values)) if values else None
+        std[key] = float(np.std(values)) if values else None
+    return mean, std
+
+
 def summary_record(model: str, display_name: str, window_days: int, *,
                    fold_metrics: Sequence[Mapping[str, Any]], mean: Mapping[str, Any],
                    std: Mapping[str, Any], protocol: Mapping[str, Any],

@@ -1,5 +1,9 @@
 """Reading a results folder (the layout of ``docs/artifacts.md``).
 
+Why this module is long: every figure and the report read through it (folders, summaries,
+fold arrays, epoch logs, ensemble configs, evaluation runs, permutation files), each with
+its own notes for what is missing, so that no figure module opens a file itself.
+
 This module is the only part of the plots that opens files; what they are
 called and hold comes from :mod:`seismag.layout`, which the training code
 writes with. It never imports the training code: everything comes from the
@@ -31,6 +35,7 @@ from seismag.layout import (
     FOLD_KINDS,
     METRIC_KEYS,
     WINDOW_KINDS,
+    fold_mean_std,
     window_name,
 )
 
@@ -497,12 +502,11 @@ class ResultsFolder:
         if not folds:
             return None
         per_fold = [self.fold_metrics(entry, window_days, f) or {} for f in folds]
-        mean, std = {}, {}
-        for key in METRIC_KEYS:
-            values = [_number(m.get(key)) for m in per_fold]
-            values = [v for v in values if v is not None]
-            if values:
-                mean[key], std[key] = float(np.mean(values)), float(np.std(values))
+        numbers = [{key: _number(m.get(key)) for key in METRIC_KEYS} for m in per_fold]
+        mean, std = fold_mean_std(numbers)
+        # A metric no fold has stays absent here (the figures skip it), not None.
+        mean = {k: v for k, v in mean.items() if v is not None}
+        std = {k: v for k, v in std.items() if v is not None}
         return MetricStats(mean=mean, std=std, num_folds=len(folds), source="fold_metrics",
                            path=self.file(entry, window_days, "metrics", folds[0]))
 

@@ -20,6 +20,7 @@ from ..layout import (  # noqa: F401  (ArtifactPaths, LOG_KEYS, ... re-exported:
     METRIC_KEYS,
     ArtifactPaths,
     ensemble_config_record,
+    fold_mean_std,
     format_epoch_line,
     parse_epoch_log,
     summary_lists,
@@ -56,13 +57,8 @@ def read_fold_metrics(paths: ArtifactPaths, fold: int) -> dict[str, Any]:
 
 def summarise(fold_metrics: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, float], dict[str, float]]:
     """Per-fold lists (SPEC names such as ``val_f1s``), and mean / std over folds (ddof=0)."""
-    lists = summary_lists(fold_metrics)
-    mean, std = {}, {}
-    for key in METRIC_KEYS:
-        values = [m[key] for m in fold_metrics if m.get(key) is not None]
-        mean[key] = float(np.mean(values)) if values else None
-        std[key] = float(np.std(values)) if values else None
-    return lists, mean, std
+    mean, std = fold_mean_std(fold_metrics)
+    return summary_lists(fold_metrics), mean, std
 
 
 def write_summary(paths: ArtifactPaths, model: str, fold_metrics: list[dict[str, Any]],

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .metrics import calculate_binary_metrics, fast_binary_metrics
+from .splits import own_group_if_empty
 
 
 CI_METRICS = ("f1", "precision", "recall", "specificity", "mcc", "accuracy", "balanced_accuracy", "roc_auc")
@@ -95,8 +96,7 @@ def permuted_labels(labels: np.ndarray, train_rows: np.ndarray, rng: np.random.G
     if groups is None:
         out[train_rows] = rng.permutation(out[train_rows])
         return out
-    row_groups = np.asarray(groups).astype(str)[train_rows]
-    row_groups = np.where(row_groups == "", np.char.add("__row", train_rows.astype(str)), row_groups)
+    row_groups = own_group_if_empty(np.asarray(groups).astype(str)[train_rows], train_rows)
     names, inverse = np.unique(row_groups, return_inverse=True)
     group_label = np.zeros(len(names), dtype=out.dtype)
     group_label[inverse] = out[train_rows]  # a group's label (groups are label-pure in practice)

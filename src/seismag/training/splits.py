@@ -37,6 +37,15 @@ def stratified_kfold(labels: np.ndarray, n_folds: int = 5, seed: int = 42) -> li
             for tr, va in splitter.split(np.zeros(len(labels)), labels)]
 
 
+def own_group_if_empty(groups: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``groups`` (str) with every empty id replaced by one of its own, from the row number.
+
+    An empty id means "no shared event" (e.g. a class-0 window): such a row is a group
+    alone. The one rule for the group split, its inner splits and the permutation control.
+    """
+    return np.where(groups == "", np.char.add("__row", np.asarray(rows).astype(str)), groups)
+
+
 def group_kfold(labels: np.ndarray, groups: np.ndarray, n_folds: int = 5, seed: int = 42) -> list[Split]:
     """Stratified group k-fold: no group (event or station) on both sides of a fold.
 
@@ -44,9 +53,7 @@ def group_kfold(labels: np.ndarray, groups: np.ndarray, n_folds: int = 5, seed: 
     each their own group.
     """
     labels = np.asarray(labels)
-    groups = np.asarray(groups).astype(str)
-    # An empty id means "no shared event": give each such row a unique group.
-    groups = np.where(groups == "", np.char.add("__row", np.arange(len(groups)).astype(str)), groups)
+    groups = own_group_if_empty(np.asarray(groups).astype(str), np.arange(len(groups)))
     n_groups = len(np.unique(groups))
     if n_groups < n_folds:
         raise ConfigError(f"group split needs at least {n_folds} groups, found {n_groups}")
@@ -107,8 +114,7 @@ def inner_split(rows: np.ndarray, labels: np.ndarray, fraction: float = 0.2, see
     n_splits = max(2, int(round(1.0 / fraction)))
     row_labels = np.asarray(labels)[rows]
     if groups is not None:
-        row_groups = np.asarray(groups).astype(str)[rows]
-        row_groups = np.where(row_groups == "", np.char.add("__row", rows.astype(str)), row_groups)
+        row_groups = own_group_if_empty(np.asarray(groups).astype(str)[rows], rows)
         splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
         fit, sel = next(splitter.split(np.zeros(len(rows)), row_labels, row_groups))
     else:

@@ -20,6 +20,7 @@ import numpy as np
 from .. import __version__
 from ..config import RunConfig, make_config, write_config_toml
 from ..io import atomic_path, write_json, write_text
+from ..layout import fold_mean_std
 from .spec import StudySpec
 from .split import TuningSplit, inner_split_description
 from .storage import redact_url
@@ -152,11 +153,7 @@ def write_rows(path: Path, split: TuningSplit) -> Path:
 # --------------------------------------------------------------------------- the run's summary
 def nested_record(fold_scores: list[dict[str, Any]]) -> dict[str, Any]:
     """The nested cross-validation scores: per fold, and their mean and standard deviation."""
-    mean, std = {}, {}
-    for key in ("f1", "mcc", "roc_auc", "precision", "recall", "accuracy"):
-        values = [s[key] for s in fold_scores if s.get(key) is not None]
-        mean[key] = float(np.mean(values)) if values else None
-        std[key] = float(np.std(values)) if values else None
+    mean, std = fold_mean_std(fold_scores, ("f1", "mcc", "roc_auc", "precision", "recall", "accuracy"))
     return {"folds": fold_scores, "mean": mean, "std": std}
 
 
