@@ -7,7 +7,6 @@ as hidden sizes ``(64, 32)`` becomes ``'64,32'``) and read back with
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -108,7 +107,7 @@ MODEL_SPACE: dict[str, Param] = {
 
 def model_fields(model: str) -> set[str]:
     """The settings of ``model``'s config dataclass (what ``[model.<name>]`` may set)."""
-    return {f.name for f in dataclasses.fields(model_registry.get_model_entry(model).config_cls)}
+    return set(model_registry.get_model_entry(model).config_cls.field_names())
 
 
 def search_space(model: str, overrides: Mapping[str, Param | None] | None = None) -> dict[str, Param]:
