@@ -1,0 +1,272 @@
+"""A catalogue of bad inputs across every command, as a careless user gives them.
+
+Each case builds what it needs in a fresh folder, runs ``seismag ...`` in this process
+and asserts: exit status 2, exactly one line on stderr, naming the file (or option) and
+the problem, no traceback, and every file in the folder byte-identical before and after
+(nothing written, nothing changed).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pytest
+import torch
+
+from seismag.cli import main
+
+from training.training_data import SPD, write_synthetic
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+DAYS = 4
+
+
+# --------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    """A valid tiny dataset and a trained results folder, copied into every case."""
+    root = tmp_path_factory.mktemp("template")
+    write_synthetic(root / "data", days=(DAYS,), n0=16, n1=12)
+    args = ["train", "--data", str(root / "data"), "--out", str(root / "results"), "--models", "gru,mlp",
+            "--windows", str(DAYS), "--steps-per-day", str(SPD), "--epochs", "2", "--folds", "2",
+            "--batch-size", "8", "--hidden-sizes", "8,4", "--quiet"]
+    import os
+
+    os.environ.setdefault("LOG_DIR", str(root / "logs"))
+    assert main(args) == 0
+    shutil.rmtree(root / "logs", ignore_errors=True)
+    return root
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): (hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir")
+            for p in sorted(root.rglob("*"))}
+
+
+@dataclass
+class Case:
+    name: str
+    argv: Callable[[Path], list[str]]
+    expect: tuple[str, ...]              # substrings of the one error line (paths relative to the case folder ok)
+    setup: Callable[[Path], None] | None = None
+    needs_shared: bool = False
+
+
+def train(*extra):
+    return lambda w: ["train", "--data", str(w / "data"), "--out", str(w / "out"), "--models", "mlp",
+                      "--windows", str(DAYS), "--steps-per-day", str(SPD), "--epochs", "1", "--folds", "2",
+                      "--quiet", *extra]
+
+
+def class_file(label: int = 1):
+    return lambda w: w / "data" / f"window-{DAYS}" / f"data_{label}.npy"
+
+
+def rewrite(label: int, change):
+    """Replace ``data_{label}.npy`` with ``change(array)``."""
+    def setup(w: Path):
+        path = class_file(label)(w)
+        array = np.load(path)
+        result = change(array)
+        path.unlink()
+        if isinstance(result, bytes):
+            path.write_bytes(result)
+        elif result is not None:
+            np.save(path, result)
+    return setup
+
+
+def write_text(relative: str, text: str):
+    def setup(w: Path):
+        path = w / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return setup
+
+
+def remove(relative: str):
+    def setup(w: Path):
+        target = w / relative
+        shutil.rmtree(target) if target.is_dir() else target.unlink()
+    return setup
+
+
+def both(*setups):
+    def setup(w: Path):
+        for s in setups:
+            s(w)
+    return setup
+
+
+ENSEMBLE = lambda w: str(w / "results" / "mlp_models" / f"MLPModel_{DAYS}day_ensemble.pth")  # noqa: E731
+FOLD = lambda w: str(w / "results" / "mlp_models" / f"MLPModel_{DAYS}day_fold_1.pth")  # noqa: E731
+
+
+def predict(input_name="new.npy", ensemble=ENSEMBLE, *extra):
+    return lambda w: ["predict", "--ensemble", ensemble(w), "--input", str(w / input_name), *extra]
+
+
+def npy(name: str, array):
+    def setup(w: Path):
+        np.save(w / name, array)
+    return setup
+
+
+FEATURES = DAYS * SPD
+CASES = [
+    # ----------------------------------------------------------------- train: data
+    Case("train: no data folder", lambda w: train()(w)[:2] + [str(w / "nothing")] + train()(w)[3:], ("nothing",)),
+    Case("train: window folder missing", train(), (f"window-{DAYS}",), remove(f"data/window-{DAYS}")),
+    Case("train: class file missing", train(), ("data_1.npy",), remove(f"data/window-{DAYS}/data_1.npy")),
+    Case("train: class file is garbage", train(), ("data_0.npy",), rewrite(0, lambda a: b"garbage")),
+    Case("train: wrong feature count", train(), ("data_1.npy", "feature"), rewrite(1, lambda a: a[:, 5:])),
+    Case("train: label column not 0/1", train(), ("data_1.npy", "label"),
+         rewrite(1, lambda a: np.hstack([a[:, :-1], np.full((len(a), 1), 3.0)]))),
+    Case("train: labels in the wrong file", train(), ("data_1.npy",),
+         rewrite(1, lambda a: np.hstack([a[:, :-1], np.zeros((len(a), 1))]))),
+    Case("train: infinite values", train(), ("data_0.npy", "infinite"),
+         rewrite(0, lambda a: np.where(np.arange(a.size).reshape(a.shape) == 3, np.inf, a))),
+    Case("train: NaN refused", train("--nan-policy", "refuse"), ("NaN",),
+         rewrite(0, lambda a: np.where(np.arange(a.size).reshape(a.shape) == 3, np.nan, a))),
+    Case("train: 1-D class file", train(), ("data_1.npy",), rewrite(1, lambda a: a[0])),
+    Case("train: empty class file", train(), ("data_1.npy",), rewrite(1, lambda a: a[:0])),
+    Case("train: text array", train(), ("data_1.npy",), rewrite(1, lambda a: a.astype(str))),
+    # ----------------------------------------------------------------- train: options
+    Case("train: unknown split", train("--split", "random"), ("split", "random")),
+    Case("train: group split without the column", train("--split", "group", "--group-by", "nope"), ("nope",)),
+    Case("train: group split without meta.csv", train("--split", "group"), ("meta.csv",),
+         remove(f"data/window-{DAYS}/meta.csv")),
+    Case("train: time split with bad times", train("--split", "time"), ("meta.csv", "window_start"),
+         lambda w: (w / "data" / f"window-{DAYS}" / "meta.csv").write_text(
+             "station,event_id,window_start\n" + "".join(f"S,,not-a-time-{i}\n" for i in range(28)))),
+    Case("train: one fold", train("--folds", "1"), ("num_folds",)),
+    Case("train: zero epochs", train("--epochs", "0"), ("epochs",)),
+    Case("train: batch of one", train("--batch-size", "1"), ("batch_size",)),
+    Case("train: unknown model", train("--models", "nope"), ("nope",)),
+    Case("train: config file missing", train("--config", "missing.toml"), ("missing.toml",)),
+    Case("train: config file not TOML", lambda w: train("--config", str(w / "bad.toml"))(w), ("bad.toml", "TOML"),
+         write_text("bad.toml", "epochs = = 3\n")),
+    Case("train: config file unknown key", lambda w: train("--config", str(w / "bad.toml"))(w),
+         ("bad.toml", "epoks"), write_text("bad.toml", "epoks = 3\n")),
+    Case("train: CUDA without CUDA", train("--device", "cuda"), ("CUDA",)),
+    Case("train: unknown precision", train("--precision", "fp8"), ("precision", "fp8")),
+    Case("train: unknown scaling", train("--scaling", "minmax"), ("scaling", "minmax")),
+    Case("train: unknown selection", train("--selection", "best"), ("selection", "best")),
+    Case("train: inner fraction too large", train("--inner-fraction", "0.9"), ("inner_fraction",)),
+    Case("train: max missing above 1", train("--max-missing", "2"), ("max_missing",)),
+    Case("train: unknown class weights", train("--class-weights", "cubic"), ("class_weight_method", "cubic")),
+    Case("train: unknown loss", train("--loss", "hinge"), ("loss", "hinge")),
+    Case("train: negative focal gamma", train("--loss", "focal", "--focal-gamma", "-1"), ("focal_gamma",)),
+    Case("train: zero hidden size", train("--hidden-sizes", "0"), ("hidden_sizes",)),
+    Case("train: dropout above 1", train("--dropout", "1.5"), ("dropout",)),
+    Case("train: zero-day window", train("--windows", "0"), ("windows",)),
+    Case("train: no fold workers", train("--fold-workers", "0"), ("fold_workers",)),
+    Case("train: more folds than samples", train("--folds", "100"), ("100",)),
+    Case("train: unknown executor", train("--executor", "slurm"), ("slurm",)),
+    # ----------------------------------------------------------------- predict
+    Case("predict: ensemble missing", predict(ensemble=lambda w: str(w / "none.pth")), ("none.pth",),
+         npy("new.npy", np.zeros((2, FEATURES)))),
+    Case("predict: ensemble is garbage", predict(ensemble=lambda w: str(w / "bad.pth")), ("bad.pth",),
+         both(npy("new.npy", np.zeros((2, FEATURES))), write_text("bad.pth", "not a checkpoint"))),
+    Case("predict: a fold checkpoint, not an ensemble", predict(ensemble=FOLD), ("fold_1.pth",),
+         npy("new.npy", np.zeros((2, FEATURES)))),
+    Case("predict: input missing", predict(), ("new.npy",)),
+    Case("predict: input with wrong columns", predict(), ("new.npy", "columns"), npy("new.npy", np.zeros((2, 7)))),
+    Case("predict: input with infinite values", predict(), ("new.npy", "infinite"),
+         npy("new.npy", np.full((2, FEATURES), np.inf))),
+    Case("predict: 3-D input", predict(), ("new.npy",), npy("new.npy", np.zeros((2, DAYS, SPD)))),
+    Case("predict: text input", predict("new.txt"), ("new.txt",), write_text("new.txt", "1,2,3\n")),
+    # ----------------------------------------------------------------- evaluate / plot / report
+    Case("evaluate: no ensembles", lambda w: ["evaluate", "--results", str(w / "data"), "--test-data",
+                                             str(w / "data")], ("ensemble",)),
+    Case("evaluate: test window missing", lambda w: ["evaluate", "--results", str(w / "results"), "--test-data",
+                                                    str(w / "empty"), "--no-figures"], ("window-",),
+         lambda w: (w / "empty").mkdir()),
+    Case("plot: results folder missing", lambda w: ["plot", "--results", str(w / "none")], ("none",)),
+    Case("plot: nothing to draw", lambda w: ["plot", "--results", str(w / "empty")], ("empty",),
+         lambda w: (w / "empty").mkdir()),
+    Case("report: results folder missing", lambda w: ["report", "--results", str(w / "none")], ("none",)),
+    # ----------------------------------------------------------------- analyze / synth / models / env
+    Case("analyze: data folder missing", lambda w: ["analyze", "--data", str(w / "none")], ("none",)),
+    Case("analyze: window missing", lambda w: ["analyze", "--data", str(w / "data"), "--windows", "9",
+                                              "--steps-per-day", str(SPD)], ("window-9",)),
+    Case("analyze: garbage class file", lambda w: ["analyze", "--data", str(w / "data"), "--windows", str(DAYS),
+                                                  "--steps-per-day", str(SPD)], ("data_0.npy",),
+         rewrite(0, lambda a: b"garbage")),
+    Case("synth: unknown preset", lambda w: ["synth", "--out", str(w / "s"), "--preset", "huge"], ("huge",)),
+    Case("synth: zero-day window", lambda w: ["synth", "--out", str(w / "s"), "--windows", "0"], ("0",)),
+    Case("models: zero-day window", lambda w: ["models", "--window", "0"], ("window_days",)),
+    Case("env: unknown device", lambda w: ["env", "--device", "tpu"], ("tpu",)),
+    # ----------------------------------------------------------------- build
+    Case("build: observatory file missing", lambda w: ["build", "--observatory", str(w / "none.min"), "--catalog",
+                                                      str(w / "cat.csv"), "--out", str(w / "b")], ("none.min",),
+         write_text("cat.csv", "time,latitude,longitude,depth,mag,type\n")),
+    Case("build: catalog missing", lambda w: ["build", "--observatory", str(SHARED / "observatory" /
+                                                                          "mmb_2011_march.txt"),
+                                             "--catalog", str(w / "none.csv"), "--out", str(w / "b")],
+         ("none.csv",), needs_shared=True),
+    Case("build: catalog of garbage", lambda w: ["build", "--observatory", str(SHARED / "observatory" /
+                                                                             "mmb_2011_march.txt"),
+                                                "--catalog", str(w / "cat.csv"), "--out", str(w / "b")],
+         ("cat.csv",), write_text("cat.csv", "\x00\x01 no columns here\n"), needs_shared=True),
+    Case("build: observatory file of garbage", lambda w: ["build", "--observatory", str(w / "bad.min"),
+                                                         "--catalog", str(SHARED / "catalog" /
+                                                                          "usgs_significant_1965_2016.csv"),
+                                                         "--out", str(w / "b")],
+         ("bad.min",), write_text("bad.min", "this is not IAGA-2002\n"), needs_shared=True),
+    Case("build: zero-day window", lambda w: ["build", "--observatory", str(SHARED / "observatory" /
+                                                                          "mmb_2011_march.txt"),
+                                             "--catalog", str(SHARED / "catalog" / "usgs_significant_1965_2016.csv"),
+                                             "--out", str(w / "b"), "--windows", "0"], ("window",),
+         needs_shared=True),
+    Case("build: negative radius", lambda w: ["build", "--observatory", str(SHARED / "observatory" /
+                                                                          "mmb_2011_march.txt"),
+                                             "--catalog", str(SHARED / "catalog" / "usgs_significant_1965_2016.csv"),
+                                             "--out", str(w / "b"), "--radius-km", "-5"], ("radius",),
+         needs_shared=True),
+    # ----------------------------------------------------------------- tune
+    Case("tune: unknown model", lambda w: ["tune", "--data", str(w / "data"), "--model", "nope", "--window",
+                                          str(DAYS), "--steps-per-day", str(SPD), "--out", str(w / "t")], ("nope",)),
+    Case("tune: zero trials", lambda w: ["tune", "--data", str(w / "data"), "--model", "mlp", "--window", str(DAYS),
+                                        "--steps-per-day", str(SPD), "--trials", "0", "--out", str(w / "t")],
+         ("trials",)),
+    Case("tune: unreadable timeout", lambda w: ["tune", "--data", str(w / "data"), "--model", "mlp", "--window",
+                                               str(DAYS), "--steps-per-day", str(SPD), "--timeout", "soon",
+                                               "--out", str(w / "t")], ("soon",)),
+]
+
+
+def test_the_catalogue_is_large_and_named_uniquely():
+    assert len(CASES) >= 60
+    assert len({case.name for case in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_bad_input_is_one_clear_line_and_changes_nothing(case, template, tmp_path, capsys, monkeypatch):
+    if case.needs_shared and not SHARED.is_dir():
+        pytest.skip("../shared/data is absent")
+    if case.name.startswith("tune") and pytest.importorskip("optuna") is None:  # pragma: no cover
+        return
+    work = tmp_path / "work"
+    shutil.copytree(template, work)
+    if case.setup:
+        case.setup(work)
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("LOG_DIR", str(tmp_path / "logs"))  # the log is not the output folder
+    before = snapshot(work)
+    capsys.readouterr()
+    status = main(case.argv(work))
+    out, err = capsys.readouterr()
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert status == 2, (status, err[-2000:])
+    assert len(lines) == 1, err[-2000:]
+    assert "Traceback" not in err + out
+    for part in case.expect:
+        assert part in lines[0], (part, lines[0])
+    assert snapshot(work) == before, "the folder changed"
+    torch.set_num_threads(1)
