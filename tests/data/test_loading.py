@@ -63,6 +63,9 @@ def test_nan_short_gap_is_interpolated_and_long_gap_dropped(tmp_path):
     assert data.meta["window_start"].shape == (9,)  # meta follows the dropped rows
     with pytest.raises(DataError, match=r"data_0\.npy.*NaN.*row 1"):
         load_window(tmp_path, DAYS, steps_per_day=SPD, nan_policy="refuse")
+    # max_missing=1 keeps every row that has a value; one with none is still dropped
+    data = load_window(tmp_path, DAYS, steps_per_day=SPD, max_missing=1.0)
+    assert data.dropped_rows == 1 and 2 not in data.source_rows.tolist()
 
 
 @pytest.mark.parametrize("case, message", [

@@ -192,3 +192,112 @@ def test_checkpoint_saved_on_gpu_loads_on_cpu(name, make_model, flat_batch, tmp_
     assert next(loaded.parameters()).device.type == "cpu"
     with torch.no_grad():
         torch.testing.assert_close(loaded(x), expected, rtol=1e-4, atol=1e-5)
+
+
+# --- damage: a checksum over the tensors, and finite weights -------------------------
+
+def _marked(model: torch.nn.Module) -> tuple[torch.nn.Module, bytes]:
+    """``model`` with its first parameter set to a distinctive ramp; returns the ramp's bytes,
+    so a test can find that tensor's storage inside a saved file."""
+    with torch.no_grad():
+        first = next(model.parameters())
+        first.copy_(torch.arange(first.numel(), dtype=first.dtype).reshape(first.shape) * 0.001 + 7.25)
+    return model, first.detach().reshape(-1)[:32].numpy().tobytes()
+
+
+def _flip_bytes(path: Path, needle: bytes, count: int = 64) -> Path:
+    """Invert ``count`` bytes of ``path`` where ``needle`` (inside one tensor's storage) starts."""
+    data = bytearray(path.read_bytes())
+    start = data.find(needle)
+    assert start >= 0 and data.find(needle, start + 1) < 0, "the marked tensor must occur once in the file"
+    for offset in range(count):
+        data[start + offset] ^= 0xFF
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _one_line_error(load, path: Path, match: str) -> str:
+    with pytest.raises(CheckpointError) as info:
+        load(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: damaged:") and "\n" not in message, message
+    assert match in message, message
+    return message
+
+
+def test_a_checkpoint_records_a_checksum_and_round_trips(make_model, flat_batch, tmp_path):
+    model = make_model("gru")
+    path = save_model_checkpoint(model, tmp_path / "gru.pth", extra={"scaler": {"mean": torch.ones(3)}})
+    raw = torch.load(path, map_location="cpu", weights_only=True)
+    assert isinstance(raw["tensor_sha256"], str) and len(raw["tensor_sha256"]) == 64
+    loaded, _ = load_model_checkpoint(path)
+    assert torch.equal(_outputs(loaded, flat_batch), _outputs(model, flat_batch))
+
+
+@pytest.mark.parametrize("name", ["mlp", "gru"])
+def test_flipped_bytes_inside_a_tensor_are_one_line_error(name, make_model, tmp_path):
+    model, needle = _marked(make_model(name))
+    path = _flip_bytes(save_model_checkpoint(model, tmp_path / "flipped.pth"), needle)
+    _one_line_error(load_model_checkpoint, path, "do not match their checksum")
+
+
+def test_a_tensor_changed_and_saved_back_is_detected(make_model, tmp_path):
+    path = save_model_checkpoint(make_model("mlp"), tmp_path / "edited.pth",
+                                 extra={"scaler": {"kind": "standard", "mean": torch.zeros(96), "std": torch.ones(96)}})
+    for where in ("weights", "scaler"):
+        raw = torch.load(path, map_location="cpu", weights_only=True)
+        if where == "weights":
+            next(iter(raw["state_dict"].values()))[0] += 1e-3
+        else:
+            raw["extra"]["scaler"]["std"][5] = 2.0
+        torch.save(raw, tmp_path / f"{where}.pth")  # the stored checksum is left as it was
+        _one_line_error(load_model_checkpoint, tmp_path / f"{where}.pth", "do not match their checksum")
+
+
+def test_non_finite_weights_are_one_line_error_naming_the_tensor(make_model, tmp_path):
+    model = make_model("mlp")
+    name = next(iter(model.state_dict()))
+    with torch.no_grad():
+        model.state_dict()[name].view(-1)[3] = float("nan")
+    path = save_model_checkpoint(model, tmp_path / "nan.pth")  # the checksum matches: NaN on purpose
+    message = _one_line_error(load_model_checkpoint, path, f"state_dict.{name} holds 1 non-finite value")
+    assert "NaN" in message
+    # and infinite scaling statistics beside the weights
+    path = save_model_checkpoint(make_model("mlp"), tmp_path / "inf.pth",
+                                 extra={"scaler": {"std": torch.tensor([1.0, float("inf")])}})
+    _one_line_error(load_model_checkpoint, path, "extra.scaler.std holds 1 non-finite value")
+
+
+def test_a_checkpoint_from_before_checksums_loads_unverified(make_model, flat_batch, tmp_path, recwarn):
+    model = make_model("gru")
+    path = save_model_checkpoint(model, tmp_path / "old.pth")
+    raw = torch.load(path, map_location="cpu", weights_only=True)
+    del raw["tensor_sha256"]
+    next(iter(raw["state_dict"].values())).view(-1)[0] += 1.0  # no checksum, so nothing to notice
+    torch.save(raw, path)
+    loaded, _ = load_model_checkpoint(path)
+    assert not torch.equal(_outputs(loaded, flat_batch), _outputs(model, flat_batch))
+    assert not recwarn.list  # quiet
+    # but NaN weights are refused even without a checksum
+    next(iter(raw["state_dict"].values())).view(-1)[0] = float("nan")
+    torch.save(raw, path)
+    _one_line_error(load_model_checkpoint, path, "non-finite")
+
+
+def test_a_damaged_ensemble_is_one_line_error(make_model, flat_batch, tmp_path):
+    members = [make_model("mlp", seed=seed) for seed in range(2)]
+    members[1], needle = _marked(members[1])
+    ensemble = F1WeightedEnsemble(members, [0.8, 0.7])
+    path = ensemble.save(tmp_path / "ensemble.pth", extra={"scaler_mean": torch.arange(4.0)})
+    loaded = F1WeightedEnsemble.load(path)
+    assert torch.equal(loaded.predict_proba(flat_batch), ensemble.predict_proba(flat_batch))
+
+    _flip_bytes(path, needle)
+    _one_line_error(F1WeightedEnsemble.load, path, "do not match their checksum")
+
+    raw = torch.load(ensemble.save(tmp_path / "nan.pth"), map_location="cpu", weights_only=True)
+    name = next(iter(raw["members"][1]["state_dict"]))
+    raw["members"][1]["state_dict"][name].view(-1)[0] = float("nan")
+    del raw["tensor_sha256"]  # as if written before checksums
+    torch.save(raw, tmp_path / "nan.pth")
+    _one_line_error(F1WeightedEnsemble.load, tmp_path / "nan.pth", f"members[1].state_dict.{name} holds 1 non-finite")

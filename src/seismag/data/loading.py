@@ -197,14 +197,15 @@ def _file_row(row: int, arrays: list[np.ndarray]) -> tuple[str, int]:
 def fill_gaps(features: np.ndarray, max_missing: float) -> tuple[np.ndarray, int]:
     """Interpolate NaN gaps in place in rows with at most ``max_missing`` missing.
 
-    Returns the mask of rows to keep (the others have too much missing) and the
-    number of rows that were interpolated.
+    Returns the mask of rows to keep (the others have too much missing; a row
+    with no value at all is never kept, even under ``max_missing=1``: there is
+    nothing to interpolate from) and the number of rows that were interpolated.
     """
     missing = np.isnan(features)
     if not missing.any():
         return np.ones(features.shape[0], dtype=bool), 0
     share = missing.mean(axis=1)
-    keep = share <= max_missing
+    keep = (share <= max_missing) & (share < 1.0)
     rows = np.flatnonzero(keep & (share > 0))
     for row in rows:
         interpolate_gaps(features[row], missing[row])

@@ -10,8 +10,9 @@ import numpy as np
 import torch
 
 from ..data.loading import fill_gaps
-from ..errors import DataError
+from ..errors import ConfigError, DataError
 from ..io import atomic_path
+from ..layout import CLASS_FILE_WORDINGS
 from ..training.loop import EVAL_BATCH_SIZE
 from .ensemble import load_trained_ensemble
 
@@ -36,9 +37,25 @@ def predict_file(ensemble_path, input_path, out=None, device: str = "cpu", max_m
     """``seismag predict``: score the rows of a ``.npy`` and write (or print) a CSV.
 
     Rows may carry a trailing label column (as the seed layout's files do); it
-    is copied to the output as ``label``. Short NaN gaps are interpolated; rows
-    with more than ``max_missing`` missing get empty scores.
+    is copied to the output as ``label`` and must be 0 or 1. Short NaN gaps are
+    interpolated; rows with more than ``max_missing`` missing get empty scores.
+
+    Returns
+    -------
+    int
+        The number of input rows (one CSV line each).
+
+    Raises
+    ------
+    DataError
+        Naming the input file: unreadable, not a 2-D numeric array, the wrong
+        width for this ensemble, no rows, infinite values, a label that is not
+        0 or 1, or no row with enough data to score.
+    CheckpointError
+        The ensemble file is missing, foreign or damaged.
     """
+    if not 0.0 <= max_missing <= 1.0:
+        raise ConfigError(f"max_missing must be between 0 and 1, got {max_missing}")
     ensemble = load_trained_ensemble(ensemble_path, device=device)
     n_features = int(ensemble.extra["window_days"]) * int(ensemble.extra["steps_per_day"])
     input_path = Path(input_path)
@@ -56,11 +73,17 @@ def predict_file(ensemble_path, input_path, out=None, device: str = "cpu", max_m
         raise DataError(input_path, f"has {array.shape[1]} columns; this ensemble expects {n_features} features "
                         f"({ensemble.extra['window_days']} days x {ensemble.extra['steps_per_day']} steps), "
                         "optionally followed by a label column")
-    labels = array[:, n_features] if array.shape[1] == n_features + 1 else None
+    if array.shape[0] == 0:
+        raise DataError(input_path, f"holds no rows (shape {array.shape}); nothing to score")
+    labels = check_labels(input_path, array[:, n_features]) if array.shape[1] == n_features + 1 else None
     features = np.array(array[:, :n_features], dtype=np.float32)
     if np.isinf(features).any():
         raise DataError(input_path, f"holds infinite values (first at row {int(np.argwhere(np.isinf(features))[0, 0])})")
     keep, _ = fill_gaps(features, max_missing)
+    if not keep.any():
+        too_much = f"more than {max_missing:.0%} of their values" if max_missing < 1.0 else "all their values"
+        raise DataError(input_path, f"no row has enough data to score (all {features.shape[0]} rows have "
+                        f"{too_much} missing)")
     scores = predict_array(ensemble, features[keep])
 
     header = ["row", "prob_class1", "predicted_class", "confidence", "member_variance"]
@@ -86,3 +109,23 @@ def predict_file(ensemble_path, input_path, out=None, device: str = "cpu", max_m
         with atomic_path(out) as tmp:
             tmp.write_text(buffer.getvalue(), encoding="utf-8")
     return features.shape[0]
+
+
+def check_labels(input_path, column: np.ndarray) -> np.ndarray:
+    """The label column as int64 after checking every value is 0 or 1 (the seed layout's rule).
+
+    Raises
+    ------
+    DataError
+        Naming the file and the first row whose label is NaN/inf or not 0/1.
+    """
+    words = CLASS_FILE_WORDINGS["loader"]
+    column = column.astype(np.float64)
+    not_finite = np.flatnonzero(~np.isfinite(column))
+    if not_finite.size:
+        raise DataError(input_path, words["label_not_finite"].format(row=int(not_finite[0])))
+    not_binary = np.flatnonzero(~np.isin(column, (0.0, 1.0)))
+    if not_binary.size:
+        row = int(not_binary[0])
+        raise DataError(input_path, words["label_not_binary"].format(row=row, value=column[row]))
+    return column.astype(np.int64)

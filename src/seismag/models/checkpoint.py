@@ -10,12 +10,20 @@ machine, whatever device it was saved from. Layout (``format_version`` 1)::
      "model_name": str, "model_config": dict,
      "state_dict": {name: tensor (CPU)},
      "optimizer_state": dict | None, "epoch": int | None,
-     "metrics": dict | None, "extra": dict}
+     "metrics": dict | None, "extra": dict,
+     "tensor_sha256": str}
+
+``tensor_sha256`` (see :func:`tensor_checksum`) covers every tensor in the
+file; loading recomputes it, so bytes damaged on disk or in transfer are an
+error instead of silently different predictions. Files written before it
+existed load without that check. Weights (and ``extra``'s tensors, such as
+scaling statistics) must be finite whether or not the file has a checksum.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import numbers
 import os
 import re
@@ -35,6 +43,11 @@ from seismag.models.registry import _unwrap, build_model, get_model_entry
 CHECKPOINT_FORMAT = "seismag-checkpoint"
 ENSEMBLE_FORMAT = "seismag-ensemble"
 FORMAT_VERSION = 1
+#: The payload key of the checksum; files without it predate it and load unverified.
+CHECKSUM_KEY = "tensor_sha256"
+#: Payload keys whose tensors must be finite: the weights and what predictions read beside
+#: them (scaling statistics in ``extra``); not optimizer state or metrics.
+_FINITE_KEYS = ("state_dict", "members", "extra")
 
 _FORMAT_HINTS = {
     CHECKPOINT_FORMAT: "a model checkpoint; load it with seismag.models.load_model_checkpoint",
@@ -96,7 +109,7 @@ def save_model_checkpoint(
         "metrics": to_plain(metrics, "metrics") if metrics is not None else None,
         "extra": to_plain(dict(extra or {}), "extra"),
     }
-    return save_torch(path, checkpoint)
+    return save_torch(path, with_checksum(checkpoint))
 
 
 def load_model_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[nn.Module, dict]:
@@ -116,8 +129,9 @@ def load_model_checkpoint(path: str | os.PathLike, device: str | torch.device = 
     ------
     CheckpointError
         One line naming the file: missing, corrupt, not a PyTorch file, not a
-        seismag checkpoint, from a newer seismag, or weights that do not fit
-        the stored config.
+        seismag checkpoint, from a newer seismag, damaged (tensors that do
+        not match the stored checksum, or non-finite weights), or weights that
+        do not fit the stored config.
     """
     checkpoint = read_seismag_file(path, CHECKPOINT_FORMAT)
     model = model_from_parts(path, checkpoint["model_name"], checkpoint["model_config"], checkpoint["state_dict"])
@@ -125,12 +139,13 @@ def load_model_checkpoint(path: str | os.PathLike, device: str | torch.device = 
 
 
 def read_seismag_file(path: str | os.PathLike, expected_format: str) -> dict:
-    """Load a seismag ``.pth`` file safely and check its format header.
+    """Load a seismag ``.pth`` file safely, check its format header and its tensors.
 
     Raises
     ------
     CheckpointError
-        The file is missing, unreadable, foreign or of another format/version.
+        The file is missing, unreadable, foreign or of another format/version;
+        or damaged (see :func:`verify_tensors`).
     """
     what = "ensemble file" if expected_format == ENSEMBLE_FORMAT else "checkpoint"
     path = Path(path)
@@ -166,7 +181,69 @@ def read_seismag_file(path: str | os.PathLike, expected_format: str) -> dict:
     missing = [key for key in required if key not in data]
     if missing:
         raise CheckpointError(f"{path}: damaged {what}: missing {', '.join(missing)}")
+    verify_tensors(path, data)
     return data
+
+
+def with_checksum(payload: dict[str, Any]) -> dict[str, Any]:
+    """``payload`` plus its :data:`CHECKSUM_KEY` entry, ready to save."""
+    return {**payload, CHECKSUM_KEY: tensor_checksum(payload)}
+
+
+def tensor_checksum(payload: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) over every tensor in ``payload``: its place, dtype, shape and bytes.
+
+    Tensors are visited in a fixed order (mapping keys sorted, sequences in
+    order), each named by its place in the payload (``members[0].state_dict.fc.weight``),
+    so a tensor moved to another place also changes the digest. Plain values
+    are not covered. The :data:`CHECKSUM_KEY` entry itself is skipped.
+    """
+    digest = hashlib.sha256()
+    for name, tensor in _named_tensors(payload):
+        tensor = tensor.detach().cpu().contiguous()
+        digest.update(f"{name}\0{tensor.dtype}\0{tuple(tensor.shape)}\0".encode())
+        # uint8 view: every dtype (bfloat16 included) as its raw bytes, without a copy.
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().data)
+    return digest.hexdigest()
+
+
+def verify_tensors(path: str | os.PathLike, data: Mapping[str, Any]) -> None:
+    """Check a loaded payload's checksum (when it has one) and that its weights are finite.
+
+    Raises
+    ------
+    CheckpointError
+        One line naming the file: the tensors do not match the stored
+        checksum, or a weight tensor holds NaN or infinity.
+    """
+    stored = data.get(CHECKSUM_KEY)
+    if stored is not None and stored != tensor_checksum(data):
+        raise CheckpointError(
+            f"{path}: damaged: the weights do not match their checksum (the file changed after it "
+            "was saved); restore it from a copy or retrain"
+        )
+    for name, tensor in _named_tensors({key: data[key] for key in _FINITE_KEYS if key in data}):
+        if tensor.is_floating_point() or tensor.is_complex():
+            bad = int((~torch.isfinite(tensor)).sum())
+            if bad:
+                raise CheckpointError(
+                    f"{path}: damaged: {name} holds {bad} non-finite value{'s' * (bad != 1)} "
+                    f"(NaN or infinity) of {tensor.numel()}; these weights cannot give predictions"
+                )
+
+
+def _named_tensors(value: Any, name: str = ""):
+    """Yield ``(place, tensor)`` for every tensor in nested dicts/lists/tuples, in a fixed order."""
+    if isinstance(value, torch.Tensor):
+        yield name, value
+    elif isinstance(value, Mapping):
+        for key in sorted(value, key=str):
+            if not name and key == CHECKSUM_KEY:
+                continue
+            yield from _named_tensors(value[key], f"{name}.{key}" if name else str(key))
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from _named_tensors(item, f"{name}[{index}]")
 
 
 def model_from_parts(

@@ -27,6 +27,7 @@ from seismag.models.checkpoint import (
     model_from_parts,
     read_seismag_file,
     to_plain,
+    with_checksum,
 )
 from seismag.models.registry import _unwrap, get_model_entry
 
@@ -286,8 +287,9 @@ class F1WeightedEnsemble(nn.Module):
         """Write the whole ensemble to one ``.pth`` file, atomically.
 
         The file holds each member's config and CPU weights, the F1 scores,
-        the strategy and ``extra`` (plain data and tensors; defaults to
-        :attr:`extra`), and loads with ``torch.load(weights_only=True)``.
+        the strategy, ``extra`` (plain data and tensors; defaults to
+        :attr:`extra`) and a checksum of all its tensors (verified by
+        :meth:`load`), and loads with ``torch.load(weights_only=True)``.
 
         Raises
         ------
@@ -315,7 +317,7 @@ class F1WeightedEnsemble(nn.Module):
             "members": members,
             "extra": to_plain(dict(self.extra if extra is None else extra), "extra"),
         }
-        return save_torch(path, payload)
+        return save_torch(path, with_checksum(payload))
 
     @classmethod
     def load(cls, path: str | os.PathLike, device: str | torch.device = "cpu") -> "F1WeightedEnsemble":
@@ -324,8 +326,9 @@ class F1WeightedEnsemble(nn.Module):
         Raises
         ------
         CheckpointError
-            One line naming the file: missing, corrupt, foreign, or not an
-            ensemble file.
+            One line naming the file: missing, corrupt, foreign, not an
+            ensemble file, tensors that do not match the stored checksum, or
+            non-finite weights.
         """
         data = read_seismag_file(path, ENSEMBLE_FORMAT)
         members_data = data["members"]
