@@ -1,5 +1,9 @@
 """Run configuration: one frozen dataclass, presets, TOML files, validation.
 
+Why this module is long: each setting's default, flag, type, range and choices are
+owned here, beside each other, and checked in one place (:func:`check_setting`) for
+values from a TOML file, from flags and from Python alike.
+
 Precedence (later wins): preset -> ``--config`` TOML file -> command-line flags.
 Unknown keys are an error, never silently ignored. The resolved configuration is
 written into every results folder (``run_config.json``) and every checkpoint.
