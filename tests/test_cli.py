@@ -176,3 +176,30 @@ def test_help_of_other_commands_does_not_import_torch():
             "except SystemExit:\n    pass\nassert 'torch' not in sys.modules, 'torch imported'\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def _bad_flag_cases():
+    from test_config import BAD_VALUES
+
+    return [(TRAIN_FLAGS[name].option, text, name, message)
+            for name, _, _, text, message in BAD_VALUES if text is not None]
+
+
+@pytest.mark.parametrize("option, text, name, message", _bad_flag_cases())
+def test_a_bad_train_flag_is_one_line_naming_the_key(tmp_path, capsys, option, text, name, message):
+    # checked by the config before any data is read: --data need not exist
+    assert main(["train", "--data", str(tmp_path / "none"), option, text]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"seismag train: error: {name}") and message in err[0], err
+
+
+def test_a_bad_config_file_value_is_one_line_naming_the_file(tmp_path, capsys):
+    path = tmp_path / "run.toml"
+    path.write_text('models = "mlp"\n')
+    assert main(["train", "--data", str(tmp_path), "--config", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"seismag train: error: {path}: models must be a list of model names, "
+                   + 'e.g. models = ["mlp"], got \'mlp\'']
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--windows", "7,x", "--tiny"]) == 2
+    assert "windows must be a list of day counts" in capsys.readouterr().err
+    assert not (tmp_path / "demo").exists()  # refused before anything is written

@@ -23,7 +23,24 @@ def _csv_names(text: str) -> list[str]:
     return [x.strip().lower() for x in text.split(",") if x.strip()]
 
 
-_PARSE = {int: int, float: float, tuple[int, ...]: _csv_ints, tuple[str, ...]: _csv_names}
+def _number(text: str) -> int | float | str:
+    """A run setting's number as written: an int, else a float, else the text. The config
+    checks it (config.check_setting), so `--epochs 2.7` gets the same one-line message as
+    `epochs = 2.7` in a TOML file, not argparse's usage block."""
+    for parse in (int, float):
+        try:
+            return parse(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _csv_numbers(text: str) -> list[int | float | str]:
+    return [_number(x.strip()) for x in text.split(",") if x.strip()]
+
+
+# How a config setting's flag reads its text; the config checks the value.
+_PARSE = {int: _number, float: _number, tuple[int, ...]: _csv_numbers, tuple[str, ...]: _csv_names}
 
 
 class _Parser(argparse.ArgumentParser):

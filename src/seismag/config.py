@@ -1,5 +1,9 @@
 """Run configuration: one frozen dataclass, presets, TOML files, validation.
 
+Why this module is long: each setting's default, flag, type, range and choices are
+owned here, beside each other, and checked in one place (:func:`check_setting`) for
+values from a TOML file, from flags and from Python alike.
+
 Precedence (later wins): preset -> ``--config`` TOML file -> command-line flags.
 Unknown keys are an error, never silently ignored. The resolved configuration is
 written into every results folder (``run_config.json``) and every checkpoint.
@@ -19,11 +23,14 @@ TOML layout::
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
 import os
 import sys
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence, get_type_hints
+from typing import Any, get_args, get_origin, get_type_hints
 
 from .errors import ConfigError
 
@@ -97,7 +104,8 @@ def _flag(group: str | None, help: str = "", **details: Any) -> dict[str, Flag]:
     return {"flag": Flag(group, help, **details)}
 
 
-NOT_A_FLAG: dict[str, None] = {"flag": None}  # set in a TOML file or from Python only
+# Set in a TOML file or from Python only; a not-a-flag field with choices adds "choices".
+NOT_A_FLAG: dict[str, None] = {"flag": None}
 
 # Option groups of `seismag train --help`, in order: key -> title.
 FLAG_GROUPS = {
@@ -182,7 +190,7 @@ class RunConfig:
         "training", "arithmetic", choices=PRECISIONS,
         notes={"bf16": "autocast", "auto": "bf16 where it is fast"}))
     # how AdamW runs (fused where available), never what it computes
-    optimizer_impl: str = field(default="auto", metadata=NOT_A_FLAG)
+    optimizer_impl: str = field(default="auto", metadata={**NOT_A_FLAG, "choices": OPTIMIZER_IMPLS})
     num_threads: int = field(default=0, metadata=_flag(
         "speed", "torch threads per process", name="--threads",
         default_text="PyTorch's choice; with --fold-workers: CPUs / workers"))
@@ -198,47 +206,10 @@ class RunConfig:
     model_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, metadata=NOT_A_FLAG)
 
     def __post_init__(self) -> None:
-        all_models = registered_models()
-        _check_choice("models", self.models, all_models, many=True)
-        _check_choice("class_weight_method", self.class_weight_method, CLASS_WEIGHT_METHODS)
-        _check_choice("loss", self.loss, LOSSES)
-        if not float(self.focal_gamma) >= 0:
-            raise ConfigError(f"focal_gamma must be >= 0, got {self.focal_gamma}")
-        _check_choice("scheduler", self.scheduler, SCHEDULERS)
-        _check_choice("split", self.split, SPLITS)
-        _check_choice("scaling", self.scaling, SCALINGS)
-        _check_choice("selection", self.selection, SELECTIONS)
-        _check_choice("precision", self.precision, PRECISIONS)
-        _check_choice("optimizer_impl", self.optimizer_impl, OPTIMIZER_IMPLS)
-        if int(self.num_threads) < 0:
-            raise ConfigError("num_threads must be >= 0 (0: PyTorch's choice)")
-        if int(self.fold_workers) < 1:
-            raise ConfigError(f"fold_workers must be at least 1, got {self.fold_workers}")
-        _check_choice("nan_policy", self.nan_policy, NAN_POLICIES)
-        for name in ("epochs", "num_folds", "batch_size", "steps_per_day", "plateau_patience",
-                     "early_stopping_patience"):
-            if int(getattr(self, name)) < 1:
-                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.num_folds < 2:
-            raise ConfigError(f"num_folds must be at least 2, got {self.num_folds}")
-        if self.batch_size < 2:
-            raise ConfigError("batch_size must be at least 2 (BatchNorm needs two samples)")
-        if not self.windows or any(int(w) < 1 for w in self.windows):
-            raise ConfigError(f"windows must be positive day counts, got {list(self.windows)}")
-        if int(self.permutation_control) < 0:
-            raise ConfigError("permutation_control must be >= 0")
-        for name in ("learning_rate", "max_grad_norm"):
-            if not float(getattr(self, name)) > 0:
-                raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
-        if float(self.weight_decay) < 0 or not 0 < float(self.plateau_factor) < 1:
-            raise ConfigError("weight_decay must be >= 0 and plateau_factor in (0, 1)")
-        if not 0.05 <= float(self.inner_fraction) <= 0.5:
-            raise ConfigError(f"inner_fraction must be in [0.05, 0.5], got {self.inner_fraction}")
-        if not 0 <= float(self.max_missing) <= 1:
-            raise ConfigError(f"max_missing must be in [0, 1], got {self.max_missing}")
-        for key in self.model_overrides:
-            if key != "*" and key not in all_models:
-                raise ConfigError(f"model overrides for unknown model '{key}'; models: {', '.join(all_models)}")
+        # Every field's type, range and choices (check_setting); lists become tuples and
+        # NumPy numbers Python ones, so to_dict() is plain JSON.
+        for spec in dataclasses.fields(self):
+            object.__setattr__(self, spec.name, check_setting(spec.name, getattr(self, spec.name)))
 
     def overrides_for(self, model: str, fields: set[str] | None = None) -> dict[str, Any]:
         """The model overrides that apply to ``model``: '*' keys the model has
@@ -261,8 +232,136 @@ class RunConfig:
         return data
 
 
+@dataclass(frozen=True)
+class Range:
+    """The values a numeric setting may take: from ``low`` to ``high`` (None: no bound),
+    each bound included unless ``open_low`` / ``open_high``; ``note`` says why."""
+
+    low: float | None = None
+    high: float | None = None
+    open_low: bool = False
+    open_high: bool = False
+    note: str = ""
+
+    def __contains__(self, value: float) -> bool:
+        above = self.low is None or (value > self.low if self.open_low else value >= self.low)
+        below = self.high is None or (value < self.high if self.open_high else value <= self.high)
+        return above and below
+
+    def __str__(self) -> str:
+        if self.high is None:
+            text = "positive" if self.low == 0 and self.open_low else f"at least {self.low}"
+        else:
+            text = (f"in {'(' if self.open_low else '['}{self.low}, {self.high}"
+                    f"{')' if self.open_high else ']'}")
+        return f"{text} ({self.note})" if self.note else text
+
+
+# The range of every numeric RunConfig field (of each item for windows); a test checks
+# that none is missing.
+RANGES: dict[str, Range] = {
+    "windows": Range(1),
+    "steps_per_day": Range(1),
+    "epochs": Range(1),
+    "num_folds": Range(2),
+    "batch_size": Range(2, note="BatchNorm needs two samples"),
+    "learning_rate": Range(0, open_low=True),
+    "weight_decay": Range(0),
+    "max_grad_norm": Range(0, open_low=True),
+    "focal_gamma": Range(0),
+    "plateau_patience": Range(1),
+    "plateau_factor": Range(0, 1, open_low=True, open_high=True),
+    "early_stopping_patience": Range(1),
+    "embargo_days": Range(0),
+    "inner_fraction": Range(0.05, 0.5),
+    "permutation_control": Range(0, note="0: off"),
+    "max_missing": Range(0, 1),
+    "seed": Range(0, 2**32 - 1, note="NumPy's seed range"),
+    "num_threads": Range(0, note="0: PyTorch's choice"),
+    "fold_workers": Range(1),
+}
+
+_TYPE_WORDS = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+# How a list setting is described when a value is not a list of the right items.
+_LIST_WORDS = {"models": 'model names, e.g. models = ["mlp"]', "windows": "day counts, e.g. windows = [7, 14]"}
+
+FIELD_TYPES: dict[str, Any] = get_type_hints(RunConfig)
+_FIELDS = {spec.name: spec for spec in dataclasses.fields(RunConfig)}
+
+
+def check_setting(name: str, value: Any) -> Any:
+    """``value`` checked against RunConfig field ``name``'s type, range and choices;
+    returned as stored (lists as tuples, NumPy numbers as Python ones, ints in a float
+    field as floats). Raises a one-line ConfigError naming ``name``.
+
+    bool fields take only True/False (not "no", not 0/1); int fields integers (NumPy's
+    too, not bools, not 2.7); float fields finite numbers (not bools, not strings).
+    """
+    kind = FIELD_TYPES[name]
+    if get_origin(kind) is tuple:
+        item_kind = get_args(kind)[0]
+        words = _LIST_WORDS.get(name, f"{_TYPE_WORDS[item_kind].split(' ', 1)[-1]}s")
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{name} must be a list of {words}, got {value!r}")
+        try:
+            value = tuple(_scalar(name, item, item_kind) for item in value)
+        except ConfigError:
+            raise ConfigError(f"{name} must be a list of {words}, got {list(value)!r}") from None
+        if not value:
+            raise ConfigError(f"{name} must not be empty")
+        if name in RANGES and any(item not in RANGES[name] for item in value):
+            raise ConfigError(f"{name}: every item must be {RANGES[name]}, got {list(value)}")
+    elif get_origin(kind) is Mapping:  # model_overrides
+        _check_model_overrides(name, value)
+    else:
+        value = _scalar(name, value, kind)
+        if name in RANGES and value not in RANGES[name]:
+            raise ConfigError(f"{name} must be {RANGES[name]}, got {value}")
+    choices = _choices(name)
+    if choices:
+        _check_choice(name, value, choices, many=isinstance(value, tuple))
+    return value
+
+
+def _scalar(name: str, value: Any, kind: type) -> Any:
+    if kind is bool:
+        ok = isinstance(value, bool)
+    elif kind is int:
+        ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    elif kind is float:
+        ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, kind)
+    if not ok:
+        raise ConfigError(f"{name} must be {_TYPE_WORDS[kind]}, got {value!r}")
+    if kind is float:
+        value = float(value)
+        if not math.isfinite(value):
+            raise ConfigError(f"{name} must be a finite number, got {value}")
+    return int(value) if kind is int else value
+
+
+def _check_model_overrides(name: str, value: Any) -> None:
+    if not isinstance(value, Mapping) or not all(
+            isinstance(key, str) and isinstance(params, Mapping) for key, params in value.items()):
+        raise ConfigError(f"{name} must map model names ('*': every model) to tables of model settings, "
+                          f"e.g. [model.gru] hidden_sizes = [64, 32]; got {value!r}")
+    all_models = registered_models()
+    for key in value:
+        if key != "*" and key not in all_models:
+            raise ConfigError(f"model overrides for unknown model '{key}'; models: {', '.join(all_models)}")
+
+
+def _choices(name: str) -> tuple[str, ...]:
+    """A field's choices: its flag's, or the "choices" of a field that is not a flag."""
+    spec = _FIELDS[name]
+    flag = spec.metadata["flag"]
+    choices = flag.choices if flag is not None else spec.metadata.get("choices", ())
+    return choices() if callable(choices) else choices
+
+
 def _train_flags() -> dict[str, Flag]:
-    hints = get_type_hints(RunConfig)
+    hints = FIELD_TYPES
     flags = {}
     for spec in dataclasses.fields(RunConfig):
         if "flag" not in spec.metadata:
@@ -342,6 +441,7 @@ def make_config(preset: str = "paper", config_file: str | os.PathLike | None = N
     for layer in (PRESETS[preset], file_values, {k: v for k, v in overrides.items() if v is not None}):
         for key, value in layer.items():
             if key == "model_overrides":
+                check_setting(key, value)  # a table of tables before it is merged
                 for model, params in value.items():
                     model_overrides.setdefault(model, {}).update(params)
             elif key not in FIELD_NAMES:
@@ -349,14 +449,15 @@ def make_config(preset: str = "paper", config_file: str | os.PathLike | None = N
             else:
                 values[key] = value
     values["model_overrides"] = model_overrides
-    for key in ("models", "windows"):
-        if key in values:
-            values[key] = tuple(values[key])
     return RunConfig(**values)
 
 
 def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a TOML run configuration; the ``[model]`` table becomes ``model_overrides``."""
+    """Read a TOML run configuration; the ``[model]`` table becomes ``model_overrides``.
+
+    Every value is checked as :class:`RunConfig` checks it (:func:`check_setting`); the
+    message of a bad one starts with the file's path. The values are returned as read.
+    """
     path = Path(path)
     try:
         with open(path, "rb") as handle:
@@ -366,6 +467,8 @@ def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     values = dict(raw)
+    if "model" in values and "model_overrides" in values:
+        raise ConfigError(f"{path}: model_overrides and [model] both given; use [model] tables only")
     model_table = values.pop("model", {})
     if not isinstance(model_table, dict):
         raise ConfigError(f"{path}: [model] must be a table")
@@ -380,6 +483,15 @@ def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
     for key in values:
         if key not in FIELD_NAMES | {"preset"}:
             raise ConfigError(f"{path}: unknown key '{key}'; valid keys: {', '.join(sorted(FIELD_NAMES | {'preset', 'model'}))}")
+    for key, value in values.items():
+        try:
+            if key == "preset":
+                if not isinstance(value, str):
+                    raise ConfigError(f"preset must be a string, one of {', '.join(PRESETS)}; got {value!r}")
+            else:
+                check_setting(key, value)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
     return values
 
 

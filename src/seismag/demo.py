@@ -30,17 +30,17 @@ def run_demo(out: str | Path = "demo", *, seed: int = 42, models=None, windows=N
     """Run the demo into ``out`` (``data/``, ``results/``, ``logs/``); return the report's path."""
     out = Path(out)
     began = time.perf_counter()
-    setup_logging(log_dir=out / "logs")
     steps_per_day = TINY["steps_per_day"] if tiny else 1440
-    windows = list(windows or (7, 14, 30))
+    settings = dict(TINY["config"]) if tiny else {}
+    # the configuration first: a bad --models / --windows is refused before anything is written
+    config = make_config("quick", models=models, windows=windows or (7, 14, 30), seed=seed,
+                         steps_per_day=steps_per_day, **settings)
+    setup_logging(log_dir=out / "logs")
     data_dir = out / "data"
     logger.info("1/4 synthetic data -> %s", data_dir)
     generate_dataset(data_dir, preset=TINY["synth_preset"] if tiny else "quick", seed=seed,
-                     windows=tuple(windows), steps_per_day=steps_per_day)
+                     windows=config.windows, steps_per_day=steps_per_day)
 
-    settings = dict(TINY["config"]) if tiny else {}
-    config = make_config("quick", models=models, windows=windows, seed=seed, steps_per_day=steps_per_day,
-                         **settings)
     logger.info("2/4 training %s on %s-day windows (preset quick)", ", ".join(config.models),
                 ", ".join(map(str, config.windows)))
     results_dir = out / "results"
