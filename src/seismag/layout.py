@@ -185,6 +185,9 @@ def check_class_file(path: str | os.PathLike, label: int, window_days: int, step
 
 RUN_CONFIG_FILE = "run_config.json"
 DATASET_SUMMARY_FILE = "dataset_summary.json"
+#: Present while train, synth or build writes into a results or seed-layout folder
+#: (:func:`seismag.lock.folder_lock`); hidden, and no reader looks at it.
+LOCK_FILE = ".seismag.lock"
 #: ``seismag evaluate`` writes the results layout again under this sub-folder by default.
 EVALUATION_FOLDER = "evaluation"
 #: ``seismag plot`` writes its figures under this sub-folder.
