@@ -79,3 +79,12 @@ def test_synth_into_a_locked_folder_exits_2_with_one_line(holder, capsys):
     assert len(err.splitlines()) == 1 and f"pid {process.pid}" in err and "seismag train" in err
     assert not (out / "window-7").exists()
 
+
+
+def test_build_into_a_locked_folder_is_refused_before_writing(holder):
+    from seismag.data.build.write import write_build
+
+    out, process = holder
+    with pytest.raises(ConfigError, match=f"in use by seismag train \\(pid {process.pid}"):
+        write_build(out, None, [], {}, None, {})  # refused at the lock, before the report is read
+    assert sorted(p.name for p in out.iterdir()) == [LOCK_FILE]
