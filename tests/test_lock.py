@@ -4,7 +4,6 @@ import logging
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -42,17 +41,15 @@ def test_lock_is_created_and_released(tmp_path):
 
 
 def test_lock_is_released_on_error(tmp_path):
-    with pytest.raises(RuntimeError):
-        with folder_lock(tmp_path, command="train"):
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), folder_lock(tmp_path, command="train"):
+        raise RuntimeError("boom")
     assert not (tmp_path / LOCK_FILE).exists()
 
 
 def test_a_second_writer_is_refused_naming_the_holder(holder):
     out, process = holder
-    with pytest.raises(ConfigError, match=f"pid {process.pid}.*started 20"):
-        with folder_lock(out, command="synth"):
-            pass
+    with pytest.raises(ConfigError, match=f"pid {process.pid}.*started 20"), folder_lock(out, command="synth"):
+        pass
     assert (out / LOCK_FILE).exists()  # the holder's lock is left alone
 
 

@@ -16,9 +16,10 @@ import json
 import logging
 import os
 import socket
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from .errors import ConfigError
 from .layout import LOCK_FILE

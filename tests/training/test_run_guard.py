@@ -9,15 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from training_data import SPD, tiny_config, write_synthetic
 
 from seismag.cli import main
 from seismag.errors import ConfigError, SeismagError
 from seismag.layout import LOCK_FILE
 from seismag.training.pipeline import run_experiment
-
-from training_data import SPD, tiny_config, write_synthetic
-
-RECORDS = ("run_config.json", "dataset_summary.json")
 
 
 @pytest.fixture(scope="module")
