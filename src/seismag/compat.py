@@ -38,6 +38,7 @@ from .runtime import check_gpu_ids, prepare_training, resolve_device
 from .training.losses import FocalLoss  # noqa: F401
 from .inference import load_ensemble_model, load_trained_ensemble  # noqa: F401
 from .training.job import WindowJob
+from .training.splits import make_splits
 from .training.kfold import load_fold, protocol_record, run_kfold, write_ensemble
 from .training.metrics import calculate_binary_metrics  # noqa: F401
 from .training.pipeline import format_summary_table, run_experiment, setup_logging  # noqa: F401
@@ -258,7 +259,7 @@ def kfold_train_eval(model_name: str, dataset, output_dir: str = "results", loss
     if root.name == model_folder_name(model_name):
         root = root.parent
     device, precision = prepare_training(config)
-    with WindowJob(config, data, device, precision) as job:
+    with WindowJob(config, data, device, precision, make_splits(config, data)) as job:
         return run_kfold(model_name, job, root, objects=TrainingObjects(**objects) if objects else None)
 
 

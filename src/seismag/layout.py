@@ -54,6 +54,27 @@ def window_dir(data_dir: str | os.PathLike, window_days: int) -> Path:
     return Path(data_dir) / window_dir_name(window_days)
 
 
+def window_fingerprint(folder: str | os.PathLike) -> str:
+    """SHA-256 over one window folder's class files and ``meta.csv`` (when present).
+
+    Read in 1 MiB blocks, so memory stays flat for large windows. Two folders with
+    the same fingerprint hold the same bytes; ``--resume`` compares it with the one
+    a results folder recorded.
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name in (*CLASS_FILES, META_FILE):
+        path = Path(folder) / name
+        if not path.is_file():
+            continue
+        digest.update(f"{name}:{path.stat().st_size}:".encode())
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
 # How each problem with a class file is put into words. The loader (training, evaluate,
 # tune) and the analyzer (``seismag analyze``) have always worded the same problems
 # differently, and users and tests read both; the checks behind them are one
@@ -185,6 +206,9 @@ def check_class_file(path: str | os.PathLike, label: int, window_days: int, step
 
 RUN_CONFIG_FILE = "run_config.json"
 DATASET_SUMMARY_FILE = "dataset_summary.json"
+#: Present while train, synth or build writes into a results or seed-layout folder
+#: (:func:`seismag.lock.folder_lock`); hidden, and no reader looks at it.
+LOCK_FILE = ".seismag.lock"
 #: ``seismag evaluate`` writes the results layout again under this sub-folder by default.
 EVALUATION_FOLDER = "evaluation"
 #: ``seismag plot`` writes its figures under this sub-folder.

@@ -86,6 +86,7 @@ import numpy as np
 from seismag.data.seed_writer import ClassRows, write_window
 from seismag.errors import ConfigError
 from seismag.layout import window_dir
+from seismag.lock import folder_lock
 
 __all__ = [
     "DEFAULT_EFFECT",
@@ -530,27 +531,29 @@ def generate_dataset(
     stations = _stations(int(seed), int(n_stations))
     summary: dict = {"preset": preset, "seed": int(seed), "effect": effect,
                      "steps_per_day": int(steps_per_day), "out_dir": str(out), "windows": {}}
-    for window_days in windows:
-        folder = window_dir(out, window_days)
-        n_features = window_days * steps_per_day
-        counts = sizes[window_days]
-        plans = [_plan(int(seed), window_days, label, count, int(n_stations), stations_per_event)
-                 for label, count in enumerate(counts)]
-        write_window(
-            folder,
-            n_features,
-            [ClassRows(count, _iter_chunks(int(seed), window_days, int(steps_per_day), plan, stations, effect))
-             for count, plan in zip(counts, plans)],
-            META_COLUMNS,
-            [[row[column] for column in META_COLUMNS] for plan in plans for row in _meta_rows(plan, stations)],
-        )
-        summary["windows"][str(window_days)] = {
-            "n_class0": counts[0],
-            "n_class1": counts[1],
-            "n_features": n_features,
-            "n_events": len(plans[1].group_ids),
-            "path": str(folder),
-        }
+    # One writer at a time: two synths into one folder would mix their windows.
+    with folder_lock(out, command="synth"):
+        for window_days in windows:
+            folder = window_dir(out, window_days)
+            n_features = window_days * steps_per_day
+            counts = sizes[window_days]
+            plans = [_plan(int(seed), window_days, label, count, int(n_stations), stations_per_event)
+                     for label, count in enumerate(counts)]
+            write_window(
+                folder,
+                n_features,
+                [ClassRows(count, _iter_chunks(int(seed), window_days, int(steps_per_day), plan, stations, effect))
+                 for count, plan in zip(counts, plans)],
+                META_COLUMNS,
+                [[row[column] for column in META_COLUMNS] for plan in plans for row in _meta_rows(plan, stations)],
+            )
+            summary["windows"][str(window_days)] = {
+                "n_class0": counts[0],
+                "n_class1": counts[1],
+                "n_features": n_features,
+                "n_events": len(plans[1].group_ids),
+                "path": str(folder),
+            }
     return summary
 
 

@@ -17,7 +17,7 @@ import torch
 from ..config import RunConfig
 from ..data.loading import WindowData
 from .parallel import FoldRunner
-from .splits import make_splits, split_groups
+from .splits import split_groups
 from .tensors import WindowTensors
 
 
@@ -29,13 +29,14 @@ class WindowJob:
     data: WindowData
     device: torch.device
     precision: str
+    #: :func:`~seismag.training.splits.make_splits` of ``config`` and ``data``, made by the
+    #: caller: the pipeline cuts every window's folds before it writes anything.
+    splits: list[tuple[np.ndarray, np.ndarray]]
     tensors: WindowTensors = field(init=False)
-    splits: list[tuple[np.ndarray, np.ndarray]] = field(init=False)
     groups: np.ndarray | None = field(init=False)
     runner: FoldRunner = field(init=False)
 
     def __post_init__(self) -> None:
-        self.splits = make_splits(self.config, self.data)
         self.groups = split_groups(self.config, self.data)
         self.tensors = WindowTensors.from_window(self.data, self.device)
         self.runner = FoldRunner(self.tensors, self.config, self.device)

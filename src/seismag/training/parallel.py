@@ -65,6 +65,14 @@ def call_task(fn: Callable[..., Any], tensors: WindowTensors, task: Any, **extra
     return fn(tensors, task, **extra)
 
 
+def check_fold_workers(config: RunConfig, device: torch.device) -> None:
+    """Fold workers are CPU processes: more than one is refused on another device."""
+    workers = int(config.fold_workers)
+    if workers > 1 and device.type != "cpu":
+        raise ConfigError(f"fold_workers {workers} runs folds in CPU processes; on {device.type} "
+                          "train with fold_workers 1 (several GPUs: --executor ray)")
+
+
 class FoldRunner:
     """Runs ``fn(tensors, task)`` for a list of tasks, here or in ``config.fold_workers`` processes.
 
@@ -79,9 +87,7 @@ class FoldRunner:
         self.tensors = tensors
         self.config = config
         self.workers = int(config.fold_workers)
-        if self.workers > 1 and device.type != "cpu":
-            raise ConfigError(f"fold_workers {self.workers} runs folds in CPU processes; on {device.type} "
-                              "train with fold_workers 1 (several GPUs: --executor ray)")
+        check_fold_workers(config, device)
         self._pool: ProcessPoolExecutor | None = None
         self._folder: str | None = None
 

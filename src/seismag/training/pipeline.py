@@ -3,6 +3,8 @@ progress and the summary table."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import os
 import sys
@@ -19,9 +21,13 @@ from ..data.analysis import imbalance_ratio, imbalance_severity
 from ..data.loading import load_window
 from ..errors import ConfigError
 from ..io import write_json
-from ..layout import DATASET_SUMMARY_FILE, RUN_CONFIG_FILE
+from ..layout import DATASET_SUMMARY_FILE, RUN_CONFIG_FILE, window_fingerprint
+from ..lock import folder_lock
 from ..runtime import prepare_training
 from .job import WindowJob
+from .kfold import plain, resolved_model_config
+from .parallel import check_fold_workers
+from .splits import Split, inner_split, make_splits, split_groups
 from .unit import train_model
 
 logger = logging.getLogger("seismag")
@@ -72,6 +78,10 @@ def run_experiment(config: RunConfig, data_dir, out_dir, *, resume: bool = False
     ``executor='local'`` runs the units (model x window) here, one after the
     other; ``'ray'`` runs them as Ray tasks (``address``: an existing cluster,
     'auto', or None for a local Ray instance). Returns ``{model: {window_days: summary}}``.
+
+    Everything that can be checked is checked before anything is written (the
+    windows, the folds, the model settings); the results folder is locked while
+    the run writes into it, and ``resume`` refuses a folder made by another run.
     """
     if executor not in ("local", "ray"):
         raise ConfigError(f"unknown executor '{executor}'; use local or ray")
@@ -79,20 +89,27 @@ def run_experiment(config: RunConfig, data_dir, out_dir, *, resume: bool = False
     device, precision = prepare_training(config)
     windows = load_windows(config, data_dir)
     check_model_overrides(config)
-    write_run_record(out_dir, config, data_dir, windows, device, precision)
-    units = [(model, days) for days in config.windows for model in config.models]
-    if executor == "ray":
-        from .executors import run_units_ray
+    splits = plan_splits(config, windows, device)
+    record = run_record(config, data_dir, windows, device, precision)
+    with folder_lock(out_dir, command="train"):
+        if resume:
+            record = check_resume(out_dir, record)
+        write_run_record(out_dir, record, data_dir, windows)
+        units = [(model, days) for days in config.windows for model in config.models]
+        if executor == "ray":
+            from .executors import run_units_ray
 
-        summaries = run_units_ray(config, data_dir, out_dir, units, resume=resume, address=address)
-    else:
-        summaries = {}
-        for days, data in windows.items():
-            for note in data.notes:
-                logger.info(note)
-            with WindowJob(config, data, device, precision) as job:  # tensors, folds, workers: once per window
-                for model in config.models:
-                    summaries[(model, days)] = train_model(job, model, out_dir, resume=resume, progress=progress)
+            summaries = run_units_ray(config, data_dir, out_dir, units, resume=resume, address=address)
+        else:
+            summaries = {}
+            for days, data in windows.items():
+                for note in data.notes:
+                    logger.info(note)
+                # tensors, workers: once per window, for every model
+                with WindowJob(config, data, device, precision, splits[days]) as job:
+                    for model in config.models:
+                        summaries[(model, days)] = train_model(job, model, out_dir, resume=resume,
+                                                               progress=progress)
     results: dict[str, dict[int, dict[str, Any]]] = {}
     for model, days in units:
         results.setdefault(model, {})[days] = summaries[(model, days)]
@@ -106,17 +123,112 @@ def load_windows(config: RunConfig, data_dir) -> dict[int, Any]:
                               max_missing=config.max_missing) for days in config.windows}
 
 
-def write_run_record(out_dir: Path, config: RunConfig, data_dir, windows: dict[int, Any], device: torch.device,
-                     precision: str) -> None:
+def plan_splits(config: RunConfig, windows: dict[int, Any], device: torch.device) -> dict[int, list[Split]]:
+    """Every window's folds, cut (and checked) before anything is written.
+
+    The folds against the class counts, the split's ``meta.csv`` columns, the inner
+    selection split of every fold and the fold workers against the device fail here,
+    not after ``run_config.json`` has replaced the one of an earlier run.
+    """
+    check_fold_workers(config, device)
+    splits = {}
+    for days, data in windows.items():
+        splits[days] = make_splits(config, data)
+        if config.selection == "inner":
+            groups = split_groups(config, data)
+            for train_rows, _ in splits[days]:
+                inner_split(train_rows, data.labels, config.inner_fraction, config.seed, groups)
+    return splits
+
+
+def run_record(config: RunConfig, data_dir, windows: dict[int, Any], device: torch.device,
+               precision: str) -> dict[str, Any]:
+    """What ``run_config.json`` holds: the run configuration, how it resolved, every
+    model's resolved config per window, and a fingerprint of each window's data."""
+    models = {model: {str(days): plain(resolved_model_config(config, model, days, data.steps_per_day))
+                      for days, data in windows.items()} for model in config.models}
+    data = {str(days): {"n_samples": window.n_samples, "class_counts": list(window.class_counts),
+                        "sha256": window_fingerprint(window.path)}
+            for days, window in windows.items()}
+    return {**config.to_dict(), "resolved_device": str(device), "resolved_precision": precision,
+            "data_dir": str(Path(data_dir).resolve()), "seismag_version": __version__,
+            "torch_version": torch.__version__,
+            "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "resolved_models": models, "data_fingerprint": data}
+
+
+#: Settings that never change what is computed (README, Performance; ``speed`` flags),
+#: and where the run ran: ``--resume`` may change them.
+RESUME_FREE = frozenset({"num_threads", "fold_workers", "optimizer_impl", "cache_features", "keep_freed_memory",
+                         "device", "precision"})
+
+
+def check_resume(out_dir: Path, record: dict[str, Any]) -> dict[str, Any]:
+    """Refuse to resume into a folder made by a different run; returns the record to write.
+
+    Compared with the folder's ``run_config.json``: every run setting that changes
+    results (not :data:`RESUME_FREE`; the resolved precision instead of the requested
+    one), each window's data fingerprint, and the resolved config of every model on
+    every window that both runs have. A model or window only one of the runs has is
+    legitimate (a model added to a finished run); the record written keeps the
+    folder's entries for those.
+    """
+    path = out_dir / RUN_CONFIG_FILE
+    if not path.is_file():
+        return record
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: cannot read the recorded run to resume ({exc})") from None
+
+    def refuse(setting: str, new: Any, before: Any) -> ConfigError:
+        return ConfigError(f"{out_dir}: --resume with a different run: {setting} is {_show(new)} here, "
+                           f"{_show(before)} in {path}; use another --out, or the same settings")
+
+    for name in [f.name for f in dataclasses.fields(RunConfig)] + ["resolved_precision"]:
+        if name in RESUME_FREE or name in ("models", "windows", "model_overrides") or name not in old:
+            continue
+        if _jsonable(record[name]) != old[name]:
+            raise refuse(name, record[name], old[name])
+    old_data = old.get("data_fingerprint") or {}
+    if not old_data:
+        logger.warning("%s records no data fingerprint (made by seismag %s): resuming without checking the data",
+                       path, old.get("seismag_version", "?"))
+    for days, data in record["data_fingerprint"].items():
+        if days in old_data:
+            for key in ("n_samples", "class_counts", "sha256"):
+                if data[key] != old_data[days].get(key):
+                    raise refuse(f"the {days}-day window's data ({key})", data[key], old_data[days].get(key))
+    old_models = old.get("resolved_models") or {}
+    for model, by_window in record["resolved_models"].items():
+        for days, model_config in by_window.items():
+            before = old_models.get(model, {}).get(days)
+            if before is not None and _jsonable(model_config) != before:
+                key = next((k for k in model_config if before.get(k) != _jsonable(model_config[k])), "config")
+                raise refuse(f"{model}'s {key} on the {days}-day window", model_config.get(key), before.get(key))
+    for model in set(record["models"]) - set(old.get("models", record["models"])):
+        logger.info("--resume: %s is not in %s yet and trains from scratch; the settings it shares with the "
+                    "recorded run were checked", model, out_dir)
+    merged_models = {model: {**old_models.get(model, {}), **record["resolved_models"].get(model, {})}
+                     for model in {**old_models, **record["resolved_models"]}}
+    return {**record, "resolved_models": merged_models,
+            "data_fingerprint": {**old_data, **record["data_fingerprint"]}}
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, (list, dict, str)) else str(value)
+
+
+def write_run_record(out_dir: Path, record: dict[str, Any], data_dir, windows: dict[int, Any]) -> None:
     """``run_config.json`` and ``dataset_summary.json``: how the results folder was made."""
     out_dir.mkdir(parents=True, exist_ok=True)
     logger.info("data %s -> results %s%s", data_dir, out_dir,
                 f" (log {logger.log_file})" if getattr(logger, "log_file", None) else "")
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    write_json(out_dir / RUN_CONFIG_FILE, {
-        **config.to_dict(), "resolved_device": str(device), "resolved_precision": precision,
-        "data_dir": str(Path(data_dir).resolve()), "seismag_version": __version__,
-        "torch_version": torch.__version__, "started_at": started})
+    write_json(out_dir / RUN_CONFIG_FILE, record)
     write_json(out_dir / DATASET_SUMMARY_FILE, {
         "data_dir": str(Path(data_dir).resolve()),
         "windows": {str(days): _window_summary(data) for days, data in windows.items()}})

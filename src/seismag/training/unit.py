@@ -13,6 +13,7 @@ from ..data.loading import load_window
 from ..runtime import prepare_training
 from .job import WindowJob
 from .kfold import run_kfold
+from .splits import make_splits
 
 logger = logging.getLogger("seismag")
 
@@ -63,5 +64,5 @@ def train_unit(config: RunConfig, data_dir, out_dir, model: str, window_days: in
     device, precision = prepare_training(config)
     data = load_window(data_dir, window_days, config.steps_per_day, nan_policy=config.nan_policy,
                        max_missing=config.max_missing)
-    with WindowJob(config, data, device, precision) as job:
+    with WindowJob(config, data, device, precision, make_splits(config, data)) as job:
         return train_model(job, model, out_dir, resume=resume)

@@ -30,6 +30,7 @@ from seismag.data.seed_writer import ClassRows, write_window
 from seismag.errors import DataError
 from seismag.io import write_json, write_text
 from seismag.layout import window_dir_name
+from seismag.lock import folder_lock
 
 from .label import WindowPlan
 from .plan import MINUTES_PER_DAY, StationDays, iso_time
@@ -91,7 +92,21 @@ def write_build(out_dir: Path, report: BuildReport, stations: Sequence[StationDa
     folder it removes. The report files are written atomically, last.
     """
     created = not out_dir.exists()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        # One writer at a time: two builds into one folder would mix their windows.
+        with folder_lock(out_dir, command="build"):
+            _write_staged(out_dir, report, stations, plans, catalog, settings)
+    except BaseException:
+        if created:
+            try:
+                out_dir.rmdir()  # only if still empty: never remove anything else
+            except OSError:
+                pass
+        raise
+
+
+def _write_staged(out_dir: Path, report: BuildReport, stations: Sequence[StationDays],
+                  plans: dict[str, dict[int, WindowPlan]], catalog: Catalog, settings: dict) -> None:
     staging = Path(tempfile.mkdtemp(prefix=".seismag-build-", dir=out_dir))
     try:
         # Every folder is complete before the first rename, so a failure while writing
@@ -116,15 +131,8 @@ def write_build(out_dir: Path, report: BuildReport, stations: Sequence[StationDa
                 summary.path = str(target)
         write_json(out_dir / REPORT_FILES[0], report.to_dict())
         write_text(out_dir / REPORT_FILES[1], format_build_report(report))
-    except BaseException:
+    finally:
         shutil.rmtree(staging, ignore_errors=True)
-        if created:
-            try:
-                out_dir.rmdir()  # only if still empty: never remove anything else
-            except OSError:
-                pass
-        raise
-    shutil.rmtree(staging, ignore_errors=True)
 
 
 def write_window_folder(folder: Path, window_days: int, stations: Sequence[StationDays],
