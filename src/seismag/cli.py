@@ -55,6 +55,10 @@ class _Parser(argparse.ArgumentParser):
                 action.help = describe()
         return super().format_help()
 
+    def error(self, message: str):
+        # One line, like every other error (argparse would print the whole usage first).
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(

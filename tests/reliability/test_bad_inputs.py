@@ -8,7 +8,6 @@ the problem, no traceback, and every file in the folder byte-identical before an
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -260,7 +259,10 @@ def test_bad_input_is_one_clear_line_and_changes_nothing(case, template, tmp_pat
     monkeypatch.setenv("LOG_DIR", str(tmp_path / "logs"))  # the log is not the output folder
     before = snapshot(work)
     capsys.readouterr()
-    status = main(case.argv(work))
+    try:
+        status = main(case.argv(work))
+    except SystemExit as exc:  # argparse's own refusals exit from inside main, as the CLI does
+        status = exc.code
     out, err = capsys.readouterr()
     lines = [line for line in err.splitlines() if line.strip()]
     assert status == 2, (status, err[-2000:])
