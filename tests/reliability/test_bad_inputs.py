@@ -8,6 +8,7 @@ the problem, no traceback, and every file in the folder byte-identical before an
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -238,6 +239,82 @@ CASES = [
                                                str(DAYS), "--steps-per-day", str(SPD), "--timeout", "soon",
                                                "--out", str(w / "t")], ("soon",)),
 ]
+
+
+def retrain(*extra):
+    """A second ``train`` into the template's results folder (gru and mlp, 2 folds, 2 epochs)."""
+    return lambda w: ["train", "--data", str(w / "data"), "--out", str(w / "results"), "--models", "gru,mlp",
+                      "--windows", str(DAYS), "--steps-per-day", str(SPD), "--epochs", "2", "--folds", "2",
+                      "--batch-size", "8", "--hidden-sizes", "8,4", "--quiet", *extra]
+
+
+def lock_held_by_a_live_process(w: Path):
+    import socket
+
+    (w / "results" / ".seismag.lock").write_text(json.dumps(
+        {"pid": 1, "started_at": "2026-12-01T09:00:00+00:00", "command": "train", "host": socket.gethostname()}))
+
+
+def damaged_ensemble(w: Path):
+    """One weight changed after saving, the stored checksum left as it was."""
+    path = Path(ENSEMBLE(w))
+    payload = torch.load(path, weights_only=True)
+    state = payload["members"][0]["state_dict"]
+    name = next(k for k, v in state.items() if v.is_floating_point() and v.numel() > 4)
+    state[name].view(-1)[:4] += 1.0
+    torch.save(payload, path)
+
+
+def toml(text: str):
+    return write_text("run.toml", text)
+
+
+CASES += [
+    # ----------------------------------------------------------------- typed configuration
+    Case("config: a string for a true/false key", lambda w: train("--config", str(w / "run.toml"))(w),
+         ("run.toml", "balanced_sampling"), toml('balanced_sampling = "no"\n')),
+    Case("config: a fraction for a whole number", lambda w: train("--config", str(w / "run.toml"))(w),
+         ("run.toml", "epochs"), toml("epochs = 2.7\n")),
+    Case("config: a word for a number", lambda w: train("--config", str(w / "run.toml"))(w),
+         ("run.toml", "epochs"), toml('epochs = "ten"\n')),
+    Case("config: one model as a string", lambda w: train("--config", str(w / "run.toml"))(w),
+         ("run.toml", "models"), toml('models = "mlp"\n')),
+    Case("config: windows as a string", lambda w: train("--config", str(w / "run.toml"))(w),
+         ("run.toml", "windows"), toml('windows = "7"\n')),
+    Case("train: negative seed", train("--seed", "-1"), ("seed",)),
+    Case("train: negative embargo", train("--split", "time", "--embargo-days", "-5"), ("embargo_days",)),
+    # ----------------------------------------------------------------- results folders that protect themselves
+    Case("train: resume with other epochs", retrain("--resume", "--epochs", "3"), ("epochs",)),
+    Case("train: resume with other folds", retrain("--resume", "--folds", "3"), ("num_folds",)),
+    Case("train: resume with another seed", retrain("--resume", "--seed", "7"), ("seed",)),
+    Case("train: resume on changed data", retrain("--resume"), ("data",),
+         rewrite(1, lambda a: np.vstack([a, a[:1]]))),
+    Case("train: the folder is in use", retrain(), ("pid 1",), lock_held_by_a_live_process),
+    Case("train: refused run leaves the folder's record alone", retrain("--folds", "100"), ("100",)),
+    # ----------------------------------------------------------------- damaged files and odd predict input
+    Case("predict: damaged ensemble", predict(), ("damaged",),
+         both(npy("new.npy", np.zeros((2, FEATURES))), damaged_ensemble)),
+    Case("predict: ensemble with NaN weights", predict(), ("non-finite",),
+         both(npy("new.npy", np.zeros((2, FEATURES))), lambda w: _nan_ensemble(w))),
+    Case("predict: zero rows", predict(), ("new.npy", "no rows"), npy("new.npy", np.zeros((0, FEATURES)))),
+    Case("predict: every row missing", predict(), ("new.npy", "no row has enough data"),
+         npy("new.npy", np.full((3, FEATURES), np.nan))),
+    Case("predict: a label of 0.7", predict(), ("new.npy", "0.7"),
+         npy("new.npy", np.hstack([np.zeros((2, FEATURES)), [[0.0], [0.7]]]))),
+    Case("predict: a NaN label", predict(), ("new.npy", "label"),
+         npy("new.npy", np.hstack([np.zeros((2, FEATURES)), [[np.nan], [1.0]]]))),
+]
+
+
+def _nan_ensemble(w: Path):
+    """NaN weights saved through the normal writer (so the checksum matches them)."""
+    from seismag.models import F1WeightedEnsemble
+
+    path = Path(ENSEMBLE(w))
+    ensemble = F1WeightedEnsemble.load(path)
+    with torch.no_grad():
+        next(p for p in ensemble.models[0].parameters() if p.numel() > 4).view(-1)[0] = float("nan")
+    ensemble.save(path, extra=ensemble.extra)
 
 
 def test_the_catalogue_is_large_and_named_uniquely():
