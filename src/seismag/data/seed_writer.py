@@ -27,7 +27,7 @@ from typing import Iterable, NamedTuple, Sequence
 import numpy as np
 
 from seismag.layout import CLASS_FILES, META_FILE
-from seismag.io import atomic_path, write_text
+from seismag.io import atomic_path, make_folder, write_text
 
 __all__ = ["ClassRows", "write_window"]
 
@@ -85,7 +85,7 @@ def write_window(
     n_samples = sum(int(rows.count) for rows in classes)
     if len(meta_rows) != n_samples:
         raise ValueError(f"{folder / META_FILE}: {len(meta_rows)} meta rows for {n_samples} samples")
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folder(folder)
     for label, (rows, name) in enumerate(zip(classes, CLASS_FILES)):
         _write_class_file(folder / name, label, n_features, rows)
     meta = io.StringIO()
