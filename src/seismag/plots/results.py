@@ -182,6 +182,9 @@ def _load_json_object(path: Path) -> dict[str, Any]:
 
 
 def _load_vector(path: Path, *, kind: str) -> np.ndarray:
+    problem = layout.npy_problem_message(path)
+    if problem is not None:
+        raise DataError(path, problem)
     try:
         array = np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError) as exc:
