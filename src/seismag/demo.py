@@ -36,7 +36,8 @@ def run_demo(out: str | Path = "demo", *, seed: int = 42, models=None, windows=N
     data_dir = out / "data"
     logger.info("1/4 synthetic data -> %s", data_dir)
     generate_dataset(data_dir, preset=TINY["synth_preset"] if tiny else "quick", seed=seed,
-                     windows=tuple(windows), steps_per_day=steps_per_day)
+                     windows=tuple(windows), steps_per_day=steps_per_day,
+                     overwrite=True)  # the demo's own folder: a rerun replaces its data
 
     settings = dict(TINY["config"]) if tiny else {}
     config = make_config("quick", models=models, windows=windows, seed=seed, steps_per_day=steps_per_day,
