@@ -316,10 +316,13 @@ def cmd_evaluate(args) -> None:
     from .inference import evaluate_results
     from .training.pipeline import format_summary_table
 
+    notes: list[str] = []
     results = evaluate_results(args.results, args.test_data, args.out, models=args.models,
-                               windows=args.windows, device=args.device)
+                               windows=args.windows, device=args.device, notes=notes)
     out = Path(args.out) if args.out else Path(args.results) / "evaluation"
     print(format_summary_table(results))
+    for message in notes:
+        print(f"note: {message}")
     if not args.no_figures:
         from .plots import plot_all, write_report
 
