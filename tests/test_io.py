@@ -180,3 +180,17 @@ def test_main_words_an_os_error_the_library_did_not(monkeypatch, capsys):
     monkeypatch.setitem(cli.COMMANDS, "env", boom)
     assert main(["env"]) == 2
     assert one_error_line(capsys) == "seismag env: error: /somewhere/tune.db: permission denied"
+
+
+@pytest.mark.skipif(not hasattr(os, "posix_fallocate"), reason="no posix_fallocate")
+def test_synth_on_a_full_disk_is_one_line_not_a_bus_error(tmp_path, capsys, monkeypatch):
+    # The class files are filled through a memory map: unreserved, a full disk kills the
+    # process with SIGBUS. The space is reserved first, so ENOSPC arrives as an error.
+    def full(fd, offset, length):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "posix_fallocate", full)
+    out = tmp_path / "data"
+    assert main(["synth", "--out", str(out), *SYNTH]) == 2
+    one_error_line(capsys, f"{out / 'window-7' / 'data_0.npy'}: cannot write (no space left on the device)")
+    assert snapshot(tmp_path) == {}

@@ -72,8 +72,8 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
             tmp.unlink()
         if isinstance(exc, OSError) and exc.errno in _WRITE_ERRNOS:
             raise OutputError(target, describe_os_error(exc)) from None
-        if _is_torch_write_failure(exc):
-            raise OutputError(target, _torch_write_cause(target)) from None
+        if _is_torch_write_failure(exc) or _is_short_write(exc):
+            raise OutputError(target, _failed_write_cause(target)) from None
         raise
 
 
@@ -89,14 +89,39 @@ def _is_torch_write_failure(exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError) and ("inline_container" in text or "file write failed" in text)
 
 
-def _torch_write_cause(target: Path) -> str:
-    # torch never says why; a full disk is by far the usual reason.
+def _is_short_write(exc: BaseException) -> bool:
+    # np.save (ndarray.tofile) reports a full disk as "N requested and M written", errno unset.
+    return isinstance(exc, OSError) and exc.errno is None and "requested and" in str(exc)
+
+
+def _failed_write_cause(target: Path) -> str:
+    # torch and NumPy never say why; a full disk is by far the usual reason.
     try:
         if shutil.disk_usage(target.parent).free < 1 << 20:
             return describe_os_error(OSError(errno.ENOSPC, ""))
     except OSError:
         pass
     return "the write failed; is the disk full?"
+
+
+def reserve_space(path: str | os.PathLike) -> None:
+    """Allocate the disk blocks of the file at ``path`` (its current size) now.
+
+    A memory-mapped file is sparse until written; on a full disk the write through the
+    map then kills the process (SIGBUS) instead of raising. Reserving first turns that
+    into ``OSError(ENOSPC)``, which :func:`atomic_path` words. A no-op where the OS has
+    no ``posix_fallocate`` or the file system does not support it.
+    """
+    if not hasattr(os, "posix_fallocate"):
+        return
+    with open(path, "r+b") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        try:
+            os.posix_fallocate(handle.fileno(), 0, size)
+        except OSError as exc:
+            if exc.errno in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+                return
+            raise
 
 
 def write_json(path: str | os.PathLike, data: Any) -> Path:
