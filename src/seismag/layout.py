@@ -1,5 +1,9 @@
 """The two on-disk contracts, for the writers and the readers alike.
 
+Why this module is long: it is the one owner of both contracts (names, schemas and the
+checks a file must pass, each problem worded for the user); split up, the readers and
+the writers would again each keep their own copy of a rule.
+
 **Seed layout** (``seismag synth`` and ``seismag build`` write it; loading, analysis and
 training read it)::
 
