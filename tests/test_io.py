@@ -194,3 +194,18 @@ def test_synth_on_a_full_disk_is_one_line_not_a_bus_error(tmp_path, capsys, monk
     assert main(["synth", "--out", str(out), *SYNTH]) == 2
     one_error_line(capsys, f"{out / 'window-7' / 'data_0.npy'}: cannot write (no space left on the device)")
     assert snapshot(tmp_path) == {}
+
+
+def test_a_log_dir_that_cannot_take_the_log_file(tmp_path, monkeypatch):
+    import logging
+
+    from seismag.training.pipeline import setup_logging
+
+    def refused(self, filename, *args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", filename)
+
+    monkeypatch.setattr(logging.FileHandler, "__init__", refused)
+    with pytest.raises(OutputError) as info:
+        setup_logging(log_dir=tmp_path / "logs", console=False)
+    assert str(info.value).startswith(f"{tmp_path / 'logs'}{os.sep}training_")
+    assert str(info.value).endswith(".log: cannot write (permission denied)")
