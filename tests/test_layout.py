@@ -64,6 +64,18 @@ def _npz(path):
     path.with_name("archive.npz").rename(path)
 
 
+def _truncated(path):
+    np.save(path, _class_file(0))
+    data = path.read_bytes()
+    path.write_bytes(data[:-40])  # a copy or a write cut short
+
+
+def _symlink_loop(path):
+    other = path.with_name("other.npy")
+    path.symlink_to(other)
+    other.symlink_to(path)
+
+
 # problem -> (writes data_0.npy, the loader's message, the analyzer's message); 3 days x 8 steps.
 BAD_FILES = {
     "missing": (lambda path: None, "class-0 file not found",
@@ -73,8 +85,17 @@ BAD_FILES = {
             "not a single .npy array (looks like an .npz archive)"),
     "no_header": (_bytes(b"not numpy at all"), "cannot be read as a .npy file (no NumPy header)",
                   "not a readable .npy array (no NumPy header)"),
-    "not_mappable": (_array(np.array([{"a": 1}], dtype=object)), "not a numeric NumPy array (",
-                     "not a readable .npy array ("),
+    "pickled": (_array(np.array([{"a": 1}], dtype=object)),
+                "not a numeric NumPy array (pickled Python objects, dtype object)",
+                "not a readable .npy array (pickled Python objects, dtype object, not numbers)"),
+    "truncated": (_truncated,
+                  "truncated: the header promises 5 rows of 25 values, the file holds fewer bytes (",
+                  "not a readable .npy array (truncated: the header promises 5 rows of 25 values, "),
+    "directory": (lambda path: path.mkdir(), "is a directory, not a .npy file", "a directory, not a .npy file"),
+    "symlink_loop": (_symlink_loop, "is a symbolic link loop", "a symbolic link loop"),
+    "csv": (_bytes(b"1.0,2.0,0\n3.0,4.0,0\n"),
+            "cannot be read as a .npy file (no NumPy header); it looks like a text or CSV file",
+            "not a readable .npy array (no NumPy header); it looks like a text or CSV file"),
     "dtype": (_array(np.full((5, N_FEATURES + 1), "x")), "has non-numeric dtype <U1; expected floats",
               "non-numeric dtype <U1; expected integer or float values"),
     "bool": (_array(np.zeros((5, N_FEATURES + 1), bool)), "has non-numeric dtype bool; expected floats",
@@ -111,6 +132,15 @@ def test_class_file_checks_name_the_file_and_the_problem(tmp_path, problem, word
     expected = loader_message if wording == "loader" else analysis_message
     assert info.value.path == str(path)
     assert str(info.value).startswith(f"{path}: {expected}"), str(info.value)
+
+
+@pytest.mark.parametrize("problem", sorted(BAD_FILES))
+def test_each_problem_is_one_line_without_pickle_advice(tmp_path, problem):
+    path = tmp_path / "data_0.npy"
+    BAD_FILES[problem][0](path)
+    with pytest.raises(DataError) as info:
+        layout.check_class_file(path, 0, DAYS, SPD)
+    assert "\n" not in str(info.value) and "allow_pickle" not in str(info.value)
 
 
 def test_both_wordings_cover_every_problem():

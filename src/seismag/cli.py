@@ -4,12 +4,14 @@ calls the library, so anything the CLI does can be done from Python too."""
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import os
 import sys
 from pathlib import Path
 
 from .config import FLAG_GROUPS, MODEL_FLAGS, TRAIN_FLAGS, Flag, make_config
-from .errors import SeismagError
+from .errors import SeismagError, describe_os_error
 
 
 def _csv_ints(text: str) -> list[int]:
@@ -91,6 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--effect", type=float, default=None,
                    help="precursor strength; 0 = no signal (classifiers must sit at chance)")
     p.add_argument("--windows", type=_csv_ints, default=[7, 14, 30], help="window lengths in days (default 7,14,30)")
+    p.add_argument("--overwrite", action="store_true", help="replace the window-N folders of an earlier dataset in --out")
 
     p = command("analyze", "Class balance, imbalance severity and class weights per window (SPEC Module 2).",
                 "seismag analyze --data data/ --windows 7,14,30")
@@ -274,7 +277,7 @@ def cmd_synth(args) -> None:
     from .layout import window_dir_name
 
     summary = generate_dataset(args.out, preset=args.preset, seed=args.seed, effect=args.effect,
-                               windows=tuple(args.windows))
+                               windows=tuple(args.windows), overwrite=args.overwrite)
     print(f"synthetic dataset written to {args.out} (preset {summary['preset']}, effect {summary['effect']:g}, "
           f"seed {summary['seed']})")
     for window, info in summary["windows"].items():
@@ -334,10 +337,13 @@ def cmd_evaluate(args) -> None:
     from .inference import evaluate_results
     from .training.pipeline import format_summary_table
 
+    notes: list[str] = []
     results = evaluate_results(args.results, args.test_data, args.out, models=args.models,
-                               windows=args.windows, device=args.device)
+                               windows=args.windows, device=args.device, notes=notes)
     out = Path(args.out) if args.out else Path(args.results) / "evaluation"
     print(format_summary_table(results))
+    for message in notes:
+        print(f"note: {message}")
     if not args.no_figures:
         from .plots import plot_all, write_report
 
@@ -385,6 +391,11 @@ COMMANDS = {"env": cmd_env, "synth": cmd_synth, "analyze": cmd_analyze, "models"
             "build": cmd_build, "evaluate": cmd_evaluate, "tune": cmd_tune, "demo": cmd_demo}
 
 
+#: OS errors that are the user's to fix (a path, a permission, the disk), printed in one line.
+_USER_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.EEXIST, errno.ENOTDIR, errno.EISDIR,
+                errno.ENOSPC, errno.EDQUOT, errno.ELOOP, errno.ENAMETOOLONG}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -399,6 +410,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"seismag {args.command}: interrupted; completed folds are kept (rerun with --resume)",
               file=sys.stderr)
         return 130
+    except OSError as exc:  # after BrokenPipeError, itself an OSError
+        # One the library did not word (a tune database folder, the results lock, ...):
+        # still one line, naming the path and the cause. Others stay tracebacks.
+        if exc.errno not in _USER_ERRNOS or not exc.filename:
+            raise
+        print(f"seismag {args.command}: error: {os.fsdecode(exc.filename)}: {describe_os_error(exc)}",
+              file=sys.stderr)
+        return 2
     return 0
 
 

@@ -39,7 +39,8 @@ def run_demo(out: str | Path = "demo", *, seed: int = 42, models=None, windows=N
     data_dir = out / "data"
     logger.info("1/4 synthetic data -> %s", data_dir)
     generate_dataset(data_dir, preset=TINY["synth_preset"] if tiny else "quick", seed=seed,
-                     windows=config.windows, steps_per_day=steps_per_day)
+                     windows=config.windows, steps_per_day=steps_per_day,
+                     overwrite=True)  # the demo's own folder: a rerun replaces its data
 
     logger.info("2/4 training %s on %s-day windows (preset quick)", ", ".join(config.models),
                 ", ".join(map(str, config.windows)))

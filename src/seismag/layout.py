@@ -1,5 +1,9 @@
 """The two on-disk contracts, for the writers and the readers alike.
 
+Why this module is long: it is the one owner of both contracts (names, schemas and the
+checks a file must pass, each problem worded for the user); split up, the readers and
+the writers would again each keep their own copy of a rule.
+
 **Seed layout** (``seismag synth`` and ``seismag build`` write it; loading, analysis and
 training read it)::
 
@@ -25,8 +29,10 @@ results made on another machine) and the data layer use it without pulling them 
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +40,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .errors import DataError
+from .errors import DataError, describe_os_error
 
 # =========================================================================== seed layout
 
@@ -84,9 +90,14 @@ _ANALYSIS_LABEL = ("label column (last column) must be {label} in {class_file}, 
 CLASS_FILE_WORDINGS: dict[str, dict[str, str]] = {
     "loader": {
         "missing": "class-{label} file not found",
+        "directory": "is a directory, not a .npy file",
+        "symlink_loop": "is a symbolic link loop (the link never reaches a file)",
+        "not_readable": "cannot be read ({cause})",
         "zero_bytes": "cannot be read as a .npy file (no NumPy header)",
         "npz": "cannot be read as a .npy file (no NumPy header)",
-        "no_header": "cannot be read as a .npy file (no NumPy header)",
+        "no_header": "cannot be read as a .npy file (no NumPy header){looks}",
+        "pickled": "not a numeric NumPy array (pickled Python objects, dtype object)",
+        "truncated": "truncated: the header promises {promised}, the file holds fewer bytes ({size} of {needed})",
         "not_mappable": "not a numeric NumPy array ({error})",
         "unreadable": "cannot be read as a .npy file ({error_type}: {error})",
         "dtype": "has non-numeric dtype {dtype}; expected floats",
@@ -100,9 +111,15 @@ CLASS_FILE_WORDINGS: dict[str, dict[str, str]] = {
     },
     "analysis": {
         "missing": "missing class file (class {label} samples of the {days}-day window)",
+        "directory": "a directory, not a .npy file",
+        "symlink_loop": "a symbolic link loop (the link never reaches a file)",
+        "not_readable": "cannot be read ({cause})",
         "zero_bytes": "empty file (0 bytes)",
         "npz": "not a single .npy array (looks like an .npz archive)",
-        "no_header": "not a readable .npy array (no NumPy header)",
+        "no_header": "not a readable .npy array (no NumPy header){looks}",
+        "pickled": "not a readable .npy array (pickled Python objects, dtype object, not numbers)",
+        "truncated": ("not a readable .npy array (truncated: the header promises {promised}, "
+                      "the file holds fewer bytes ({size} of {needed}))"),
         "not_mappable": "not a readable .npy array ({error})",
         "unreadable": "not a readable .npy array ({error})",
         "dtype": "non-numeric dtype {dtype}; expected integer or float values",
@@ -115,6 +132,86 @@ CLASS_FILE_WORDINGS: dict[str, dict[str, str]] = {
         "label_mismatch": _ANALYSIS_LABEL,
     },
 }
+
+
+def _shape_words(shape: tuple[int, ...]) -> str:
+    if len(shape) == 2:
+        return f"{shape[0]} rows of {shape[1]} values"
+    count = int(np.prod(shape, dtype=np.int64))
+    return f"{count} values (shape {shape})"
+
+
+def _looks_like_text(head: bytes) -> bool:
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        # A multi-byte character cut at the end of the sample is still text.
+        try:
+            text = head[:-3].decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+    return all(ch.isprintable() or ch in "\t\r\n" for ch in text)
+
+
+def npy_file_problem(path: str | os.PathLike) -> tuple[str, dict[str, Any]] | None:
+    """What keeps ``path`` from being read as one numeric ``.npy`` array, from its header alone.
+
+    Returns ``None`` when the file looks sound, else ``(problem, facts)``: ``problem`` a
+    key of :data:`CLASS_FILE_WORDINGS` (``missing``, ``directory``, ``symlink_loop``,
+    ``not_readable``, ``zero_bytes``, ``npz``, ``no_header``, ``pickled``, ``truncated``,
+    ``unreadable``) and ``facts`` the values its wording names. Only the header is read;
+    the readers of class files and of the results' fold arrays share it, so a truncated
+    file or a symlink loop reads the same everywhere.
+    """
+    path = Path(path)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return "missing", {}
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symlink_loop", {}
+        return "not_readable", {"cause": describe_os_error(exc)}
+    if stat.S_ISDIR(info.st_mode):
+        return "directory", {}
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(6)
+            if not head:
+                return "zero_bytes", {}
+            if head.startswith(b"PK"):
+                return "npz", {}
+            if head != b"\x93NUMPY":
+                head += handle.read(506)
+                looks = "; it looks like a text or CSV file" if _looks_like_text(head) else ""
+                return "no_header", {"looks": looks}
+            handle.seek(0)
+            try:
+                version = np.lib.format.read_magic(handle)
+                read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                               else np.lib.format.read_array_header_2_0)
+                shape, _fortran, dtype = read_header(handle)
+            except Exception as exc:  # noqa: BLE001  (a corrupt header: one clear message)
+                return "unreadable", {"error": exc, "error_type": type(exc).__name__}
+            offset = handle.tell()
+    except OSError as exc:
+        return "not_readable", {"cause": describe_os_error(exc)}
+    if dtype.hasobject:
+        return "pickled", {}
+    needed = offset + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if info.st_size < needed:
+        return "truncated", {"promised": _shape_words(tuple(shape)), "size": info.st_size, "needed": needed}
+    return None
+
+
+def npy_problem_message(path: str | os.PathLike) -> str | None:
+    """:func:`npy_file_problem` in the loader's words (``None`` when the header is sound),
+    for any ``.npy`` a reader opens (the results' fold arrays, say), not only class files."""
+    problem = npy_file_problem(path)
+    if problem is None:
+        return None
+    kind, facts = problem
+    return "file not found" if kind == "missing" else CLASS_FILE_WORDINGS["loader"][kind].format(**facts)
 
 
 def check_class_file(path: str | os.PathLike, label: int, window_days: int, steps_per_day: int,
@@ -158,16 +255,9 @@ def check_class_file(path: str | os.PathLike, label: int, window_days: int, step
         return DataError(path, words[problem].format(label=label, class_file=CLASS_FILES[label], days=days,
                                                      steps=steps, expected=expected, **facts))
 
-    if not path.is_file():
-        raise fail("missing")
-    with open(path, "rb") as handle:
-        magic = handle.read(6)
-    if not magic:
-        raise fail("zero_bytes")
-    if magic.startswith(b"PK"):
-        raise fail("npz")
-    if magic != b"\x93NUMPY":
-        raise fail("no_header")
+    problem = npy_file_problem(path)
+    if problem is not None:
+        raise fail(problem[0], **problem[1])
     try:
         array = np.load(path, mmap_mode="r", allow_pickle=False)
     except ValueError as exc:

@@ -27,7 +27,7 @@ from typing import Iterable, NamedTuple, Sequence
 import numpy as np
 
 from seismag.layout import CLASS_FILES, META_FILE
-from seismag.io import atomic_path, write_text
+from seismag.io import atomic_path, make_folder, reserve_space, write_text
 
 __all__ = ["ClassRows", "write_window"]
 
@@ -85,7 +85,7 @@ def write_window(
     n_samples = sum(int(rows.count) for rows in classes)
     if len(meta_rows) != n_samples:
         raise ValueError(f"{folder / META_FILE}: {len(meta_rows)} meta rows for {n_samples} samples")
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folder(folder)
     for label, (rows, name) in enumerate(zip(classes, CLASS_FILES)):
         _write_class_file(folder / name, label, n_features, rows)
     meta = io.StringIO()
@@ -100,6 +100,7 @@ def _write_class_file(path: Path, label: int, n_features: int, rows: ClassRows) 
     count = int(rows.count)
     with atomic_path(path) as tmp:
         data = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(count, n_features + 1))
+        reserve_space(tmp)  # a full disk: ENOSPC now, not SIGBUS in the first write through the map
         filled = 0
         for block in rows.blocks:
             if filled + block.shape[0] > count:

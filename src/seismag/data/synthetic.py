@@ -84,7 +84,7 @@ from typing import Iterator
 import numpy as np
 
 from seismag.data.seed_writer import ClassRows, write_window
-from seismag.errors import ConfigError
+from seismag.errors import ConfigError, DataError
 from seismag.layout import window_dir
 from seismag.lock import folder_lock
 
@@ -484,6 +484,19 @@ def generate_window(
     return X, np.concatenate(labels), meta
 
 
+def _check_out_dir(out: Path, windows: tuple[int, ...], overwrite: bool) -> None:
+    """The overwrite rule of ``build`` (:func:`seismag.data.build.write.check_out_dir`) for
+    the folders a synthetic dataset writes."""
+    if out.exists() and not out.is_dir():
+        raise DataError(out, "the output path exists and is not a folder")
+    if overwrite:
+        return
+    present = [window_dir(out, w).name for w in windows if window_dir(out, w).exists()]
+    if present:
+        raise DataError(out, f"already holds {', '.join(present)} of a dataset; "
+                             "choose another folder or overwrite (overwrite=True / --overwrite)")
+
+
 def generate_dataset(
     out_dir: str | os.PathLike,
     preset: str = "quick",
@@ -494,6 +507,7 @@ def generate_dataset(
     *,
     n_stations: int = DEFAULT_N_STATIONS,
     stations_per_event: tuple[int, int] = DEFAULT_STATIONS_PER_EVENT,
+    overwrite: bool = False,
 ) -> dict:
     """Write a synthetic dataset in the seed layout.
 
@@ -504,6 +518,10 @@ def generate_dataset(
     :func:`seismag.data.seed_writer.write_window`, the writer ``build`` uses
     too. Every file is written atomically; rows are generated in chunks, so
     memory stays bounded for the 'paper' preset.
+
+    A ``window-{N}`` folder this call would write that already exists in ``out_dir`` is
+    an error (a :class:`~seismag.errors.DataError`, before anything is written) unless
+    ``overwrite``, as for ``build``; other files in ``out_dir`` are never touched.
 
     Returns
     -------
@@ -528,6 +546,7 @@ def generate_dataset(
     stations_per_event = (int(stations_per_event[0]), int(stations_per_event[1]))
 
     out = Path(out_dir)
+    _check_out_dir(out, windows, overwrite)
     stations = _stations(int(seed), int(n_stations))
     summary: dict = {"preset": preset, "seed": int(seed), "effect": effect,
                      "steps_per_day": int(steps_per_day), "out_dir": str(out), "windows": {}}

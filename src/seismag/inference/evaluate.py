@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -10,18 +11,52 @@ import numpy as np
 from ..data.loading import load_window
 from ..errors import DataError
 from ..io import write_json, write_npy
-from ..layout import (DATASET_SUMMARY_FILE, EVALUATION_FOLDER, RUN_CONFIG_FILE, ArtifactPaths, parse_file_name,
-                      summary_record)
+from ..layout import (DATASET_SUMMARY_FILE, EVALUATION_FOLDER, MODEL_FOLDER_SUFFIX, RUN_CONFIG_FILE, ArtifactPaths,
+                      file_prefix, parse_file_name, summary_record)
 from ..training.artifacts import summarise
 from ..training.evaluation import bootstrap_intervals, majority_baseline
 from ..training.metrics import calculate_binary_metrics
 from .ensemble import load_trained_ensemble
 from .predict import predict_array
 
+logger = logging.getLogger("seismag.evaluate")
+
+
+def unfinished_models(results_dir, *, models=None, windows=None) -> list[str]:
+    """One note for each model x window of ``results_dir`` with fold files but no ensemble.
+
+    Training writes the ensemble last, so such a model is half-written (a run killed or
+    still going): ``evaluate`` has nothing to score for it and says so instead of
+    skipping it silently. ``models`` / ``windows`` filter as in :func:`evaluate_results`.
+    """
+    notes = []
+    for folder in sorted(Path(results_dir).glob(f"*{MODEL_FOLDER_SUFFIX}")):
+        model = folder.name[: -len(MODEL_FOLDER_SUFFIX)]
+        if not folder.is_dir() or (models and model not in models):
+            continue
+        folds: dict[tuple[str, int], set[int]] = {}
+        ensembles = set()
+        for file in folder.iterdir():
+            named = None if file.name.startswith(".") else parse_file_name(file.name)
+            if named is None:
+                continue
+            key = (named.display_name, named.window_days)
+            if named.kind == "ensemble":
+                ensembles.add(key)
+            elif named.fold is not None:
+                folds.setdefault(key, set()).add(named.fold)
+        for display, days in sorted(folds.keys() - ensembles):
+            if windows and days not in windows:
+                continue
+            notes.append(f"{folder / file_prefix(display, days)}_*: fold files of "
+                         f"{len(folds[(display, days)])} fold(s) but no ensemble (training did not "
+                         "finish); not evaluated")
+    return notes
+
 
 def evaluate_results(results_dir, test_data_dir, out_dir=None, *, models=None, windows=None,
                      device: str = "cpu", nan_policy: str = "interpolate", max_missing: float = 0.1,
-                     seed: int = 0) -> dict[str, dict[int, dict]]:
+                     seed: int = 0, notes: list[str] | None = None) -> dict[str, dict[int, dict]]:
     """Score every saved ensemble in ``results_dir`` on an external labelled test set.
 
     ``test_data_dir`` is in the seed layout. Writes, under ``out_dir`` (default
@@ -29,13 +64,21 @@ def evaluate_results(results_dir, test_data_dir, out_dir=None, *, models=None, w
     model and window (the whole test set): probabilities, labels, metrics,
     a summary with bootstrap 95 % intervals and the all-majority baseline, so
     ``seismag plot`` / ``seismag report`` draw it like a training run.
-    Returns ``{model: {window_days: summary}}``.
+    Returns ``{model: {window_days: summary}}``. A model with fold files but no ensemble
+    (:func:`unfinished_models`) is added to ``notes`` when given, else logged as a warning.
     """
     results_dir = Path(results_dir)
     out_dir = Path(out_dir) if out_dir else results_dir / EVALUATION_FOLDER
+    unfinished = unfinished_models(results_dir, models=models, windows=windows)
     found = sorted(results_dir.glob("*_models/*_ensemble.pth"))
     if not found:
-        raise DataError(results_dir, "holds no *_models/*_ensemble.pth; train first (seismag train)")
+        hint = f" ({len(unfinished)} unfinished: fold files without an ensemble)" if unfinished else ""
+        raise DataError(results_dir, f"holds no *_models/*_ensemble.pth{hint}; train first (seismag train)")
+    if notes is not None:
+        notes.extend(unfinished)
+    else:
+        for message in unfinished:
+            logger.warning("%s", message)
     loaded, data_cache = [], {}
     for path in found:  # validate everything before writing anything
         named = parse_file_name(path.name)

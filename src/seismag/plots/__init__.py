@@ -100,8 +100,9 @@ def plot_all(
     if models is not None and not isinstance(models, str):
         models = list(models)
     out = PlotResult()
-    # Fails early, naming the folder, when there is no model folder at all.
-    results.select(windows, models)
+    # Fails early, naming the folder, when there is no model folder at all; then a torn
+    # or invalid file fails before the first figure is written.
+    results.check_readable(*results.select(windows, models))
     for plotter in PLOTTERS:
         try:
             written = plotter(results.path, dpi=dpi, fmt=fmt, windows=windows, models=models,

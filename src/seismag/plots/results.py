@@ -182,6 +182,9 @@ def _load_json_object(path: Path) -> dict[str, Any]:
 
 
 def _load_vector(path: Path, *, kind: str) -> np.ndarray:
+    problem = layout.npy_problem_message(path)
+    if problem is not None:
+        raise DataError(path, problem)
     try:
         array = np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError) as exc:
@@ -384,6 +387,30 @@ class ResultsFolder:
         if not chosen or not days:
             raise NothingToPlot(f"{self.path}: none of the requested models/windows have results")
         return chosen, days
+
+    def check_readable(self, models: Sequence[ModelEntry], windows: Sequence[int]) -> None:
+        """Read every file the figures of ``models`` x ``windows`` may open, before any is drawn.
+
+        JSON files (summaries, ensemble configs, permutation files, fold metrics, the run
+        record) are parsed, epoch logs parsed and ``.npy`` headers checked, so a torn or
+        invalid file stops ``plot_all`` with one :class:`DataError` naming it and no
+        figure written, instead of half the figures.
+        """
+        for path in (self.path / layout.RUN_CONFIG_FILE, self.path / layout.DATASET_SUMMARY_FILE):
+            if path.is_file():
+                _load_json_object(path)
+        for entry in models:
+            for days in windows:
+                for (kind, _fold), path in sorted(self._files.get(entry.key, {}).get(days, {}).items(),
+                                                  key=lambda item: str(item[1])):
+                    if path.suffix == ".json":
+                        self._object(path)
+                    elif path.suffix == ".npy":
+                        problem = layout.npy_problem_message(path)
+                        if problem is not None:
+                            raise DataError(path, problem)
+                    elif kind == "logs":
+                        layout.parse_epoch_log(path)
 
     # -- reading ----------------------------------------------------------------
     def _object(self, path: Path) -> dict[str, Any]:

@@ -19,8 +19,8 @@ from .. import models as model_registry
 from ..config import RunConfig
 from ..data.analysis import imbalance_ratio, imbalance_severity
 from ..data.loading import load_window
-from ..errors import ConfigError
-from ..io import write_json
+from ..errors import ConfigError, output_error
+from ..io import make_folder, write_json
 from ..layout import DATASET_SUMMARY_FILE, RUN_CONFIG_FILE, window_fingerprint
 from ..lock import folder_lock
 from ..runtime import prepare_training
@@ -42,8 +42,7 @@ def setup_logging(log_file: str | None = None, log_dir: str | os.PathLike | None
 
     ``log_dir`` defaults to ``$LOG_DIR`` or ``./logs``.
     """
-    log_dir = Path(log_dir or os.environ.get("LOG_DIR") or "logs")
-    log_dir.mkdir(parents=True, exist_ok=True)
+    log_dir = make_folder(log_dir or os.environ.get("LOG_DIR") or "logs")
     stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
     if log_file is None:
         log_file = f"training_{stamp}.log"
@@ -56,7 +55,10 @@ def setup_logging(log_file: str | None = None, log_dir: str | os.PathLike | None
         if getattr(handler, "_seismag", False):
             root.removeHandler(handler)
             handler.close()
-    file_handler = logging.FileHandler(log_dir / log_file, encoding="utf-8")
+    try:
+        file_handler = logging.FileHandler(log_dir / log_file, encoding="utf-8")
+    except OSError as exc:
+        raise output_error(log_dir / log_file, exc) from None
     file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     handlers = [file_handler]
     if console:
