@@ -97,7 +97,7 @@ def test_no_import_cycles():
 
 # Stage order along the flow of data: a module may import its own stage and earlier ones.
 # config checks model names against the registry, so it comes after models.
-STAGES = ["errors", "io", "layout", "data", "models", "config", "runtime", "environment", "training",
+STAGES = ["errors", "io", "layout", "lock", "data", "models", "config", "runtime", "environment", "training",
           "inference", "tune", "plots", "demo", "compat", "cli"]
 
 

@@ -21,7 +21,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from .errors import ConfigError, output_error
+from .io import make_folder
 from .layout import LOCK_FILE
 
 logger = logging.getLogger("seismag")
@@ -39,8 +40,7 @@ def folder_lock(folder: str | os.PathLike, command: str) -> Iterator[Path]:
     ConfigError
         Another live process holds the lock (its pid, command and start time named).
     """
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = make_folder(folder)  # an output folder that cannot be made is one worded line
     path = folder / LOCK_FILE
     record = {"pid": os.getpid(), "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "command": command, "host": socket.gethostname()}
@@ -70,6 +70,8 @@ def _acquire(path: Path, record: dict[str, Any]) -> None:
                                path.parent, holder.get("command", "?"), holder.get("pid"), _on_host(holder),
                                holder.get("started_at", "?"))
             continue
+        except OSError as exc:  # a folder that refuses the lock file: permission, read-only, ...
+            raise output_error(path, exc) from None
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
         return
