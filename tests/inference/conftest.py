@@ -1,11 +1,2 @@
-import pytest
-import torch
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    # Tiny models are slower with two threads fighting over two busy cores.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+# The same one-thread rule as the training tests (tiny models, two busy cores).
+from training.conftest import one_thread  # noqa: F401
