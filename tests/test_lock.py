@@ -85,3 +85,63 @@ def test_build_into_a_locked_folder_is_refused_before_writing(holder):
     with pytest.raises(ConfigError, match=f"in use by seismag train \\(pid {process.pid}"):
         write_build(out, None, [], {}, None, {})  # refused at the lock, before the report is read
     assert sorted(p.name for p in out.iterdir()) == [LOCK_FILE]
+
+
+SHARED_HOLD = ("import sys, time\n"
+               "from seismag.lock import folder_lock\n"
+               "with folder_lock(sys.argv[1], command='tune', share='study s in sqlite'):\n"
+               "    print('held', flush=True)\n"
+               "    sys.stdin.readline()\n")
+
+
+def test_writers_of_one_study_share_the_lock_and_the_last_one_removes_it(tmp_path):
+    out = tmp_path / "tuning"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    first = subprocess.Popen([sys.executable, "-c", SHARED_HOLD, str(out)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert first.stdout.readline().strip() == "held"
+        # Another study, or another command, is refused while the study runs.
+        with pytest.raises(ConfigError, match=f"in use by seismag tune \\(pid {first.pid}"):
+            with folder_lock(out, command="tune", share="study other in sqlite"):
+                pass
+        with pytest.raises(ConfigError, match=f"pid {first.pid}"):
+            with folder_lock(out, command="train"):
+                pass
+        # A second process of the same study joins; the lock lists both.
+        with folder_lock(out, command="tune", share="study s in sqlite") as path:
+            holders = json.loads(path.read_text())["holders"]
+            assert {h["pid"] for h in holders} == {first.pid, os.getpid()}
+            first.stdin.write("\n")
+            first.stdin.flush()
+            first.wait(timeout=30)
+            # The first one left: the lock stays, held by this process alone.
+            assert [h["pid"] for h in json.loads(path.read_text())["holders"]] == [os.getpid()]
+        assert not path.exists()  # the last holder removed it
+        assert not (out / (LOCK_FILE + ".mutex")).exists()
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+
+
+def test_a_study_folder_is_locked_against_a_training_run(tmp_path, monkeypatch):
+    pytest.importorskip("optuna")
+    from seismag.tune import study
+
+    seen = {}
+
+    def during_the_search(*args, **kwargs):
+        lock = json.loads((tmp_path / "t" / LOCK_FILE).read_text())
+        seen.update(command=lock["command"], share=lock["share"])
+        raise ConfigError("stop here")
+
+    monkeypatch.setattr(study, "tuning_split", during_the_search)
+    from training.training_data import SPD, write_synthetic
+
+    data = write_synthetic(tmp_path / "data", n0=20, n1=14)
+    with pytest.raises(ConfigError, match="stop here"):
+        study.run_study(data, "mlp", 4, trials=1, out_dir=tmp_path / "t", steps_per_day=SPD, epochs=1,
+                        num_folds=2, device="cpu")
+    assert seen["command"] == "tune" and seen["share"].startswith("study seismag-mlp-4d")
+    assert not (tmp_path / "t" / LOCK_FILE).exists()  # released on the error too

@@ -129,17 +129,22 @@ def plan_splits(config: RunConfig, windows: dict[int, Any], device: torch.device
     """Every window's folds, cut (and checked) before anything is written.
 
     The folds against the class counts, the split's ``meta.csv`` columns, the inner
-    selection split of every fold and the fold workers against the device fail here,
-    not after ``run_config.json`` has replaced the one of an earlier run.
+    selection split of every fold, the rows each fold trains on and the fold workers
+    against the device fail here, not after ``run_config.json`` has replaced the one
+    of an earlier run.
     """
     check_fold_workers(config, device)
     splits = {}
     for days, data in windows.items():
         splits[days] = make_splits(config, data)
-        if config.selection == "inner":
-            groups = split_groups(config, data)
-            for train_rows, _ in splits[days]:
-                inner_split(train_rows, data.labels, config.inner_fraction, config.seed, groups)
+        groups = split_groups(config, data)
+        for fold, (train_rows, _) in enumerate(splits[days], start=1):
+            fit_rows = train_rows
+            if config.selection == "inner":
+                fit_rows, _ = inner_split(train_rows, data.labels, config.inner_fraction, config.seed, groups)
+            if len(fit_rows) < 2:  # the epoch loop would find no batch of two to train on
+                raise ConfigError(f"{days}-day window, fold {fold}: {len(fit_rows)} row(s) to train on; a "
+                                  "batch needs two (use fewer folds or more data)")
     return splits
 
 

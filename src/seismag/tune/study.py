@@ -22,6 +22,7 @@ from ..runtime import derive_seed, prepare_training
 from ..training.fold import train_fold
 from ..training.splits import make_splits, split_groups
 from ..training.tensors import WindowTensors
+from ..lock import folder_lock
 from .space import TUNABLE_RUN_FIELDS, decode_param, encode_value, model_fields
 from .spec import StudySpec
 from .split import TuningSplit, tuning_split
@@ -56,40 +57,43 @@ def run_study(spec: StudySpec | Any, model: str | None = None, window_days: int 
         raise TypeError("run_study(spec) takes no other arguments; the spec holds them")
     optuna = import_optuna()
     config = spec.config
-    spec.out_dir.mkdir(parents=True, exist_ok=True)
-    device, precision = prepare_training(config)
-    data = load_window(spec.data_dir, spec.window_days, config.steps_per_day, nan_policy=config.nan_policy,
-                       max_missing=config.max_missing)
-    tensors = WindowTensors.from_window(data, device)
-    deadline = None if spec.timeout is None else time.monotonic() + spec.timeout
-    began = time.perf_counter()
-    search = _Search(optuna, spec, data, tensors, device, precision)
+    # Processes of one study may share the folder (and its SQLite storage); anyone else
+    # (another study, a training run) is refused while they run.
+    share = f"study {spec.study_name} in {redact_url(spec.storage)}"
+    with folder_lock(spec.out_dir, command="tune", share=share):
+        device, precision = prepare_training(config)
+        data = load_window(spec.data_dir, spec.window_days, config.steps_per_day, nan_policy=config.nan_policy,
+                           max_missing=config.max_missing)
+        tensors = WindowTensors.from_window(data, device)
+        deadline = None if spec.timeout is None else time.monotonic() + spec.timeout
+        began = time.perf_counter()
+        search = _Search(optuna, spec, data, tensors, device, precision)
 
-    verbosity = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)  # seismag logs each trial itself
-    try:
-        if spec.protocol == "fold":
-            split = tuning_split(config, data, spec.outer_fold, spec.inner_fraction)
-            studies = (search.run(split, spec.study_name, spec.out_dir, deadline),)
-            nested = None
-        else:
-            studies, fold_scores = [], []
-            for fold in range(1, len(make_splits(config, data)) + 1):
-                split = tuning_split(config, data, fold, spec.inner_fraction)
-                result = search.run(split, f"{spec.study_name}-fold{fold}", spec.out_dir / f"fold_{fold}",
-                                    deadline)
-                studies.append(result)
-                fold_scores.append(search.score_outer_fold(result, split))
-            studies = tuple(studies)
-            nested = nested_record(fold_scores)
-    finally:
-        optuna.logging.set_verbosity(verbosity)
+        verbosity = optuna.logging.get_verbosity()
+        optuna.logging.set_verbosity(optuna.logging.WARNING)  # seismag logs each trial itself
+        try:
+            if spec.protocol == "fold":
+                split = tuning_split(config, data, spec.outer_fold, spec.inner_fraction)
+                studies = (search.run(split, spec.study_name, spec.out_dir, deadline),)
+                nested = None
+            else:
+                studies, fold_scores = [], []
+                for fold in range(1, len(make_splits(config, data)) + 1):
+                    split = tuning_split(config, data, fold, spec.inner_fraction)
+                    result = search.run(split, f"{spec.study_name}-fold{fold}", spec.out_dir / f"fold_{fold}",
+                                        deadline)
+                    studies.append(result)
+                    fold_scores.append(search.score_outer_fold(result, split))
+                studies = tuple(studies)
+                nested = nested_record(fold_scores)
+        finally:
+            optuna.logging.set_verbosity(verbosity)
 
-    counts = tuning_split(config, data, spec.outer_fold, spec.inner_fraction).counts()
-    counts.pop("outer_fold")
-    summary_path = write_summary(spec, studies, nested, counts, time.perf_counter() - began, optuna.__version__)
-    return TuneResult(spec.model, spec.window_days, spec.protocol, redact_url(spec.storage), spec.out_dir,
-                      summary_path, studies, nested)
+        counts = tuning_split(config, data, spec.outer_fold, spec.inner_fraction).counts()
+        counts.pop("outer_fold")
+        summary_path = write_summary(spec, studies, nested, counts, time.perf_counter() - began, optuna.__version__)
+        return TuneResult(spec.model, spec.window_days, spec.protocol, redact_url(spec.storage), spec.out_dir,
+                          summary_path, studies, nested)
 
 
 def tuned_config(data_dir, model: str, window_days: int, **kwargs: Any) -> RunConfig:
