@@ -37,9 +37,10 @@ from .training.loop import batch_step, quick_scores
 from .runtime import check_gpu_ids, prepare_training, resolve_device
 from .training.losses import FocalLoss  # noqa: F401
 from .inference import load_ensemble_model, load_trained_ensemble  # noqa: F401
+from .lock import folder_lock
 from .training.job import WindowJob
 from .training.splits import make_splits
-from .training.kfold import load_fold, protocol_record, run_kfold, write_ensemble
+from .training.kfold import load_fold, protocol_record, resolved_model_config, run_kfold, write_ensemble
 from .training.metrics import calculate_binary_metrics  # noqa: F401
 from .training.pipeline import format_summary_table, run_experiment, setup_logging  # noqa: F401
 from .plots import (  # noqa: F401  Result_drawing's four figure modules and the report
@@ -259,7 +260,11 @@ def kfold_train_eval(model_name: str, dataset, output_dir: str = "results", loss
     if root.name == model_folder_name(model_name):
         root = root.parent
     device, precision = prepare_training(config)
-    with WindowJob(config, data, device, precision, make_splits(config, data)) as job:
+    # A bad model option or split is refused here, before the folder is touched.
+    resolved_model_config(config, model_name, window_days, steps_per_day)
+    splits = make_splits(config, data)
+    with folder_lock(root, command="kfold_train_eval"), \
+            WindowJob(config, data, device, precision, splits) as job:
         return run_kfold(model_name, job, root, objects=TrainingObjects(**objects) if objects else None)
 
 
@@ -452,8 +457,9 @@ def perform_model_ensemble(model_name: str, window_days: int, results_dir: str =
     checkpoint = model_registry.load_model_checkpoint(paths.fold_file(1, ""))[1]
     extra = checkpoint["extra"]
     config = make_config("paper", **extra["run_config"])
-    write_ensemble(paths, entry.name, members, scalers, metrics, protocol_record(config),
-                   checkpoint["model_config"], extra["window_days"], extra["steps_per_day"], strategy)
+    with folder_lock(Path(results_dir), command="perform_model_ensemble"):
+        write_ensemble(paths, entry.name, members, scalers, metrics, protocol_record(config),
+                       checkpoint["model_config"], extra["window_days"], extra["steps_per_day"], strategy)
     return load_trained_ensemble(paths.ensemble, device=device)
 
 

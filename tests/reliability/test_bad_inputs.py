@@ -248,10 +248,11 @@ def retrain(*extra):
                       "--batch-size", "8", "--hidden-sizes", "8,4", "--quiet", *extra]
 
 
-def lock_held_by_a_live_process(w: Path):
+def lock_held_by_a_live_process(w: Path, folder: str = "results"):
     import socket
 
-    (w / "results" / ".seismag.lock").write_text(json.dumps(
+    (w / folder).mkdir(parents=True, exist_ok=True)
+    (w / folder / ".seismag.lock").write_text(json.dumps(
         {"pid": 1, "started_at": "2026-12-01T09:00:00+00:00", "command": "train", "host": socket.gethostname()}))
 
 
@@ -290,6 +291,9 @@ CASES += [
     Case("train: resume on changed data", retrain("--resume"), ("data",),
          rewrite(1, lambda a: np.vstack([a, a[:1]]))),
     Case("train: the folder is in use", retrain(), ("pid 1",), lock_held_by_a_live_process),
+    Case("evaluate: its folder is in use", lambda w: ["evaluate", "--results", str(w / "results"), "--test-data",
+                                                     str(w / "data"), "--no-figures", "--windows", str(DAYS)],
+         ("evaluation", "pid 1"), lambda w: lock_held_by_a_live_process(w, "results/evaluation")),
     Case("train: refused run leaves the folder's record alone", retrain("--folds", "100"), ("100",)),
     # ----------------------------------------------------------------- damaged files and odd predict input
     Case("predict: damaged ensemble", predict(), ("damaged",),

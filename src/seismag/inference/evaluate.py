@@ -11,6 +11,7 @@ import numpy as np
 from ..data.loading import load_window
 from ..errors import DataError
 from ..io import write_json, write_npy
+from ..lock import folder_lock
 from ..layout import (DATASET_SUMMARY_FILE, EVALUATION_FOLDER, MODEL_FOLDER_SUFFIX, RUN_CONFIG_FILE, ArtifactPaths,
                       file_prefix, parse_file_name, summary_record)
 from ..training.artifacts import summarise
@@ -97,34 +98,35 @@ def evaluate_results(results_dir, test_data_dir, out_dir=None, *, models=None, w
     if not loaded:
         raise DataError(results_dir, "no ensemble matches the requested models/windows")
 
-    results: dict[str, dict[int, dict]] = {}
-    for path, display, model, days, ensemble, data in loaded:
-        paths = ArtifactPaths(out_dir, model, display, days)
-        scores = predict_array(ensemble, data.features)
-        probs = scores["prob_class1"].astype(np.float32)
-        metrics = calculate_binary_metrics(data.labels, (probs >= 0.5).astype(int), probs)
-        metrics.update(fold=1, n_val=int(data.n_samples), n_train=0, best_epoch=None)
-        write_npy(paths.fold_file(1, "test_probs"), probs)
-        write_npy(paths.fold_file(1, "test_labels"), data.labels)
-        write_npy(paths.fold_file(1, "test_indices"), data.source_rows)
-        write_json(paths.fold_file(1, "metrics"), metrics)
-        _, mean, std = summarise([metrics])  # one "fold": the whole test set
-        summary = summary_record(
-            model, display, days, fold_metrics=[metrics], mean=mean, std=std,
-            protocol={**(ensemble.extra.get("protocol") or {}), "evaluation": "external test set",
-                      "test_data": str(Path(test_data_dir).resolve()), "ensemble": str(path),
-                      "leakage_note": "scores of the saved ensemble on a separate test set; no "
-                                      "training or selection used these rows (if the test set is "
-                                      "truly separate from the training data)"},
-            extra={"intervals": {"level": 0.95, "bootstrap": bootstrap_intervals(data.labels, probs, seed=seed),
-                                 "note": "bootstrap over test samples"},
-                   "baselines": {"majority": majority_baseline(data.labels), "chance_auc": 0.5}})
-        write_json(paths.summary, summary)
-        results.setdefault(model, {})[days] = summary
-    write_json(out_dir / DATASET_SUMMARY_FILE, {
-        "data_dir": str(Path(test_data_dir).resolve()),
-        "windows": {str(d): {"n_samples": w.n_samples, "class_counts": w.class_counts,
-                             "dropped_rows": w.dropped_rows} for (d, _), w in data_cache.items()}})
-    write_json(out_dir / RUN_CONFIG_FILE, {"evaluation_of": str(results_dir.resolve()),
-                                             "test_data": str(Path(test_data_dir).resolve())})
+    with folder_lock(out_dir, command="evaluate"):  # one writer of the evaluation folder
+        results: dict[str, dict[int, dict]] = {}
+        for path, display, model, days, ensemble, data in loaded:
+            paths = ArtifactPaths(out_dir, model, display, days)
+            scores = predict_array(ensemble, data.features)
+            probs = scores["prob_class1"].astype(np.float32)
+            metrics = calculate_binary_metrics(data.labels, (probs >= 0.5).astype(int), probs)
+            metrics.update(fold=1, n_val=int(data.n_samples), n_train=0, best_epoch=None)
+            write_npy(paths.fold_file(1, "test_probs"), probs)
+            write_npy(paths.fold_file(1, "test_labels"), data.labels)
+            write_npy(paths.fold_file(1, "test_indices"), data.source_rows)
+            write_json(paths.fold_file(1, "metrics"), metrics)
+            _, mean, std = summarise([metrics])  # one "fold": the whole test set
+            summary = summary_record(
+                model, display, days, fold_metrics=[metrics], mean=mean, std=std,
+                protocol={**(ensemble.extra.get("protocol") or {}), "evaluation": "external test set",
+                          "test_data": str(Path(test_data_dir).resolve()), "ensemble": str(path),
+                          "leakage_note": "scores of the saved ensemble on a separate test set; no "
+                                          "training or selection used these rows (if the test set is "
+                                          "truly separate from the training data)"},
+                extra={"intervals": {"level": 0.95, "bootstrap": bootstrap_intervals(data.labels, probs, seed=seed),
+                                     "note": "bootstrap over test samples"},
+                       "baselines": {"majority": majority_baseline(data.labels), "chance_auc": 0.5}})
+            write_json(paths.summary, summary)
+            results.setdefault(model, {})[days] = summary
+        write_json(out_dir / DATASET_SUMMARY_FILE, {
+            "data_dir": str(Path(test_data_dir).resolve()),
+            "windows": {str(d): {"n_samples": w.n_samples, "class_counts": w.class_counts,
+                                 "dropped_rows": w.dropped_rows} for (d, _), w in data_cache.items()}})
+        write_json(out_dir / RUN_CONFIG_FILE, {"evaluation_of": str(results_dir.resolve()),
+                                                 "test_data": str(Path(test_data_dir).resolve())})
     return results
