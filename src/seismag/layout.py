@@ -292,6 +292,109 @@ def check_class_file(path: str | os.PathLike, label: int, window_days: int, step
     return array
 
 
+# ========================================================================= dataset.json
+
+#: Beside the window folders (``DATA/dataset.json``), written by ``seismag build`` and
+#: ``seismag synth``. A folder without it holds one channel, as the SPEC's seed layout.
+DATASET_FILE = "dataset.json"
+DATASET_FORMAT = "seismag-dataset"
+DATASET_VERSION = 1
+#: Order of a row's feature columns: all channels of day 1 (each ``steps_per_day`` long),
+#: then day 2, ... A sequence model's day token is one day of every channel side by side.
+FEATURE_ORDER = "day, channel, step"
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What ``dataset.json`` records about a seed-layout folder.
+
+    ``channels`` / ``units``: the component of each channel, in column order within a day
+    (``('H', 'D', 'Z')``, ``('nT', 'arcmin', 'nT')``); ``steps_per_day``: samples per day
+    and channel as stored; ``stations``: code -> ``{'latitude', 'longitude', ...}``;
+    ``build``: the settings that made the folder; ``recipe``: the preprocessing steps
+    (``seismag.data.recipe``) that turn the stored raw windows into model input, as plain
+    dicts in order; ``activity_columns``: the geomagnetic-activity columns of ``meta.csv``.
+    """
+
+    channels: tuple[str, ...] = ("H",)
+    units: tuple[str, ...] = ("nT",)
+    steps_per_day: int = 1440
+    stations: Mapping[str, Mapping[str, Any]] = None  # type: ignore[assignment]
+    build: Mapping[str, Any] = None  # type: ignore[assignment]
+    recipe: tuple[Mapping[str, Any], ...] = ()
+    activity_columns: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "stations", dict(self.stations or {}))
+        object.__setattr__(self, "build", dict(self.build or {}))
+        object.__setattr__(self, "channels", tuple(self.channels))
+        object.__setattr__(self, "units", tuple(self.units))
+        object.__setattr__(self, "recipe", tuple(dict(step) for step in self.recipe))
+        object.__setattr__(self, "activity_columns", tuple(self.activity_columns))
+
+    @property
+    def n_channels(self) -> int:
+        return len(self.channels)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": DATASET_FORMAT, "version": DATASET_VERSION,
+                "channels": list(self.channels), "units": list(self.units),
+                "steps_per_day": int(self.steps_per_day), "feature_order": FEATURE_ORDER,
+                "stations": {code: dict(info) for code, info in self.stations.items()},
+                "build": dict(self.build), "recipe": [dict(step) for step in self.recipe],
+                "activity_columns": list(self.activity_columns)}
+
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any], path: str | os.PathLike = DATASET_FILE) -> "DatasetInfo":
+        """Checked: a wrong format, version or field is one :class:`DataError` naming ``path``."""
+        if not isinstance(record, Mapping) or record.get("format") != DATASET_FORMAT:
+            raise DataError(path, f"is not a seismag dataset description ('format' must be '{DATASET_FORMAT}')")
+        if record.get("version") != DATASET_VERSION:
+            raise DataError(path, f"has version {record.get('version')!r}; this seismag reads version "
+                                  f"{DATASET_VERSION}")
+        if record.get("feature_order", FEATURE_ORDER) != FEATURE_ORDER:
+            raise DataError(path, f"feature_order must be '{FEATURE_ORDER}', got {record.get('feature_order')!r}")
+        channels, units = record.get("channels"), record.get("units")
+        if (not isinstance(channels, list) or not channels or not all(isinstance(c, str) and c for c in channels)
+                or len(set(channels)) != len(channels)):
+            raise DataError(path, "'channels' must be a non-empty list of distinct component names")
+        if not isinstance(units, list) or len(units) != len(channels) or not all(isinstance(u, str) for u in units):
+            raise DataError(path, f"'units' must list one unit per channel ({len(channels)})")
+        steps = record.get("steps_per_day")
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+            raise DataError(path, f"'steps_per_day' must be a positive integer, got {steps!r}")
+        for key, kind in (("stations", Mapping), ("build", Mapping), ("recipe", list), ("activity_columns", list)):
+            if key in record and not isinstance(record[key], kind):
+                raise DataError(path, f"'{key}' must be a {'list' if kind is list else 'mapping'}")
+        recipe = record.get("recipe", [])
+        if not all(isinstance(step, Mapping) and isinstance(step.get("step"), str) for step in recipe):
+            raise DataError(path, "every 'recipe' entry must be a mapping with a 'step' name")
+        return cls(tuple(channels), tuple(units), steps, record.get("stations", {}), record.get("build", {}),
+                   tuple(recipe), tuple(record.get("activity_columns", [])))
+
+
+def dataset_info_path(data_dir: str | os.PathLike) -> Path:
+    return Path(data_dir) / DATASET_FILE
+
+
+def read_dataset_info(data_dir: str | os.PathLike) -> DatasetInfo | None:
+    """``DATA/dataset.json`` checked, or None when the folder has none (one channel, no recipe)."""
+    import json
+
+    path = dataset_info_path(data_dir)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise DataError(path, f"cannot be read: {describe_os_error(error)}") from None
+    try:
+        record = json.loads(text)
+    except ValueError as error:
+        raise DataError(path, f"is not valid JSON ({error})") from None
+    return DatasetInfo.from_dict(record, path)
+
+
 # ======================================================================== results layout
 
 RUN_CONFIG_FILE = "run_config.json"
