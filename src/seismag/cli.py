@@ -93,6 +93,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--effect", type=float, default=None,
                    help="precursor strength; 0 = no signal (classifiers must sit at chance)")
     p.add_argument("--windows", type=_csv_ints, default=[7, 14, 30], help="window lengths in days (default 7,14,30)")
+    p.add_argument("--components", type=_csv_names, default=None,
+                   help="channels of a row among H,D,Z,F (e.g. H,D,Z); writes dataset.json "
+                        "(default: H alone, no dataset.json)")
     p.add_argument("--overwrite", action="store_true", help="replace the window-N folders of an earlier dataset in --out")
 
     p = command("analyze", "Class balance, imbalance severity and class weights per window (SPEC Module 2).",
@@ -277,9 +280,9 @@ def cmd_synth(args) -> None:
     from .layout import window_dir_name
 
     summary = generate_dataset(args.out, preset=args.preset, seed=args.seed, effect=args.effect,
-                               windows=tuple(args.windows), overwrite=args.overwrite)
+                               windows=tuple(args.windows), components=args.components, overwrite=args.overwrite)
     print(f"synthetic dataset written to {args.out} (preset {summary['preset']}, effect {summary['effect']:g}, "
-          f"seed {summary['seed']})")
+          f"seed {summary['seed']}, channels {','.join(summary['channels'])})")
     for window, info in summary["windows"].items():
         print(f"  {window_dir_name(window)}: {info['n_class0']} class-0 and {info['n_class1']} class-1 samples, "
               f"{info['n_features']} features, {info['n_events']} events")

@@ -17,7 +17,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from seismag.data.synthetic import DEFAULT_EFFECT, PRESETS, generate_dataset, generate_window
-from seismag.errors import ConfigError
+from seismag.errors import ConfigError, DataError
 
 SMALL_SPD = 48  # half-hourly values: layout and determinism do not need 1-minute data
 
@@ -292,3 +292,141 @@ def test_bad_window_arguments_are_refused():
 def test_empty_class_is_allowed_in_memory():
     X, y, meta = generate_window(3, 4, 0, seed=1, steps_per_day=24)
     assert X.shape == (4, 72) and y.tolist() == [0, 0, 0, 0] and len(meta) == 4
+
+
+# --- several channels ----------------------------------------------------------------------------
+
+
+def _channel(X: np.ndarray, window_days: int, n_channels: int, index: int) -> np.ndarray:
+    """Channel ``index`` of rows in "day, channel, step" order, as (rows, window_days * spd)."""
+    by_day = X.reshape(len(X), window_days, n_channels, -1)
+    return by_day[:, :, index, :].reshape(len(X), -1)
+
+
+def test_default_rows_are_those_of_earlier_versions():
+    """Values the generator wrote before it learnt D, Z and F (same seed, same sizes)."""
+    X, y, meta = generate_window(7, 3, 3, seed=9, steps_per_day=48)
+    pinned = [[29996.945, 29985.654, 30004.516, 29998.902], [30025.355, 30004.824, 30039.721, 30028.309],
+              [30080.871, 30047.602, 30080.047, 30072.297], [30004.861, 29996.963, 30013.023, 29923.314],
+              [30011.805, 30002.535, 30023.787, 29930.719], [30035.035, 30026.463, 30043.877, 29944.285]]
+    assert X.shape == (6, 336)
+    np.testing.assert_allclose(X[:, [0, 17, 100, 335]], pinned, atol=2e-3, rtol=0)
+    assert meta[0] == {"station": "ST02", "event_id": "REF-7d-0001", "window_start": "2016-12-05T00:00:00"}
+    assert meta[3] == {"station": "ST01", "event_id": "EQ-7d-0001", "window_start": "2015-12-22T00:00:00"}
+
+
+def test_channels_in_day_channel_step_order_keep_h_and_share_gaps():
+    X1, y1, meta1 = generate_window(7, 30, 30, seed=5, steps_per_day=SMALL_SPD)
+    X4, y4, meta4 = generate_window(7, 30, 30, seed=5, steps_per_day=SMALL_SPD, components=["h", "D", "z", "F"])
+    assert X4.dtype == np.float32 and X4.shape == (60, 7 * 4 * SMALL_SPD)
+    assert meta4 == meta1 and y4.tolist() == y1.tolist()
+    H, D, Z, F = (_channel(X4, 7, 4, c) for c in range(4))
+    # The first SMALL_SPD columns are day 1 of H, the next day 1 of D: "day, channel, step".
+    assert np.array_equal(X4[:, :SMALL_SPD], X1[:, :SMALL_SPD], equal_nan=True)
+    assert np.array_equal(H, X1, equal_nan=True)  # H does not depend on the other channels
+    # A channel does not depend on which others are asked for, nor on their order.
+    XDZ = generate_window(7, 30, 30, seed=5, steps_per_day=SMALL_SPD, components="Z,D")[0]
+    assert np.array_equal(_channel(XDZ, 7, 2, 0), Z, equal_nan=True)
+    assert np.array_equal(_channel(XDZ, 7, 2, 1), D, equal_nan=True)
+    gaps = np.isnan(H)
+    assert gaps.any() and all(np.array_equal(np.isnan(c), gaps) for c in (D, Z, F))
+    # Units: D in arc-minutes (about 7.3 degrees west), Z and F in nT.
+    assert -470 < np.nanpercentile(D, 0.1) and np.nanpercentile(D, 99.9) < -405  # spikes aside
+    assert 34_500 < np.nanpercentile(Z, 0.1) and np.nanpercentile(Z, 99.9) < 35_500
+    valid = ~gaps
+    spikes = np.abs(F - np.hypot(H, Z)) > 1.0  # H and Z carry spikes, F does not
+    assert 0 < spikes[valid].mean() < 5e-3
+    np.testing.assert_allclose(F[valid & ~spikes], np.hypot(H, Z)[valid & ~spikes], rtol=1e-6)
+
+
+def test_d_and_z_daily_variation_and_storm_signature():
+    X, y, meta = generate_window(7, 300, 0, seed=12, effect=0.0, steps_per_day=24, components="H,D,Z")
+    H, D, Z = (_channel(X, 7, 3, c).reshape(len(X), 7, 24) for c in range(3))
+    H, D, Z = (np.where(np.isnan(a), np.nanmean(a, axis=2, keepdims=True), a) for a in (H, D, Z))
+    # Sq: the stations are at 139 E, local time = UT + 9.3 h; UT 23 h ~ 08:18, UT 5 h ~ 14:18.
+    morning, afternoon = 23, 5
+    swing_d = np.median(D[:, :, morning] - D[:, :, afternoon])
+    swing_z = np.median(Z[:, :, morning] - Z[:, :, afternoon])
+    assert 3.0 < swing_d < 9.0  # arc-minutes: east in the morning, west in the afternoon
+    assert -30.0 < swing_z < -10.0  # nT: the opposite sign, smaller than H's ~30 nT
+    # Storms: day means off the window mean, Z against H, slope = Z_STORM_RATIO (-0.25).
+    dh = (H.mean(axis=2) - H.mean(axis=(1, 2))[:, None]).ravel()
+    dz = (Z.mean(axis=2) - Z.mean(axis=(1, 2))[:, None]).ravel()
+    stormy = dh < -30
+    assert stormy.sum() > 20
+    slope = np.polyfit(dh, dz, 1)[0]
+    assert -0.35 < slope < -0.15
+    dd = (D.mean(axis=2) - D.mean(axis=(1, 2))[:, None]).ravel()
+    assert np.abs(dd[stormy]).mean() > 2 * np.abs(dd[np.abs(dh) < 5]).mean()  # storms turn D too
+
+
+def test_precursor_acts_on_h_and_z_not_d():
+    X0 = generate_window(7, 0, 30, seed=6, effect=0.0, steps_per_day=SMALL_SPD, components="H,D,Z")[0]
+    X1 = generate_window(7, 0, 30, seed=6, effect=1.0, steps_per_day=SMALL_SPD, components="H,D,Z")[0]
+    (H0, D0, Z0), (H1, D1, Z1) = ([_channel(X, 7, 3, c) for c in range(3)] for X in (X0, X1))
+    assert np.array_equal(D0, D1, equal_nan=True)
+    last_day, first_day = slice(-SMALL_SPD, None), slice(0, SMALL_SPD)
+    # The level: H sinks by ~100 nT x strength (0.7 ... 1 x event size), Z rises by half that.
+    dh = np.nanmean(H1[:, last_day] - H0[:, last_day], axis=1)
+    dz = np.nanmean(Z1[:, last_day] - Z0[:, last_day], axis=1)
+    assert np.all(dh < -40) and np.all(dz > 20)
+    np.testing.assert_allclose(dz / dh, -0.5, atol=0.1)
+    assert np.nanmax(np.abs(H1[:, first_day] - H0[:, first_day])) < 0.5
+
+
+def test_dataset_json_describes_the_channels(tmp_path):
+    from seismag.layout import read_dataset_info
+
+    summary = generate_dataset(tmp_path, preset="quick", seed=3, windows=(7,), steps_per_day=SMALL_SPD,
+                               n_stations=4, stations_per_event=(1, 3), components="H,D,Z")
+    assert summary["channels"] == ["H", "D", "Z"]
+    data = np.load(tmp_path / "window-7" / "data_1.npy")
+    assert data.shape == (PRESETS["quick"][7][1], 7 * 3 * SMALL_SPD + 1)
+    info = read_dataset_info(tmp_path)
+    assert info.channels == ("H", "D", "Z") and info.units == ("nT", "arcmin", "nT")
+    assert info.steps_per_day == SMALL_SPD and info.recipe == () and info.activity_columns == ()
+    assert sorted(info.stations) == ["ST01", "ST02", "ST03", "ST04"]
+    for place in info.stations.values():  # the local array: within 10 km of 35 N 139 E
+        assert abs(place["latitude"] - 35.0) < 0.1 and abs(place["longitude"] - 139.0) < 0.12
+    assert info.build["components"] == ["H", "D", "Z"] and info.build["seed"] == 3
+    assert info.build["windows"] == [7] and info.build["stations_per_event"] == [1, 3]
+    # Stations of meta.csv are in the table.
+    _, rows = _read_meta(tmp_path / "window-7" / "meta.csv")
+    assert {r["station"] for r in rows} <= set(info.stations)
+
+
+def test_dataset_json_only_when_components_are_given(tmp_path):
+    plain = generate_dataset(tmp_path / "plain", preset="quick", seed=3, windows=(7,), steps_per_day=SMALL_SPD)
+    named = generate_dataset(tmp_path / "named", preset="quick", seed=3, windows=(7,), steps_per_day=SMALL_SPD,
+                             components=["H"])
+    assert plain["channels"] == named["channels"] == ["H"]
+    assert not (tmp_path / "plain" / "dataset.json").exists()
+    assert (tmp_path / "named" / "dataset.json").is_file()
+    for name in ("data_0.npy", "data_1.npy", "meta.csv"):
+        assert _sha256(tmp_path / "plain" / "window-7" / name) == _sha256(tmp_path / "named" / "window-7" / name)
+    # dataset.json belongs to the dataset: kept unless overwrite, then replaced or removed.
+    with pytest.raises(DataError, match="dataset.json"):
+        generate_dataset(tmp_path / "named", preset="quick", seed=3, windows=(14,), steps_per_day=SMALL_SPD)
+    generate_dataset(tmp_path / "named", preset="quick", seed=3, windows=(7,), steps_per_day=SMALL_SPD,
+                     overwrite=True)
+    assert not (tmp_path / "named" / "dataset.json").exists()
+
+
+@pytest.mark.parametrize("components", ["H,X", "", "H,H", ["Q"]])
+def test_bad_components_are_refused(tmp_path, components):
+    with pytest.raises(ConfigError, match="components"):
+        generate_dataset(tmp_path, components=components)
+    assert not any(tmp_path.iterdir())
+
+
+def test_cli_synth_components(tmp_path, capsys):
+    from seismag.cli import main
+    from seismag.layout import read_dataset_info
+
+    out = tmp_path / "data"
+    assert main(["synth", "--out", str(out), "--windows", "7", "--seed", "2", "--components", "H,D,Z"]) == 0
+    assert "channels H,D,Z" in capsys.readouterr().out
+    assert np.load(out / "window-7" / "data_0.npy", mmap_mode="r").shape == (120, 7 * 3 * 1440 + 1)
+    assert read_dataset_info(out).channels == ("H", "D", "Z")
+    assert main(["synth", "--out", str(tmp_path / "bad"), "--components", "H,Q"]) == 2
+    assert "components" in capsys.readouterr().err

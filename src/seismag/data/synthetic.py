@@ -1,8 +1,11 @@
 """Synthetic geomagnetic windows in the seed layout.
 
 Why this module is long: one generator of plausible records (baselines, Sq, storms, ULF noise,
-spikes, gaps, the precursor) whose parts share one random stream; split up, the seeds would
-have to be threaded through every piece.
+spikes, gaps, the precursor, in H, D, Z and F) whose parts share one random stream; split up,
+the seeds would have to be threaded through every piece. The continuous records of
+:mod:`seismag.data.synthetic_records` are drawn from these same parts (the station table,
+the storms, :func:`_field` and the channel functions), so the two can never disagree on
+the physics.
 
 The generator stands in for real magnetometer records so that every stage
 downstream (loading, analysis, training, plots) can run anywhere, and so that
@@ -11,7 +14,7 @@ classes come from one distribution and any honest classifier sits at chance.
 
 What a row holds
 ----------------
-One row is the horizontal component H (nT) of one station over ``window_days``
+By default one row is the horizontal component H (nT) of one station over ``window_days``
 days, sampled ``steps_per_day`` times a day (1440: one value a minute), the
 window starting at 00:00 UT. It is the sum of
 
@@ -29,6 +32,27 @@ window starting at 00:00 UT. It is the sum of
   storm activity;
 * occasional one-sample spikes and short NaN gaps (a few minutes) in a minority
   of rows; a loader is expected to interpolate the gaps.
+
+Several channels
+----------------
+``components`` (``seismag synth --components H,D,Z``) asks for more channels
+per row, among H, D, Z and F; a row then holds all channels of day 1, then of
+day 2, ... (:data:`seismag.layout.FEATURE_ORDER`), and ``dataset.json`` beside
+the windows names them. Without it a row is H alone and no ``dataset.json`` is
+written, byte for byte as before the other channels existed. D and Z come from
+random streams of their own, so H is the same whatever else is asked for.
+
+* D (declination, arc-minutes east, about -438 = 7.3 degrees west) has its own
+  baseline, secular change and drift; a small Sq swing (east in the morning,
+  west in the afternoon, ~3 arc-minutes); the same storms as a transverse field
+  a fifth of H's whose sign follows local time (a few arc-minutes in a large
+  storm); ULF noise 0.7 times H's (turned into arc-minutes).
+* Z (vertical, nT down, ~35,000) has a Sq swing of the opposite sign and a
+  third of H's size, the storm field a quarter of H's with the opposite sign
+  (the ring current's field points down here, partly cancelled by induction),
+  and ULF noise 0.4 times H's.
+* F is ``sqrt(H**2 + Z**2)``, without the spikes of H and Z (a separate
+  instrument); a gap stops every channel at once.
 
 Windows come in groups: one earthquake is recorded by several stations, so
 several class-1 rows share an ``event_id`` and the same dates (and therefore
@@ -55,6 +79,13 @@ factor (distance to the epicentre, 0.7 ... 1):
   10 min ... hours variation;
 * the daily variation weakens by ``PRECURSOR_SQ_DROP * strength`` (25 %).
 
+In Z the precursor raises the level by ``PRECURSOR_Z_LEVEL_NT`` (50 nT at strength 1),
+grows the ULF faster than in H (``1 + PRECURSOR_Z_ULF_GAIN * strength``, so the Z/H
+ULF ratio doubles at strength 1: the polarisation ratio that ULF precursor studies
+report) and weakens Sq as in H. D carries no precursor: lithospheric sources are
+thought to show in the vertical field and in Z/H, and D is left as the control
+channel that only the external field moves.
+
 ``effect=0`` adds nothing, so both classes are the same distribution. The
 default is far larger than precursors reported in real records: it is sized so
 that the SPEC's models, fed per-feature standardised values, learn it within a
@@ -79,16 +110,18 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NamedTuple, Sequence
 
 import numpy as np
 
 from seismag.data.seed_writer import ClassRows, write_window
 from seismag.errors import ConfigError, DataError
-from seismag.layout import window_dir
+from seismag.io import write_json
+from seismag.layout import DATASET_FILE, DatasetInfo, dataset_info_path, window_dir
 from seismag.lock import folder_lock
 
 __all__ = [
+    "COMPONENTS",
     "DEFAULT_EFFECT",
     "PRESETS",
     "generate_dataset",
@@ -121,6 +154,26 @@ ARRAY_GEOMAGNETIC_LATITUDE_DEG = 26.0
 ARRAY_H_NT = 30_000.0
 H_GRADIENT_NT_PER_KM = 3.0  # H falls northwards at mid-latitudes
 SECULAR_NT_PER_YEAR = 10.0
+LOCAL_ARRAY_HALF_WIDTH_KM = 10.0  # the windows' stations lie within +-10 km of the centre
+_KM_PER_DEGREE = 111.0
+
+# D (declination, arc-minutes east) and Z (vertical, nT down), as in central Japan.
+ARRAY_D_ARCMIN = -438.0  # 7.3 degrees west
+D_GRADIENT_ARCMIN_PER_KM = -0.11  # D turns westwards going north
+D_SECULAR_ARCMIN_PER_YEAR = -1.0
+ARRAY_Z_NT = 35_000.0
+Z_GRADIENT_NT_PER_KM = 8.0  # Z grows northwards
+Z_SECULAR_NT_PER_YEAR = 15.0
+# A field of 1 nT across the horizontal component turns it by 1/H radians.
+ARCMIN_PER_NT = 180.0 * 60.0 / (math.pi * ARRAY_H_NT)
+D_SQ_ARCMIN_PER_NT = 0.1  # D's Sq swing per nT of H's Sq amplitude (30 nT -> 3 arc-minutes)
+Z_SQ_RATIO = 0.35  # Z's Sq swing / H's Sq amplitude
+D_STORM_RATIO = 0.2  # transverse storm field / H's storm field (partial ring current, FACs)
+Z_STORM_RATIO = -0.25  # Z rises when H falls (external field minus the induced part)
+D_ULF_RATIO = 0.7  # ULF amplitude across H / along H
+Z_ULF_RATIO = 0.4  # ULF amplitude in Z / in H: external sources are mostly horizontal
+COMPONENTS = ("H", "D", "Z", "F")  # the channels the generators can write
+COMPONENT_UNITS = {"H": "nT", "D": "arcmin", "Z": "nT", "F": "nT"}
 
 STORMS_PER_YEAR = 24.0  # mean rate of storms with a main phase below -50 nT
 SOLAR_CYCLE_YEARS = 11.0
@@ -129,6 +182,8 @@ PRECURSOR_DAYS = 3.0
 PRECURSOR_LEVEL_NT = 100.0
 PRECURSOR_ULF_GAIN = 2.0
 PRECURSOR_SQ_DROP = 0.25
+PRECURSOR_Z_LEVEL_NT = 50.0  # Z rises while H sinks (a local source below the station)
+PRECURSOR_Z_ULF_GAIN = 5.0  # Z's ULF grows faster than H's: the Z/H ratio doubles at strength 1
 _PRECURSOR_RAMP_HOURS = 12.0
 
 ULF_SPECTRAL_EXPONENT = 1.7  # power ~ f^-a
@@ -146,8 +201,9 @@ DEFAULT_STATIONS_PER_EVENT = (2, 5)  # inclusive range of stations that record o
 _CHUNK_VALUES = 1 << 20
 _MAX_CHUNK_ROWS = 64
 
-# SeedSequence purposes: never reuse a number for a new purpose.
+# SeedSequence purposes: never reuse a number for a new purpose (synthetic_records uses 20+).
 _SEED_STATIONS, _SEED_STORMS, _SEED_CALENDAR, _SEED_PLAN, _SEED_ROWS = 1, 2, 3, 4, 5
+_SEED_CHANNEL_STATIONS, _SEED_CHANNEL_ROWS = 6, 7
 
 
 # --- the shared world: stations, storms, calendar ---------------------------------------
@@ -156,6 +212,9 @@ _SEED_STATIONS, _SEED_STORMS, _SEED_CALENDAR, _SEED_PLAN, _SEED_ROWS = 1, 2, 3, 
 @dataclass(frozen=True)
 class _Stations:
     code: tuple[str, ...]
+    north_km: np.ndarray  # position relative to the network centre
+    east_km: np.ndarray
+    latitude_deg: np.ndarray  # geographic
     longitude_deg: np.ndarray  # east longitude; local time = UT + longitude / 15 h
     baseline_nt: np.ndarray  # H at EPOCH
     secular_nt_per_year: np.ndarray
@@ -173,12 +232,25 @@ def _stations(seed: int, n_stations: int) -> _Stations:
     precursor, and then a model fed per-feature standardised values sees
     mostly which station a row came from.
     """
-    rng = _rng(seed, _SEED_STATIONS, n_stations)
-    north_km = rng.uniform(-10.0, 10.0, n_stations)
-    east_km = rng.uniform(-10.0, 10.0, n_stations)
+    codes = tuple(f"ST{i + 1:02d}" for i in range(n_stations))
+    return _station_table(_rng(seed, _SEED_STATIONS, n_stations), codes, LOCAL_ARRAY_HALF_WIDTH_KM)
+
+
+def _station_table(rng: np.random.Generator, codes: tuple[str, ...], half_width_km: float) -> _Stations:
+    """Stations placed at random in a square of ``2 * half_width_km`` around the array centre.
+
+    The windows' local array and the continuous records' regional network
+    (:mod:`seismag.data.synthetic_records`) are both drawn here; only the size differs.
+    """
+    n_stations = len(codes)
+    north_km = rng.uniform(-half_width_km, half_width_km, n_stations)
+    east_km = rng.uniform(-half_width_km, half_width_km, n_stations)
     return _Stations(
-        code=tuple(f"ST{i + 1:02d}" for i in range(n_stations)),
-        longitude_deg=ARRAY_LONGITUDE_DEG + east_km / (111.0 * math.cos(math.radians(ARRAY_LATITUDE_DEG))),
+        code=codes,
+        north_km=north_km,
+        east_km=east_km,
+        latitude_deg=ARRAY_LATITUDE_DEG + north_km / _KM_PER_DEGREE,
+        longitude_deg=ARRAY_LONGITUDE_DEG + east_km / (_KM_PER_DEGREE * math.cos(math.radians(ARRAY_LATITUDE_DEG))),
         baseline_nt=ARRAY_H_NT - H_GRADIENT_NT_PER_KM * north_km + rng.normal(0.0, 10.0, n_stations),
         secular_nt_per_year=SECULAR_NT_PER_YEAR + rng.normal(0.0, 1.0, n_stations),
         sq_amplitude_nt=rng.uniform(26.0, 34.0, n_stations),
@@ -186,10 +258,92 @@ def _stations(seed: int, n_stations: int) -> _Stations:
     )
 
 
+@dataclass(frozen=True)
+class _ChannelStations:
+    """The D and Z baselines of a station table (a stream of their own, so H stays as it was)."""
+
+    d_baseline_arcmin: np.ndarray  # D at EPOCH, arc-minutes east
+    d_secular_arcmin_per_year: np.ndarray
+    z_baseline_nt: np.ndarray  # Z at EPOCH, nT down
+    z_secular_nt_per_year: np.ndarray
+
+
+def _channel_table(rng: np.random.Generator, stations: _Stations) -> _ChannelStations:
+    """D and Z at each station: the regional gradients plus crustal anomalies."""
+    n_stations = len(stations.code)
+    return _ChannelStations(
+        d_baseline_arcmin=(ARRAY_D_ARCMIN + D_GRADIENT_ARCMIN_PER_KM * stations.north_km
+                           + rng.normal(0.0, 2.0, n_stations)),
+        d_secular_arcmin_per_year=D_SECULAR_ARCMIN_PER_YEAR + rng.normal(0.0, 0.2, n_stations),
+        z_baseline_nt=ARRAY_Z_NT + Z_GRADIENT_NT_PER_KM * stations.north_km + rng.normal(0.0, 20.0, n_stations),
+        z_secular_nt_per_year=Z_SECULAR_NT_PER_YEAR + rng.normal(0.0, 1.5, n_stations),
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _channel_stations(seed: int, n_stations: int) -> _ChannelStations:
+    return _channel_table(_rng(seed, _SEED_CHANNEL_STATIONS, n_stations), _stations(seed, n_stations))
+
+
 def _solar_activity(days: np.ndarray) -> np.ndarray:
     """Solar-cycle factor (0.4 ... 1.6) at ``days`` since EPOCH; the cycle peaked in 2014."""
     phase = 2.0 * np.pi * (np.asarray(days, dtype=np.float64) / 365.25 + 0.7) / SOLAR_CYCLE_YEARS
     return 1.0 + 0.6 * np.cos(phase)
+
+
+class _Storm(NamedTuple):
+    """One storm of the global disturbance; times in minutes of its grid."""
+
+    onset: int  # sudden commencement (or gradual start when ssc_nt is 0)
+    ssc_nt: float
+    initial_min: float
+    main_min: float
+    depth_nt: float
+    recovery_min: float
+
+    @property
+    def span_min(self) -> int:
+        """Minutes after the onset during which the storm is drawn (it has faded below 0.1 %)."""
+        return int(self.initial_min + self.main_min + 7.0 * self.recovery_min)
+
+
+def _draw_storm(rng: np.random.Generator, onset: int) -> _Storm:
+    """The shape of one storm starting at ``onset``: the draws of every storm, in their order."""
+    ssc_nt = rng.uniform(5.0, 40.0) if rng.uniform() < 0.6 else 0.0
+    initial_min = rng.uniform(1.0, 6.0) * 60.0
+    main_min = rng.uniform(3.0, 12.0) * 60.0
+    depth_nt = min(50.0 + rng.exponential(50.0), 300.0)
+    recovery_min = rng.uniform(12.0, 48.0) * 60.0
+    return _Storm(int(onset), ssc_nt, initial_min, main_min, depth_nt, recovery_min)
+
+
+def _draw_storms(rng: np.random.Generator, total_minutes: int, first_day: float) -> list[_Storm]:
+    """Storms over a grid of ``total_minutes`` whose minute 0 is ``first_day`` days after EPOCH.
+
+    Onsets are a Poisson process thinned by the solar cycle, ``STORMS_PER_YEAR`` at its mean.
+    """
+    max_rate_per_minute = STORMS_PER_YEAR * 1.6 / (365.25 * _MINUTES_PER_DAY)
+    n_candidates = rng.poisson(max_rate_per_minute * total_minutes)
+    onsets = np.sort(rng.uniform(0, total_minutes, n_candidates))
+    keep = rng.uniform(0, 1.6, n_candidates) < _solar_activity(onsets / _MINUTES_PER_DAY + first_day)
+    return [_draw_storm(rng, onset) for onset in onsets[keep].astype(np.int64)]
+
+
+def _render_storms(storms: list[_Storm], first_minute: int, n_minutes: int) -> np.ndarray:
+    """The disturbance (nT, float64) at minutes ``first_minute ...`` of the storms' grid.
+
+    Any slice of the grid holds the same values as the whole grid rendered at once.
+    """
+    series = np.zeros(n_minutes, dtype=np.float64)
+    stop = first_minute + n_minutes
+    for storm in storms:
+        begin, end = max(storm.onset, first_minute), min(storm.onset + storm.span_min, stop)
+        if begin >= end:
+            continue
+        t = np.arange(begin - storm.onset, end - storm.onset, dtype=np.float64)
+        series[begin - first_minute: end - first_minute] += _storm_shape(
+            t, storm.ssc_nt, storm.initial_min, storm.main_min, storm.depth_nt, storm.recovery_min)
+    return series
 
 
 @functools.lru_cache(maxsize=4)
@@ -199,25 +353,9 @@ def _disturbance_minutes(seed: int) -> np.ndarray:
     Index 0 is ``_PAD_DAYS`` days before EPOCH. Shared by every station, both
     classes and all window lengths: storms hit all stations on the same dates.
     """
-    rng = _rng(seed, _SEED_STORMS)
     total_minutes = (_PAD_DAYS + CALENDAR_DAYS + 2) * _MINUTES_PER_DAY
-    series = np.zeros(total_minutes, dtype=np.float64)
-    # Storm onsets: a Poisson process thinned by the solar cycle.
-    max_rate_per_minute = STORMS_PER_YEAR * 1.6 / (365.25 * _MINUTES_PER_DAY)
-    n_candidates = rng.poisson(max_rate_per_minute * total_minutes)
-    onsets = np.sort(rng.uniform(0, total_minutes, n_candidates))
-    keep = rng.uniform(0, 1.6, n_candidates) < _solar_activity(onsets / _MINUTES_PER_DAY - _PAD_DAYS)
-    onsets = onsets[keep].astype(np.int64)
-    for onset in onsets:
-        ssc_nt = rng.uniform(5.0, 40.0) if rng.uniform() < 0.6 else 0.0
-        initial_min = rng.uniform(1.0, 6.0) * 60.0
-        main_min = rng.uniform(3.0, 12.0) * 60.0
-        depth_nt = min(50.0 + rng.exponential(50.0), 300.0)
-        recovery_min = rng.uniform(12.0, 48.0) * 60.0
-        span = int(initial_min + main_min + 7.0 * recovery_min)
-        t = np.arange(min(span, total_minutes - onset), dtype=np.float64)
-        series[onset : onset + t.size] += _storm_shape(t, ssc_nt, initial_min, main_min, depth_nt, recovery_min)
-    return series.astype(np.float32)
+    storms = _draw_storms(_rng(seed, _SEED_STORMS), total_minutes, -_PAD_DAYS)
+    return _render_storms(storms, 0, total_minutes).astype(np.float32)
 
 
 def _storm_shape(t, ssc_nt, initial_min, main_min, depth_nt, recovery_min):
@@ -310,12 +448,114 @@ def _meta_rows(plan: _Plan, stations: _Stations) -> list[dict]:
     ]
 
 
+# --- the physics both generators share ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Field:
+    """What the stations see of the world over some rows of samples, before any precursor.
+
+    Arrays are ``(n, L)``: ``n`` rows (stations or windows), ``L`` samples.
+    """
+
+    local_hour: np.ndarray
+    sq_amplitude: np.ndarray  # nT, H's Sq amplitude (season and day-to-day change included)
+    storm: np.ndarray  # nT, H's storm field
+    ulf_envelope: np.ndarray  # nT RMS of H's ULF noise
+
+
+def _local_hour(longitude_deg: np.ndarray, t_abs_days: np.ndarray) -> np.ndarray:
+    return (t_abs_days * 24.0 + longitude_deg[:, None] / 15.0) % 24.0
+
+
+def _field(stations: _Stations, station: np.ndarray, t_abs: np.ndarray, day_factor: np.ndarray,
+           disturbance: np.ndarray, ulf_rms: np.ndarray, steps_per_day: int) -> _Field:
+    """Sq amplitude, storm field and ULF envelope of ``station`` rows at ``t_abs`` (days since EPOCH)."""
+    # Daily variation: seasonal and day-to-day amplitude change (its shape: _sq_bell).
+    local_hour = _local_hour(stations.longitude_deg[station], t_abs)
+    day_of_year = t_abs % 365.25  # EPOCH is 1 January
+    season = 1.0 + 0.35 * np.cos(2.0 * np.pi * (day_of_year - 172.0) / 365.25)
+    sq_amplitude = stations.sq_amplitude_nt[station][:, None] * season * day_factor
+
+    # Storms: the shared disturbance, scaled per station, with a small local-time asymmetry.
+    asymmetry = 1.0 + 0.1 * np.cos(2.0 * np.pi * (local_hour - 18.0) / 24.0)
+    storm = stations.storm_scale[station][:, None] * disturbance * asymmetry
+
+    # ULF: red noise whose amplitude follows storm activity.
+    storm_rate_nt_per_min = np.abs(np.gradient(storm, axis=1)) * steps_per_day / _MINUTES_PER_DAY
+    ulf_envelope = ulf_rms * (1.0 + np.clip(-storm, 0.0, None) / 60.0 + storm_rate_nt_per_min)
+    return _Field(local_hour, sq_amplitude, storm, ulf_envelope)
+
+
+def _sq_bell(local_hour: np.ndarray) -> np.ndarray:
+    """H's Sq shape: a bell near local noon (1 at its peak), slightly negative at night."""
+    return np.exp(-0.5 * ((local_hour - 11.5) / 3.0) ** 2) - 0.15
+
+
+def _sq_swing(local_hour: np.ndarray) -> np.ndarray:
+    """D's and Z's Sq shape: +1 at 08:30 local time, -1 at 14:30, near 0 at night."""
+    x = (local_hour - 11.5) / 3.0
+    return -x * np.exp(0.5 - 0.5 * x * x)
+
+
+def _h_channel(level: np.ndarray, field: _Field, strength: np.ndarray | None, noise: np.ndarray) -> np.ndarray:
+    """H (nT): level, Sq, storm and ULF noise; the precursor (``strength``, None for none)
+    lowers the level, raises the ULF and weakens Sq (see the module docstring)."""
+    sq_amplitude, ulf_envelope = field.sq_amplitude, field.ulf_envelope
+    if strength is not None:
+        level = level - PRECURSOR_LEVEL_NT * strength
+        ulf_envelope = ulf_envelope * (1.0 + PRECURSOR_ULF_GAIN * strength)
+        sq_amplitude = sq_amplitude * np.clip(1.0 - PRECURSOR_SQ_DROP * strength, 0.0, None)
+    return level + sq_amplitude * _sq_bell(field.local_hour) + field.storm + ulf_envelope * noise
+
+
+def _d_channel(level: np.ndarray, field: _Field, noise: np.ndarray) -> np.ndarray:
+    """D (arc-minutes east): level, a small Sq swing (east in the morning, west in the
+    afternoon), a storm excursion whose sign follows local time, and ULF noise. The
+    precursor leaves D alone: it is the control channel."""
+    swing = D_SQ_ARCMIN_PER_NT * field.sq_amplitude * _sq_swing(field.local_hour)
+    storm = (D_STORM_RATIO * ARCMIN_PER_NT) * field.storm * np.sin(2.0 * np.pi * (field.local_hour - 12.0) / 24.0)
+    return level + swing + storm + (D_ULF_RATIO * ARCMIN_PER_NT) * field.ulf_envelope * noise
+
+
+def _z_channel(level: np.ndarray, field: _Field, strength: np.ndarray | None, noise: np.ndarray) -> np.ndarray:
+    """Z (nT down): level, a Sq swing of the opposite sign (down in the morning, up in the
+    afternoon), a storm field a quarter of H's and of the opposite sign, and ULF noise.
+    The precursor raises the level and the ULF (faster than in H: the Z/H ratio grows)
+    and weakens Sq as in H."""
+    sq_amplitude, ulf_envelope = field.sq_amplitude, Z_ULF_RATIO * field.ulf_envelope
+    if strength is not None:
+        level = level + PRECURSOR_Z_LEVEL_NT * strength
+        ulf_envelope = ulf_envelope * (1.0 + PRECURSOR_Z_ULF_GAIN * strength)
+        sq_amplitude = sq_amplitude * np.clip(1.0 - PRECURSOR_SQ_DROP * strength, 0.0, None)
+    swing = -Z_SQ_RATIO * sq_amplitude * _sq_swing(field.local_hour)
+    return level + swing + Z_STORM_RATIO * field.storm + ulf_envelope * noise
+
+
+def _check_components(components: Sequence[str] | None) -> tuple[str, ...]:
+    """Component letters (any case) -> upper-case tuple; None -> ('H',)."""
+    if components is None:
+        return ("H",)
+    if isinstance(components, str):
+        components = components.split(",")
+    letters = tuple(str(c).strip().upper() for c in components)
+    if not letters or any(c not in COMPONENTS for c in letters) or len(set(letters)) != len(letters):
+        raise ConfigError(f"components must be distinct letters among {', '.join(COMPONENTS)}, "
+                          f"got {','.join(map(str, components)) or '(none)'}")
+    return letters
+
+
 # --- rows --------------------------------------------------------------------------------
 
 
 def _rows(seed: int, window_days: int, steps_per_day: int, plan: _Plan, stations: _Stations,
-          effect: float, chunk: int, rows: slice) -> np.ndarray:
-    """Generate ``plan`` rows ``rows`` (chunk number ``chunk``): float32 (n, days*spd) in nT."""
+          effect: float, chunk: int, rows: slice, components: tuple[str, ...] = ("H",)) -> np.ndarray:
+    """Generate ``plan`` rows ``rows`` (chunk number ``chunk``): float32 (n, days * channels * spd).
+
+    Columns in "day, channel, step" order (:data:`seismag.layout.FEATURE_ORDER`). H comes
+    from its own random stream and D, Z from another, so a row's H is the same whichever
+    other channels are asked for (and the H-only rows are those of earlier versions).
+    """
     rng = _rng(seed, _SEED_ROWS, window_days, plan.label, steps_per_day, chunk)
     station = plan.station[rows]
     start_day = plan.start_day[rows].astype(np.float64)
@@ -326,45 +566,66 @@ def _rows(seed: int, window_days: int, steps_per_day: int, plan: _Plan, stations
     t_abs = start_day[:, None] + t_in_window[None, :]  # days since EPOCH, (n, L)
 
     # Baseline, secular variation, instrumental drift (linear + 3-hourly random walk).
-    level = stations.baseline_nt[station][:, None] + stations.secular_nt_per_year[station][:, None] * (t_abs / 365.25)
-    level += rng.normal(0.0, 0.4, n)[:, None] * t_in_window[None, :]
-    walk_nodes = int(math.ceil(window_days * 8)) + 2
-    walk = np.cumsum(rng.normal(0.0, 0.5, (n, walk_nodes)), axis=1)
-    level += _interp_nodes(walk, t_in_window * 8.0)
-
-    # Daily variation: bell near local noon, seasonal and day-to-day amplitude change.
-    local_hour = (t_abs * 24.0 + stations.longitude_deg[station][:, None] / 15.0) % 24.0
-    bell = np.exp(-0.5 * ((local_hour - 11.5) / 3.0) ** 2) - 0.15
-    day_of_year = t_abs % 365.25  # EPOCH is 1 January
-    season = 1.0 + 0.35 * np.cos(2.0 * np.pi * (day_of_year - 172.0) / 365.25)
+    level = _window_level(rng, stations.baseline_nt[station], stations.secular_nt_per_year[station],
+                          t_abs, t_in_window, window_days, 0.4, 0.5)
     shared_days = _sq_day_factor(seed)[plan.start_day[rows][:, None] + np.arange(window_days + 1)[None, :]]
     own_days = np.exp(rng.normal(0.0, 0.1, (n, window_days + 1)))
     day_factor = _interp_nodes(shared_days * own_days, t_in_window)
-    sq_amplitude = stations.sq_amplitude_nt[station][:, None] * season * day_factor
-
-    # Storms: the shared disturbance, scaled per station, with a small local-time asymmetry.
     disturbance = _sample_disturbance(seed, t_abs)
-    asymmetry = 1.0 + 0.1 * np.cos(2.0 * np.pi * (local_hour - 18.0) / 24.0)
-    storm = stations.storm_scale[station][:, None] * disturbance * asymmetry
-
-    # ULF: red noise whose amplitude follows storm activity.
     ulf_rms = ULF_QUIET_RMS_NT * rng.lognormal(0.0, 0.2, n)[:, None]
-    storm_rate_nt_per_min = np.abs(np.gradient(storm, axis=1)) * steps_per_day / _MINUTES_PER_DAY
-    ulf_envelope = ulf_rms * (1.0 + np.clip(-storm, 0.0, None) / 60.0 + storm_rate_nt_per_min)
+    field = _field(stations, station, t_abs, day_factor, disturbance, ulf_rms, steps_per_day)
 
     # Precursor (class 1 only): smooth switch-on over the last days.
+    strength = None
     if plan.label == 1 and effect > 0.0:
         precursor_days = min(PRECURSOR_DAYS, 0.5 * window_days)
         onset = window_days - precursor_days * (1.0 + plan.onset_jitter_days[rows])
         ramp = 0.5 * (1.0 + np.tanh((t_in_window[None, :] - onset[:, None]) * 24.0 / _PRECURSOR_RAMP_HOURS))
         strength = effect * plan.strength[rows][:, None] * ramp
-        level -= PRECURSOR_LEVEL_NT * strength
-        ulf_envelope *= 1.0 + PRECURSOR_ULF_GAIN * strength
-        sq_amplitude *= np.clip(1.0 - PRECURSOR_SQ_DROP * strength, 0.0, None)
 
-    values = level + sq_amplitude * bell + storm + ulf_envelope * _red_noise(rng, n, n_steps, steps_per_day)
-    _add_spikes_and_gaps(rng, values, steps_per_day)
-    return values.astype(np.float32)
+    values = {"H": _h_channel(level, field, strength, _red_noise(rng, n, n_steps, steps_per_day))}
+    if components != ("H",):
+        extra = _rng(seed, _SEED_CHANNEL_ROWS, window_days, plan.label, steps_per_day, chunk)
+        table = _channel_stations(seed, len(stations.code))
+        # Every extra channel is drawn, asked for or not, so each is the same in any selection.
+        level_d = _window_level(extra, table.d_baseline_arcmin[station], table.d_secular_arcmin_per_year[station],
+                                t_abs, t_in_window, window_days, 0.02, 0.03)
+        level_z = _window_level(extra, table.z_baseline_nt[station], table.z_secular_nt_per_year[station],
+                                t_abs, t_in_window, window_days, 0.3, 0.4)
+        values["D"] = _d_channel(level_d, field, _red_noise(extra, n, n_steps, steps_per_day))
+        values["Z"] = _z_channel(level_z, field, strength, _red_noise(extra, n, n_steps, steps_per_day))
+        values["F"] = np.hypot(values["H"], values["Z"])  # before spikes: F is its own instrument
+    _add_spikes_and_gaps(rng, values["H"], steps_per_day)
+    if components != ("H",):
+        _add_spikes_and_gaps(extra, values["D"], steps_per_day, gap_share=0.0, spike_range=(3.0, 40.0))
+        _add_spikes_and_gaps(extra, values["Z"], steps_per_day, gap_share=0.0)
+        gaps = np.isnan(values["H"])  # an outage stops every channel
+        for name in ("D", "Z", "F"):
+            values[name][gaps] = np.nan
+    return _day_channel_step([values[name] for name in components], window_days).astype(np.float32)
+
+
+def _day_channel_step(channels: list[np.ndarray], window_days: int) -> np.ndarray:
+    """``C`` arrays (n, days * spd) -> (n, days * C * spd): all channels of day 1, then day 2, ..."""
+    if len(channels) == 1:
+        return channels[0]
+    stacked = np.stack(channels, axis=1)  # (n, C, days * spd)
+    n, n_channels, n_steps = stacked.shape
+    by_day = stacked.reshape(n, n_channels, window_days, n_steps // window_days).transpose(0, 2, 1, 3)
+    return by_day.reshape(n, n_channels * n_steps)
+
+
+def _window_level(rng: np.random.Generator, baseline: np.ndarray, secular_per_year: np.ndarray,
+                  t_abs: np.ndarray, t_in_window: np.ndarray, window_days: int,
+                  drift_per_day: float, walk_step: float) -> np.ndarray:
+    """Baseline + secular variation + a linear drift + a random walk with 3-hourly nodes."""
+    n = baseline.size
+    level = baseline[:, None] + secular_per_year[:, None] * (t_abs / 365.25)
+    level += rng.normal(0.0, drift_per_day, n)[:, None] * t_in_window[None, :]
+    walk_nodes = int(math.ceil(window_days * 8)) + 2
+    walk = np.cumsum(rng.normal(0.0, walk_step, (n, walk_nodes)), axis=1)
+    level += _interp_nodes(walk, t_in_window * 8.0)
+    return level
 
 
 def _interp_nodes(nodes: np.ndarray, position: np.ndarray) -> np.ndarray:
@@ -407,15 +668,19 @@ def _red_noise(rng: np.random.Generator, n: int, n_steps: int, steps_per_day: in
     return np.fft.irfft(coeffs, n=n_steps, axis=1)
 
 
-def _add_spikes_and_gaps(rng: np.random.Generator, values: np.ndarray, steps_per_day: int) -> None:
+def _add_spikes_and_gaps(rng: np.random.Generator, values: np.ndarray, steps_per_day: int, *,
+                         spike_share: float = SPIKE_ROW_SHARE, gap_share: float = NAN_ROW_SHARE,
+                         spike_range: tuple[float, float] = (30.0, 400.0)) -> None:
+    """In place: one to three single-sample spikes (sizes in ``spike_range``, either sign) in a
+    ``spike_share`` of the rows, one to three NaN gaps of 1-10 minutes in a ``gap_share``."""
     n, n_steps = values.shape
-    spiky = rng.uniform(size=n) < SPIKE_ROW_SHARE
+    spiky = rng.uniform(size=n) < spike_share
     n_spikes = rng.integers(1, 4, n)
-    gappy = rng.uniform(size=n) < NAN_ROW_SHARE
+    gappy = rng.uniform(size=n) < gap_share
     n_gaps = rng.integers(1, 4, n)
     for row in np.flatnonzero(spiky):
         where = rng.integers(0, n_steps, n_spikes[row])
-        values[row, where] += rng.choice([-1.0, 1.0], where.size) * rng.uniform(30.0, 400.0, where.size)
+        values[row, where] += rng.choice([-1.0, 1.0], where.size) * rng.uniform(*spike_range, where.size)
     for row in np.flatnonzero(gappy):
         for _ in range(n_gaps[row]):
             length = max(1, int(round(rng.integers(1, 11) * steps_per_day / _MINUTES_PER_DAY)))
@@ -436,6 +701,7 @@ def generate_window(
     steps_per_day: int = 1440,
     n_stations: int = DEFAULT_N_STATIONS,
     stations_per_event: tuple[int, int] = DEFAULT_STATIONS_PER_EVENT,
+    components: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[dict]]:
     """Generate one window's samples in memory.
 
@@ -457,11 +723,15 @@ def generate_window(
     stations_per_event : (int, int)
         Inclusive range of how many stations record one event (or one
         reference period for class 0).
+    components : sequence of str, optional
+        Channels of a row, in order, among H, D, Z, F (any case); None means H.
 
     Returns
     -------
-    X : ndarray, float32, shape (n_class0 + n_class1, window_days * steps_per_day)
-        H component in nT; class-0 rows first. May hold short NaN gaps.
+    X : ndarray, float32, shape (n_class0 + n_class1, window_days * n_channels * steps_per_day)
+        Class-0 rows first; columns in "day, channel, step" order (all channels of day 1,
+        then day 2, ...). H, Z, F in nT, D in arc-minutes. May hold short NaN gaps (in
+        every channel at once).
     y : ndarray, int64, shape (n_class0 + n_class1,)
     meta : list of dict
         One per row: ``station``, ``event_id`` (``EQ-...`` for class 1, shared by
@@ -469,6 +739,7 @@ def generate_window(
         groups recorded on shared dates), ``window_start`` (ISO, 00:00 UT).
     """
     effect = _check(window_days, steps_per_day, seed, effect, n_stations, stations_per_event)
+    components = _check_components(components)
     for name, count in (("n_class0", n_class0), ("n_class1", n_class1)):
         if not isinstance(count, (int, np.integer)) or count < 0:
             raise ConfigError(f"{name} must be a non-negative integer, got {count!r}")
@@ -476,22 +747,24 @@ def generate_window(
     blocks, labels, meta = [], [], []
     for label, count in ((0, int(n_class0)), (1, int(n_class1))):
         plan = _plan(int(seed), int(window_days), label, count, int(n_stations), tuple(stations_per_event))
-        blocks.extend(_iter_chunks(int(seed), int(window_days), int(steps_per_day), plan, stations, effect))
+        blocks.extend(_iter_chunks(int(seed), int(window_days), int(steps_per_day), plan, stations, effect,
+                                   components))
         labels.append(np.full(count, label, dtype=np.int64))
         meta.extend(_meta_rows(plan, stations))
-    n_features = int(window_days) * int(steps_per_day)
+    n_features = int(window_days) * len(components) * int(steps_per_day)
     X = np.concatenate(blocks, axis=0) if blocks else np.zeros((0, n_features), dtype=np.float32)
     return X, np.concatenate(labels), meta
 
 
 def _check_out_dir(out: Path, windows: tuple[int, ...], overwrite: bool) -> None:
     """The overwrite rule of ``build`` (:func:`seismag.data.build.write.check_out_dir`) for
-    the folders a synthetic dataset writes."""
+    the folders a synthetic dataset writes, and its ``dataset.json``."""
     if out.exists() and not out.is_dir():
         raise DataError(out, "the output path exists and is not a folder")
     if overwrite:
         return
     present = [window_dir(out, w).name for w in windows if window_dir(out, w).exists()]
+    present += [DATASET_FILE] if dataset_info_path(out).exists() else []
     if present:
         raise DataError(out, f"already holds {', '.join(present)} of a dataset; "
                              "choose another folder or overwrite (overwrite=True / --overwrite)")
@@ -507,6 +780,7 @@ def generate_dataset(
     *,
     n_stations: int = DEFAULT_N_STATIONS,
     stations_per_event: tuple[int, int] = DEFAULT_STATIONS_PER_EVENT,
+    components: Sequence[str] | None = None,
     overwrite: bool = False,
 ) -> dict:
     """Write a synthetic dataset in the seed layout.
@@ -519,14 +793,24 @@ def generate_dataset(
     too. Every file is written atomically; rows are generated in chunks, so
     memory stays bounded for the 'paper' preset.
 
-    A ``window-{N}`` folder this call would write that already exists in ``out_dir`` is
-    an error (a :class:`~seismag.errors.DataError`, before anything is written) unless
-    ``overwrite``, as for ``build``; other files in ``out_dir`` are never touched.
+    ``components`` (channels among H, D, Z, F, in row order; see :func:`generate_window`)
+    makes each row ``N * len(components) * steps_per_day`` wide and adds
+    ``out_dir/dataset.json`` (:class:`seismag.layout.DatasetInfo`: channels, units,
+    steps_per_day, the stations' coordinates, these settings, no recipe, no activity
+    columns). Left at None the folder holds H alone and no ``dataset.json``, byte for
+    byte what earlier versions wrote; ``components=["H"]`` writes the same rows plus
+    the description.
+
+    A ``window-{N}`` folder this call would write, or a ``dataset.json``, that already
+    exists in ``out_dir`` is an error (a :class:`~seismag.errors.DataError`, before
+    anything is written) unless ``overwrite``, as for ``build``; then an old
+    ``dataset.json`` is replaced, or removed when this call writes none. Other files in
+    ``out_dir`` are never touched.
 
     Returns
     -------
     dict
-        ``{"preset", "seed", "effect", "steps_per_day", "out_dir", "windows":
+        ``{"preset", "seed", "effect", "steps_per_day", "channels", "out_dir", "windows":
         {"7": {"n_class0", "n_class1", "n_features", "n_events", "path"}, ...}}``.
     """
     if preset not in PRESETS:
@@ -544,24 +828,27 @@ def generate_dataset(
     checked = [_check(w, steps_per_day, seed, effect, n_stations, stations_per_event) for w in windows]
     effect = checked[0]
     stations_per_event = (int(stations_per_event[0]), int(stations_per_event[1]))
+    described = components is not None
+    components = _check_components(components)
 
     out = Path(out_dir)
     _check_out_dir(out, windows, overwrite)
     stations = _stations(int(seed), int(n_stations))
-    summary: dict = {"preset": preset, "seed": int(seed), "effect": effect,
-                     "steps_per_day": int(steps_per_day), "out_dir": str(out), "windows": {}}
+    summary: dict = {"preset": preset, "seed": int(seed), "effect": effect, "steps_per_day": int(steps_per_day),
+                     "channels": list(components), "out_dir": str(out), "windows": {}}
     # One writer at a time: two synths into one folder would mix their windows.
     with folder_lock(out, command="synth"):
         for window_days in windows:
             folder = window_dir(out, window_days)
-            n_features = window_days * steps_per_day
+            n_features = window_days * len(components) * steps_per_day
             counts = sizes[window_days]
             plans = [_plan(int(seed), window_days, label, count, int(n_stations), stations_per_event)
                      for label, count in enumerate(counts)]
             write_window(
                 folder,
                 n_features,
-                [ClassRows(count, _iter_chunks(int(seed), window_days, int(steps_per_day), plan, stations, effect))
+                [ClassRows(count, _iter_chunks(int(seed), window_days, int(steps_per_day), plan, stations, effect,
+                                               components))
                  for count, plan in zip(counts, plans)],
                 META_COLUMNS,
                 [[row[column] for column in META_COLUMNS] for plan in plans for row in _meta_rows(plan, stations)],
@@ -573,19 +860,43 @@ def generate_dataset(
                 "n_events": len(plans[1].group_ids),
                 "path": str(folder),
             }
+        settings = {"generator": "seismag.data.synthetic", "preset": preset, "seed": int(seed), "effect": effect,
+                    "windows": list(windows), "steps_per_day": int(steps_per_day), "n_stations": int(n_stations),
+                    "stations_per_event": list(stations_per_event), "components": list(components)}
+        if described:
+            write_json(dataset_info_path(out), _dataset_info(components, int(steps_per_day), stations,
+                                                             settings).to_dict())
+        elif dataset_info_path(out).exists():  # overwrite: an H-only folder has no description
+            dataset_info_path(out).unlink()
     return summary
+
+
+def _dataset_info(components: tuple[str, ...], steps_per_day: int, stations: _Stations,
+                  settings: dict) -> DatasetInfo:
+    """The ``dataset.json`` of synthetic windows: raw channels, no recipe, no activity columns."""
+    return DatasetInfo(
+        channels=components,
+        units=tuple(COMPONENT_UNITS[c] for c in components),
+        steps_per_day=steps_per_day,
+        stations={code: {"latitude": round(float(lat), 6), "longitude": round(float(lon), 6)}
+                  for code, lat, lon in zip(stations.code, stations.latitude_deg, stations.longitude_deg)},
+        build=settings,
+        recipe=(),
+        activity_columns=(),
+    )
 
 
 # --- helpers -----------------------------------------------------------------------------
 
 
 def _iter_chunks(seed: int, window_days: int, steps_per_day: int, plan: _Plan, stations: _Stations,
-                 effect: float) -> Iterator[np.ndarray]:
+                 effect: float, components: tuple[str, ...] = ("H",)) -> Iterator[np.ndarray]:
     n_rows = plan.station.size
+    # Chunks follow one channel's row length, so H is the same whatever the channels.
     chunk_rows = max(1, min(_MAX_CHUNK_ROWS, _CHUNK_VALUES // (window_days * steps_per_day)))
     for chunk, begin in enumerate(range(0, n_rows, chunk_rows)):
         rows = slice(begin, min(begin + chunk_rows, n_rows))
-        yield _rows(seed, window_days, steps_per_day, plan, stations, effect, chunk, rows)
+        yield _rows(seed, window_days, steps_per_day, plan, stations, effect, chunk, rows, components)
 
 
 def _rng(seed: int, *key: int) -> np.random.Generator:
