@@ -139,9 +139,12 @@ def _parser() -> argparse.ArgumentParser:
                 "seismag predict --ensemble results/gru_models/GRUModel_7day_ensemble.pth "
                 "--input new_windows.npy --out preds.csv")
     p.add_argument("--ensemble", required=True, help="an {Model}Model_{N}day_ensemble.pth file")
-    p.add_argument("--input", required=True, help=".npy of rows (features, or features + label column)")
+    p.add_argument("--input", required=True, help=".npy of raw rows as the seed layout stores them (every "
+                   "channel, before the recipe; optionally + label column); the ensemble applies its own recipe")
     p.add_argument("--out", default=None, help="CSV to write (default: print to stdout)")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--station", default=None, help="the rows' station, for a recipe that selects local time "
+                   "(default: the ensemble's one training station)")
 
     p = command("evaluate", "Score the saved ensembles on an external labelled test set (seed layout).",
                 "seismag evaluate --results results/ --test-data test_data/")
@@ -331,7 +334,7 @@ def cmd_tune(args) -> None:
 def cmd_predict(args) -> None:
     from .inference import predict_file
 
-    rows = predict_file(args.ensemble, args.input, out=args.out, device=args.device)
+    rows = predict_file(args.ensemble, args.input, out=args.out, device=args.device, station=args.station)
     if args.out:
         print(f"{rows} predictions written to {args.out}")
 

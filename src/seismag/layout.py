@@ -298,6 +298,10 @@ def check_class_file(path: str | os.PathLike, label: int, window_days: int, step
 #: ``seismag synth``. A folder without it holds one channel, as the SPEC's seed layout.
 DATASET_FILE = "dataset.json"
 DATASET_FORMAT = "seismag-dataset"
+#: Per-window geomagnetic-activity columns of ``meta.csv`` (``seismag build --kp --dst --ssc``):
+#: the largest 3-hourly Kp, the lowest hourly Dst (nT) and the number of storm sudden
+#: commencements within the window's days. The ``activity`` model's input.
+ACTIVITY_COLUMNS = ("max_kp", "min_dst", "n_ssc")
 DATASET_VERSION = 1
 #: Order of a row's feature columns: all channels of day 1 (each ``steps_per_day`` long),
 #: then day 2, ... A sequence model's day token is one day of every channel side by side.

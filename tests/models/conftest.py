@@ -54,7 +54,10 @@ def make_model():
 
 
 @pytest.fixture
-def flat_batch():
-    """``(BATCH, WINDOW_DAYS * STEPS_PER_DAY)`` float32, standard normal, fixed seed."""
+def flat_batch(request):
+    """``(BATCH, WINDOW_DAYS * STEPS_PER_DAY)`` float32, standard normal, fixed seed; for a
+    test parametrised by a ``'table'`` model's ``name``, ``(BATCH, STEPS_PER_DAY)`` columns."""
     generator = torch.Generator().manual_seed(1234)
-    return torch.randn(BATCH, WINDOW_DAYS * STEPS_PER_DAY, generator=generator)
+    name = getattr(getattr(request.node, "callspec", None), "params", {}).get("name")
+    width = get_model_entry(name).input_width(WINDOW_DAYS, STEPS_PER_DAY) if name else WINDOW_DAYS * STEPS_PER_DAY
+    return torch.randn(BATCH, width, generator=generator)

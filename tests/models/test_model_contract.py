@@ -16,15 +16,16 @@ ALL_MODELS = list_models()
 
 
 def test_registry_order_and_entries():
-    assert list_models() == ["gru", "lstm", "rnn", "mlp", "transformer", "features", "minirocket"]
+    assert list_models() == ["gru", "lstm", "rnn", "mlp", "transformer", "features", "minirocket", "activity"]
     display = {name: get_model_entry(name).display_name for name in list_models()}
     assert display == {"gru": "GRU", "lstm": "LSTM", "rnn": "RNN", "mlp": "MLP", "transformer": "Transformer",
-                       "features": "Features", "minirocket": "MiniRocket"}
+                       "features": "Features", "minirocket": "MiniRocket", "activity": "Activity"}
     layouts = {name: get_model_entry(name).input_layout for name in list_models()}
     assert layouts == {
         "gru": "sequence", "lstm": "sequence", "rnn": "sequence", "mlp": "flat", "transformer": "sequence",
-        "features": "sequence", "minirocket": "flat",
+        "features": "sequence", "minirocket": "flat", "activity": "table",
     }
+    assert "activity" not in list_models(default_run=True)  # joins the default run when the data carry activity
     assert get_model_entry("GRU").name == "gru"
 
 
@@ -59,7 +60,14 @@ def test_every_parameter_gets_a_gradient(name, make_model, flat_batch):
         assert parameter.grad.abs().sum() > 0, f"{parameter_name} got an all-zero gradient"
 
 
-@pytest.mark.parametrize("name", ALL_MODELS)
+WITH_DROPOUT = [n for n in ALL_MODELS if model_config(n, WINDOW_DAYS, STEPS_PER_DAY).to_dict().get("dropout_prob", 0)]
+
+
+def test_only_the_plain_logistic_regression_has_no_dropout():
+    assert set(ALL_MODELS) - set(WITH_DROPOUT) == {"activity"}
+
+
+@pytest.mark.parametrize("name", WITH_DROPOUT)
 def test_eval_is_deterministic_and_train_uses_dropout(name, make_model, flat_batch):
     model = make_model(name)
     x = to_model_input(model, flat_batch, WINDOW_DAYS, STEPS_PER_DAY)
@@ -100,9 +108,10 @@ def _overrides_of(model):
 @pytest.mark.parametrize("window_days, steps_per_day", [(8, 64), (1, 5), (30, 3)])
 def test_any_window_and_steps_per_day(name, make_model, window_days, steps_per_day):
     model = make_model(name, window_days=window_days, steps_per_day=steps_per_day).eval()
-    x_flat = torch.randn(3, window_days * steps_per_day)
+    width = get_model_entry(name).input_width(window_days, steps_per_day)
+    x_flat = torch.randn(3, width)
     x = to_model_input(model, x_flat, window_days, steps_per_day)
-    expected = (3, window_days, steps_per_day) if model.input_layout == "sequence" else (3, window_days * steps_per_day)
+    expected = (3, window_days, steps_per_day) if model.input_layout == "sequence" else (3, width)
     assert tuple(x.shape) == expected
     assert model(x).shape == (3, 2)
 
@@ -121,7 +130,7 @@ def test_to_model_input_is_a_view(name, make_model, flat_batch):
     assert x.data_ptr() == flat_batch.data_ptr()
     assert to_model_input(name, flat_batch, WINDOW_DAYS, STEPS_PER_DAY).shape == x.shape
     assert to_model_input(nn.DataParallel(model), flat_batch, WINDOW_DAYS, STEPS_PER_DAY).shape == x.shape
-    with pytest.raises(ConfigError, match=r"\(batch, 96\)"):
+    with pytest.raises(ConfigError, match=rf"\(batch, {flat_batch.shape[1]}\)"):
         to_model_input(model, flat_batch[:, :-1], WINDOW_DAYS, STEPS_PER_DAY)
 
 

@@ -62,6 +62,8 @@ def expected_count(name, window_days):
         return 7 * (8 + 5) * 2 + 2  # linear head on 7 summaries x (8 bands + 5 day statistics)
     if name == "minirocket":
         return 84 * (2000 // 84) * 2 + 2  # linear head on 1932 MiniRocket features
+    if name == "activity":
+        return STEPS_PER_DAY * 2 + 2  # logistic regression on STEPS_PER_DAY "columns" (the table layout)
     pytest.fail(f"no analytic parameter count for newly registered model {name!r}; add one here")
 
 

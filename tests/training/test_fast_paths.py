@@ -11,7 +11,7 @@ import torch
 
 from seismag.data.synthetic import generate_window
 from seismag.errors import ConfigError
-from seismag.models import create_model, list_models, model_config, to_model_input
+from seismag.models import create_model, get_model_entry, list_models, model_config, to_model_input
 from seismag import runtime
 from seismag.training import fold, loop, tensors
 from seismag.training.tensors import WindowTensors
@@ -85,7 +85,7 @@ def test_fused_optimizer_trains_the_fold_the_loop_trains(window, model):
 def test_bf16_forward_gives_valid_probabilities_close_to_fp32(model):
     torch.manual_seed(0)
     net = create_model(model, DAYS, SPD, **tiny_overrides(model)).eval()
-    x = to_model_input(net, torch.randn(16, DAYS * SPD), DAYS, SPD)
+    x = to_model_input(net, torch.randn(16, get_model_entry(model).input_width(DAYS, SPD)), DAYS, SPD)
     with torch.no_grad():
         fp32 = torch.softmax(net(x).float(), dim=1)[:, 1]
         with runtime.autocast_context(CPU, "bf16"):

@@ -15,15 +15,21 @@ import csv
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
 from ..errors import ConfigError, DataError
 from ..layout import (
+    ACTIVITY_COLUMNS,
     CLASS_FILES,
+    DATASET_FILE,
     META_FILE,
     WINDOW_DIR_PREFIX,
+    DatasetInfo,
     check_class_file,
+    dataset_info_path,
+    read_dataset_info,
     window_dir,
 )
 
@@ -46,6 +52,12 @@ class WindowData:
         (class-0 file rows first, then class-1 rows), before any row was dropped.
     meta : dict of str to np.ndarray, or None
         ``meta.csv`` columns (strings), aligned with the kept rows.
+    steps_per_day : int
+        Width of one day of model input: every channel's steps of a day side by side,
+        after the recipe (``channels * recipe.output_steps(raw steps)``). Sequence models
+        see ``(batch, days, steps_per_day)``.
+    dataset : DatasetInfo or None
+        ``dataset.json`` of the folder (None: one raw channel, no recipe, as the SPEC).
     """
 
     window_days: int
@@ -58,6 +70,57 @@ class WindowData:
     dropped_rows: int = 0
     interpolated_rows: int = 0
     notes: list[str] = field(default_factory=list)
+    dataset: DatasetInfo | None = None
+    #: The recipe applied to the stored windows to make ``features`` (plain dicts, in order).
+    recipe: tuple[dict, ...] = ()
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return self.dataset.channels if self.dataset else ("H",)
+
+    @property
+    def n_channels(self) -> int:
+        return len(self.channels)
+
+    def activity_table(self) -> tuple[tuple[str, ...], np.ndarray]:
+        """The ``meta.csv`` activity columns as float32 ``(n, columns)``: the ``activity`` model's input.
+
+        The columns are those ``dataset.json`` lists (else every one of
+        :data:`~seismag.layout.ACTIVITY_COLUMNS` that ``meta.csv`` has). A missing
+        column or an empty or non-numeric value is one :class:`DataError` naming ``meta.csv``.
+        """
+        where = self.meta_path
+        listed = self.dataset.activity_columns if self.dataset else ()
+        columns = tuple(listed) or tuple(c for c in ACTIVITY_COLUMNS if self.meta is not None and c in self.meta)
+        if not columns:
+            raise DataError(where, "has no geomagnetic-activity columns (" + ", ".join(ACTIVITY_COLUMNS)
+                            + "); the activity model needs a build with --kp/--dst (seismag build)")
+        table = np.empty((self.n_samples, len(columns)), dtype=np.float32)
+        for index, name in enumerate(columns):
+            text = self.meta_column(name)
+            try:
+                values = np.array([float(v) if v.strip() else np.nan for v in text], dtype=np.float64)
+            except ValueError:
+                raise DataError(where, f"column '{name}' holds a value that is not a number") from None
+            if not np.isfinite(values).all():
+                row = int(np.flatnonzero(~np.isfinite(values))[0])
+                raise DataError(where, f"column '{name}' is empty or not finite for {int((~np.isfinite(values)).sum())} "
+                                       f"windows (first at data row {row + 2}): the indices do not cover them; "
+                                       "the activity model needs every window covered")
+            table[:, index] = values
+        return columns, table
+
+    def input_record(self) -> dict:
+        """How raw windows become this model input: travels in every checkpoint and ensemble.
+
+        ``channels``/``units`` in column order, ``steps_per_day`` as stored (per channel,
+        before the recipe), the ``recipe``, and the stations (for the local-time step).
+        """
+        info = self.dataset or DatasetInfo()
+        raw_steps = info.steps_per_day if self.dataset else self.steps_per_day
+        return {"channels": list(info.channels), "units": list(info.units), "steps_per_day": int(raw_steps),
+                "recipe": [dict(step) for step in self.recipe],
+                "stations": {code: dict(values) for code, values in info.stations.items()}}
 
     @property
     def n_samples(self) -> int:
@@ -93,6 +156,8 @@ def load_window(
     *,
     nan_policy: str = "interpolate",
     max_missing: float = 0.1,
+    recipe: Sequence[dict] | None = None,
+    require_both_classes: bool = True,
 ) -> WindowData:
     """Load and validate ``data_dir/window-{window_days}``.
 
@@ -111,11 +176,23 @@ def load_window(
         'refuse' raises on any NaN.
     max_missing : float
         Largest share of missing values a row may have and be kept (0..1).
+    recipe : list of dict, optional
+        The preprocessing steps to apply (``seismag.data.recipe``); None: the folder's
+        own ``dataset.json`` recipe. A trained ensemble passes its own, so new data is
+        always prepared as its training data was.
+    require_both_classes : bool
+        Training needs both classes; scoring a quiet station's windows does not.
+
+    With ``DATA/dataset.json`` the folder describes itself: its channels and
+    ``steps_per_day`` (per channel) are read from it, and ``steps_per_day`` given here
+    must be the default or agree. Rows are ``days x channels x steps`` ("day, channel,
+    step"); gaps are filled per channel, then the recipe runs.
 
     Returns
     -------
     WindowData
-        Features float32 ``(n, N * steps_per_day)`` and labels int64 ``(n,)``.
+        Features float32 ``(n, N * steps_per_day)`` (``steps_per_day``: the day width of
+        the model input, all channels) and labels int64 ``(n,)``.
 
     Raises
     ------
@@ -134,8 +211,16 @@ def load_window(
     if not folder.is_dir():
         raise DataError(folder, f"window directory not found (expected the seed layout "
                                 f"{Path(data_dir) / (WINDOW_DIR_PREFIX + 'N')}/{CLASS_FILES[0]}, {CLASS_FILES[1]})")
-    n_features = int(window_days) * int(steps_per_day)
-    arrays = [check_class_file(folder / name, label, window_days, steps_per_day)
+    info = read_dataset_info(data_dir)
+    channels = 1
+    if info is not None:
+        if int(steps_per_day) not in (DEFAULT_STEPS_PER_DAY, info.steps_per_day):
+            raise DataError(dataset_info_path(data_dir), f"records steps_per_day {info.steps_per_day}, but "
+                            f"{steps_per_day} was asked for; leave --steps-per-day out, the folder describes itself")
+        steps_per_day, channels = info.steps_per_day, info.n_channels
+    row_steps = int(steps_per_day) * channels
+    n_features = int(window_days) * row_steps
+    arrays = [_class_file(folder / name, label, window_days, row_steps, require_both_classes)
               for label, name in enumerate(CLASS_FILES)]
 
     n_rows = sum(a.shape[0] for a in arrays)
@@ -161,7 +246,7 @@ def load_window(
         name, file_row = _file_row(row, arrays)
         raise DataError(folder / name, f"holds NaN values (first at row {file_row}); "
                         "use nan_policy='interpolate' to fill short gaps")
-    keep, interpolated = fill_gaps(features, max_missing)
+    keep, interpolated = fill_gaps(features, max_missing, channels=channels, steps_per_day=int(steps_per_day))
     dropped = int((~keep).sum())
     if dropped:
         features = np.ascontiguousarray(features[keep])
@@ -172,21 +257,95 @@ def load_window(
     if meta is not None and dropped:
         meta = {key: values[source_rows] for key, values in meta.items()}
 
-    for label in (0, 1):
+    for label in (0, 1) if require_both_classes else ():
         if not np.any(labels == label):
+            present = arrays[label].shape[0]
+            why = (f"{dropped} dropped for more than {max_missing:.0%} missing values" if present
+                   else "the file has no rows: a one-class build, which serves to measure false alarms")
             raise DataError(folder / CLASS_FILES[label],
-                            f"no usable class-{label} rows ({dropped} dropped for more than "
-                            f"{max_missing:.0%} missing values); both classes are needed")
+                            f"no usable class-{label} rows ({why}); training needs both classes")
 
     notes = []
     if dropped or interpolated:
         notes.append(f"window {window_days}: {dropped} rows dropped (> {max_missing:.0%} missing), "
                      f"{interpolated} rows with short gaps interpolated")
+    steps = [dict(step) for step in (info.recipe if info is not None and recipe is None else recipe or ())]
+    where = str(dataset_info_path(data_dir)) if recipe is None else "the ensemble's recipe"
+    longitudes = None
+    if steps and _needs_longitude(steps, where):
+        longitudes = _row_longitudes(len(features), info, meta, folder)
+    features, day_width, described = apply_recipe(features, steps, window_days=int(window_days), channels=channels,
+                                                  steps_per_day=int(steps_per_day), longitudes=longitudes,
+                                                  where=where)
+    if described:
+        notes.append(f"window {window_days}: recipe {described}")
     return WindowData(
-        window_days=int(window_days), steps_per_day=int(steps_per_day), features=features,
+        window_days=int(window_days), steps_per_day=day_width, features=features,
         labels=labels, source_rows=source_rows, meta=meta, path=folder,
-        dropped_rows=dropped, interpolated_rows=interpolated, notes=notes,
+        dropped_rows=dropped, interpolated_rows=interpolated, notes=notes, dataset=info,
+        recipe=tuple(steps),
     )
+
+
+DEFAULT_STEPS_PER_DAY = 1440
+
+
+def _needs_longitude(steps: Sequence[dict], where: str) -> bool:
+    from .recipe import Recipe
+
+    return Recipe.from_dicts(steps, where).needs_longitude
+
+
+def apply_recipe(features: np.ndarray, steps: Sequence[dict], *, window_days: int, channels: int,
+                 steps_per_day: int, longitudes: np.ndarray | None = None,
+                 where: str = "the recipe") -> tuple[np.ndarray, int, str]:
+    """Raw windows (gaps filled, "day, channel, step" order) -> model input, by the recipe.
+
+    The one place where a recipe meets data: ``load_window`` (training, evaluation)
+    and ``predict`` / ``scan`` (an ensemble's own recipe) all call it. Returns the
+    prepared float32 features, the width of one day of them (every channel) and the
+    recipe's one-line description ('' when there are no steps).
+    """
+    if not steps:
+        return features, channels * int(steps_per_day), ""
+    from .recipe import Recipe
+
+    prepared = Recipe.from_dicts(list(steps), where)
+    out = prepared.apply(features, window_days=int(window_days), channels=channels,
+                         steps_per_day=int(steps_per_day), longitudes=longitudes)
+    return out, channels * prepared.output_steps(int(steps_per_day)), prepared.describe()
+
+
+def _class_file(path: Path, label: int, window_days: int, row_steps: int, require: bool) -> np.ndarray:
+    """A class file checked; a missing or empty one is an empty array where both classes are not needed."""
+    if not require and (not path.is_file() or path.stat().st_size == 0):
+        return np.empty((0, int(window_days) * row_steps + 1), dtype=np.float32)
+    return check_class_file(path, label, window_days, row_steps)
+
+
+def station_longitudes(stations: np.ndarray, info: DatasetInfo | None, where) -> np.ndarray:
+    """Each row's station longitude (east positive) from ``dataset.json``'s station table."""
+    table = info.stations if info is not None else {}
+    out = np.empty(len(stations), dtype=np.float64)
+    for code in np.unique(stations):
+        entry = table.get(str(code))
+        if entry is None or "longitude" not in entry:
+            raise DataError(where, f"station '{code}' has no longitude in {DATASET_FILE}; the local-time "
+                                   "step of the recipe needs one")
+        out[stations == code] = float(entry["longitude"])
+    return out
+
+
+def _row_longitudes(n_rows: int, info: DatasetInfo | None, meta, folder: Path) -> np.ndarray:
+    table = info.stations if info is not None else {}
+    if meta is not None and "station" in meta:
+        return station_longitudes(meta["station"], info, folder / META_FILE)
+    if len(table) == 1:
+        (entry,) = table.values()
+        if "longitude" in entry:
+            return np.full(n_rows, float(entry["longitude"]))
+    raise DataError(folder / META_FILE, "the recipe's local-time step needs each row's station: "
+                                        f"a meta.csv 'station' column, or one station in {DATASET_FILE}")
 
 
 def _file_row(row: int, arrays: list[np.ndarray]) -> tuple[str, int]:
@@ -194,21 +353,38 @@ def _file_row(row: int, arrays: list[np.ndarray]) -> tuple[str, int]:
     return (CLASS_FILES[0], row) if row < n0 else (CLASS_FILES[1], row - n0)
 
 
-def fill_gaps(features: np.ndarray, max_missing: float) -> tuple[np.ndarray, int]:
+def fill_gaps(features: np.ndarray, max_missing: float, *, channels: int = 1,
+              steps_per_day: int | None = None) -> tuple[np.ndarray, int]:
     """Interpolate NaN gaps in place in rows with at most ``max_missing`` missing.
 
     Returns the mask of rows to keep (the others have too much missing; a row
     with no value at all is never kept, even under ``max_missing=1``: there is
     nothing to interpolate from) and the number of rows that were interpolated.
+    With several channels (rows in "day, channel, step" order, ``steps_per_day`` per
+    channel) each channel's series is filled from itself, never across channels; a
+    row is also dropped when one of its channels holds no value at all.
     """
     missing = np.isnan(features)
     if not missing.any():
         return np.ones(features.shape[0], dtype=bool), 0
     share = missing.mean(axis=1)
     keep = (share <= max_missing) & (share < 1.0)
+    if channels > 1:
+        days = features.shape[1] // (channels * steps_per_day)
+        by_channel = missing.reshape(len(features), days, channels, steps_per_day).all(axis=(1, 3))
+        keep &= ~by_channel.any(axis=1)
     rows = np.flatnonzero(keep & (share > 0))
     for row in rows:
-        interpolate_gaps(features[row], missing[row])
+        if channels == 1:
+            interpolate_gaps(features[row], missing[row])
+            continue
+        days = features.shape[1] // (channels * steps_per_day)
+        grid = features[row].reshape(days, channels, steps_per_day)
+        gaps = missing[row].reshape(days, channels, steps_per_day)
+        for channel in range(channels):
+            series = np.ascontiguousarray(grid[:, channel, :]).reshape(-1)
+            interpolate_gaps(series, gaps[:, channel, :].reshape(-1))
+            grid[:, channel, :] = series.reshape(days, steps_per_day)
     return keep, int(len(rows))
 
 

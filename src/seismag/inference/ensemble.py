@@ -31,14 +31,21 @@ class ScaledMember(nn.Module):
         self.scaler = scaler
         self.window_days = window_days
         self.steps_per_day = steps_per_day
+        self.table = model_registry.get_model_entry(model.model_name).input_layout == "table"
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.scaler.apply(flat_windows(x, self.window_days, self.steps_per_day))
+        x = self.scaler.apply(flat_windows(x, self.window_days, self.steps_per_day, self.table))
         return self.model(model_registry.to_model_input(self.model, x, self.window_days, self.steps_per_day))
 
 
-def flat_windows(x: torch.Tensor, window_days: int, steps_per_day: int) -> torch.Tensor:
-    """``(n, days, steps)`` or ``(n, days * steps)`` as the flat layout the scalers take."""
+def flat_windows(x: torch.Tensor, window_days: int, steps_per_day: int, table: bool = False) -> torch.Tensor:
+    """``(n, days, steps)`` or ``(n, days * steps)`` as the flat layout the scalers take
+    (``table``: rows of ``steps_per_day`` activity columns)."""
+    if table:
+        if x.ndim == 2 and x.shape[1] == steps_per_day:
+            return x
+        raise ConfigError(f"input of shape {tuple(x.shape)}: this ensemble takes rows of {steps_per_day} "
+                          "activity columns")
     if x.ndim == 3 and tuple(x.shape[1:]) == (window_days, steps_per_day):
         return x.reshape(x.shape[0], window_days * steps_per_day)
     if x.ndim == 2 and x.shape[1] == window_days * steps_per_day:
@@ -58,7 +65,7 @@ class TrainedEnsemble(model_registry.F1WeightedEnsemble):
 
     def member_probabilities(self, x: torch.Tensor) -> torch.Tensor:
         first = self.models[0]
-        x = flat_windows(x, first.window_days, first.steps_per_day)
+        x = flat_windows(x, first.window_days, first.steps_per_day, first.table)
         if not getattr(self, "_warned_prescaled", False) and looks_prescaled(x, first.scaler):
             self._warned_prescaled = True
             warnings.warn("the input looks standardised already (per-feature mean ~0, std ~1) but this ensemble "
@@ -167,3 +174,77 @@ def check_ensemble_config(model_path, config_path, ensemble: TrainedEnsemble) ->
         raise CheckpointError(f"{config_path}: does not belong to {model_path} (ensemble_weights "
                               f"{weights} there, {[round(float(w), 6) for w in ensemble.weights]} in the .pth)")
     return config
+
+
+def input_record(extra: dict) -> dict:
+    """How raw data become this ensemble's input (``extra['inputs']``, written by training).
+
+    Ensembles written before channels and recipes existed hold one raw channel."""
+    inputs = extra.get("inputs")
+    if inputs:
+        return inputs
+    return {"kind": "window", "n_channels": 1, "channels": ["H"], "units": ["nT"],
+            "steps_per_day": int(extra["steps_per_day"]), "recipe": [], "stations": {}}
+
+
+def raw_width(extra: dict) -> int:
+    """Columns of one raw input row: every channel of every day as stored, or the activity columns."""
+    inputs = input_record(extra)
+    if inputs["kind"] == "table":
+        return len(inputs["columns"])
+    return int(extra["window_days"]) * int(inputs["n_channels"]) * int(inputs["steps_per_day"])
+
+
+def describe_input(extra: dict) -> str:
+    inputs = input_record(extra)
+    if inputs["kind"] == "table":
+        return f"the activity columns {', '.join(inputs['columns'])}"
+    return (f"{extra['window_days']} days x {len(inputs['channels'])} channel(s) ({', '.join(inputs['channels'])}) "
+            f"x {inputs['steps_per_day']} steps")
+
+
+def prepare_raw(extra: dict, features: np.ndarray, *, station: str | None = None, where="the input") -> np.ndarray:
+    """Raw rows (gaps already filled) -> this ensemble's model input, by the ensemble's own recipe.
+
+    The recipe comes from the ensemble, never from the caller. Its local-time step needs
+    the station: ``station`` names it; without it, the ensemble's one training station.
+    """
+    from ..data.loading import apply_recipe, station_longitudes
+
+    inputs = input_record(extra)
+    if inputs["kind"] == "table" or not inputs["recipe"]:
+        return features
+    from ..data.recipe import Recipe
+    from ..layout import DatasetInfo
+
+    recipe = Recipe.from_dicts(inputs["recipe"], "the ensemble's recipe")
+    longitudes = None
+    if recipe.needs_longitude:
+        stations = inputs.get("stations") or {}
+        if station is None:
+            if len(stations) != 1:
+                raise ConfigError(f"{where}: the ensemble's recipe selects local time and was trained on "
+                                  f"{len(stations)} stations ({', '.join(stations)}); name the station (--station)")
+            (station,) = stations
+        info = DatasetInfo(tuple(inputs["channels"]), tuple(inputs["units"]), int(inputs["steps_per_day"]), stations)
+        longitudes = station_longitudes(np.full(len(features), station), info, where)
+    out, _, _ = apply_recipe(features, inputs["recipe"], window_days=int(extra["window_days"]),
+                             channels=int(inputs["n_channels"]), steps_per_day=int(inputs["steps_per_day"]),
+                             longitudes=longitudes, where="the ensemble's recipe")
+    return out
+
+
+def window_input(extra: dict, data, where) -> np.ndarray:
+    """The model input of a loaded window (loaded with the ensemble's recipe): its prepared
+    series, or its activity columns for an ``activity`` ensemble."""
+    inputs = input_record(extra)
+    if inputs["kind"] == "table":
+        columns, table = data.activity_table()
+        if list(columns) != list(inputs["columns"]):
+            raise DataError(where, f"has the activity columns {', '.join(columns)}; the ensemble was trained on "
+                                   f"{', '.join(inputs['columns'])}")
+        return table
+    if list(data.channels) != list(inputs["channels"]):
+        raise DataError(where, f"holds the channels {', '.join(data.channels)}; the ensemble was trained on "
+                               f"{', '.join(inputs['channels'])}")
+    return data.features

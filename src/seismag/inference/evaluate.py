@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from ..layout import (DATASET_SUMMARY_FILE, EVALUATION_FOLDER, MODEL_FOLDER_SUFF
 from ..training.artifacts import summarise
 from ..training.evaluation import bootstrap_intervals, majority_baseline
 from ..training.metrics import calculate_binary_metrics
-from .ensemble import load_trained_ensemble
+from .ensemble import input_record, load_trained_ensemble, window_input
 from .predict import predict_array
 
 logger = logging.getLogger("seismag.evaluate")
@@ -90,19 +91,25 @@ def evaluate_results(results_dir, test_data_dir, out_dir=None, *, models=None, w
         model, days = ensemble.extra.get("model"), int(ensemble.extra["window_days"])
         if (models and model not in models) or (windows and days not in windows):
             continue
-        steps = int(ensemble.extra["steps_per_day"])
-        if (days, steps) not in data_cache:
-            data_cache[(days, steps)] = load_window(test_data_dir, days, steps, nan_policy=nan_policy,
-                                                    max_missing=max_missing)
-        loaded.append((path, named.display_name, model, days, ensemble, data_cache[(days, steps)]))
+        inputs = input_record(ensemble.extra)
+        steps = int(inputs["steps_per_day"])
+        key = (days, steps, json.dumps(inputs.get("recipe", [])))
+        if key not in data_cache:
+            # the test windows prepared by the ensemble's recipe, never by the test folder's own
+            data_cache[key] = load_window(test_data_dir, days, steps, nan_policy=nan_policy,
+                                          max_missing=max_missing, recipe=inputs.get("recipe", []),
+                                          require_both_classes=False)
+        data = data_cache[key]
+        loaded.append((path, named.display_name, model, days, ensemble, data,
+                       window_input(ensemble.extra, data, data.path or test_data_dir)))
     if not loaded:
         raise DataError(results_dir, "no ensemble matches the requested models/windows")
 
     with folder_lock(out_dir, command="evaluate"):  # one writer of the evaluation folder
         results: dict[str, dict[int, dict]] = {}
-        for path, display, model, days, ensemble, data in loaded:
+        for path, display, model, days, ensemble, data, features in loaded:
             paths = ArtifactPaths(out_dir, model, display, days)
-            scores = predict_array(ensemble, data.features)
+            scores = predict_array(ensemble, features)
             probs = scores["prob_class1"].astype(np.float32)
             metrics = calculate_binary_metrics(data.labels, (probs >= 0.5).astype(int), probs)
             metrics.update(fold=1, n_val=int(data.n_samples), n_train=0, best_epoch=None)
@@ -126,7 +133,7 @@ def evaluate_results(results_dir, test_data_dir, out_dir=None, *, models=None, w
         write_json(out_dir / DATASET_SUMMARY_FILE, {
             "data_dir": str(Path(test_data_dir).resolve()),
             "windows": {str(d): {"n_samples": w.n_samples, "class_counts": w.class_counts,
-                                 "dropped_rows": w.dropped_rows} for (d, _), w in data_cache.items()}})
+                                 "dropped_rows": w.dropped_rows} for (d, *_), w in data_cache.items()}})
         write_json(out_dir / RUN_CONFIG_FILE, {"evaluation_of": str(results_dir.resolve()),
                                                  "test_data": str(Path(test_data_dir).resolve())})
     return results

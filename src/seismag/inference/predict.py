@@ -14,7 +14,7 @@ from ..errors import ConfigError, DataError
 from ..io import atomic_path
 from ..layout import CLASS_FILE_WORDINGS
 from ..training.loop import EVAL_BATCH_SIZE
-from .ensemble import load_trained_ensemble
+from .ensemble import describe_input, input_record, load_trained_ensemble, prepare_raw, raw_width
 
 
 def predict_array(ensemble, features: np.ndarray, batch_size: int = EVAL_BATCH_SIZE):
@@ -33,12 +33,16 @@ def predict_array(ensemble, features: np.ndarray, batch_size: int = EVAL_BATCH_S
     return {k: np.concatenate(v) for k, v in outputs.items()}
 
 
-def predict_file(ensemble_path, input_path, out=None, device: str = "cpu", max_missing: float = 0.1) -> int:
+def predict_file(ensemble_path, input_path, out=None, device: str = "cpu", max_missing: float = 0.1,
+                 station: str | None = None) -> int:
     """``seismag predict``: score the rows of a ``.npy`` and write (or print) a CSV.
 
-    Rows may carry a trailing label column (as the seed layout's files do); it
-    is copied to the output as ``label`` and must be 0 or 1. Short NaN gaps are
-    interpolated; rows with more than ``max_missing`` missing get empty scores.
+    Rows are raw windows as the seed layout stores them (every channel, before the
+    recipe); the ensemble prepares them with its own recipe (``station`` names the
+    station for a local-time step when the ensemble saw several). Rows may carry a
+    trailing label column (as the seed layout's files do); it is copied to the output
+    as ``label`` and must be 0 or 1. Short NaN gaps are interpolated (channel by
+    channel); rows with more than ``max_missing`` missing get empty scores.
 
     Returns
     -------
@@ -57,7 +61,8 @@ def predict_file(ensemble_path, input_path, out=None, device: str = "cpu", max_m
     if not 0.0 <= max_missing <= 1.0:
         raise ConfigError(f"max_missing must be between 0 and 1, got {max_missing}")
     ensemble = load_trained_ensemble(ensemble_path, device=device)
-    n_features = int(ensemble.extra["window_days"]) * int(ensemble.extra["steps_per_day"])
+    n_features = raw_width(ensemble.extra)
+    inputs = input_record(ensemble.extra)
     input_path = Path(input_path)
     try:
         array = np.load(input_path, allow_pickle=False)
@@ -71,20 +76,23 @@ def predict_file(ensemble_path, input_path, out=None, device: str = "cpu", max_m
         raise DataError(input_path, f"must be a 2-D numeric array, got shape {array.shape} dtype {array.dtype}")
     if array.shape[1] not in (n_features, n_features + 1):
         raise DataError(input_path, f"has {array.shape[1]} columns; this ensemble expects {n_features} features "
-                        f"({ensemble.extra['window_days']} days x {ensemble.extra['steps_per_day']} steps), "
-                        "optionally followed by a label column")
+                        f"({describe_input(ensemble.extra)}), optionally followed by a label column")
     if array.shape[0] == 0:
         raise DataError(input_path, f"holds no rows (shape {array.shape}); nothing to score")
     labels = check_labels(input_path, array[:, n_features]) if array.shape[1] == n_features + 1 else None
     features = np.array(array[:, :n_features], dtype=np.float32)
     if np.isinf(features).any():
         raise DataError(input_path, f"holds infinite values (first at row {int(np.argwhere(np.isinf(features))[0, 0])})")
-    keep, _ = fill_gaps(features, max_missing)
+    if inputs["kind"] == "table":
+        keep = np.isfinite(features).all(axis=1)
+    else:
+        keep, _ = fill_gaps(features, max_missing, channels=int(inputs["n_channels"]),
+                            steps_per_day=int(inputs["steps_per_day"]))
     if not keep.any():
         too_much = f"more than {max_missing:.0%} of their values" if max_missing < 1.0 else "all their values"
         raise DataError(input_path, f"no row has enough data to score (all {features.shape[0]} rows have "
                         f"{too_much} missing)")
-    scores = predict_array(ensemble, features[keep])
+    scores = predict_array(ensemble, prepare_raw(ensemble.extra, features[keep], station=station, where=input_path))
 
     header = ["row", "prob_class1", "predicted_class", "confidence", "member_variance"]
     header += ["label"] if labels is not None else []

@@ -2,7 +2,7 @@
 
 >>> from seismag.models import create_model, list_models
 >>> list_models()
-['gru', 'lstm', 'rnn', 'mlp', 'transformer', 'features', 'minirocket']
+['gru', 'lstm', 'rnn', 'mlp', 'transformer', 'features', 'minirocket', 'activity']
 >>> model = create_model("gru", window_days=7)   # paper preset, input (batch, 7, 1440)
 
 Importing this package registers the models, in the order of :func:`list_models`.
@@ -24,7 +24,7 @@ What lives where, each module importing only modules listed above it:
     ``load_checkpoint``...) and ``SpecConstructor``, the SPEC's keyword
     constructor derived from a config class. Imports ``config``,
     ``registry``, ``checkpoint``.
-``recurrent``, ``mlp``, ``transformer``, ``baselines``
+``recurrent``, ``mlp``, ``transformer``, ``baselines``, ``activity``
     The networks, each registered by its decorator. Import ``config``,
     ``base``, ``registry``.
 ``ensemble``, ``aliases``, ``summary``
@@ -52,7 +52,7 @@ from seismag.models.config import ModelConfig
 from seismag.models.base import ModelMixin
 
 # Import order is registration order: gru, lstm, rnn, mlp, transformer, then the
-# baselines features and minirocket.
+# baselines features and minirocket, then the activity reference.
 from seismag.models.recurrent import (
     GRUClassifier,
     GRUConfig,
@@ -77,6 +77,7 @@ from seismag.models.baselines import (
     MiniRocketClassifier,
     MiniRocketConfig,
 )
+from seismag.models.activity import ActivityClassifier, ActivityConfig
 from seismag.models.checkpoint import load_model_checkpoint, save_model_checkpoint
 from seismag.models.ensemble import STRATEGIES, EnsembleScores, F1WeightedEnsemble
 from seismag.models.aliases import (
@@ -122,6 +123,8 @@ __all__ = [
     "FeaturesClassifier",
     "MiniRocketConfig",
     "MiniRocketClassifier",
+    "ActivityConfig",
+    "ActivityClassifier",
     "save_model_checkpoint",
     "load_model_checkpoint",
     "F1WeightedEnsemble",

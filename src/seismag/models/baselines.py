@@ -52,7 +52,8 @@ from torch.nn import functional as F
 
 from seismag.errors import ConfigError
 from seismag.models.base import ModelMixin
-from seismag.models.config import ModelConfig, check_positive_float, check_positive_int, check_probability
+from seismag.models.config import (ModelConfig, check_channels, check_positive_float, check_positive_int,
+                                   check_probability)
 from seismag.models.registry import register_model
 
 # Input values transformed at once (fitting, caching): bounds the memory of the
@@ -204,7 +205,11 @@ class FeaturesConfig(ModelConfig):
     Attributes
     ----------
     input_size : int
-        Steps per day (the model takes ``(batch, days, steps_per_day)``).
+        Width of one day (the model takes ``(batch, days, input_size)``): the day's
+        steps of every channel side by side.
+    channels : int, default 1
+        Channels in a day; the per-day statistics are computed channel by channel
+        (``input_size / channels`` steps each) and concatenated, channel-major.
     n_bands : int, default 8
         Frequency bands of the per-day power spectrum, one octave each, the
         highest ending at the Nyquist frequency: for 1-minute data (Nyquist
@@ -227,6 +232,7 @@ class FeaturesConfig(ModelConfig):
     model_name: ClassVar[str] = "features"
 
     input_size: int
+    channels: int = 1
     n_bands: int = 8
     spike_threshold: float = 6.0
     output_size: int = 2
@@ -236,6 +242,7 @@ class FeaturesConfig(ModelConfig):
     def validate(self) -> None:
         check_positive_float(self, "feature_gain")
         check_positive_int(self, "input_size")
+        check_channels(self)
         check_positive_int(self, "n_bands")
         check_positive_float(self, "spike_threshold")
         check_positive_int(self, "output_size")
@@ -301,18 +308,23 @@ class FeaturesClassifier(FixedTransformClassifier):
         self.config = config
         # Derived from the config, so not saved (persistent=False) and always consistent.
         self.register_buffer(
-            "band_weights", torch.tensor(band_matrix(config.input_size, config.n_bands), dtype=torch.float32),
+            "band_weights", torch.tensor(band_matrix(config.input_size // config.channels, config.n_bands),
+                                         dtype=torch.float32),
             persistent=False,
         )
         self.per_day = config.n_bands + len(DAY_STATISTICS)
-        self._init_head(len(WINDOW_SUMMARIES) * self.per_day, config.output_size, config.dropout_prob,
-                        config.feature_gain)
+        self._init_head(config.channels * len(WINDOW_SUMMARIES) * self.per_day, config.output_size,
+                        config.dropout_prob, config.feature_gain)
 
     @property
     def feature_names(self) -> list[str]:
-        """``'{summary}:{statistic}'`` for every feature, in order (e.g. ``'change:band_8'``)."""
+        """``'{summary}:{statistic}'`` for every feature, in order (e.g. ``'change:band_8'``);
+        with several channels ``'c{k}:{summary}:{statistic}'``, channel by channel."""
         day = [f"band_{i + 1}" for i in range(self.config.n_bands)] + list(DAY_STATISTICS)
-        return [f"{summary}:{name}" for summary in WINDOW_SUMMARIES for name in day]
+        names = [f"{summary}:{name}" for summary in WINDOW_SUMMARIES for name in day]
+        if self.config.channels == 1:
+            return names
+        return [f"c{k + 1}:{name}" for k in range(self.config.channels) for name in names]
 
     def check_input(self, x: torch.Tensor) -> torch.Tensor:
         self.check_sequence_input(x)
@@ -357,6 +369,15 @@ class FeaturesClassifier(FixedTransformClassifier):
         return torch.cat([bands, torch.stack(scalars, dim=-1)], dim=-1)
 
     def transform(self, x: torch.Tensor) -> torch.Tensor:
+        channels = self.config.channels
+        if channels > 1:  # (batch, days, C*steps) -> (batch*C, days, steps), one channel per row
+            batch, days, width = x.shape
+            x = x.reshape(batch, days, channels, width // channels).transpose(1, 2).reshape(
+                batch * channels, days, width // channels)
+            return self._window_summaries(x).reshape(batch, -1)
+        return self._window_summaries(x)
+
+    def _window_summaries(self, x: torch.Tensor) -> torch.Tensor:
         per_day = self.day_statistics(x)  # (batch, days, per_day)
         days = per_day.shape[1]
         last = per_day[:, -1]
@@ -403,7 +424,15 @@ class MiniRocketConfig(ModelConfig):
     Attributes
     ----------
     input_size : int
-        Values per window (``days * steps_per_day``); the model takes the flat window.
+        Values per window (``days * steps_per_day``, every channel); the model takes
+        the flat window.
+    channels : int, default 1
+        Channels per day ("day, channel, step" order). Each channel's series is
+        transformed on its own (the same kernels and biases) and the features are
+        concatenated, channel-major: ``channels * num_features`` features.
+    n_days : int, default 0
+        Days per window, needed (and set by the registry) to find the channels of a
+        flat row when ``channels > 1``; 0 when there is one channel.
     num_features : int, default 2000
         Requested transform size, rounded down to a multiple of 84 (2000 gives
         1932 features). The paper uses 10,000; fewer keep the per-epoch cost
@@ -435,6 +464,8 @@ class MiniRocketConfig(ModelConfig):
     model_name: ClassVar[str] = "minirocket"
 
     input_size: int
+    channels: int = 1
+    n_days: int = 0
     num_features: int = 2000
     max_dilations_per_kernel: int = 32
     downsample: int = 10
@@ -445,6 +476,11 @@ class MiniRocketConfig(ModelConfig):
     def validate(self) -> None:
         check_positive_float(self, "feature_gain")
         check_positive_int(self, "input_size")
+        check_channels(self)
+        if self.channels > 1 and (isinstance(self.n_days, bool) or not isinstance(self.n_days, int)
+                                  or self.n_days < 1 or self.input_size % (self.n_days * self.channels)):
+            raise ConfigError(f"minirocket: {self.channels} channels need n_days dividing input_size "
+                              f"{self.input_size} into days x channels, got n_days={self.n_days!r}")
         check_positive_int(self, "num_features")
         if self.num_features < NUM_KERNELS:
             raise ConfigError(f"minirocket: num_features must be at least {NUM_KERNELS}, got {self.num_features}")
@@ -539,8 +575,9 @@ class MiniRocketClassifier(FixedTransformClassifier):
         if not isinstance(config, MiniRocketConfig):
             raise ConfigError(f"MiniRocketClassifier needs a MiniRocketConfig, got {type(config).__name__}")
         self.config = config
-        self.pool_factor = min(config.downsample, max(1, config.input_size // KERNEL_LENGTH))
-        self.pooled_length = config.input_size // self.pool_factor
+        series_length = config.input_size // config.channels
+        self.pool_factor = min(config.downsample, max(1, series_length // KERNEL_LENGTH))
+        self.pooled_length = series_length // self.pool_factor
         self.length = max(self.pooled_length, KERNEL_LENGTH)  # after zero padding of very short windows
         self.dilations, self.features_per_dilation = fit_dilations(
             self.length, config.num_features, config.max_dilations_per_kernel
@@ -552,7 +589,8 @@ class MiniRocketClassifier(FixedTransformClassifier):
         self.register_buffer("kernels", torch.tensor(weights), persistent=False)
         self.register_buffer("quantiles", torch.tensor(bias_quantiles(num_features)), persistent=False)
         self.register_buffer("biases", torch.zeros(num_features))
-        self._init_head(num_features, config.output_size, config.dropout_prob, config.feature_gain)
+        self._init_head(config.channels * num_features, config.output_size, config.dropout_prob,
+                        config.feature_gain)
 
     def check_input(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() > 2:
@@ -560,6 +598,15 @@ class MiniRocketClassifier(FixedTransformClassifier):
         if x.dim() != 2 or x.shape[-1] != self.config.input_size:
             raise ConfigError(f"minirocket: expected input (batch, {self.config.input_size}), got {tuple(x.shape)}")
         return x
+
+    def channel_series(self, x: torch.Tensor) -> torch.Tensor:
+        """``(batch, input_size)`` -> ``(batch * channels, input_size / channels)``: each channel's series."""
+        channels, days = self.config.channels, self.config.n_days
+        if channels == 1:
+            return x
+        batch = x.shape[0]
+        steps = self.config.input_size // (channels * days)
+        return x.reshape(batch, days, channels, steps).transpose(1, 2).reshape(batch * channels, days * steps)
 
     def pool(self, x: torch.Tensor) -> torch.Tensor:
         """``(batch, input_size)`` -> ``(batch, length)``: average-pooled, zero-padded to >= 9."""
@@ -577,8 +624,9 @@ class MiniRocketClassifier(FixedTransformClassifier):
                         groups=groups)
 
     def fit_transform_buffers(self, x: torch.Tensor) -> None:
-        """Biases from quantiles of the convolution outputs of randomly drawn training windows."""
-        series = self.pool(x)
+        """Biases from quantiles of the convolution outputs of randomly drawn training windows
+        (with several channels, drawn from every channel's series alike)."""
+        series = self.pool(self.channel_series(x))
         draws = torch.randint(len(series), (len(self.dilations), NUM_KERNELS))
         start = 0
         for index, (dilation, count) in enumerate(zip(self.dilations, self.features_per_dilation)):
@@ -591,7 +639,8 @@ class MiniRocketClassifier(FixedTransformClassifier):
             start = end
 
     def transform(self, x: torch.Tensor) -> torch.Tensor:
-        series = self.pool(x).unsqueeze(1)  # (batch, 1, length)
+        rows = x.shape[0]
+        series = self.pool(self.channel_series(x)).unsqueeze(1)  # (batch * channels, 1, length)
         batch = series.shape[0]
         parts = []
         start = 0
@@ -611,7 +660,7 @@ class MiniRocketClassifier(FixedTransformClassifier):
                 ppv[:, valid, j] = (trimmed > biases[valid, j, None]).float().mean(-1)
             parts.append(ppv.reshape(batch, -1))  # kernel-major: (kernel, feature), as the reference
             start = end
-        return torch.cat(parts, dim=1)
+        return torch.cat(parts, dim=1).reshape(rows, -1)
 
     def architecture(self) -> str:
         c = self.config

@@ -100,6 +100,14 @@ def check_positive_int(config: ModelConfig, name: str) -> None:
     set_field(config, name, int(value))
 
 
+def check_channels(config: ModelConfig) -> None:
+    """``channels`` a positive integer that divides ``input_size`` (a day of every channel)."""
+    check_positive_int(config, "channels")
+    if config.input_size % config.channels:
+        raise ConfigError(f"{config.model_name}: input_size {config.input_size} is not a multiple of "
+                          f"channels {config.channels}")
+
+
 def check_hidden_sizes(config: ModelConfig, name: str = "hidden_sizes") -> None:
     value = getattr(config, name)
     if isinstance(value, int) and not isinstance(value, bool):

@@ -21,7 +21,7 @@ from torch import nn
 from seismag.errors import ConfigError
 from seismag.models.config import ModelConfig
 
-INPUT_LAYOUTS = ("sequence", "flat")
+INPUT_LAYOUTS = ("sequence", "flat", "table")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,9 +34,12 @@ class ModelEntry:
         Registry name, lower case (``'gru'``).
     display_name : str
         Name used in artifact file names (``'GRU'`` -> ``GRUModel_7day_fold_1.pth``).
-    input_layout : {'sequence', 'flat'}
+    input_layout : {'sequence', 'flat', 'table'}
         ``'sequence'``: input ``(batch, days, steps_per_day)``;
-        ``'flat'``: input ``(batch, days * steps_per_day)``.
+        ``'flat'``: input ``(batch, days * steps_per_day)``;
+        ``'table'``: input ``(batch, columns)``, one row of per-window statistics
+        (``meta.csv``'s activity columns), not the magnetometer series; the
+        ``steps_per_day`` argument of the functions below then counts the columns.
     config_cls : type[ModelConfig]
         The frozen config dataclass; its field defaults are the paper preset.
     builder : callable
@@ -53,14 +56,19 @@ class ModelEntry:
     def input_size(self, window_days: int, steps_per_day: int = 1440) -> int:
         """The config's ``input_size`` for a window: features per step or per window."""
         window_days, steps_per_day = _check_window(window_days, steps_per_day)
-        return steps_per_day if self.input_layout == "sequence" else window_days * steps_per_day
+        return steps_per_day if self.input_layout in ("sequence", "table") else window_days * steps_per_day
+
+    def input_width(self, window_days: int, steps_per_day: int = 1440) -> int:
+        """Columns of one flat input row."""
+        window_days, steps_per_day = _check_window(window_days, steps_per_day)
+        return steps_per_day if self.input_layout == "table" else window_days * steps_per_day
 
     def input_shape(self, window_days: int, steps_per_day: int = 1440) -> tuple[int, ...]:
         """Shape of one input sample: ``(days, steps_per_day)`` or ``(days * steps_per_day,)``."""
         window_days, steps_per_day = _check_window(window_days, steps_per_day)
         if self.input_layout == "sequence":
             return (window_days, steps_per_day)
-        return (window_days * steps_per_day,)
+        return (self.input_width(window_days, steps_per_day),)
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
@@ -130,7 +138,8 @@ def get_model_entry(name: str) -> ModelEntry:
         raise ConfigError(f"unknown model {name!r}; valid models: {', '.join(_REGISTRY)}") from None
 
 
-def model_config(name: str, window_days: int, steps_per_day: int = 1440, **overrides: Any) -> ModelConfig:
+def model_config(name: str, window_days: int, steps_per_day: int = 1440, *, channels: int = 1,
+                 **overrides: Any) -> ModelConfig:
     """The resolved config: the paper preset for a window with ``overrides`` applied.
 
     Parameters
@@ -140,7 +149,12 @@ def model_config(name: str, window_days: int, steps_per_day: int = 1440, **overr
     window_days : int
         Days per window (7, 14, 30 in the paper).
     steps_per_day : int, default 1440
-        Samples per day (1440 for 1-minute data).
+        Width of one day of input: samples per day (1440 for 1-minute data) times
+        ``channels``.
+    channels : int, default 1
+        Channels side by side in a day (``'day, channel, step'`` order). Models whose
+        config has a ``channels`` field (the fixed-transform baselines, which compute
+        their features channel by channel) get it; the networks see the wider day.
     **overrides
         Config options replacing the paper defaults (``hidden_sizes=[16, 8]``).
         ``input_size`` is derived from the window and may only be repeated
@@ -160,10 +174,20 @@ def model_config(name: str, window_days: int, steps_per_day: int = 1440, **overr
             f"{entry.name}: input_size {overrides['input_size']!r} contradicts window_days={window_days} "
             f"and steps_per_day={steps_per_day} (which give {input_size}); change those instead"
         )
-    return entry.config_cls.from_dict({**overrides, "input_size": input_size})
+    values = {**overrides, "input_size": input_size}
+    if "n_days" in entry.config_cls.field_names() and int(channels) > 1:
+        values["n_days"] = int(window_days)
+    if "channels" in entry.config_cls.field_names():
+        if "channels" in overrides and overrides["channels"] != channels:
+            raise ConfigError(f"{entry.name}: channels {overrides['channels']!r} contradicts the data ({channels})")
+        values["channels"] = int(channels)
+    elif int(channels) != 1 and entry.input_layout != "table" and steps_per_day % int(channels):
+        raise ConfigError(f"{entry.name}: a day of {steps_per_day} values cannot hold {channels} channels")
+    return entry.config_cls.from_dict(values)
 
 
-def create_model(name: str, window_days: int, steps_per_day: int = 1440, **overrides: Any) -> nn.Module:
+def create_model(name: str, window_days: int, steps_per_day: int = 1440, *, channels: int = 1,
+                 **overrides: Any) -> nn.Module:
     """Build the paper preset of ``name`` for a window, with ``overrides`` applied.
 
     Returns
@@ -179,7 +203,7 @@ def create_model(name: str, window_days: int, steps_per_day: int = 1440, **overr
     ConfigError
         See :func:`model_config`.
     """
-    return build_model(name, model_config(name, window_days, steps_per_day, **overrides))
+    return build_model(name, model_config(name, window_days, steps_per_day, channels=channels, **overrides))
 
 
 def build_model(name: str, config: ModelConfig | Mapping[str, Any]) -> nn.Module:
@@ -224,13 +248,15 @@ def to_model_input(model_or_name, x_flat, window_days: int, steps_per_day: int =
     name = model_or_name if isinstance(model_or_name, str) else _unwrap(model_or_name).model_name
     entry = get_model_entry(name)
     window_days, steps_per_day = _check_window(window_days, steps_per_day)
-    expected = window_days * steps_per_day
+    expected = entry.input_width(window_days, steps_per_day)
     if x_flat.ndim != 2 or x_flat.shape[1] != expected:
+        what = (f"{expected} columns" if entry.input_layout == "table"
+                else f"{window_days} days x {steps_per_day} steps")
         raise ConfigError(
             f"{entry.name}: expected flat windows of shape (batch, {expected}) "
-            f"({window_days} days x {steps_per_day} steps), got {tuple(x_flat.shape)}"
+            f"({what}), got {tuple(x_flat.shape)}"
         )
-    if entry.input_layout == "flat":
+    if entry.input_layout in ("flat", "table"):
         return x_flat
     return x_flat.reshape(x_flat.shape[0], window_days, steps_per_day)
 

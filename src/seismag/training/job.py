@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from .. import models as model_registry
 from ..config import RunConfig
 from ..data.loading import WindowData
 from .parallel import FoldRunner
@@ -35,6 +36,7 @@ class WindowJob:
     tensors: WindowTensors = field(init=False)
     groups: np.ndarray | None = field(init=False)
     runner: FoldRunner = field(init=False)
+    _table: tuple[WindowTensors, FoldRunner] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.groups = split_groups(self.config, self.data)
@@ -45,8 +47,23 @@ class WindowJob:
     def window_days(self) -> int:
         return self.data.window_days
 
+    def inputs(self, model_name: str) -> tuple[WindowTensors, FoldRunner, dict]:
+        """The model's tensors, its fold runner, and how raw data become its input (the
+        record every checkpoint and ensemble carries)."""
+        if model_registry.get_model_entry(model_name).input_layout != "table":
+            return self.tensors, self.runner, {"kind": "window", "n_channels": self.data.n_channels,
+                                               **self.data.input_record()}
+        columns, table = self.data.activity_table()
+        if self._table is None:
+            tensors = WindowTensors(torch.from_numpy(table).to(self.device), self.tensors.labels,
+                                    self.data.window_days, table.shape[1])
+            self._table = (tensors, FoldRunner(tensors, self.config, self.device))
+        return (*self._table, {"kind": "table", "columns": list(columns)})
+
     def __enter__(self) -> "WindowJob":
         return self
 
     def __exit__(self, *exc) -> None:
         self.runner.close()
+        if self._table is not None:
+            self._table[1].close()

@@ -36,11 +36,25 @@ SELECTION_NOTES = {
 }
 
 
-def resolved_model_config(config: RunConfig, model_name: str, window_days: int, steps_per_day: int):
-    """The model's config for a window: its paper preset with the run's overrides that apply to it."""
+def resolved_model_config(config: RunConfig, model_name: str, window_days: int, steps_per_day: int,
+                          channels: int = 1):
+    """The model's config for a window: its paper preset with the run's overrides that apply to it.
+
+    ``steps_per_day``: the width of one day of input (every channel); for a ``'table'``
+    model, its number of columns."""
     fields = set(model_registry.get_model_entry(model_name).config_cls.field_names())
-    return model_registry.model_config(model_name, window_days, steps_per_day,
+    return model_registry.model_config(model_name, window_days, steps_per_day, channels=channels,
                                        **config.overrides_for(model_name, fields))
+
+
+def data_model_config(config: RunConfig, model_name: str, data):
+    """:func:`resolved_model_config` for the input a window's data give this model: its
+    series (every channel of a day side by side), or its activity columns for a
+    ``'table'`` model (which fails here, before anything is written, when there are none)."""
+    if model_registry.get_model_entry(model_name).input_layout == "table":
+        columns, _ = data.activity_table()
+        return resolved_model_config(config, model_name, data.window_days, len(columns))
+    return resolved_model_config(config, model_name, data.window_days, data.steps_per_day, data.n_channels)
 
 
 def protocol_record(config: RunConfig) -> dict[str, Any]:
@@ -88,6 +102,8 @@ class FoldTask:
     paths: ArtifactPaths | None = None
     protocol: dict[str, Any] | None = None
     labels: np.ndarray | None = None
+    #: How raw data become this model's input (channels, recipe, ...): in every checkpoint.
+    inputs: dict[str, Any] | None = None
 
     def train(self, tensors: WindowTensors, on_epoch: Callable | None = None) -> FoldResult:
         if self.labels is not None:
@@ -109,7 +125,8 @@ def run_kfold(model_name: str, job: WindowJob, out_dir, *, resume: bool = False,
     """
     config, data, splits = job.config, job.data, job.splits
     entry = model_registry.get_model_entry(model_name)
-    model_config = resolved_model_config(config, model_name, data.window_days, data.steps_per_day)
+    tensors, runner, inputs = job.inputs(model_name)
+    model_config = data_model_config(config, model_name, data)
     paths = ArtifactPaths(out_dir, model_name, entry.display_name, data.window_days)
     protocol = protocol_record(config)
     if objects is not None and objects.describe():
@@ -124,12 +141,13 @@ def run_kfold(model_name: str, job: WindowJob, out_dir, *, resume: bool = False,
             continue
         tasks.append(FoldTask(model_name, model_config, train_rows, val_rows, config, fold, len(splits),
                               derive_seed(config.seed, model_name, data.window_days, fold), job.device,
-                              job.precision, job.groups, objects, paths=paths, protocol=protocol))
+                              job.precision, job.groups, objects, paths=paths, protocol=protocol,
+                              inputs=inputs))
 
     def epoch_bar(task: FoldTask) -> dict[str, Any]:
         return {"on_epoch": progress(task.fold, len(splits)) if progress else None}
 
-    for index, metrics in job.runner.run(train_and_write_fold, tasks, local_extra=epoch_bar):
+    for index, metrics in runner.run(train_and_write_fold, tasks, local_extra=epoch_bar):
         logger.info("%s %dday fold %d/%d: val F1 %.4f  MCC %.4f  AUC %s  (best epoch %d of %d)",
                     entry.display_name, data.window_days, tasks[index].fold, len(splits), metrics["f1"],
                     metrics["mcc"], _fmt(metrics["roc_auc"]), metrics["best_epoch"], metrics["epochs_run"])
@@ -150,7 +168,7 @@ def run_kfold(model_name: str, job: WindowJob, out_dir, *, resume: bool = False,
         honesty["permutation"] = permutation_control(model_name, model_config, job, fold_metrics, objects)
         write_json(paths.permutation, honesty["permutation"])
     return write_ensemble(paths, model_name, members, scalers, fold_metrics, protocol, plain(model_config),
-                          data.window_days, data.steps_per_day, extra=honesty)
+                          data.window_days, tensors.steps_per_day, extra=honesty, inputs=inputs)
 
 
 def train_and_write_fold(tensors: WindowTensors, task: FoldTask, on_epoch: Callable | None = None) -> dict[str, Any]:
@@ -159,7 +177,7 @@ def train_and_write_fold(tensors: WindowTensors, task: FoldTask, on_epoch: Calla
     config, paths = task.config, task.paths
     extra = {"fold": task.fold, "seed": task.seed, "window_days": tensors.window_days,
              "steps_per_day": tensors.steps_per_day, "scaler": result.scaler.to_dict(),
-             "run_config": config.to_dict(), "protocol": task.protocol}
+             "run_config": config.to_dict(), "protocol": task.protocol, "inputs": task.inputs}
     header = [f"{paths.display_name}Model {tensors.window_days}day fold {task.fold}/{task.num_folds}",
               f"seed={task.seed} n_train={len(task.train_rows)} n_val={len(task.val_rows)} best_epoch={result.best_epoch}",
               f"split={config.split} scaling={config.scaling} selection={config.selection}"]
@@ -181,6 +199,7 @@ def permutation_control(model_name: str, model_config: Any, job: WindowJob, fold
     Every permuted fold is one task for the job's runner (parallel with ``fold_workers``).
     """
     config, splits = job.config, job.splits
+    _, runner, _ = job.inputs(model_name)
     real_labels = job.tensors.labels.cpu().numpy()
     n, k = config.permutation_control, len(splits)
     tasks = []
@@ -192,7 +211,7 @@ def permutation_control(model_name: str, model_config: Any, job: WindowJob, fold
                 job.precision, job.groups, objects,
                 labels=permuted_labels(real_labels, train_rows, rng, job.groups)))
     scores: list[dict[str, Any] | None] = [None] * len(tasks)
-    for index, metrics in job.runner.run(train_fold_metrics, tasks):
+    for index, metrics in runner.run(train_fold_metrics, tasks):
         scores[index] = metrics
         permutation = index // k
         done = scores[permutation * k:(permutation + 1) * k]
@@ -227,7 +246,7 @@ def _fold_means(fold_metrics: list[dict[str, Any]]) -> dict[str, float | None]:
 def write_ensemble(paths: ArtifactPaths, model_name: str, members: list, scalers: list[Scaler],
                    fold_metrics: list[dict[str, Any]], protocol: dict[str, Any], model_params: dict[str, Any],
                    window_days: int, steps_per_day: int, strategy: str = ENSEMBLE_STRATEGY,
-                   extra: dict[str, Any] | None = None) -> dict[str, Any]:
+                   extra: dict[str, Any] | None = None, inputs: dict[str, Any] | None = None) -> dict[str, Any]:
     """Combine the fold models by validation F1, save the ensemble, its config and the summary."""
     f1s = [m["f1"] for m in fold_metrics]
     weights = f1s if sum(f1s) > 0 else [1.0] * len(f1s)  # all-zero F1: equal weights
@@ -235,7 +254,7 @@ def write_ensemble(paths: ArtifactPaths, model_name: str, members: list, scalers
     ensemble.save(paths.ensemble, extra={
         "scalers": [s.to_dict() for s in scalers], "window_days": window_days,
         "steps_per_day": steps_per_day, "model": model_name, "protocol": protocol,
-        "seismag_version": __version__})
+        "seismag_version": __version__, "inputs": inputs})
     return write_summary(paths, model_name, fold_metrics, protocol, model_params,
                          [float(w) for w in np.asarray(ensemble.weights, dtype=float)], ensemble.strategy, extra)
 

@@ -16,16 +16,16 @@ import torch
 
 from .. import __version__
 from .. import models as model_registry
-from ..config import RunConfig
+from ..config import RunConfig, default_models
 from ..data.analysis import imbalance_ratio, imbalance_severity
 from ..data.loading import load_window
 from ..errors import ConfigError, output_error
 from ..io import make_folder, write_json
-from ..layout import DATASET_SUMMARY_FILE, RUN_CONFIG_FILE, window_fingerprint
+from ..layout import ACTIVITY_COLUMNS, DATASET_SUMMARY_FILE, RUN_CONFIG_FILE, window_fingerprint
 from ..lock import folder_lock
 from ..runtime import prepare_training
 from .job import WindowJob
-from .kfold import plain, resolved_model_config
+from .kfold import data_model_config, plain
 from .parallel import check_fold_workers
 from .splits import Split, inner_split, make_splits, split_groups
 from .unit import train_model
@@ -90,6 +90,7 @@ def run_experiment(config: RunConfig, data_dir, out_dir, *, resume: bool = False
     out_dir = Path(out_dir)
     device, precision = prepare_training(config)
     windows = load_windows(config, data_dir)
+    config = with_activity_reference(config, windows)
     check_model_overrides(config)
     splits = plan_splits(config, windows, device)
     record = run_record(config, data_dir, windows, device, precision)
@@ -116,6 +117,18 @@ def run_experiment(config: RunConfig, data_dir, out_dir, *, resume: bool = False
     for model, days in units:
         results.setdefault(model, {})[days] = summaries[(model, days)]
     return results
+
+
+def with_activity_reference(config: RunConfig, windows: dict[int, Any]) -> RunConfig:
+    """The default models gain the ``activity`` reference when every window has activity
+    columns: what geomagnetic activity alone predicts stands beside every comparison."""
+    if tuple(config.models) != default_models() or "activity" in config.models:
+        return config
+    if not all(window.meta is not None and any(c in window.meta for c in ACTIVITY_COLUMNS)
+               for window in windows.values()):
+        return config
+    logger.info("the data carry geomagnetic-activity columns: the activity reference trains beside the models")
+    return dataclasses.replace(config, models=(*config.models, "activity"))
 
 
 def load_windows(config: RunConfig, data_dir) -> dict[int, Any]:
@@ -152,10 +165,10 @@ def run_record(config: RunConfig, data_dir, windows: dict[int, Any], device: tor
                precision: str) -> dict[str, Any]:
     """What ``run_config.json`` holds: the run configuration, how it resolved, every
     model's resolved config per window, and a fingerprint of each window's data."""
-    models = {model: {str(days): plain(resolved_model_config(config, model, days, data.steps_per_day))
+    models = {model: {str(days): plain(data_model_config(config, model, data))
                       for days, data in windows.items()} for model in config.models}
     data = {str(days): {"n_samples": window.n_samples, "class_counts": list(window.class_counts),
-                        "sha256": window_fingerprint(window.path)}
+                        "sha256": window_fingerprint(window.path), "inputs": window.input_record()}
             for days, window in windows.items()}
     return {**config.to_dict(), "resolved_device": str(device), "resolved_precision": precision,
             "data_dir": str(Path(data_dir).resolve()), "seismag_version": __version__,
@@ -203,8 +216,10 @@ def check_resume(out_dir: Path, record: dict[str, Any]) -> dict[str, Any]:
                        path, old.get("seismag_version", "?"))
     for days, data in record["data_fingerprint"].items():
         if days in old_data:
-            for key in ("n_samples", "class_counts", "sha256"):
-                if data[key] != old_data[days].get(key):
+            for key in ("n_samples", "class_counts", "sha256", "inputs"):
+                if key == "inputs" and key not in old_data[days]:
+                    continue  # recorded by seismag before channels and recipes
+                if _jsonable(data[key]) != old_data[days].get(key):
                     raise refuse(f"the {days}-day window's data ({key})", data[key], old_data[days].get(key))
     old_models = old.get("resolved_models") or {}
     for model, by_window in record["resolved_models"].items():
