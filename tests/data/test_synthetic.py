@@ -393,6 +393,13 @@ def test_dataset_json_describes_the_channels(tmp_path):
     # Stations of meta.csv are in the table.
     _, rows = _read_meta(tmp_path / "window-7" / "meta.csv")
     assert {r["station"] for r in rows} <= set(info.stations)
+    # The loader reads the folder as three channels of SMALL_SPD steps a day.
+    from seismag.data.loading import load_window
+
+    window = load_window(tmp_path, 7)
+    assert window.features.shape == (sum(PRESETS["quick"][7]), 7 * 3 * SMALL_SPD)
+    whole = ~np.isnan(data[:, :-1]).any(axis=1)
+    assert np.array_equal(window.features[-len(data):][whole], data[whole, :-1])
 
 
 def test_dataset_json_only_when_components_are_given(tmp_path):
