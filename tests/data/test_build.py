@@ -22,7 +22,7 @@ from seismag.data.build import (
     plan_windows,
 )
 from seismag.data.catalog import Catalog, dobrovolsky_radius_km, haversine_km, read_catalog
-from seismag.data.iaga import read_iaga2002
+from seismag.data.iaga import read_iaga2002, write_iaga2002
 from seismag.errors import ConfigError, DataError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "iaga"
@@ -43,24 +43,15 @@ def ramp(minute: int | np.ndarray) -> np.ndarray:
 
 def write_station(path: Path, code: str = "SYN", lat: float = 0.0, lon: float = 0.0, days: int = DAYS,
                   gap=GAP) -> Path:
-    header = [
-        ("Format", "IAGA-2002"), ("Station Name", "Synthetic"), ("IAGA CODE", code),
-        ("Geodetic Latitude", f"{lat:.3f}"), ("Geodetic Longitude", f"{lon:.3f}"),
-        ("Reported", "HDZF"), ("Data Interval Type", "1-minute"),
-    ]
-    lines = [" " + k.ljust(23) + v.ljust(45) + "|" for k, v in header]
-    lines.append("DATE       TIME         DOY     " + "".join((code + c).ljust(10) for c in "HDZF") + "|")
     minutes = np.arange(days * 1440)
-    times = (START + minutes.astype("timedelta64[m]")).astype(str)
-    gap_start = int((gap[0] - START).astype(int)) if gap else -1
-    for i, stamp in zip(minutes, times):
-        if gap and gap_start <= i < gap_start + gap[1]:
-            continue
-        day, clock = stamp.split("T")
-        doy = int(i // 1440) + 1
-        lines.append(f"{day} {clock}:00.000 {doy:03d}   {ramp(i):10.2f}    10.00  40000.00  50000.00")
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    if gap:  # minutes without rows, as a file with an outage has them
+        gap_start = int((gap[0] - START).astype(int))
+        minutes = minutes[(minutes < gap_start) | (minutes >= gap_start + gap[1])]
+    constant = np.ones(minutes.size)
+    return write_iaga2002(path, {"H": ramp(minutes), "D": 10.0 * constant, "Z": 40000.0 * constant,
+                                 "F": 50000.0 * constant},
+                          times=START + minutes.astype("timedelta64[m]"), iaga_code=code, latitude=lat,
+                          longitude=lon, station_name="Synthetic")
 
 
 @pytest.fixture(scope="module")

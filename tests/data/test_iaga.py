@@ -15,6 +15,7 @@ from seismag.data.iaga import (
     is_iaga2002,
     read_iaga2002,
     read_iaga2002_header,
+    write_iaga2002,
 )
 from seismag.errors import DataError
 
@@ -295,3 +296,63 @@ def test_directory_scan_finds_iaga_files_by_content(tmp_path):
     header = read_iaga2002_header(FIXTURES / "tst_xy_gap.min")
     assert header.columns == ("X", "Y", "Z", "F") and header.iaga_code == "TST"
     assert header.fields["DATA TYPE"] == "variation"
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def test_writing_memambetsu_again_gives_its_data_lines_byte_for_byte(tmp_path):
+    _needs(MMB)
+    record = read_iaga2002(MMB)
+    out = write_iaga2002(tmp_path / "mmb.min", record, header={"Data Type": "Definitive"})
+    original = MMB.read_text(encoding="latin-1").splitlines()
+    written = out.read_text(encoding="ascii").splitlines()
+    first_data = next(i for i, line in enumerate(original) if line.startswith("DATE")) + 1
+    first_written = next(i for i, line in enumerate(written) if line.startswith("DATE")) + 1
+    assert written[first_written - 1] == original[first_data - 1]  # the column line
+    assert written[first_written:] == original[first_data:]
+    assert all(len(line) == 70 for line in written[:first_written])
+    again = read_iaga2002(out)
+    assert (again.iaga_code, again.latitude, again.longitude, again.elevation) == ("MMB", 43.91, 144.189, 42.0)
+    assert read_iaga2002_header(out).data_type == "Definitive"
+
+
+def test_written_file_reads_back_with_gaps_and_missing_values(tmp_path):
+    start = np.datetime64("2020-02-28T23:58", "m")
+    minutes = np.array([0, 1, 2, 3, 7, 8])  # rows 4-6 are left out: a gap of three minutes
+    h = 20000.0 + minutes
+    d = np.array([-7.5, np.nan, -7.25, -7.0, -6.75, -6.5])  # NaN -> 99999.00
+    path = write_iaga2002(tmp_path / "tst.min", {"H": h, "D": d}, times=start + minutes.astype("timedelta64[m]"),
+                          iaga_code="tst", latitude=-12.5, longitude=300.25, elevation=12,
+                          station_name="Test", comments=["generated for a test"])
+    lines = path.read_text().splitlines()
+    assert lines[-6] == "2020-02-28 23:58:00.000 059     20000.00     -7.50"
+    assert lines[-5] == "2020-02-28 23:59:00.000 059     20001.00  99999.00"
+    assert lines[-4] == "2020-02-29 00:00:00.000 060     20002.00     -7.25"  # a leap day
+    assert " # generated for a test" in lines[-8]
+    record = read_iaga2002(path)
+    assert (record.iaga_code, record.station_name, record.latitude, record.longitude) == ("TST", "Test", -12.5, 300.25)
+    assert record.reported == "HD" and record.n_minutes == 9
+    assert record.gaps == (Gap(np.datetime64("2020-02-29T00:02", "m"), 3),)
+    np.testing.assert_array_equal(record.component("H")[minutes], h)
+    assert np.isnan(record.component("D")[1]) and record.component("D")[7] == -6.75
+
+
+@pytest.mark.parametrize("kwargs, word", [
+    ({"data": {}}, "at least one component"),
+    ({"data": {"H": [1.0, 2.0], "Z": [1.0]}}, "different lengths"),
+    ({"data": {"HX": [1.0]}}, "single letters"),
+    ({"data": {"H": [1e6]}}, "below 1e6"),
+    ({"iaga_code": None}, "iaga_code"),
+    ({"start": None}, "either start"),
+    ({"start": None, "times": np.array(["2020-01-01T00:01", "2020-01-01T00:00"], dtype="datetime64[m]")},
+     "strictly increasing"),
+    ({"start": "2020-01-01T00:00:30"}, "whole minute"),
+    ({"header": {"Source of Data": "x" * 46}}, "longer than 45"),
+])
+def test_writer_refuses_what_the_format_cannot_hold(tmp_path, kwargs, word):
+    arguments = {"data": {"H": [1.0, 2.0]}, "start": "2020-01-01", "iaga_code": "ABC", "latitude": 1.0,
+                 "longitude": 2.0, **kwargs}
+    with pytest.raises(ValueError, match=word):
+        write_iaga2002(tmp_path / "x.min", arguments.pop("data"), **arguments)
+    assert not (tmp_path / "x.min").exists()

@@ -1,4 +1,4 @@
-"""Read IAGA-2002 geomagnetic observatory files onto a regular 1-minute grid.
+"""Read and write IAGA-2002 geomagnetic observatory files (1-minute grid).
 
 Why this module is long: the format's header, column and missing-value rules, the component
 derivations (H from X and Y) and the gridding of 1-second and 1-minute files, kept together
@@ -25,6 +25,10 @@ Conventions kept here:
   by more than one file keeps the value of the file that starts first and is counted in
   ``overlap_minutes``. Minutes that no file covers are gaps (NaN), listed in ``gaps``.
 
+Writing (:func:`write_iaga2002`) follows the same rules the other way round: the
+fixed-width header, the column line, one row per minute, NaN written as ``99999.00``; what
+it writes, :func:`read_iaga2002` reads back to the same values (two decimals).
+
 Memory: a file is read line by line in chunks of :data:`CHUNK_ROWS` rows, each chunk is
 reduced to per-minute sums at once, and only the selected components are kept, so a file
 of 1-second data never exists as text or as a per-second array in memory. The record
@@ -37,11 +41,12 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
 from seismag.errors import DataError
+from seismag.io import atomic_path
 
 __all__ = [
     "CHUNK_ROWS",
@@ -52,6 +57,7 @@ __all__ = [
     "is_iaga2002",
     "read_iaga2002",
     "read_iaga2002_header",
+    "write_iaga2002",
 ]
 
 #: Data rows parsed per chunk; bounds the parser's memory whatever the file size.
@@ -581,3 +587,161 @@ def iaga_files_in(directory: str | os.PathLike) -> tuple[list[Path], list[Path]]
             continue
         (found if is_iaga2002(path) else other).append(path)
     return found, other
+
+
+# ----------------------------------------------------------------------------- writing
+
+#: The header keys of an IAGA-2002 file, in the order the format lists them.
+HEADER_KEYS = ("Format", "Source of Data", "Station Name", "IAGA CODE", "Geodetic Latitude",
+               "Geodetic Longitude", "Elevation", "Reported", "Sensor Orientation", "Digital Sampling",
+               "Data Interval Type", "Data Type")
+_MISSING_TEXT = 99999.0
+_HEADER_VALUE_WIDTH = 45  # columns 25-69 of a 70-column header line
+
+
+def write_iaga2002(
+    path: str | os.PathLike,
+    data: StationRecord | Mapping[str, np.ndarray],
+    *,
+    start: np.datetime64 | str | None = None,
+    times: np.ndarray | None = None,
+    iaga_code: str | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    elevation: float | None = None,
+    station_name: str | None = None,
+    header: Mapping[str, str] | None = None,
+    comments: Sequence[str] = (),
+) -> Path:
+    """Write 1-minute values as one IAGA-2002 file, atomically.
+
+    Parameters
+    ----------
+    path
+        The file to write (its folder must exist).
+    data
+        A :class:`StationRecord` (its components, grid and station; the keywords below
+        override), or a mapping component letter -> values (float, NaN for missing), the
+        columns in the mapping's order: nT, arc-minutes for D.
+    start
+        With a mapping: the minute of the first value; the values are consecutive minutes.
+    times
+        With a mapping, instead of ``start``: the minute of each value (datetime64,
+        strictly increasing, whole minutes). Minutes left out become rows the file does
+        not have, which the reader reports as gaps.
+    iaga_code, latitude, longitude
+        Needed with a mapping: the station code (the column names are the code plus a
+        component letter) and its geodetic position in degrees (longitude east).
+    elevation, station_name
+        Optional header values (metres; text).
+    header
+        Further header values by key (``"Data Type": "definitive"``, ``"Source of Data"``,
+        ...); a key of :data:`HEADER_KEYS` replaces the value written otherwise.
+        Defaults: ``Data Interval Type`` 1-minute, ``Data Type`` variation.
+    comments
+        Lines written as ``# ...`` header comments after the keys.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        No components or times, arrays of different lengths, a component that is not one
+        letter, a value that does not fit the 10-column field (``|v| >= 1e6``), times not
+        strictly increasing whole minutes, or a header value longer than 45 characters.
+    """
+    if isinstance(data, StationRecord):
+        components = dict(data.components)
+        if times is None and start is None:
+            start = data.start
+        iaga_code = data.iaga_code if iaga_code is None else iaga_code
+        latitude = data.latitude if latitude is None else latitude
+        longitude = data.longitude if longitude is None else longitude
+        elevation = data.elevation if elevation is None else elevation
+        station_name = data.station_name if station_name is None else station_name
+    else:
+        components = dict(data)
+    if not components:
+        raise ValueError("write_iaga2002 needs at least one component")
+    if iaga_code is None or latitude is None or longitude is None:
+        raise ValueError("write_iaga2002 needs iaga_code, latitude and longitude")
+    code = str(iaga_code).strip().upper()
+    if not code or " " in code:
+        raise ValueError(f"IAGA code must be one word, got {iaga_code!r}")
+    letters = [str(name).upper() for name in components]
+    if any(len(letter) != 1 for letter in letters) or len(set(letters)) != len(letters):
+        raise ValueError(f"components must be distinct single letters, got {list(components)}")
+    columns = [np.asarray(values, dtype=np.float64).ravel() for values in components.values()]
+    n_rows = columns[0].size
+    if any(column.size != n_rows for column in columns):
+        raise ValueError(f"components of different lengths: {[column.size for column in columns]}")
+    minutes = _row_minutes(start, times, n_rows)
+    values = np.column_stack(columns) if n_rows else np.zeros((0, len(columns)))
+    values = np.where(np.isnan(values), _MISSING_TEXT, values)
+    if np.isinf(values).any() or (np.abs(values) >= 1e6).any():
+        raise ValueError("values must be finite and below 1e6 in magnitude to fit the IAGA-2002 columns")
+
+    fields = {
+        "Format": "IAGA-2002",
+        "Source of Data": "",
+        "Station Name": station_name or "",
+        "IAGA CODE": code,
+        "Geodetic Latitude": f"{float(latitude):.3f}",
+        "Geodetic Longitude": f"{float(longitude):.3f}",
+        "Elevation": "" if elevation is None else f"{float(elevation):g}",
+        "Reported": "".join(letters),
+        "Sensor Orientation": "",
+        "Digital Sampling": "",
+        "Data Interval Type": "1-minute",
+        "Data Type": "variation",
+    }
+    canonical = {key.upper(): key for key in HEADER_KEYS}
+    for key, value in (header or {}).items():
+        fields[canonical.get(str(key).upper(), str(key))] = str(value)
+    lines = []
+    for key, value in fields.items():
+        if len(value) > _HEADER_VALUE_WIDTH:
+            raise ValueError(f"header value of {key!r} is longer than {_HEADER_VALUE_WIDTH} characters: {value!r}")
+        lines.append(" " + key.ljust(23) + value.ljust(_HEADER_VALUE_WIDTH) + "|")
+    for comment in comments:
+        lines.append((" # " + str(comment)).ljust(69)[:69] + "|")
+    names = [code + letter for letter in letters]
+    lines.append("DATE       TIME         DOY     " + "".join(name.ljust(10) for name in names[:-1])
+                 + names[-1].ljust(7) + "|")
+
+    row_format = "%s %s:00.000 %03d   " + "%10.2f" * len(letters)
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="ascii", newline="\n") as handle:
+            handle.write("\n".join(lines) + "\n")
+            for begin in range(0, n_rows, CHUNK_ROWS):
+                block = slice(begin, begin + CHUNK_ROWS)
+                stamps = np.datetime_as_string(minutes[block], unit="m")
+                days = minutes[block].astype("datetime64[D]")
+                day_of_year = (days - days.astype("datetime64[Y]")).astype(np.int64) + 1
+                handle.write("".join(
+                    row_format % (stamp[:10], stamp[11:], doy, *row) + "\n"
+                    for stamp, doy, row in zip(stamps, day_of_year.tolist(), values[block].tolist())))
+    return Path(path)
+
+
+def _row_minutes(start, times, n_rows: int) -> np.ndarray:
+    """datetime64[m] of every row, from ``start`` (consecutive) or ``times`` (explicit)."""
+    if (start is None) == (times is None):
+        raise ValueError("give either start (consecutive minutes) or times (one per value)")
+    if times is None:
+        first = np.datetime64(start, "m")
+        if np.datetime64(start, "ms") != first:
+            raise ValueError(f"start must be a whole minute, got {start}")
+        return first + np.arange(n_rows).astype("timedelta64[m]")
+    stamps = np.asarray(times)
+    if stamps.shape != (n_rows,):
+        raise ValueError(f"times holds {stamps.size} stamps for {n_rows} values")
+    minutes = stamps.astype("datetime64[m]")
+    if (minutes.astype("datetime64[ms]") != stamps.astype("datetime64[ms]")).any():
+        raise ValueError("times must be whole minutes")
+    if n_rows > 1 and not (np.diff(minutes.astype(np.int64)) > 0).all():
+        raise ValueError("times must be strictly increasing")
+    return minutes
