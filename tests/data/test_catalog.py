@@ -176,3 +176,23 @@ def test_haversine_known_distances():
     assert haversine_km(40.0, 254.764, 41.0, -105.236) == pytest.approx(111.19, abs=0.01)
     distances = haversine_km(0.0, 0.0, np.array([0.0, 0.0]), np.array([1.0, -1.0]))
     np.testing.assert_allclose(distances, [111.195, 111.195], atol=1e-3)
+
+
+def test_write_comcat_csv_reads_back(tmp_path):
+    from seismag.data.catalog import COMCAT_COLUMNS, write_comcat_csv
+
+    catalog = Catalog.from_events([("2020-01-08T12:00:00", 0.9, -170.25, 10.0, 6.0, "A"),
+                                   ("2020-01-02T01:02:03", 35.0, 139.0, float("nan"), 5.55, "B")])
+    path = write_comcat_csv(tmp_path / "cat.csv", catalog, places=["12 km N of X, Y", "Z"], mag_types=["ml", "mw"],
+                            types=["earthquake", "quarry blast"])
+    lines = path.read_text().splitlines()
+    assert lines[0] == ",".join(COMCAT_COLUMNS)
+    assert lines[1].startswith('2020-01-02T01:02:03.000Z,35.0000,139.0000,,5.55,ml,')
+    assert '"12 km N of X, Y"' in lines[1]
+    again = read_catalog(path)
+    assert again.layout == "comcat" and again.event_id.tolist() == ["B"]  # the quarry blast is excluded
+    assert again.excluded == {"type=quarry blast": 1}
+    assert str(again.start) == "2020-01-02T01:02:03" and str(again.end) == "2020-01-08T12:00:00"
+    assert np.isnan(again.depth_km[0]) and again.magnitude.tolist() == [5.55]
+    with pytest.raises(ValueError, match="places"):
+        write_comcat_csv(tmp_path / "x.csv", catalog, places=["one"])

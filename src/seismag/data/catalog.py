@@ -12,6 +12,9 @@ Two CSV layouts are recognised from their header line:
     ``MM/DD/YYYY`` with ``Time`` ``HH:MM:SS``; a few rows of the published table carry a full
     ISO-8601 timestamp in ``Date`` (``1975-02-23T02:58:41.000Z``), which is then used as is.
 
+:func:`write_comcat_csv` writes the first layout (every column of a ComCat export, in its
+order), which :func:`read_catalog` reads back.
+
 Rows whose type is not an earthquake (nuclear explosions, explosions, rock bursts, quarry
 blasts, ...) are excluded and counted in :attr:`Catalog.excluded`. All times are UTC.
 """
@@ -21,18 +24,22 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as _dt
+import io
 import os
 from dataclasses import dataclass, field
-from typing import Iterable
+from pathlib import Path
+from typing import Iterable, Sequence
 
 import numpy as np
 
 from seismag.errors import DataError
+from seismag.io import write_text
 
 __all__ = [
     "EARTH_RADIUS_KM",
     "Catalog",
     "read_catalog",
+    "write_comcat_csv",
     "haversine_km",
     "dobrovolsky_radius_km",
 ]
@@ -44,6 +51,10 @@ EARTH_RADIUS_KM = 6371.0088
 # layout lists these, so keep them in the spelling the user's file should have.
 _COMCAT_REQUIRED = ("time", "latitude", "longitude", "depth", "mag")
 _SIGNIFICANT_REQUIRED = ("Date", "Time", "Latitude", "Longitude", "Type", "Depth", "Magnitude", "ID")
+#: The columns of a ComCat CSV export, in its order (what :func:`write_comcat_csv` writes).
+COMCAT_COLUMNS = ("time", "latitude", "longitude", "depth", "mag", "magType", "nst", "gap", "dmin", "rms",
+                  "net", "id", "updated", "place", "type", "horizontalError", "depthError", "magError",
+                  "magNst", "status", "locationSource", "magSource")
 
 
 @dataclass(frozen=True)
@@ -263,6 +274,49 @@ def read_catalog(
         layout=layout,
         excluded=excluded,
     )
+
+
+def write_comcat_csv(
+    path: str | os.PathLike,
+    catalog: Catalog,
+    *,
+    mag_types: Sequence[str] | str = "mw",
+    places: Sequence[str] | None = None,
+    types: Sequence[str] | str = "earthquake",
+    net: str = "",
+) -> Path:
+    """Write ``catalog`` as a USGS ComCat CSV export (:data:`COMCAT_COLUMNS`), atomically.
+
+    Times are written ``YYYY-MM-DDTHH:MM:SS.000Z``, positions with 4 decimals, depth with
+    2 (empty when NaN), magnitudes with 2; ``updated`` repeats the origin time, ``status``
+    is ``reviewed`` and the columns a catalog does not hold (nst, gap, errors, ...) are
+    empty. ``mag_types``, ``places`` and ``types`` are one value for every row or one
+    per row, in the catalog's (time) order.
+    """
+    n_rows = len(catalog)
+
+    def per_row(value, name: str) -> list[str]:
+        if isinstance(value, str):
+            return [value] * n_rows
+        value = [str(v) for v in value]
+        if len(value) != n_rows:
+            raise ValueError(f"{name} has {len(value)} entries for {n_rows} events")
+        return value
+
+    mag_type_of, place_of = per_row(mag_types, "mag_types"), per_row(places if places is not None else "", "places")
+    type_of = per_row(types, "types")
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(COMCAT_COLUMNS)
+    for i in range(n_rows):
+        stamp = f"{np.datetime_as_string(catalog.time[i].astype('datetime64[s]'), unit='s')}.000Z"
+        depth = "" if np.isnan(catalog.depth_km[i]) else f"{catalog.depth_km[i]:.2f}"
+        row = {"time": stamp, "latitude": f"{catalog.latitude[i]:.4f}", "longitude": f"{catalog.longitude[i]:.4f}",
+               "depth": depth, "mag": f"{catalog.magnitude[i]:.2f}", "magType": mag_type_of[i], "net": net,
+               "id": str(catalog.event_id[i]), "updated": stamp, "place": place_of[i], "type": type_of[i],
+               "status": "reviewed"}
+        writer.writerow([row.get(column, "") for column in COMCAT_COLUMNS])
+    return write_text(path, text.getvalue())
 
 
 def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray | float:
