@@ -651,7 +651,8 @@ def write_iaga2002(
     ValueError
         No components or times, arrays of different lengths, a component that is not one
         letter, a value that does not fit the 10-column field (``|v| >= 1e6``), times not
-        strictly increasing whole minutes, or a header value longer than 45 characters.
+        strictly increasing whole minutes, a header value longer than 45 characters or a
+        comment longer than 66.
     """
     if isinstance(data, StationRecord):
         components = dict(data.components)
@@ -707,7 +708,9 @@ def write_iaga2002(
             raise ValueError(f"header value of {key!r} is longer than {_HEADER_VALUE_WIDTH} characters: {value!r}")
         lines.append(" " + key.ljust(23) + value.ljust(_HEADER_VALUE_WIDTH) + "|")
     for comment in comments:
-        lines.append((" # " + str(comment)).ljust(69)[:69] + "|")
+        if len(str(comment)) > 66:
+            raise ValueError(f"comment longer than 66 characters: {comment!r}")
+        lines.append((" # " + str(comment)).ljust(69) + "|")
     names = [code + letter for letter in letters]
     lines.append("DATE       TIME         DOY     " + "".join(name.ljust(10) for name in names[:-1])
                  + names[-1].ljust(7) + "|")
