@@ -105,7 +105,7 @@ class WindowData:
             if not np.isfinite(values).all():
                 row = int(np.flatnonzero(~np.isfinite(values))[0])
                 raise DataError(where, f"column '{name}' is empty or not finite for {int((~np.isfinite(values)).sum())} "
-                                       f"windows (first at data row {row + 2}): the indices do not cover them; "
+                                       f"windows (first at line {row + 2}): the indices do not cover them; "
                                        "the activity model needs every window covered")
             table[:, index] = values
         return columns, table
