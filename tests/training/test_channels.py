@@ -45,7 +45,7 @@ def write_channels(root, *, signal_channel=2, n0=48, n1=32, seed=0, activity=Fal
             row = ["AAA", f"e{i}" if labels[i] else "", f"2020-01-{1 + i % 28:02d}T00:00:00"]
             if activity:  # class 1 under storms: Kp high, Dst low
                 kp = rng.uniform(5, 8) if labels[i] else rng.uniform(0, 4)
-                row += [f"{kp:.3f}", f"{-15 * kp:.1f}", str(int(kp > 6))]
+                row += [f"{kp:.3f}", f"{-10 * kp:.1f}", str(int(kp > 6))]
             writer.writerow(row)
     info = DatasetInfo(channels, ("nT", "arcmin", "nT")[: len(channels)], SPD,
                        {"AAA": {"latitude": 40.0, "longitude": 140.0}},
@@ -180,3 +180,17 @@ def test_channels_reach_models_as_one_token_per_day():
     net = create_model("gru", DAYS, 3 * SPD, channels=3, hidden_sizes=[8])
     x = torch.zeros(2, DAYS * 3 * SPD)
     assert to_model_input(net, x, DAYS, 3 * SPD).shape == (2, DAYS, 3 * SPD)
+
+
+def test_the_report_shows_components_and_activity_by_class(three_channel_run):
+    from seismag.plots import write_report
+
+    _, out, _ = three_channel_run
+    summary = json.loads((out / "dataset_summary.json").read_text())["windows"][str(DAYS)]
+    assert summary["channels"] == list(CHANNELS) and summary["units"] == ["nT", "arcmin", "nT"]
+    kp0, kp1 = summary["activity"]["columns"]["max_kp"]
+    assert kp0["max"] <= 4.0 < 5.0 <= kp1["min"]  # as written: class 1 under storms
+    assert summary["activity"]["storm_share"] == [0.0, 1.0]
+    html = write_report(out, out / "report.html").read_text()
+    assert "components H (nT), D (arcmin), Z (nT)" in html and "recipe: none" in html
+    assert "geomagnetic activity by class" in html and "100.0%" in html
