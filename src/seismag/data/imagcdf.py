@@ -370,6 +370,7 @@ class _CdfFile:
         self.cdflib = _import_cdflib()
         if self.cdflib is None:
             raise DataError(path, f"reading ImagCDF needs cdflib: {INSTALL_HINT}")
+        _check_length(path)
         self.cdf = self._call("cannot open", self.cdflib.cdfread.CDF, path)
 
     def __enter__(self) -> "_CdfFile":
@@ -421,6 +422,29 @@ class _CdfFile:
             raise DataError(self.path, f"{variable} record {start + int(bad[0])}: fill or pad time stamp "
                                        "(time stamps may not be missing)")
         return stamps.astype("datetime64[ms]").astype(np.int64)
+
+
+def _check_length(path: str) -> None:
+    """DataError when an uncompressed CDF is shorter than its header says it is.
+
+    cdflib reads the missing tail of a cut file as zeros without complaint; the global
+    descriptor record (GDR) holds the file's end offset, written when the file is closed.
+    A whole-file compressed CDF is left to gzip's own check when cdflib decompresses it.
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(28)
+        if len(head) < 28 or head[4:8].hex() != "0000ffff":
+            return
+        wide = head[:4].hex() == "cdf30001"  # version 3: 8-byte offsets; before: 4-byte
+        gdr = int.from_bytes(head[20:28] if wide else head[16:20], "big", signed=True)
+        handle.seek(gdr + (36 if wide else 20))
+        field_bytes = handle.read(8 if wide else 4)
+        size = os.fstat(handle.fileno()).st_size
+    if len(field_bytes) < (8 if wide else 4):
+        raise DataError(path, f"damaged or truncated CDF file ({size} bytes; its descriptor is cut off)")
+    end = int.from_bytes(field_bytes, "big", signed=True)
+    if size < end:
+        raise DataError(path, f"damaged or truncated CDF file ({size} bytes, its header says {end})")
 
 
 def _first(values: dict, key: str):
