@@ -56,8 +56,8 @@ def station_files_in(directory: str | os.PathLike) -> tuple[list[Path], list[Pat
     extension; a CDF file that turns out not to be ImagCDF is refused when read.
     """
     found, other = iaga_files_in(directory)
-    cdf = [path for path in other if is_imagcdf(path)]
-    return sorted(found + cdf), [path for path in other if path not in set(cdf)]
+    cdf = {path for path in other if is_imagcdf(path)}
+    return sorted(found + list(cdf)), [path for path in other if path not in cdf]
 
 
 def read_station_record(
