@@ -600,14 +600,16 @@ class Recipe:
             if isinstance(step, Despike):
                 _hampel_in_place(flat, step.half_window, step.n_sigma)
             elif isinstance(step, Baseline):
-                reference = series[:, :, 0, :] if step.reference == "first_day" else series
-                level = _median(reference.reshape(rows, n_channels, -1), axis=-1)
-                series -= level[:, :, None, None]
+                reference = series[:, :, :1] if step.reference == "first_day" else series
+                reference = reference.reshape(rows * n_channels, -1)
+                step_rows = _series_blocks(*reference.shape).step
+                for row in range(0, rows * n_channels, step_rows):
+                    level = _median(reference[row:row + step_rows], axis=-1)
+                    flat[row:row + step_rows] -= level[:, None]
             elif isinstance(step, Sq):
                 series -= _quiet_curve(series, step.quiet_days)[:, :, None, :]
             elif isinstance(step, Diff):
-                flat[:, 1:] = np.diff(flat, axis=-1)
-                flat[:, 0] = 0.0
+                _diff_in_place(flat)
             elif isinstance(step, LocalTime):
                 index = step.utc_steps(longitudes, steps)
                 series = np.take_along_axis(series, index[:, None, None, :], axis=3)
@@ -667,33 +669,56 @@ def _window_median(windows: np.ndarray, has_nan: bool) -> np.ndarray:
 def _hampel_in_place(flat: np.ndarray, half_window: int, n_sigma: float) -> None:
     """Hampel filter along the last axis of ``flat`` (``(series, samples)`` float64), in place.
 
-    Worked in cache-sized tiles of the sliding-window view, so no ``samples x window``
-    copy of the whole chunk is ever made.
+    Worked in cache-sized tiles of the sliding-window view, so neither a ``samples x
+    window`` copy nor a full-size median array is ever made: each tile judges its own
+    samples, and its replacements (few) are written once every tile of those series has
+    read the original values.
     """
     n_series, length = flat.shape
     width = 2 * half_window + 1
     centres = length - 2 * half_window
-    median = np.empty((n_series, centres))
-    mad = np.empty((n_series, centres))
+    threshold = n_sigma * MAD_SCALE
     tile = max(1, min(centres, _TILE_ELEMENTS // width))
     tile_series = max(1, _TILE_ELEMENTS // (tile * width))
     for row in range(0, n_series, tile_series):
         row_stop = min(row + tile_series, n_series)
+        found_rows, found_columns, found_values = [], [], []
         for first in range(0, centres, tile):
             stop = min(first + tile, centres)
             block = flat[row:row_stop, first:stop + 2 * half_window]
             has_nan = bool(np.isnan(block).any())
             view = sliding_window_view(block, width, axis=-1)
-            tile_median = _window_median(view, has_nan)
-            median[row:row_stop, first:stop] = tile_median
-            mad[row:row_stop, first:stop] = _window_median(np.abs(view - tile_median[..., None]), has_nan)
-    # The samples within half_window of an end are judged on the first / last full window.
-    edges = ((0, 0), (half_window, half_window))
-    median = np.pad(median, edges, mode="edge")
-    mad = np.pad(mad, edges, mode="edge")
-    with np.errstate(invalid="ignore"):  # NaN compares false: a NaN is never a spike
-        spikes = np.abs(flat - median) > n_sigma * MAD_SCALE * mad
-    flat[spikes] = median[spikes]
+            median = _window_median(view, has_nan)
+            mad = _window_median(np.abs(view - median[..., None]), has_nan)
+            # The tile judges the samples at its centres; the samples within half_window
+            # of an end of the series are judged on the first / last full window.
+            before = half_window if first == 0 else 0
+            after = half_window if stop == centres else 0
+            if before or after:
+                median = np.pad(median, ((0, 0), (before, after)), mode="edge")
+                mad = np.pad(mad, ((0, 0), (before, after)), mode="edge")
+            column = first + half_window - before
+            values = flat[row:row_stop, column:column + median.shape[1]]
+            with np.errstate(invalid="ignore"):  # NaN compares false: a NaN is never a spike
+                spikes = np.nonzero(np.abs(values - median) > threshold * mad)
+            found_rows.append(spikes[0] + row)
+            found_columns.append(spikes[1] + column)
+            found_values.append(median[spikes])
+        flat[np.concatenate(found_rows), np.concatenate(found_columns)] = np.concatenate(found_values)
+
+
+def _series_blocks(n_series: int, length: int) -> range:
+    """Starts of blocks of whole series of about 8 MiB each, to keep temporaries small."""
+    return range(0, n_series, max(1, (_TILE_ELEMENTS * 8) // max(length, 1)))
+
+
+def _diff_in_place(flat: np.ndarray) -> None:
+    """First differences along the last axis, 0 first, block by block."""
+    step = _series_blocks(*flat.shape).step
+    for row in range(0, flat.shape[0], step):
+        block = flat[row:row + step]
+        block[:, 1:] = np.diff(block, axis=-1)
+        block[:, 0] = 0.0
 
 
 def _quiet_curve(series: np.ndarray, quiet_days: int) -> np.ndarray:
