@@ -100,6 +100,36 @@ def test_a_spike_near_the_end_is_judged_on_the_last_full_window():
     np.testing.assert_array_equal(out, expected)
 
 
+def test_two_adjacent_spikes_are_both_judged_on_the_original_values():
+    # Spikes at 100 and 101: the window of 100 holds 93..99, 102..107 and both spikes, its
+    # 8th value x102; that of 101 holds 94..99, 102..108, its 8th value x103. The filter is
+    # not recursive: 100's replacement does not enter 101's window.
+    series = ramp(200)
+    spiked = series.copy()
+    spiked[100:102] += 1000.0
+    out = run(Recipe((Despike(),)), one_series(spiked)).ravel()
+    expected = series.copy()
+    expected[100:102] = [51.0, 51.5]
+    np.testing.assert_array_equal(out, expected)
+
+
+def test_adjacent_spikes_on_both_sides_of_a_tile_boundary_are_judged_on_the_original_values():
+    # The rolling median runs in tiles; the last sample the first tile judges and the
+    # first the second judges carry a spike each. As above, they become x(b+1) and
+    # x(b+2); a tile writing its replacement before the next tile read the original
+    # would give x(b+1) twice.
+    from seismag.data.recipe import _TILE_ELEMENTS
+
+    boundary = _TILE_ELEMENTS // 15 + 7  # first sample of the second tile
+    series = ramp(3 * boundary)
+    spiked = series.copy()
+    spiked[boundary - 1:boundary + 1] += 1000.0
+    out = run(Recipe((Despike(),)), one_series(spiked)).ravel()
+    expected = series.copy()
+    expected[boundary - 1:boundary + 1] = 0.5 * np.array([boundary + 1, boundary + 2])
+    np.testing.assert_array_equal(out, expected)
+
+
 def test_despike_runs_along_the_series_across_day_boundaries():
     # Two days of 50 steps, one continuous ramp. The spike on the first step of day 2 is
     # judged on the window 43..57 (x51 replaces it); day by day it would sit at an edge
