@@ -19,9 +19,11 @@ written in, and each at most once::
 
 - **despike** first: a spike pulls every median and every daily range that contains it,
   so the baseline and the quiet-day choice are made on despiked data.
-- **baseline** before **sq**: the quiet-day curve is an average of days, and is only a
-  curve of the daily variation once the station's level is gone (and the spikes that
-  would decide which days look "quiet").
+- **baseline** before **sq**: the Sq estimate wants baseline-free, despiked data. A
+  spike would decide which days look quiet (their range) and enter the curve; the level
+  does not change the choice or the curve's shape (a constant commutes with ``sq``), but
+  removing the ~40,000 nT first keeps the averages in small numbers, which float64 sums
+  without losing the 0.01 nT the records resolve.
 - **diff** before **local_time**: differences are taken along the continuous series, so
   no difference straddles a stretch that the slice removes (the first kept minute of a
   day is still the change from the minute before it, not from the previous day's last
@@ -36,10 +38,11 @@ two (the differences into and out of it). Per step: see each step's docstring.
 
 Errors: a bad recipe record is a :class:`~seismag.errors.DataError` naming where it was
 read from; bad command-line text and a recipe that cannot run on the window's settings
-(too few quiet days, a slice that keeps no step) are a
-:class:`~seismag.errors.ConfigError`; rows that do not fit the settings (wrong length,
-NaN or missing longitudes) are a ``DataError`` naming ``where`` (the file they came
-from).
+(too few quiet days, a slice that keeps no step, longitudes given to a recipe that has
+no use for them) are a :class:`~seismag.errors.ConfigError`; rows that do not fit the
+settings (wrong length or dtype) and longitudes that are missing, NaN or out of range
+are a ``DataError`` naming ``where`` (the file the rows came from): the data, not the
+settings, are what the user has to fix there. No ``ValueError`` reaches the caller.
 
 May import numpy, the standard library and :mod:`seismag.errors`; never torch.
 """
@@ -521,8 +524,8 @@ class Recipe:
             One station longitude per row (degrees, east positive, in [-180, 360]); given
             exactly when :attr:`needs_longitude`.
         chunk_rows : int
-            Rows processed at a time: peak memory is about one chunk in float64 (a few
-            copies) plus the float32 output.
+            Rows processed at a time: peak memory is one chunk in float64 plus the float32
+            output (the other temporaries are cache-sized tiles or blocks of ~8 MiB).
         where : str
             What the rows are (their file), named in errors.
 
