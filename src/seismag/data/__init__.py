@@ -1,8 +1,9 @@
 """Data: windows in, validated (SPEC Module 2 and the seed layout).
 
 ``loading`` (the seed layout read and checked, NaN gaps), ``analysis`` (class balance,
-weights), ``synthetic`` (known-answer data), ``iaga`` and ``catalog`` (observatory records
-and earthquake catalogs), ``build`` (records + catalog -> windows: plan, label, report,
+weights), ``synthetic`` (known-answer data), ``iaga``, ``imagcdf`` and ``records``
+(observatory records: IAGA-2002, ImagCDF, and the one entry that reads either), ``catalog``
+(earthquake catalogs), ``build`` (records + catalog -> windows: plan, label, report,
 write), ``seed_writer`` (the one writer of the seed layout, for build and synthetic).
 
 May import: errors, io, layout and NumPy; never torch, models or training.

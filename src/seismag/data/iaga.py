@@ -2,7 +2,10 @@
 
 Why this module is long: the format's header, column and missing-value rules, the component
 derivations (H from X and Y) and the gridding of 1-second and 1-minute files, kept together
-because each rule refers to the others.
+because each rule refers to the others. The gridding, the overlap and gap rules and the
+assembling of a :class:`StationRecord` from per-file segments are format-free and shared
+with :mod:`seismag.data.imagcdf` (section "shared with imagcdf" below), so both formats
+give a record by one set of rules.
 
 IAGA-2002 (https://www.ngdc.noaa.gov/IAGA/vdat/IAGA2002/iaga2002format.html) is a text
 format: a header of fixed-width ``key value |`` lines (comments start with ``#``), a column
@@ -41,7 +44,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -272,22 +275,61 @@ def read_iaga2002(
         Naming the file and line: malformed header or data line, files of different
         stations, sampling coarser than one minute, a requested component no file has.
     """
+    return _read_record(
+        paths,
+        components=components,
+        min_second_coverage=min_second_coverage,
+        read_header=read_iaga2002_header,
+        read_segment=_read_segment,
+        reader="read_iaga2002",
+    )
+
+
+# --------------------------------------------------------------------------- shared with imagcdf
+#
+# Everything below up to the IAGA-2002 internals is format-free: a reader supplies one
+# header per file (any object with ``path``, ``iaga_code``, ``station_name``, ``latitude``,
+# ``longitude``, ``elevation``, ``columns`` and ``interval_type``, as IagaHeader has) and a
+# function that reduces one file to a :class:`_Segment`, usually by feeding a
+# :class:`_MinuteReducer`. :mod:`seismag.data.imagcdf` reads ImagCDF through the same code,
+# so both formats grid, count and gap a record in exactly one way.
+
+
+def _read_record(
+    paths,
+    *,
+    components: Sequence[str] | None,
+    min_second_coverage: float,
+    read_header: Callable,
+    read_segment: Callable,
+    reader: str,
+) -> StationRecord:
+    """Headers, station check, wanted components, segments, record: the reading of any format.
+
+    ``read_header(path)`` returns a header; ``read_segment(header, wanted, min_second_coverage)``
+    returns the file's :class:`_Segment`; ``reader`` names the public function in messages.
+    """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     paths = [os.fspath(p) for p in paths]
     if not paths:
-        raise ValueError("read_iaga2002 needs at least one file")
+        raise ValueError(f"{reader} needs at least one file")
     if not 0.0 < min_second_coverage <= 1.0:
         raise ValueError(f"min_second_coverage must be in (0, 1], got {min_second_coverage}")
 
-    headers = [read_iaga2002_header(p) for p in paths]
+    headers = [read_header(p) for p in paths]
     codes = sorted({h.iaga_code for h in headers})
     if len(codes) > 1:
         listing = "; ".join(f"{h.path}: {h.iaga_code}" for h in headers)
         raise DataError(headers[0].path, f"files of several stations given as one record ({listing})")
 
     wanted = _wanted_components(headers, components)
-    segments = [_read_segment(h, wanted, min_second_coverage) for h in headers]
+    segments = [read_segment(h, wanted, min_second_coverage) for h in headers]
+    return _assemble_record(headers, segments, wanted)
+
+
+def _assemble_record(headers: list, segments: list[_Segment], wanted: list[str]) -> StationRecord:
+    """Put per-file segments on one minute grid: time order, first file wins, gaps listed."""
     # Time order by first sample; ties keep the order given.
     order = sorted(range(len(segments)), key=lambda i: segments[i].first_minute)
     segments = [segments[i] for i in order]
@@ -334,7 +376,141 @@ def read_iaga2002(
     )
 
 
-# --------------------------------------------------------------------------- internals
+def _wanted_components(headers: list, components: Sequence[str] | None) -> list[str]:
+    available: list[str] = []
+    for h in headers:
+        available.extend(c for c in h.columns if c not in available)
+        if "H" not in h.columns and "X" in h.columns and "Y" in h.columns and "H" not in available:
+            available.append("H")
+    if components is None:
+        return available
+    wanted = [c.upper() for c in components]
+    for name in wanted:
+        if name not in available:
+            where = headers[0].path if len(headers) == 1 else f"{headers[0].iaga_code} files ({headers[0].path}, ...)"
+            raise DataError(
+                where,
+                f"component {name!r} is not reported (files report {', '.join(available)}"
+                + ("; H can be derived only from X and Y" if name == "H" else "")
+                + ")",
+            )
+    return wanted
+
+
+@dataclass
+class _Segment:
+    """One file reduced to minutes: ``present`` marks minutes with at least one sample."""
+
+    first_minute: int
+    present: np.ndarray
+    values: dict
+    derived: tuple
+    sampling_seconds: float
+    duplicate_rows: int
+
+
+class _MinuteReducer:
+    """Turns chunks of samples into per-minute sums and counts, file order checked.
+
+    ``columns`` are the component letters of the values given to :meth:`add`, in order;
+    only those in ``wanted`` are kept, and H is derived sample by sample from X and Y when
+    it is wanted and not a column.
+    """
+
+    def __init__(self, path: str, columns: Sequence[str], wanted: list[str]):
+        self.path = path
+        columns = list(columns)
+        self.derive_h = "H" in wanted and "H" not in columns and "X" in columns and "Y" in columns
+        self.take = [(name, columns.index(name)) for name in wanted if name in columns]
+        self.names = [name for name, _ in self.take] + (["H"] if self.derive_h else [])
+        self.x_y = (columns.index("X"), columns.index("Y")) if self.derive_h else None
+        self.last_ms = np.iinfo(np.int64).min
+        self.duplicates = 0
+        self.sampling_ms: float | None = None
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def add(self, ms: np.ndarray, raw: np.ndarray) -> None:
+        """One chunk: ``ms`` int64 milliseconds since 1970 (n,), ``raw`` float64 (n, columns), NaN missing."""
+        columns = [raw[:, index] for _, index in self.take]
+        if self.derive_h:
+            columns.append(np.hypot(raw[:, self.x_y[0]], raw[:, self.x_y[1]]))
+        values = np.stack(columns, axis=1) if columns else np.empty((raw.shape[0], 0))
+
+        # Keep a sample only when its time is after every earlier sample of the file: the
+        # first occurrence of a repeated timestamp wins, as it does across files.
+        running = np.maximum.accumulate(np.concatenate(([self.last_ms], ms)))[:-1]
+        keep = ms > running
+        self.duplicates += int(keep.size - np.count_nonzero(keep))
+        ms, values = ms[keep], values[keep]
+        if ms.size == 0:
+            return
+        self.last_ms = int(ms[-1])
+        if self.sampling_ms is None and ms.size > 1:
+            self.sampling_ms = float(np.median(np.diff(ms)))
+        minutes = ms // _MINUTE_MS
+        starts = np.flatnonzero(np.concatenate(([True], minutes[1:] != minutes[:-1])))
+        valid = ~np.isnan(values)
+        sums = np.add.reduceat(np.where(valid, values, 0.0), starts, axis=0)
+        counts = np.add.reduceat(valid.astype(np.int32), starts, axis=0)
+        self.parts.append((minutes[starts], sums, counts))
+
+    def finish(self, min_second_coverage: float, *, empty: str = "no data rows after the header") -> _Segment:
+        """The file's segment; DataError ``empty`` when no sample was added."""
+        path = self.path
+        if not self.parts:
+            raise DataError(path, empty)
+        minutes = np.concatenate([p[0] for p in self.parts])
+        sums = np.concatenate([p[1] for p in self.parts])
+        counts = np.concatenate([p[2] for p in self.parts])
+        if len(self.parts) > 1:  # a minute split across two chunks
+            starts = np.flatnonzero(np.concatenate(([True], minutes[1:] != minutes[:-1])))
+            minutes = minutes[starts]
+            sums = np.add.reduceat(sums, starts, axis=0)
+            counts = np.add.reduceat(counts, starts, axis=0)
+        sampling_ms = self.sampling_ms if self.sampling_ms is not None else float(_MINUTE_MS)
+        if sampling_ms > _MINUTE_MS:
+            raise DataError(
+                path,
+                f"sampling interval {sampling_ms / 1000:g} s is coarser than 1 minute; "
+                "1-minute or finer data are needed",
+            )
+        expected = max(1.0, _MINUTE_MS / sampling_ms)
+        required = 1 if expected <= 1.0 else max(1, math.ceil(min_second_coverage * expected - 1e-9))
+        first = int(minutes[0])
+        length = int(minutes[-1]) - first + 1
+        present = np.zeros(length, dtype=bool)
+        present[minutes - first] = True
+        values = {}
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means = np.where(counts >= required, sums / np.maximum(counts, 1), np.nan)
+        for k, name in enumerate(self.names):
+            dense = np.full(length, np.nan)
+            dense[minutes - first] = means[:, k]
+            values[name] = dense
+        return _Segment(
+            first_minute=first,
+            present=present,
+            values=values,
+            derived=("H",) if self.derive_h else (),
+            sampling_seconds=sampling_ms / 1000.0,
+            duplicate_rows=self.duplicates,
+        )
+
+
+def _find_gaps(covered: np.ndarray, start: np.datetime64) -> tuple[Gap, ...]:
+    missing = ~covered
+    if not missing.any():
+        return ()
+    edges = np.diff(np.concatenate(([0], missing.astype(np.int8), [0])))
+    run_starts = np.flatnonzero(edges == 1)
+    run_ends = np.flatnonzero(edges == -1)
+    return tuple(
+        Gap(start=start + np.timedelta64(int(a), "m"), minutes=int(b - a))
+        for a, b in zip(run_starts, run_ends)
+    )
+
+
+# --------------------------------------------------------------------------- IAGA-2002 internals
 
 
 def _finish_header(path: str, fields: dict[str, str], column_line: str, number: int) -> IagaHeader:
@@ -385,154 +561,46 @@ def _header_number(path: str, fields: dict[str, str], key: str) -> float:
     return value
 
 
-def _wanted_components(headers: list[IagaHeader], components: Sequence[str] | None) -> list[str]:
-    available: list[str] = []
-    for h in headers:
-        available.extend(c for c in h.columns if c not in available)
-        if "H" not in h.columns and "X" in h.columns and "Y" in h.columns and "H" not in available:
-            available.append("H")
-    if components is None:
-        return available
-    wanted = [c.upper() for c in components]
-    for name in wanted:
-        if name not in available:
-            where = headers[0].path if len(headers) == 1 else f"{headers[0].iaga_code} files ({headers[0].path}, ...)"
-            raise DataError(
-                where,
-                f"component {name!r} is not reported (files report {', '.join(available)}"
-                + ("; H can be derived only from X and Y" if name == "H" else "")
-                + ")",
-            )
-    return wanted
+def _parse_rows(path: str, stamps: list[str], rows: list[list[str]], lines: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """One chunk of IAGA-2002 data rows as (int64 ms since 1970, float64 values, NaN missing).
 
-
-@dataclass
-class _Segment:
-    """One file reduced to minutes: ``present`` marks minutes with at least one row."""
-
-    first_minute: int
-    present: np.ndarray
-    values: dict
-    derived: tuple
-    sampling_seconds: float
-    duplicate_rows: int
-
-
-class _ChunkReducer:
-    """Turns chunks of parsed rows into per-minute sums and counts, file order checked."""
-
-    def __init__(self, header: IagaHeader, wanted: list[str]):
-        self.header = header
-        columns = list(header.columns)
-        self.derive_h = "H" in wanted and "H" not in columns
-        self.take = [(name, columns.index(name)) for name in wanted if name in columns]
-        self.names = [name for name, _ in self.take] + (["H"] if self.derive_h else [])
-        self.x_y = (columns.index("X"), columns.index("Y")) if self.derive_h else None
-        self.last_ms = np.iinfo(np.int64).min
-        self.duplicates = 0
-        self.sampling_ms: float | None = None
-        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-
-    def add(self, stamps: list[str], rows: list[list[str]], lines: list[int]) -> None:
-        path = self.header.path
-        try:
-            ms = np.array(stamps, dtype="datetime64[ms]").astype(np.int64)
-            bad_time = np.flatnonzero(ms == np.iinfo(np.int64).min)  # NaT
-        except ValueError:
-            bad_time = None
-        if bad_time is None or bad_time.size:
-            for stamp, line in zip(stamps, lines):
+    The values have one column per component column of the file; the sentinels become NaN.
+    """
+    try:
+        ms = np.array(stamps, dtype="datetime64[ms]").astype(np.int64)
+        bad_time = np.flatnonzero(ms == np.iinfo(np.int64).min)  # NaT
+    except ValueError:
+        bad_time = None
+    if bad_time is None or bad_time.size:
+        for stamp, line in zip(stamps, lines):
+            try:
+                ok = not np.isnat(np.datetime64(stamp, "ms"))
+            except ValueError:
+                ok = False
+            if not ok:
+                raise DataError(path, f"line {line}: bad DATE/TIME {stamp.replace('T', ' ')!r}")
+    try:
+        raw = np.array(rows, dtype=np.float64)
+    except ValueError:
+        for row, line in zip(rows, lines):
+            for text in row:
                 try:
-                    ok = not np.isnat(np.datetime64(stamp, "ms"))
+                    float(text)
                 except ValueError:
-                    ok = False
-                if not ok:
-                    raise DataError(path, f"line {line}: bad DATE/TIME {stamp.replace('T', ' ')!r}")
-        try:
-            raw = np.array(rows, dtype=np.float64)
-        except ValueError:
-            for row, line in zip(rows, lines):
-                for text in row:
-                    try:
-                        float(text)
-                    except ValueError:
-                        raise DataError(path, f"line {line}: value {text!r} is not a number") from None
-            raise  # pragma: no cover - numpy rejected what float() accepts
-        not_finite = np.isinf(raw).any(axis=1)
-        if not_finite.any():
-            raise DataError(path, f"line {lines[int(np.argmax(not_finite))]}: infinite value")
-        sentinel = np.zeros(raw.shape, dtype=bool)
-        for value in _SENTINELS:
-            sentinel |= np.abs(raw - value) < 0.005
-        raw[sentinel] = np.nan
-
-        columns = [raw[:, index] for _, index in self.take]
-        if self.derive_h:
-            columns.append(np.hypot(raw[:, self.x_y[0]], raw[:, self.x_y[1]]))
-        values = np.stack(columns, axis=1) if columns else np.empty((raw.shape[0], 0))
-
-        # Keep a row only when its time is after every earlier row of the file: the first
-        # occurrence of a repeated timestamp wins, as it does across files.
-        running = np.maximum.accumulate(np.concatenate(([self.last_ms], ms)))[:-1]
-        keep = ms > running
-        self.duplicates += int(keep.size - np.count_nonzero(keep))
-        ms, values = ms[keep], values[keep]
-        if ms.size == 0:
-            return
-        self.last_ms = int(ms[-1])
-        if self.sampling_ms is None and ms.size > 1:
-            self.sampling_ms = float(np.median(np.diff(ms)))
-        minutes = ms // _MINUTE_MS
-        starts = np.flatnonzero(np.concatenate(([True], minutes[1:] != minutes[:-1])))
-        valid = ~np.isnan(values)
-        sums = np.add.reduceat(np.where(valid, values, 0.0), starts, axis=0)
-        counts = np.add.reduceat(valid.astype(np.int32), starts, axis=0)
-        self.parts.append((minutes[starts], sums, counts))
-
-    def finish(self, min_second_coverage: float) -> _Segment:
-        path = self.header.path
-        if not self.parts:
-            raise DataError(path, "no data rows after the header")
-        minutes = np.concatenate([p[0] for p in self.parts])
-        sums = np.concatenate([p[1] for p in self.parts])
-        counts = np.concatenate([p[2] for p in self.parts])
-        if len(self.parts) > 1:  # a minute split across two chunks
-            starts = np.flatnonzero(np.concatenate(([True], minutes[1:] != minutes[:-1])))
-            minutes = minutes[starts]
-            sums = np.add.reduceat(sums, starts, axis=0)
-            counts = np.add.reduceat(counts, starts, axis=0)
-        sampling_ms = self.sampling_ms if self.sampling_ms is not None else float(_MINUTE_MS)
-        if sampling_ms > _MINUTE_MS:
-            raise DataError(
-                path,
-                f"sampling interval {sampling_ms / 1000:g} s is coarser than 1 minute; "
-                "1-minute or finer data are needed",
-            )
-        expected = max(1.0, _MINUTE_MS / sampling_ms)
-        required = 1 if expected <= 1.0 else max(1, math.ceil(min_second_coverage * expected - 1e-9))
-        first = int(minutes[0])
-        length = int(minutes[-1]) - first + 1
-        present = np.zeros(length, dtype=bool)
-        present[minutes - first] = True
-        values = {}
-        with np.errstate(invalid="ignore", divide="ignore"):
-            means = np.where(counts >= required, sums / np.maximum(counts, 1), np.nan)
-        for k, name in enumerate(self.names):
-            dense = np.full(length, np.nan)
-            dense[minutes - first] = means[:, k]
-            values[name] = dense
-        return _Segment(
-            first_minute=first,
-            present=present,
-            values=values,
-            derived=("H",) if self.derive_h else (),
-            sampling_seconds=sampling_ms / 1000.0,
-            duplicate_rows=self.duplicates,
-        )
+                    raise DataError(path, f"line {line}: value {text!r} is not a number") from None
+        raise  # pragma: no cover - numpy rejected what float() accepts
+    not_finite = np.isinf(raw).any(axis=1)
+    if not_finite.any():
+        raise DataError(path, f"line {lines[int(np.argmax(not_finite))]}: infinite value")
+    sentinel = np.zeros(raw.shape, dtype=bool)
+    for value in _SENTINELS:
+        sentinel |= np.abs(raw - value) < 0.005
+    raw[sentinel] = np.nan
+    return ms, raw
 
 
 def _read_segment(header: IagaHeader, wanted: list[str], min_second_coverage: float) -> _Segment:
-    reducer = _ChunkReducer(header, wanted)
+    reducer = _MinuteReducer(header.path, header.columns, wanted)
     n_fields = 3 + len(header.columns)
     layout = "DATE TIME DOY " + " ".join(header.iaga_code + c for c in header.columns)
     stamps: list[str] = []
@@ -554,24 +622,11 @@ def _read_segment(header: IagaHeader, wanted: list[str], min_second_coverage: fl
             rows.append(parts[3:])
             lines.append(number)
             if len(stamps) >= CHUNK_ROWS:
-                reducer.add(stamps, rows, lines)
+                reducer.add(*_parse_rows(header.path, stamps, rows, lines))
                 stamps, rows, lines = [], [], []
     if stamps:
-        reducer.add(stamps, rows, lines)
+        reducer.add(*_parse_rows(header.path, stamps, rows, lines))
     return reducer.finish(min_second_coverage)
-
-
-def _find_gaps(covered: np.ndarray, start: np.datetime64) -> tuple[Gap, ...]:
-    missing = ~covered
-    if not missing.any():
-        return ()
-    edges = np.diff(np.concatenate(([0], missing.astype(np.int8), [0])))
-    run_starts = np.flatnonzero(edges == 1)
-    run_ends = np.flatnonzero(edges == -1)
-    return tuple(
-        Gap(start=start + np.timedelta64(int(a), "m"), minutes=int(b - a))
-        for a, b in zip(run_starts, run_ends)
-    )
 
 
 def iaga_files_in(directory: str | os.PathLike) -> tuple[list[Path], list[Path]]:

@@ -105,10 +105,33 @@ class WindowData:
             if not np.isfinite(values).all():
                 row = int(np.flatnonzero(~np.isfinite(values))[0])
                 raise DataError(where, f"column '{name}' is empty or not finite for {int((~np.isfinite(values)).sum())} "
-                                       f"windows (first at data row {row + 2}): the indices do not cover them; "
+                                       f"windows (first at line {row + 2}): the indices do not cover them; "
                                        "the activity model needs every window covered")
             table[:, index] = values
         return columns, table
+
+    def activity_by_class(self) -> dict | None:
+        """Per class, each activity column's mean, min and max, and the share of windows
+        with a storm (max Kp >= 5 or min Dst <= -50 nT); None without activity columns.
+        A class that differs from the other here differs in storms, whatever else it holds."""
+        try:
+            columns, table = self.activity_table()
+        except DataError:
+            return None
+        out: dict = {"columns": {}, "storm_share": []}
+        for index, name in enumerate(columns):
+            out["columns"][name] = [
+                {"mean": float(table[self.labels == k, index].mean()), "min": float(table[self.labels == k, index].min()),
+                 "max": float(table[self.labels == k, index].max())} if np.any(self.labels == k) else None
+                for k in (0, 1)]
+        storm = np.zeros(self.n_samples, dtype=bool)
+        if "max_kp" in columns:
+            storm |= table[:, columns.index("max_kp")] >= 5.0
+        if "min_dst" in columns:
+            storm |= table[:, columns.index("min_dst")] <= -50.0
+        out["storm_share"] = [float(storm[self.labels == k].mean()) if np.any(self.labels == k) else None
+                              for k in (0, 1)]
+        return out
 
     def input_record(self) -> dict:
         """How raw windows become this model input: travels in every checkpoint and ensemble.

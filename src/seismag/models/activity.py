@@ -10,7 +10,10 @@ selection, ensemble), so every comparison shows what geomagnetic activity alone 
 A deep model that does not beat it has learned storms, not precursors.
 
 Input ``(batch, columns)`` (the registry's ``'table'`` layout), standardised per column
-with each fold's training statistics like every input; output logits ``(batch, 2)``.
+with each fold's training statistics (under ``scaling = "sample"`` too: a row's columns
+are not one series); output logits ``(batch, 2)``. It is a
+:class:`~seismag.models.baselines.FixedTransformClassifier` whose transform is the
+identity: the same standardised linear head, gain and start as the ``features`` baseline.
 """
 
 from __future__ import annotations
@@ -19,11 +22,10 @@ import dataclasses
 from typing import ClassVar
 
 import torch
-from torch import nn
 
 from seismag.errors import ConfigError
-from seismag.models.base import ModelMixin
-from seismag.models.config import ModelConfig, check_positive_int, check_probability
+from seismag.models.baselines import FixedTransformClassifier
+from seismag.models.config import ModelConfig, check_positive_float, check_positive_int, check_probability
 from seismag.models.registry import register_model
 
 
@@ -38,6 +40,9 @@ class ActivityConfig(ModelConfig):
     output_size : int, default 2
     dropout_prob : float, default 0.0
         Dropout on the standardised columns (0: plain logistic regression).
+    feature_gain : float, default 10.0
+        Factor on the standardised columns before the head, as the ``features``
+        baseline's (see :class:`~seismag.models.baselines.FixedTransformClassifier`).
     """
 
     model_name: ClassVar[str] = "activity"
@@ -45,17 +50,19 @@ class ActivityConfig(ModelConfig):
     input_size: int
     output_size: int = 2
     dropout_prob: float = 0.0
+    feature_gain: float = 10.0
 
     def validate(self) -> None:
         check_positive_int(self, "input_size")
         check_positive_int(self, "output_size")
         check_probability(self, "dropout_prob")
+        check_positive_float(self, "feature_gain")
 
 
 @register_model("activity", display_name="Activity", input_layout="table", config_cls=ActivityConfig,
                 in_default_run=False)
-class ActivityClassifier(ModelMixin, nn.Module):
-    """Logistic regression ``Linear(columns, 2)`` on the (standardised) activity columns."""
+class ActivityClassifier(FixedTransformClassifier):
+    """Logistic regression ``Linear(columns, 2)`` on the standardised activity columns."""
 
     config_cls: ClassVar[type[ModelConfig]] = ActivityConfig
 
@@ -64,13 +71,15 @@ class ActivityClassifier(ModelMixin, nn.Module):
         if not isinstance(config, ActivityConfig):
             raise ConfigError(f"ActivityClassifier needs an ActivityConfig, got {type(config).__name__}")
         self.config = config
-        self.dropout = nn.Dropout(config.dropout_prob)
-        self.head = nn.Linear(config.input_size, config.output_size)
+        self._init_head(config.input_size, config.output_size, config.dropout_prob, config.feature_gain)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def check_input(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 2 or x.shape[-1] != self.config.input_size:
             raise ConfigError(f"activity: expected input (batch, {self.config.input_size}), got {tuple(x.shape)}")
-        return self.head(self.dropout(x))
+        return x
+
+    def transform(self, x: torch.Tensor) -> torch.Tensor:
+        return x
 
     def architecture(self) -> str:
         return (f"{self.config.input_size} activity columns -> standardise -> Dropout({self.config.dropout_prob:g}) "

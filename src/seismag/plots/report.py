@@ -223,7 +223,37 @@ def _dataset_section(results: ResultsFolder) -> str:
                      f"<td class='name'>{_e(info.get('severity', '—'))}</td>"
                      f"<td>{_e(info.get('dropped_rows', '—'))}</td></tr>")
     parts.append("</tbody></table>")
+    parts += _inputs_and_activity(windows, order)
     return "\n".join(parts)
+
+
+def _inputs_and_activity(windows: dict, order) -> list[str]:
+    """Components, recipe and the geomagnetic activity of each class, per window."""
+    parts = []
+    for key in sorted(windows, key=order):
+        info = windows[key] if isinstance(windows[key], dict) else {}
+        label = f"{key}-day" if str(key).isdigit() else key
+        channels, units = info.get("channels"), info.get("units") or []
+        if isinstance(channels, list) and channels:
+            named = ", ".join(f"{c} ({u})" if u else str(c) for c, u in zip(channels, list(units) + [""] * len(channels)))
+            parts.append(f"<p class='meta' id='inputs-{_e(key)}'>{_e(label)} window: components {_e(named)}; "
+                         f"recipe: {_e(info.get('recipe_text') or 'none')}</p>")
+        activity = info.get("activity")
+        if not isinstance(activity, dict) or not activity.get("columns"):
+            continue
+        parts.append(f"<table id='activity-{_e(key)}'><caption>{_e(label)} window: geomagnetic activity by class"
+                     "</caption><thead><tr><th class='name'>Statistic</th><th>Class 0 mean [min, max]</th>"
+                     "<th>Class 1 mean [min, max]</th></tr></thead><tbody>")
+        for name, per_class in activity["columns"].items():
+            cells = ["—" if not isinstance(c, dict) else f"{c['mean']:.2f} [{c['min']:.2f}, {c['max']:.2f}]"
+                     for c in per_class]
+            parts.append(f"<tr><td class='name'>{_e(name)}</td><td>{_e(cells[0])}</td><td>{_e(cells[1])}</td></tr>")
+        share = ["—" if v is None else f"{v:.1%}" for v in activity.get("storm_share", [None, None])]
+        parts.append(f"<tr><td class='name'>windows with a storm (Kp &ge; 5 or Dst &le; &minus;50 nT)</td>"
+                     f"<td>{_e(share[0])}</td><td>{_e(share[1])}</td></tr></tbody></table>")
+        parts.append("<p class='meta'>Where the classes differ in storms, a model can separate them by "
+                     "geomagnetic activity alone: compare every model with the <code>activity</code> reference.</p>")
+    return parts
 
 
 _SECTIONS = (

@@ -297,7 +297,10 @@ def train_fold(model_name: str, model_config: Any, data: WindowTensors, train_ro
         fit_rows, selection_rows = train_rows, val_rows
     # Scaling statistics come from the outer training rows (never validation rows);
     # they involve no labels, so the inner selection rows may share them.
-    scaler = Scaler.fit(config.scaling, data.features, train_rows)
+    scaling = config.scaling
+    if scaling == "sample" and model_registry.get_model_entry(model.model_name).input_layout == "table":
+        scaling = "standard"  # one row's columns (Kp, Dst, ...) are not one series to standardise together
+    scaler = Scaler.fit(scaling, data.features, train_rows)
     fixed_transform = isinstance(model, model_registry.FixedTransformClassifier)
     if fixed_transform:
         # Fixed-transform baselines (FixedTransformClassifier: features, MiniRocket) set their

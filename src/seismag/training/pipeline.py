@@ -272,7 +272,18 @@ def _window_summary(data) -> dict[str, Any]:
     return {"n_samples": data.n_samples, "n_features": data.n_features, "class_counts": counts,
             "imbalance_ratio": round(ratio, 4), "severity": imbalance_severity(ratio),
             "dropped_rows": data.dropped_rows, "interpolated_rows": data.interpolated_rows,
-            "has_meta": data.meta is not None}
+            "has_meta": data.meta is not None, "channels": list(data.channels),
+            "units": list(data.dataset.units) if data.dataset else ["nT"],
+            "recipe": [dict(step) for step in data.recipe], "recipe_text": _recipe_text(data.recipe),
+            "activity": data.activity_by_class()}
+
+
+def _recipe_text(steps) -> str:
+    if not steps:
+        return "none (the stored windows as they are)"
+    from ..data.recipe import Recipe
+
+    return Recipe.from_dicts(list(steps), "the recipe").describe()
 
 
 def format_summary_table(results: dict[str, dict[int, dict[str, Any]]]) -> str:

@@ -7,9 +7,9 @@ length: their days (``window_start`` .. ``window_end``), the stride between them
 missing minutes and their label horizons (``window_end`` .. ``horizon_end``); and
 :func:`iso_time`, the one format of every time the build writes.
 
-May import numpy, the standard library, :mod:`seismag.errors` and
-:mod:`seismag.data.iaga`; nothing of the catalog (that is :mod:`.label`) and nothing
-that writes.
+May import numpy, the standard library, :mod:`seismag.errors`,
+:mod:`seismag.data.iaga` and :mod:`seismag.data.records` (IAGA-2002 or ImagCDF files);
+nothing of the catalog (that is :mod:`.label`) and nothing that writes.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from seismag.data.iaga import StationRecord, iaga_files_in, read_iaga2002, read_iaga2002_header
+from seismag.data.iaga import StationRecord
+from seismag.data.records import read_record_header, read_station_record, station_files_in
 from seismag.errors import ConfigError, DataError
 
 __all__ = [
@@ -115,10 +116,11 @@ def _is_number(value) -> bool:
 def find_station_files(
     observatory: str | os.PathLike | Iterable[str | os.PathLike],
 ) -> tuple[dict[str, list[Path]], list[Path]]:
-    """Resolve files and folders to IAGA-2002 files grouped by station IAGA code.
+    """Resolve files and folders to IAGA-2002 or ImagCDF files grouped by station IAGA code.
 
-    Folders are searched recursively; files in them that are not IAGA-2002 are returned as
-    the second item (ignored). A file named explicitly must be IAGA-2002 (else DataError).
+    Folders are searched recursively; files in them that are neither IAGA-2002 nor CDF are
+    returned as the second item (ignored). A file named explicitly must be IAGA-2002 or
+    ImagCDF (else DataError).
     Returns ``({code: [files...]}, ignored)`` with codes sorted.
     """
     if isinstance(observatory, (str, os.PathLike)):
@@ -131,7 +133,7 @@ def find_station_files(
         raise ConfigError("no observatory files or folders given")
     for item in items:
         if item.is_dir():
-            files, other = iaga_files_in(item)
+            files, other = station_files_in(item)
             ignored.extend(other)
         elif item.is_file():
             files = [item]
@@ -142,10 +144,10 @@ def find_station_files(
             if resolved in seen:
                 continue
             seen.add(resolved)
-            header = read_iaga2002_header(path)
+            header = read_record_header(path)
             groups.setdefault(header.iaga_code, []).append(path)
     if not groups:
-        raise DataError(", ".join(str(i) for i in items), "no IAGA-2002 files found")
+        raise DataError(", ".join(str(i) for i in items), "no IAGA-2002 or ImagCDF files found")
     return {code: groups[code] for code in sorted(groups)}, ignored
 
 
@@ -185,7 +187,7 @@ class StationDays:
 
 def read_station(files: Sequence[Path], component: str) -> StationDays:
     """Read one station's files (only ``component``) onto its day grid (DataError if bad)."""
-    return station_days(read_iaga2002(files, components=[component]), component)
+    return station_days(read_station_record(files, components=[component]), component)
 
 
 def station_days(record: StationRecord, component: str) -> StationDays:
