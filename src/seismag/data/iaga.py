@@ -5,7 +5,8 @@ derivations (H from X and Y) and the gridding of 1-second and 1-minute files, ke
 because each rule refers to the others. The gridding, the overlap and gap rules and the
 assembling of a :class:`StationRecord` from per-file segments are format-free and shared
 with :mod:`seismag.data.imagcdf` (section "shared with imagcdf" below), so both formats
-give a record by one set of rules.
+give a record by one set of rules. The writer (:func:`write_iaga2002`) is here too, so the
+header widths and the missing-value text have one owner.
 
 IAGA-2002 (https://www.ngdc.noaa.gov/IAGA/vdat/IAGA2002/iaga2002format.html) is a text
 format: a header of fixed-width ``key value |`` lines (comments start with ``#``), a column

@@ -1,5 +1,9 @@
 """Continuous synthetic observatory records: IAGA-2002 files, a catalog and what was planted.
 
+Why this module is long: one plan (stations, storms, events, coinciding storms) drives four
+outputs (the station-months, the catalog, the activity indices and ``records.json``), and
+each must agree with it to the minute; split up, every piece would need the whole plan.
+
 What :func:`generate_records` writes into ``DIR``::
 
     DIR/observatory/{CODE}{YYYYMM}vmin.min   IAGA-2002, one file per station and calendar
