@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from .config import FLAG_GROUPS, MODEL_FLAGS, TRAIN_FLAGS, Flag, make_config
-from .errors import SeismagError, describe_os_error
+from .errors import ConfigError, SeismagError, describe_os_error
 
 
 def _csv_ints(text: str) -> list[int]:
@@ -85,18 +85,32 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
     p.add_argument("--device", default="auto", help="device preference to resolve (default: auto)")
 
-    p = command("synth", "Write a synthetic dataset in the seed layout (window-N/data_0.npy, data_1.npy, meta.csv).",
-                "seismag synth --out data/ --preset quick --seed 42 --effect 1.0")
+    p = command("synth", "Write a synthetic dataset in the seed layout (window-N/data_0.npy, data_1.npy, meta.csv), "
+                         "or with --records continuous IAGA-2002 records, a catalog and activity indices.",
+                "seismag synth --out data/ --preset quick --seed 42 --effect 1.0\n  "
+                "seismag synth --records --out raw/ --days 120 --stations 6 --effect 0 --storm-coincidence 1")
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--preset", default="quick", help="quick (small, minutes to train) or paper (SPEC sizes)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--effect", type=float, default=None,
-                   help="precursor strength; 0 = no signal (classifiers must sit at chance)")
-    p.add_argument("--windows", type=_csv_ints, default=[7, 14, 30], help="window lengths in days (default 7,14,30)")
-    p.add_argument("--components", type=_csv_names, default=None,
-                   help="channels of a row among H,D,Z,F (e.g. H,D,Z); writes dataset.json "
-                        "(default: H alone, no dataset.json)")
-    p.add_argument("--overwrite", action="store_true", help="replace the window-N folders of an earlier dataset in --out")
+                   help="precursor strength (default 1); 0 = no signal (classifiers must sit at chance)")
+    p.add_argument("--overwrite", action="store_true", help="replace what an earlier synth wrote in --out")
+    group = p.add_argument_group("windows (the default)")
+    group.add_argument("--preset", default=None, help="quick (default; small, minutes to train) or paper (SPEC sizes)")
+    group.add_argument("--windows", type=_csv_ints, default=None, help="window lengths in days (default 7,14,30)")
+    group.add_argument("--components", type=_csv_names, default=None,
+                       help="channels of a row among H,D,Z,F (e.g. H,D,Z); writes dataset.json "
+                            "(default: H alone, no dataset.json)")
+    group = p.add_argument_group("continuous records (--records)")
+    group.add_argument("--records", action="store_true",
+                       help="write OUT/observatory/ (IAGA-2002, H D Z F, one file per station-month), "
+                            "OUT/catalog.csv, OUT/indices/ and OUT/records.json instead of windows")
+    group.add_argument("--days", type=int, default=None, help="record length in days (default 90)")
+    group.add_argument("--stations", type=int, default=None, help="stations of the network (default 6)")
+    group.add_argument("--start", default=None, help="first day, YYYY-MM-DD (default 2020-01-01)")
+    group.add_argument("--storm-coincidence", type=float, default=None,
+                       help="share of events with a storm starting in the lead window before them (default 0)")
+    group.add_argument("--lead-days", type=int, default=None,
+                       help="that lead window, days (default 7, as build's --lead-days)")
 
     p = command("analyze", "Class balance, imbalance severity and class weights per window (SPEC Module 2).",
                 "seismag analyze --data data/ --windows 7,14,30")
@@ -278,12 +292,41 @@ def cmd_env(args) -> None:
     print(environment_json(info) if args.json else format_environment_info(info))
 
 
+_SYNTH_WINDOW_OPTIONS = {"preset": "preset", "windows": "windows", "components": "components"}
+_SYNTH_RECORD_OPTIONS = {"days": "days", "stations": "n_stations", "start": "start",
+                         "storm_coincidence": "storm_coincidence", "lead_days": "lead_days"}
+
+
+def _given(args, options: dict, other: dict, mode: str) -> dict:
+    """The options of ``mode`` that were given (library name -> value); the other mode's
+    options are refused, never silently ignored."""
+    stray = [f"--{name.replace('_', '-')}" for name in other if getattr(args, name) is not None]
+    if stray:
+        raise ConfigError(f"{', '.join(stray)} {'does' if len(stray) == 1 else 'do'} not apply to {mode}")
+    return {keyword: getattr(args, name) for name, keyword in options.items() if getattr(args, name) is not None}
+
+
 def cmd_synth(args) -> None:
+    if args.records:
+        from .data.synthetic_records import generate_records
+
+        record = generate_records(args.out, seed=args.seed, effect=args.effect, overwrite=args.overwrite,
+                                  **_given(args, _SYNTH_RECORD_OPTIONS, _SYNTH_WINDOW_OPTIONS, "--records"))
+        settings, events = record["settings"], record["events"]
+        print(f"synthetic records written to {args.out}: {settings['n_stations']} stations x {settings['days']} days "
+              f"from {settings['start']} (effect {settings['effect']:g}, seed {settings['seed']})")
+        print(f"  {len(record['files']['observatory'])} IAGA-2002 files, {len(events)} events "
+              f"({sum(e['coinciding_storm'] is not None for e in events)} with a coinciding storm), "
+              f"{len(record['storms'])} storms; {', '.join(f for k, f in record['files'].items() if k != 'observatory')}"
+              ", records.json")
+        return
     from .data.synthetic import generate_dataset
     from .layout import window_dir_name
 
-    summary = generate_dataset(args.out, preset=args.preset, seed=args.seed, effect=args.effect,
-                               windows=tuple(args.windows), components=args.components, overwrite=args.overwrite)
+    options = _given(args, _SYNTH_WINDOW_OPTIONS, _SYNTH_RECORD_OPTIONS, "windows (add --records)")
+    if "windows" in options:
+        options["windows"] = tuple(options["windows"])
+    summary = generate_dataset(args.out, seed=args.seed, effect=args.effect, overwrite=args.overwrite, **options)
     print(f"synthetic dataset written to {args.out} (preset {summary['preset']}, effect {summary['effect']:g}, "
           f"seed {summary['seed']}, channels {','.join(summary['channels'])})")
     for window, info in summary["windows"].items():
