@@ -2,7 +2,9 @@
 
 ``loading`` (the seed layout read and checked, NaN gaps), ``analysis`` (class balance,
 weights), ``synthetic`` (known-answer data), ``iaga`` and ``catalog`` (observatory records
-and earthquake catalogs), ``build`` (records + catalog -> windows: plan, label, report,
+and earthquake catalogs), ``indices`` (Kp, Dst and sudden-commencement files read and
+written, daily activity, the storm rule), ``decluster`` (Gardner-Knopoff mainshocks and
+aftershock regions), ``build`` (records + catalog -> windows: plan, label, report,
 write), ``seed_writer`` (the one writer of the seed layout, for build and synthetic).
 
 May import: errors, io, layout and NumPy; never torch, models or training.

@@ -259,7 +259,8 @@ def gardner_knopoff(catalog: Catalog, *, foreshock_fraction: float = 1.0, linked
     bad = ~(np.isfinite(magnitude) & np.isfinite(catalog.latitude) & np.isfinite(catalog.longitude))
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
-        raise DataError(catalog.path or "(catalog)", f"event {catalog.event_id[first]!r} has no finite magnitude or epicentre")
+        problem = f"event {str(catalog.event_id[first])!r} has no finite magnitude or epicentre"
+        raise DataError(catalog.path or "(catalog)", problem)
     radius = np.atleast_1d(gk_distance_km(magnitude)) if n else np.zeros(0)
     duration = np.atleast_1d(gk_time_days(magnitude)) if n else np.zeros(0)
     days = (catalog.time - catalog.time[0]).astype(np.int64) / _SECONDS_PER_DAY if n else np.zeros(0)

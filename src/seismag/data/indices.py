@@ -72,6 +72,7 @@ settle the rule (see :class:`StormRule`).
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
 import os
 import re
@@ -732,7 +733,9 @@ class StormRule:
     A day is disturbed when some clause is true, quiet when all are false, otherwise
     undecided. Undecided days are reported (``undecided_days`` of
     :func:`window_activity`), never silently counted as quiet; whether they drop a window
-    is the caller's choice (:func:`windows_with_disturbed_days`).
+    is the caller's choice (:func:`windows_with_disturbed_days`). A rule naming an index
+    that was not loaded therefore leaves every day it does not find disturbed undecided:
+    load every index in :attr:`keys`.
     """
 
     clauses: tuple
@@ -740,6 +743,11 @@ class StormRule:
 
     def __str__(self) -> str:
         return ",".join(str(clause) for clause in self.clauses)
+
+    @property
+    def keys(self) -> frozenset:
+        """The indices the rule reads (``{'kp', 'dst'}`` for ``kp>=5,dst<=-50``)."""
+        return frozenset(clause.key for clause in self.clauses)
 
     def evaluate(self, activity: DailyActivity) -> tuple[np.ndarray, np.ndarray]:
         """``(disturbed, undecided)`` bool arrays, one entry per day of ``activity``."""
@@ -875,8 +883,6 @@ def _sorted_days(path: str, days: list) -> tuple[np.ndarray, np.ndarray]:
 
 def _date(year: int, month: int, day: int) -> np.datetime64:
     """The day as datetime64[D]; ValueError for an impossible date (2011-02-30)."""
-    import datetime as _dt
-
     return np.datetime64(_dt.date(year, month, day), "D")
 
 
@@ -902,7 +908,9 @@ def _parse_kp_csv(path: str, lines: list[str]) -> tuple[list, list]:
     needed = ("date",) + tuple(column.lower() for column in KP_COLUMNS)
     missing = [name for name, low in zip(("Date",) + KP_COLUMNS, needed) if low not in lowered]
     if missing:
-        raise DataError(path, f"line {header_number}: Kp CSV header lacks {', '.join(missing)}; found {', '.join(names)}")
+        raise DataError(
+            path, f"line {header_number}: Kp CSV header lacks {', '.join(missing)}; found {', '.join(names)}"
+        )
     where = [lowered.index(low) for low in needed]
     days, values = [], []
     for number in range(header_number + 1, len(lines) + 1):
@@ -953,7 +961,8 @@ def _parse_dst_record(path: str, number: int, line: str) -> tuple[np.datetime64,
         try:
             return int(field)
         except ValueError:
-            raise DataError(path, f"line {number}: columns {start + 1}-{stop} ({what}) not a number: {field!r}") from None
+            problem = f"line {number}: columns {start + 1}-{stop} ({what}) not a number: {field!r}"
+            raise DataError(path, problem) from None
 
     century = integer(14, 16, "century digits", blank=19)
     year = century * 100 + integer(3, 5, "year")
