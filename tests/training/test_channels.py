@@ -194,3 +194,58 @@ def test_the_report_shows_components_and_activity_by_class(three_channel_run):
     html = write_report(out, out / "report.html").read_text()
     assert "components H (nT), D (arcmin), Z (nT)" in html and "recipe: none" in html
     assert "geomagnetic activity by class" in html and "100.0%" in html
+
+
+RECIPE = [{"step": "despike", "half_window": 3, "n_sigma": 3.0}, {"step": "baseline", "reference": "first_day"},
+          {"step": "diff"}, {"step": "local_time", "start_hour": 0.0, "end_hour": 12.0}]
+
+
+def with_recipe(root, recipe=RECIPE):
+    info = json.loads((root / "dataset.json").read_text())
+    info["recipe"] = recipe
+    (root / "dataset.json").write_text(json.dumps(info))
+    return root
+
+
+def test_the_loader_applies_the_folders_recipe(tmp_path):
+    raw = load_window(write_channels(tmp_path / "raw"), DAYS)
+    prepared = load_window(with_recipe(write_channels(tmp_path / "prepared")), DAYS)
+    assert prepared.steps_per_day == 3 * (SPD // 2)  # 12 of 24 hours kept, every channel
+    assert prepared.features.shape == (raw.n_samples, DAYS * 3 * (SPD // 2))
+    assert prepared.recipe == tuple(RECIPE) and prepared.input_record()["recipe"] == RECIPE
+    from seismag.data.recipe import Recipe
+
+    expected = Recipe.from_dicts(RECIPE, "test").apply(raw.features, window_days=DAYS, channels=3, steps_per_day=SPD,
+                                                       longitudes=np.full(raw.n_samples, 140.0))
+    np.testing.assert_array_equal(prepared.features, expected)
+
+
+def test_predict_prepares_raw_rows_with_the_ensembles_recipe(tmp_path):
+    data_dir = with_recipe(write_channels(tmp_path / "data"))
+    run_experiment(tiny_config(windows=[DAYS], models=["features", "gru"], epochs=2), data_dir, tmp_path / "r",
+                   progress=False)
+    data = load_window(data_dir, DAYS)
+    for model, display in (("features", "Features"), ("gru", "GRU")):
+        path = tmp_path / "r" / f"{model}_models" / f"{display}Model_{DAYS}day_ensemble.pth"
+        ensemble = load_trained_ensemble(path)
+        assert ensemble.extra["inputs"]["recipe"] == RECIPE
+        expected = predict_array(ensemble, data.features)["prob_class1"]
+        predict_file(path, data_dir / f"window-{DAYS}" / "data_0.npy", out=tmp_path / "p.csv")
+        with open(tmp_path / "p.csv") as handle:
+            got = np.array([float(row["prob_class1"]) for row in csv.DictReader(handle)])
+        np.testing.assert_allclose(got, expected[data.labels == 0], atol=1e-6)  # the CSV keeps 6 decimals
+
+
+def test_evaluate_uses_the_ensembles_recipe_not_the_test_folders(tmp_path):
+    from seismag.inference import evaluate_results
+
+    data_dir = with_recipe(write_channels(tmp_path / "data"))
+    run_experiment(tiny_config(windows=[DAYS], models=["features"], epochs=2), data_dir, tmp_path / "r",
+                   progress=False)
+    same = evaluate_results(tmp_path / "r", data_dir, out_dir=tmp_path / "e1")
+    other = with_recipe(write_channels(tmp_path / "other"), recipe=[{"step": "diff"}])  # same rows, other recipe
+    again = evaluate_results(tmp_path / "r", other, out_dir=tmp_path / "e2")
+    assert same["features"][DAYS]["mean"] == again["features"][DAYS]["mean"]
+    probs = [np.load(tmp_path / e / "features_models" / f"FeaturesModel_{DAYS}day_fold_1_test_probs.npy")
+             for e in ("e1", "e2")]
+    np.testing.assert_array_equal(*probs)

@@ -4,28 +4,44 @@ Lives here: which catalog events qualify for a station (magnitude, great-circle 
 within a fixed radius or the Dobrovolsky radius ``10 ** (0.43 * M)`` km), the label of
 each window (class 1 when a qualifying event has its origin time in the window's label
 horizon ``[window_end, window_end + lead_days)``), the first such event of each window,
-and the drop reasons, in their order: :data:`DROP_HORIZON` (the horizon is not inside the
-catalog's span, so no label can be given), then :data:`DROP_MISSING` (more than
+the geomagnetic activity of each window (``--kp/--dst/--ssc``), and the drop reasons, in
+their order: :data:`DROP_HORIZON` (the horizon is not inside the catalog's span, so no
+label can be given), :data:`DROP_AFTERSHOCK` (``--decluster``: the window's data reach
+into an aftershock period near the station), :data:`DROP_STORM` (``--exclude-storms``: a
+day of the window is disturbed by the rule), then :data:`DROP_MISSING` (more than
 ``max_missing`` of the window's minutes have no value).
 
-May import numpy, :mod:`seismag.data.catalog` and :mod:`.plan` (the candidate windows it
-labels); nothing that writes.
+With ``--decluster`` (Gardner-Knopoff, :mod:`seismag.data.decluster`) only mainshocks
+label windows, and a window is dropped when its data (``window_start`` to
+``window_end``) reach past a mainshock into that mainshock's aftershock period (its
+``T(M)`` days) while the station lies within the period's ``L(M)`` km: such data are
+post-seismic, and their label horizons hold aftershocks, which a precursor study does
+not try to predict. The windows before the mainshock, whose horizon holds it, stay.
+
+May import numpy, :mod:`seismag.data.catalog`, :mod:`seismag.data.decluster`,
+:mod:`seismag.data.indices` and :mod:`.plan` (the candidate windows it labels); nothing
+that writes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from seismag.data.catalog import Catalog, dobrovolsky_radius_km, haversine_km
+from seismag.data.decluster import AftershockPeriods
+from seismag.data.indices import DailyActivity, StormRule, window_activity
 
 from .plan import CandidateWindows, StationDays
 
 __all__ = [
+    "DROP_AFTERSHOCK",
     "DROP_HORIZON",
     "DROP_MISSING",
+    "DROP_STORM",
     "KEPT",
+    "LabelContext",
     "Qualifying",
     "WindowPlan",
     "label_station",
@@ -34,8 +50,26 @@ __all__ = [
 ]
 
 DROP_HORIZON = "label_horizon_outside_catalog"
+DROP_AFTERSHOCK = "aftershock_period"
+DROP_STORM = "disturbed_day"
 DROP_MISSING = "too_many_missing"
 KEPT = "kept"
+
+
+@dataclass(frozen=True)
+class LabelContext:
+    """What labelling uses beside the catalog: the declustering and the geomagnetic activity.
+
+    ``mainshock``: bool per catalog event (None: every event may label a window);
+    ``periods``: the aftershock periods whose windows are dropped; ``activity``: the daily
+    activity table (None: no activity columns); ``rule``: the storm rule of
+    ``--exclude-storms`` (None: no window is dropped for storms).
+    """
+
+    mainshock: np.ndarray | None = None
+    periods: AftershockPeriods | None = None
+    activity: DailyActivity | None = None
+    rule: StormRule | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +98,10 @@ class WindowPlan:
         Index into ``catalog`` of the first qualifying event in the horizon, -1 if none.
     event_distance_km : ndarray of float64
         Distance station-epicentre of that event, NaN if none.
+    activity : dict of str to ndarray
+        Per window ``max_kp``, ``min_dst``, ``n_ssc`` (NaN where an index does not cover
+        every day) and, with a storm rule, ``disturbed_days`` and ``undecided_days``;
+        empty without indices.
     """
 
     station: str
@@ -77,6 +115,7 @@ class WindowPlan:
     qualifying_events: np.ndarray
     event_index: np.ndarray
     event_distance_km: np.ndarray
+    activity: dict = field(default_factory=dict)
 
     @property
     def kept(self) -> np.ndarray:
@@ -104,9 +143,14 @@ class Qualifying:
     distance_km: np.ndarray
 
 
-def qualifying_events(latitude: float, longitude: float, catalog: Catalog, settings: dict) -> Qualifying:
-    """The events of magnitude >= ``min_magnitude`` within the radius of the station."""
-    strong = np.flatnonzero(catalog.magnitude >= settings["min_magnitude"])
+def qualifying_events(latitude: float, longitude: float, catalog: Catalog, settings: dict,
+                      eligible: np.ndarray | None = None) -> Qualifying:
+    """The events of magnitude >= ``min_magnitude`` within the radius of the station
+    (among the ``eligible`` ones, e.g. the mainshocks of a declustered catalog)."""
+    strong = catalog.magnitude >= settings["min_magnitude"]
+    if eligible is not None:
+        strong &= eligible
+    strong = np.flatnonzero(strong)
     distance = haversine_km(latitude, longitude, catalog.latitude[strong], catalog.longitude[strong])
     if settings["radius_mode"] == "fixed":
         limit = settings["radius_km"]
@@ -123,16 +167,38 @@ def qualifying_events(latitude: float, longitude: float, catalog: Catalog, setti
 
 
 def label_station(station: StationDays, candidates: dict[int, CandidateWindows], catalog: Catalog,
-                  settings: dict) -> dict[int, WindowPlan]:
+                  settings: dict, context: LabelContext | None = None) -> dict[int, WindowPlan]:
     """Label the candidate windows of every length of one station, by length."""
-    qualifying = qualifying_events(station.latitude, station.longitude, catalog, settings)
-    return {n: label_windows(windows, qualifying, catalog, settings["max_missing"])
+    context = context or LabelContext()
+    qualifying = qualifying_events(station.latitude, station.longitude, catalog, settings, context.mainshock)
+    after_periods = None
+    if context.periods is not None and len(context.periods):
+        periods = context.periods
+        near = np.asarray(haversine_km(station.latitude, station.longitude, periods.latitude,
+                                       periods.longitude)) <= periods.radius_km
+        after_periods = (periods.start[near], periods.end[near])
+    return {n: label_windows(windows, qualifying, catalog, settings["max_missing"], context=context,
+                             aftershock_periods=after_periods)
             for n, windows in candidates.items()}
 
 
+def in_aftershock_period(window_start: np.ndarray, window_end: np.ndarray,
+                         periods: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+    """True where a window's data reach past a mainshock into its aftershock period:
+    ``window_end > period start`` and ``window_start < period end`` for some period."""
+    out = np.zeros(window_end.shape, dtype=bool)
+    if periods is None:
+        return out
+    for start, end in zip(*periods):
+        out |= (window_end > start) & (window_start < end)
+    return out
+
+
 def label_windows(candidates: CandidateWindows, qualifying: Qualifying, catalog: Catalog,
-                  max_missing: float) -> WindowPlan:
+                  max_missing: float, *, context: LabelContext | None = None,
+                  aftershock_periods: tuple[np.ndarray, np.ndarray] | None = None) -> WindowPlan:
     """Label and keep or drop each candidate window (drop reasons in the module's order)."""
+    context = context or LabelContext()
     first = np.searchsorted(qualifying.time, candidates.window_end, side="left")
     after = np.searchsorted(qualifying.time, candidates.horizon_end, side="left")
     count = (after - first).astype(np.int64)
@@ -145,6 +211,13 @@ def label_windows(candidates: CandidateWindows, qualifying: Qualifying, catalog:
     label = np.where(covered, has_event.astype(np.int8), np.int8(-1)).astype(np.int8)
     status = np.full(candidates.window_end.shape, KEPT, dtype=object)
     status[candidates.missing_fraction > max_missing] = DROP_MISSING
+    activity: dict = {}
+    if context.activity is not None:
+        start_days = candidates.window_start.astype("datetime64[D]")
+        activity = window_activity(context.activity, start_days, candidates.window_days, context.rule)
+        if context.rule is not None:
+            status[activity["disturbed_days"] > 0] = DROP_STORM
+    status[in_aftershock_period(candidates.window_start, candidates.window_end, aftershock_periods)] = DROP_AFTERSHOCK
     status[~covered] = DROP_HORIZON  # last, so it wins: the first reason in the drop order
     return WindowPlan(
         station=candidates.station,
@@ -158,4 +231,5 @@ def label_windows(candidates: CandidateWindows, qualifying: Qualifying, catalog:
         qualifying_events=np.where(covered, count, 0),
         event_index=np.where(covered, event_index, -1),
         event_distance_km=np.where(covered, distance, np.nan),
+        activity=activity,
     )
