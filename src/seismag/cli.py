@@ -317,8 +317,8 @@ def cmd_synth(args) -> None:
               f"from {settings['start']} (effect {settings['effect']:g}, seed {settings['seed']})")
         print(f"  {len(record['files']['observatory'])} IAGA-2002 files, {len(events)} events "
               f"({sum(e['coinciding_storm'] is not None for e in events)} with a coinciding storm), "
-              f"{len(record['storms'])} storms; {', '.join(f for k, f in record['files'].items() if k != 'observatory')}"
-              ", records.json")
+              f"{len(record['storms'])} storms; {record['files']['catalog']}, {record['files']['kp']}, "
+              f"{record['files']['dst']}, {len(record['files']['ssc'])} SSC list(s), records.json")
         return
     from .data.synthetic import generate_dataset
     from .layout import window_dir_name

@@ -12,6 +12,7 @@ import pytest
 
 from seismag.data.catalog import dobrovolsky_radius_km, haversine_km, read_catalog
 from seismag.data.iaga import read_iaga2002, read_iaga2002_header
+from seismag.data.indices import read_dst, read_kp, read_ssc
 from seismag.data.synthetic_records import generate_records
 from seismag.errors import ConfigError, DataError
 
@@ -126,6 +127,44 @@ def test_storms_are_in_every_station_on_the_listed_dates(records):
     assert checked >= 2
 
 
+def test_storms_are_in_dst_kp_and_the_ssc_list(records):
+    out, record = records[1.0]
+    assert record["files"]["kp"] == "indices/kp.csv" and record["files"]["dst"] == "indices/dst.dat"
+    assert record["files"]["ssc"] == ["indices/ssc/ssc_2020_d.txt"]
+    kp, dst, ssc = read_kp(out / "indices/kp.csv"), read_dst(out / "indices/dst.dat"), read_ssc(out / "indices/ssc")
+    days = np.datetime64("2020-01-01", "D") + np.arange(DAYS)
+    assert np.array_equal(kp.days, days) and np.array_equal(dst.days, days)
+    assert kp.kp.shape == (DAYS, 8) and dst.dst.shape == (DAYS, 24)
+    assert np.all(np.isfinite(kp.kp)) and np.all(np.isfinite(dst.dst))
+    hourly = dst.dst.ravel()
+    daily_kp = kp.kp.max(axis=1)
+    checked = 0
+    for storm in record["storms"]:
+        end = _minute(storm["main_phase_end"])
+        if not 3 * 60 <= end < DAYS * 1440 - 3 * 60:
+            continue
+        # Dst is the disturbance: at the end of the main phase it has fallen by about the depth.
+        hour = end // 60
+        assert hourly[hour - 3: hour + 4].min() < -0.7 * storm["depth_nt"]
+        # Kp from the same disturbance: disturbed on that day, more than on a typical day.
+        assert daily_kp[end // 1440] >= 11 / 3 and daily_kp[end // 1440] >= np.median(daily_kp) + 1
+        checked += 1
+    assert checked >= 2
+    # Days far from any storm are quiet in both.
+    touched = np.zeros(DAYS, dtype=bool)
+    for storm in record["storms"]:
+        first = max(0, _minute(storm["onset"]) // 1440)
+        touched[first: first + 4] = True
+    assert (~touched).sum() >= 10
+    assert np.abs(dst.dst[~touched]).max() < 30 and daily_kp[~touched].max() <= 4
+    # The SSC list: every storm that began in the record with a sudden commencement.
+    sudden = [s for s in record["storms"] if s["ssc_nt"] > 0 and s["onset"] >= "2020-01-01"]
+    assert [str(t) for t in ssc.times] == [s["onset"][:16] for s in sorted(sudden, key=lambda s: s["onset"])]
+    np.testing.assert_allclose(ssc.amplitude_nt, [s["ssc_nt"] for s in sorted(sudden, key=lambda s: s["onset"])],
+                               atol=0.051)
+    assert set(ssc.kind) <= {"SSC"} and ssc.years.tolist() == [2020]
+
+
 def test_coinciding_storms_start_in_the_lead_window(records):
     _, record = records[1.0]
     events = {e["id"]: e for e in record["events"]}
@@ -141,10 +180,26 @@ def test_coinciding_storms_start_in_the_lead_window(records):
                for e in events.values())
 
 
-def test_every_event_coincides_with_a_storm_at_share_one(tmp_path):
-    record = generate_records(tmp_path, days=30, n_stations=1, seed=2, effect=0.0, storm_coincidence=1.0)
-    assert len(record["events"]) == 3
-    assert all(e["coinciding_storm"] is not None for e in record["events"])
+def test_coinciding_storms_are_the_only_difference_they_make(tmp_path):
+    """effect 0: the same world with and without the storms coinciding with events (the
+    confound test bed), so the records differ exactly by those storms, where records.json says."""
+    common = {"days": 30, "n_stations": 2, "seed": 2, "effect": 0.0}
+    plain = generate_records(tmp_path / "plain", storm_coincidence=0.0, **common)
+    stormy = generate_records(tmp_path / "stormy", storm_coincidence=1.0, **common)
+    assert len(stormy["events"]) == 3 and all(e["coinciding_storm"] is not None for e in stormy["events"])
+    assert all(e["coinciding_storm"] is None for e in plain["events"])
+    extra = [s for s in stormy["storms"] if s["coincides_with"] is not None]
+    assert [s for s in stormy["storms"] if s["coincides_with"] is None] == plain["storms"]
+    first = min(_minute(s["onset"]) for s in extra)
+    for station in stormy["stations"]:
+        a, b = _station(tmp_path / "stormy", station["code"]), _station(tmp_path / "plain", station["code"])
+        h = a.component("H") - b.component("H")
+        assert np.all(h[:first][~np.isnan(h[:first])] == 0.0) and np.nanmax(np.abs(h[first:])) > 40
+        for storm in extra:  # at the end of its main phase H is down by ~0.9 x depth (+ its other storms)
+            end = _minute(storm["main_phase_end"])
+            assert np.nanmean(h[end - 30: end + 30]) < -0.7 * storm["depth_nt"]
+    hourly = (read_dst(tmp_path / "stormy/indices/dst.dat").dst - read_dst(tmp_path / "plain/indices/dst.dat").dst)
+    assert np.all(hourly.ravel()[: first // 60] == 0) and hourly.min() < -50
 
 
 def test_effect_changes_h_and_z_only_near_events_at_stations_in_reach(records):

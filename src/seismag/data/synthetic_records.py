@@ -9,8 +9,21 @@ What :func:`generate_records` writes into ``DIR``::
     DIR/observatory/{CODE}{YYYYMM}vmin.min   IAGA-2002, one file per station and calendar
                                             month: H, D, Z, F at 1-minute, 99999.00 in gaps
     DIR/catalog.csv                         the earthquakes, USGS ComCat columns
+    DIR/indices/kp.csv                      3-hourly Kp (the shared GFZ CSV layout)
+    DIR/indices/dst.dat                     hourly Dst (WDC exchange format, as Kyoto's)
+    DIR/indices/ssc/ssc_YYYY_d.txt          sudden commencements (ISGI yearly lists)
     DIR/records.json                        what was planted: settings, stations, events,
                                             storms (the coinciding ones marked), files
+
+The index files go through the writers of :mod:`seismag.data.indices`. Dst is the hourly
+mean of the global disturbance every station's H follows (scaled by ~0.9): the storms plus
+a quiet-time wander of ~5 nT (hours to a day), so a storm of depth ``d`` nT reaches
+Dst ~ -d; Kp comes from the same disturbance: an ap-like amplitude
+(a quiet level of ~4, 0.6 per nT of the 3-hour mean depression, 3 per nT/h of its fastest
+hourly change beyond 3 nT/h) turned into the Kp step whose ap equivalent it reaches, so a main phase
+gives Kp 5-8 and quiet days 0-2. The SSC list holds the storms with a sudden commencement
+(its amplitude the global step, for all five list stations). The indices cover the
+record's days only; an SSC list's title names a whole year, as the real lists do.
 
 ``seismag build --observatory DIR/observatory --catalog DIR/catalog.csv`` turns them into
 windows, so the whole path from raw records to a score can be checked against a known
@@ -78,6 +91,7 @@ import numpy as np
 from seismag.data.build.plan import DEFAULT_LEAD_DAYS
 from seismag.data.catalog import Catalog, dobrovolsky_radius_km, haversine_km, write_comcat_csv
 from seismag.data.iaga import write_iaga2002
+from seismag.data.indices import write_dst_wdc, write_kp_csv, write_ssc_list
 from seismag.data.synthetic import (
     _MINUTES_PER_DAY,
     _PAD_DAYS,
@@ -112,6 +126,8 @@ RECORDS_FILE = "records.json"
 RECORDS_FORMAT = "seismag-synthetic-records"
 OBSERVATORY_FOLDER = "observatory"
 CATALOG_FILE = "catalog.csv"
+INDICES_FOLDER = "indices"
+KP_FILE, DST_FILE, SSC_FOLDER = "indices/kp.csv", "indices/dst.dat", "indices/ssc"
 
 DEFAULT_DAYS = 90
 DEFAULT_N_STATIONS = 6
@@ -128,6 +144,8 @@ EVENT_REACH_RADII = 1.2  # an event lies up to this many radii from the station 
 PRECURSOR_DISTANCE_FALLOFF = 0.3  # strength 1 at the epicentre, 0.7 at the radius
 _PRECURSOR_END_HOURS = 12.0  # switched off over this long after the origin time
 
+QUIET_RING_CURRENT_NT = 5.0  # SD of the quiet-time disturbance (a slow wander of Dst about 0)
+QUIET_RING_CURRENT_HOURS = 12.0  # its correlation time
 DRIFT_NT_PER_DAY = 0.02  # linear instrument drift, SD (a continuous record is baseline-controlled)
 SPIKE_DAY_SHARE = 0.05
 GAP_DAY_SHARE = 0.05
@@ -139,11 +157,13 @@ AP_OF_KP_STEP = np.array([0, 2, 3, 4, 5, 6, 7, 9, 12, 15, 18, 22, 27, 32, 39, 48
                           154, 179, 207, 236, 300, 400], dtype=np.float64)
 AP_QUIET = 4.0
 AP_PER_NT = 0.6  # per nT of (negative) 3-hour mean disturbance
-AP_PER_NT_PER_HOUR = 3.0  # per nT/h of its fastest hourly change in the interval
+AP_PER_NT_PER_HOUR = 3.0  # per nT/h of its fastest hourly change in the interval, beyond
+AP_RATE_DEADBAND_NT_PER_HOUR = 3.0  # the quiet wander's few nT/h
 
 # SeedSequence purposes (the window generator uses 1-9).
 (_SEED_STATIONS, _SEED_CHANNEL_STATIONS, _SEED_STORMS, _SEED_COINCIDENT, _SEED_EVENTS, _SEED_STATION_DAYS,
- _SEED_NOISE, _SEED_SPIKES, _SEED_KP, _SEED_BACKGROUND, _SEED_SHARED_DAYS, _SEED_PLACES) = range(20, 32)
+ _SEED_NOISE, _SEED_SPIKES, _SEED_KP, _SEED_BACKGROUND, _SEED_SHARED_DAYS, _SEED_PLACES,
+ _SEED_QUIET) = range(20, 33)
 
 
 # --- the plan: stations, storms, events --------------------------------------------------
@@ -181,6 +201,7 @@ class _Plan:
     storms: list  # of _Storm, onsets in minutes of the storm grid (_PAD_DAYS before the start)
     coinciding: dict  # storm index -> event index
     events: list  # of _Event
+    quiet_nodes: np.ndarray  # quiet-time disturbance (nT) at every hour of the record, and one more
 
     @property
     def start_day(self) -> int:
@@ -213,7 +234,26 @@ def _plan(seed: int, days: int, n_stations: int, start: np.datetime64, storm_coi
         onset = rng.uniform(event.minute - lead_days * _MINUTES_PER_DAY, event.minute - 720)
         coinciding[len(storms)] = index
         storms.append(_draw_storm(rng, int(onset) + pad))
-    return _Plan(start, days, stations, elevation_m, storms, coinciding, events)
+    return _Plan(start, days, stations, elevation_m, storms, coinciding, events, _quiet_nodes(seed, days))
+
+
+def _quiet_nodes(seed: int, days: int) -> np.ndarray:
+    """An Ornstein-Uhlenbeck wander (SD ``QUIET_RING_CURRENT_NT``) at hourly nodes: quiet Dst is not 0."""
+    rng = _rng(seed, _SEED_QUIET)
+    keep = math.exp(-1.0 / QUIET_RING_CURRENT_HOURS)
+    shocks = rng.normal(0.0, QUIET_RING_CURRENT_NT, days * 24 + 2)
+    nodes = np.empty_like(shocks)
+    nodes[0] = shocks[0]
+    for k in range(1, nodes.size):
+        nodes[k] = keep * nodes[k - 1] + math.sqrt(1.0 - keep * keep) * shocks[k]
+    return nodes
+
+
+def _disturbance(plan: _Plan, first: int, count: int) -> np.ndarray:
+    """The global disturbance (nT) at record minutes ``first ...``: storms plus the quiet wander."""
+    hours = np.arange(first, first + count, dtype=np.float64) / 60.0
+    quiet = _interp_nodes(plan.quiet_nodes[None, :], hours)[0]
+    return _render_storms(plan.storms, plan.pad_minutes + first, count) + quiet
 
 
 def _draw_events(seed: int, stations: _Stations, days: int, lead_days: int) -> list[_Event]:
@@ -394,7 +434,7 @@ def _kp_from_dst(seed: int, dst_hourly: np.ndarray) -> np.ndarray:
     quiet = AP_QUIET * _rng(seed, _SEED_KP).lognormal(0.0, 0.4, dst_hourly.size // 3)
     change = np.abs(np.diff(dst_hourly, prepend=dst_hourly[:1])).reshape(-1, 3).max(axis=1)
     level = np.clip(-dst_hourly.reshape(-1, 3).mean(axis=1), 0.0, None)
-    ap = quiet + AP_PER_NT * level + AP_PER_NT_PER_HOUR * change
+    ap = quiet + AP_PER_NT * level + AP_PER_NT_PER_HOUR * np.clip(change - AP_RATE_DEADBAND_NT_PER_HOUR, 0.0, None)
     step = np.searchsorted(AP_OF_KP_STEP, ap, side="right") - 1
     return (step / 3.0).reshape(-1, 8)
 
@@ -454,12 +494,14 @@ def generate_records(
                 "storm_coincidence": float(storm_coincidence), "lead_days": int(lead_days)}
     with folder_lock(out, command="synth"):
         observatory = make_folder(out / OBSERVATORY_FOLDER)
-        files = _write_observatory(int(seed), plan, effect, observatory)
+        names, dst_hourly = _write_observatory(int(seed), plan, effect, observatory)
         catalog_span = _write_catalog(int(seed), plan, int(lead_days), out / CATALOG_FILE)
-        written = [f"{OBSERVATORY_FOLDER}/{name}" for name in files["observatory"]] + [CATALOG_FILE]
-        for stale in sorted(set(old_files) - set(written) - {RECORDS_FILE}):
+        files = {"observatory": [f"{OBSERVATORY_FOLDER}/{name}" for name in names], "catalog": CATALOG_FILE,
+                 **_write_indices(int(seed), plan, dst_hourly, out)}
+        written = {name for value in files.values() for name in ([value] if isinstance(value, str) else value)}
+        for stale in sorted(set(old_files) - written - {RECORDS_FILE}):
             (out / stale).unlink(missing_ok=True)
-        record = _describe(plan, settings, catalog_span, {"observatory": written[:-1], "catalog": CATALOG_FILE})
+        record = _describe(plan, settings, catalog_span, files)
         write_json(out / RECORDS_FILE, record)
     return record
 
@@ -472,7 +514,7 @@ def _write_observatory(seed: int, plan: _Plan, effect: float, folder: Path) -> d
     own = [_station_days(seed, s, plan.days, shared) for s in range(len(stations.code))]
     names, dst = [], []
     for chunk, (first, count) in enumerate(_months(plan.start, plan.days)):
-        disturbance = _render_storms(plan.storms, plan.pad_minutes + first, count)
+        disturbance = _disturbance(plan, first, count)
         dst.append(_hourly_dst(disturbance))
         month = str(plan.time(first).astype("datetime64[M]")).replace("-", "")
         for s, code in enumerate(stations.code):
@@ -485,7 +527,26 @@ def _write_observatory(seed: int, plan: _Plan, effect: float, folder: Path) -> d
                            comments=[f"Synthetic, not a real record (seismag synth --records, seed {seed})",
                                      "D in arc-minutes east; H, Z, F in nT"])
             names.append(name)
-    return {"observatory": names, "dst_hourly": np.concatenate(dst)}
+    return names, np.concatenate(dst)
+
+
+def _write_indices(seed: int, plan: _Plan, dst_hourly: np.ndarray, out: Path) -> dict:
+    """Kp, Dst and the SSC lists of the record's days; their paths relative to ``out``."""
+    make_folder(out / SSC_FOLDER)
+    days = plan.start.astype("datetime64[D]") + np.arange(plan.days)
+    write_dst_wdc(out / DST_FILE, days, dst_hourly.reshape(plan.days, 24))
+    write_kp_csv(out / KP_FILE, days, _kp_from_dst(seed, dst_hourly))
+    commencements = [(plan.time(storm.onset - plan.pad_minutes), round(storm.ssc_nt, 1)) for storm in plan.storms
+                     if storm.ssc_nt > 0.0 and 0 <= storm.onset - plan.pad_minutes < plan.days * _MINUTES_PER_DAY]
+    commencements.sort(key=lambda item: item[0])
+    ssc = []
+    for year in range(int(str(days[0])[:4]), int(str(days[-1])[:4]) + 1):
+        of_year = [(time, amplitude) for time, amplitude in commencements if str(time)[:4] == str(year)]
+        name = f"{SSC_FOLDER}/ssc_{year}_d.txt"
+        write_ssc_list(out / name, [time for time, _ in of_year], "SSC", [amplitude for _, amplitude in of_year],
+                       year=year)
+        ssc.append(name)
+    return {"kp": KP_FILE, "dst": DST_FILE, "ssc": ssc}
 
 
 def _write_catalog(seed: int, plan: _Plan, lead_days: int, path: Path) -> tuple[np.datetime64, np.datetime64]:
@@ -574,7 +635,8 @@ def _check_out_dir(out: Path, overwrite: bool) -> list[str]:
     """The files an earlier run listed (to replace); refuse them unless ``overwrite``."""
     if out.exists() and not out.is_dir():
         raise DataError(out, "the output path exists and is not a folder")
-    present = [name for name in (RECORDS_FILE, CATALOG_FILE, OBSERVATORY_FOLDER) if (out / name).exists()]
+    present = [name for name in (RECORDS_FILE, CATALOG_FILE, OBSERVATORY_FOLDER, INDICES_FOLDER)
+               if (out / name).exists()]
     if present and not overwrite:
         raise DataError(out, f"already holds {', '.join(present)} of synthetic records; "
                              "choose another folder or overwrite (overwrite=True / --overwrite)")
@@ -582,7 +644,7 @@ def _check_out_dir(out: Path, overwrite: bool) -> list[str]:
         return []
     try:
         listed = json.loads((out / RECORDS_FILE).read_text(encoding="utf-8"))["files"]
-        return [*listed.get("observatory", []), CATALOG_FILE]
+        return [name for value in listed.values() for name in ([value] if isinstance(value, str) else value)]
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return []  # an unreadable description: replace what this run writes, remove nothing
 
