@@ -1,7 +1,8 @@
 """Data: windows in, validated (SPEC Module 2 and the seed layout).
 
 ``loading`` (the seed layout read and checked, NaN gaps), ``analysis`` (class balance,
-weights), ``synthetic`` (known-answer data), ``iaga``, ``imagcdf`` and ``records``
+weights), ``synthetic`` (known-answer windows) and ``synthetic_records`` (known-answer
+continuous records, catalog and indices from the same physics), ``iaga``, ``imagcdf`` and ``records``
 (observatory records: IAGA-2002, ImagCDF, and the one entry that reads either), ``catalog``
 (earthquake catalogs), ``indices`` (Kp, Dst and sudden-commencement files read and
 written, daily activity, the storm rule), ``decluster`` (Gardner-Knopoff mainshocks and

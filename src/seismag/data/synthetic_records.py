@@ -205,8 +205,7 @@ class _Plan:
 
     @property
     def start_day(self) -> int:
-        """Days from EPOCH to the record's start."""
-        return int((self.start.astype("datetime64[D]") - np.datetime64(EPOCH.date(), "D")).astype(np.int64))
+        return _days_since_epoch(self.start)
 
     @property
     def pad_minutes(self) -> int:
@@ -221,9 +220,9 @@ def _plan(seed: int, days: int, n_stations: int, start: np.datetime64, storm_coi
     codes = tuple(f"S{i + 1:02d}" for i in range(n_stations))
     stations = _station_table(_rng(seed, _SEED_STATIONS, n_stations), codes, NETWORK_HALF_WIDTH_KM)
     elevation_m = _rng(seed, _SEED_PLACES, n_stations).uniform(5.0, 400.0, n_stations)
-    start_day = int((start.astype("datetime64[D]") - np.datetime64(EPOCH.date(), "D")).astype(np.int64))
     pad = _PAD_DAYS * _MINUTES_PER_DAY
-    storms = _draw_storms(_rng(seed, _SEED_STORMS), pad + (days + 2) * _MINUTES_PER_DAY, start_day - _PAD_DAYS)
+    storms = _draw_storms(_rng(seed, _SEED_STORMS), pad + (days + 2) * _MINUTES_PER_DAY,
+                          _days_since_epoch(start) - _PAD_DAYS)
     events = _draw_events(seed, stations, days, lead_days)
     # Storms that coincide with events: onset within the lead window before the event.
     rng = _rng(seed, _SEED_COINCIDENT)
@@ -235,6 +234,11 @@ def _plan(seed: int, days: int, n_stations: int, start: np.datetime64, storm_coi
         coinciding[len(storms)] = index
         storms.append(_draw_storm(rng, int(onset) + pad))
     return _Plan(start, days, stations, elevation_m, storms, coinciding, events, _quiet_nodes(seed, days))
+
+
+def _days_since_epoch(start: np.datetime64) -> int:
+    """Days from the window generator's EPOCH (its solar cycle and seasons) to ``start``."""
+    return int((start.astype("datetime64[D]") - np.datetime64(EPOCH.date(), "D")).astype(np.int64))
 
 
 def _quiet_nodes(seed: int, days: int) -> np.ndarray:
@@ -353,7 +357,8 @@ def _precursor_strength(plan: _Plan, station: int, minutes: np.ndarray, effect: 
     total = None
     for event in plan.events:
         strength = event.strength()[station]
-        if strength <= 0.0 or minutes[-1] < event.onset_minute - ramp or minutes[0] > event.minute + 60 * _PRECURSOR_END_HOURS:
+        ends = event.minute + 60.0 * _PRECURSOR_END_HOURS
+        if strength <= 0.0 or minutes[-1] < event.onset_minute - ramp or minutes[0] > ends:
             continue
         on = _smoothstep((minutes - (event.onset_minute - 0.5 * ramp)) / ramp)
         off = _smoothstep((minutes - event.minute) / (60.0 * _PRECURSOR_END_HOURS))
