@@ -313,3 +313,22 @@ def test_cli_synth_records(tmp_path, capsys):
     assert main(["synth", "--out", str(tmp_path / "y"), "--days", "20"]) == 2
     assert "--days does not apply to windows" in capsys.readouterr().err
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+
+
+def test_written_one_station_month_at_a_time(tmp_path, monkeypatch):
+    import seismag.data.synthetic_records as synthetic_records
+
+    calls = []
+    original = synthetic_records.write_iaga2002
+
+    def spy(path, values, **kwargs):
+        calls.append((Path(path).name, {name: len(v) for name, v in values.items()}))
+        return original(path, values, **kwargs)
+
+    monkeypatch.setattr(synthetic_records, "write_iaga2002", spy)
+    generate_records(tmp_path, days=45, n_stations=2, start="2020-01-20", seed=1)
+    # Month by month, every station of a month before the next: 12 + 29 + 4 days (2020 is a leap year).
+    assert [name for name, _ in calls] == ["S01202001vmin.min", "S02202001vmin.min", "S01202002vmin.min",
+                                           "S02202002vmin.min", "S01202003vmin.min", "S02202003vmin.min"]
+    assert [sizes["H"] // 1440 for _, sizes in calls] == [12, 12, 29, 29, 4, 4]
+    assert all(set(sizes) == {"H", "D", "Z", "F"} for _, sizes in calls)
