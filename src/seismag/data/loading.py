@@ -24,6 +24,7 @@ from ..layout import (
     META_FILE,
     WINDOW_DIR_PREFIX,
     check_class_file,
+    npy_file_problem,
     window_dir,
 )
 
@@ -121,7 +122,8 @@ def load_window(
     ------
     DataError
         Missing folder or class file, unreadable or non-numeric file, not 2-D,
-        empty, wrong number of feature columns, label column not 0/1 or not
+        empty (a one-class build's other class file says so, and what the folder
+        serves for instead), wrong number of feature columns, label column not 0/1 or not
         matching its file, infinite values, NaN under 'refuse', only one class left.
     """
     if nan_policy not in NAN_POLICIES:
@@ -135,6 +137,7 @@ def load_window(
         raise DataError(folder, f"window directory not found (expected the seed layout "
                                 f"{Path(data_dir) / (WINDOW_DIR_PREFIX + 'N')}/{CLASS_FILES[0]}, {CLASS_FILES[1]})")
     n_features = int(window_days) * int(steps_per_day)
+    _refuse_one_class(folder)
     arrays = [check_class_file(folder / name, label, window_days, steps_per_day)
               for label, name in enumerate(CLASS_FILES)]
 
@@ -187,6 +190,33 @@ def load_window(
         labels=labels, source_rows=source_rows, meta=meta, path=folder,
         dropped_rows=dropped, interpolated_rows=interpolated, notes=notes,
     )
+
+
+def _refuse_one_class(folder: Path) -> None:
+    """One clear line for a folder whose class files are sound but one has no rows.
+
+    ``seismag build`` writes such folders on purpose (a quiet station's windows are all
+    class 0); they cannot be trained on, but an ensemble's alarms on them are false alarms.
+    Any other problem with a class file is :func:`check_class_file`'s to word.
+    """
+    rows = []
+    for name in CLASS_FILES:
+        path = folder / name
+        if npy_file_problem(path) is not None:
+            return
+        try:
+            shape = np.load(path, mmap_mode="r", allow_pickle=False).shape
+        except Exception:  # noqa: BLE001  (check_class_file words it)
+            return
+        rows.append(shape[0] if len(shape) == 2 else None)
+    if None in rows or (rows[0] == 0) == (rows[1] == 0):
+        return
+    present = 0 if rows[0] else 1
+    use = "false alarms" if present == 0 else "missed events"
+    raise DataError(folder / CLASS_FILES[1 - present],
+                    f"is empty (0 samples): this folder holds class {present} windows only, and training "
+                    f"needs both classes; a one-class folder (a quiet station's build, say) serves to score "
+                    f"a trained ensemble's {use}: seismag predict --input {folder / CLASS_FILES[present]}")
 
 
 def _file_row(row: int, arrays: list[np.ndarray]) -> tuple[str, int]:
