@@ -26,8 +26,9 @@ A build is four steps, one module each, in the order :func:`build_dataset` calls
     the overwrite rule, the staging folder, the ``window-{N}`` folders (through
     :mod:`seismag.data.seed_writer`), ``dataset.json`` and the report files.
 
-Each imports only the steps before it; this package imports them all and adds nothing
-but :func:`build_dataset` and :func:`plan_windows`.
+Each imports only the steps before it; :mod:`.channels` (the names, units and derivations
+of the channels a build may ask for) serves :mod:`.plan` and :mod:`.report`. This package
+imports them all and adds nothing but :func:`build_dataset` and :func:`plan_windows`.
 
 The rules, all recorded in the report:
 

@@ -1,17 +1,16 @@
 """Plan: which windows exist, before any label is known.
 
-Lives here: the build's settings (checked once, read by every step), the channels a build
-may ask for (IAGA component letters, ``F`` derived when a file has none, the ratio
-``Z/H``) and their units, finding and reading the station records, the whole-UTC-day
-grid of the chosen channels (all the build keeps of a record), the data-quality summary
-of each station (its incomplete days as ranges), and the candidate windows of one
-length: their days (``window_start`` .. ``window_end``), the stride between them, their
+Lives here: the build's settings (checked once, read by every step), finding and reading
+the station records (only the components their channels need, :mod:`.channels`), the
+whole-UTC-day grid of the chosen channels (all the build keeps of a record), the
+data-quality summary of each station (its incomplete days as ranges), and the candidate
+windows of one length: their days (``window_start`` .. ``window_end``), the stride between them, their
 missing minutes and their label horizons (``window_end`` .. ``horizon_end``); and
 :func:`iso_time`, the one format of every time the build writes.
 
-May import numpy, the standard library, :mod:`seismag.errors` and
-:mod:`seismag.data.iaga`; nothing of the catalog (that is :mod:`.label`) and nothing
-that writes.
+May import numpy, the standard library, :mod:`seismag.errors`, :mod:`seismag.data.iaga`
+and :mod:`.channels`; nothing of the catalog (that is :mod:`.label`) and nothing that
+writes.
 """
 
 from __future__ import annotations
@@ -28,21 +27,20 @@ import numpy as np
 from seismag.data.iaga import StationRecord, iaga_files_in, read_iaga2002, read_iaga2002_header
 from seismag.errors import ConfigError, DataError
 
+from .channels import (RATIO_CHANNELS, channel_minutes, files_label, not_derivable, parse_components,
+                       source_components)
+
 __all__ = [
     "DEFAULT_LEAD_DAYS",
     "MINUTES_PER_DAY",
-    "RATIO_CHANNELS",
     "CandidateWindows",
     "StationDays",
     "candidate_windows",
-    "channel_minutes",
-    "channel_unit",
     "check_recipe",
     "check_settings",
     "day_ranges",
     "find_station_files",
     "iso_time",
-    "parse_components",
     "plan_station",
     "read_station",
     "station_days",
@@ -54,92 +52,6 @@ __all__ = [
 DEFAULT_LEAD_DAYS = 7
 
 MINUTES_PER_DAY = 1440
-
-#: Channels that are the ratio of two components, sample by sample: name -> (numerator,
-#: denominator). Z/H, the polarisation ratio, is the one ULF-precursor studies use.
-RATIO_CHANNELS = {"Z/H": ("Z", "H")}
-#: Components IAGA-2002 stores in arc-minutes (declination, inclination); the rest are nT.
-_ANGLE_COMPONENTS = ("D", "I")
-
-
-# --------------------------------------------------------------------------- channels
-
-
-def parse_components(components) -> tuple[str, ...]:
-    """The channels of a build, from ``"H,D,Z"`` or ``["H", "D", "Z"]``, in the order given.
-
-    Each is one IAGA component letter (``H``, ``D``, ``Z``, ``F``, ``X``, ``Y``, ``E``, ...;
-    upper-cased) or a ratio of :data:`RATIO_CHANNELS` (``Z/H``). Raises ConfigError for an
-    empty list, an unknown name or a repeated one.
-    """
-    if isinstance(components, str):
-        names = components.split(",")
-    else:
-        try:
-            names = list(components)
-        except TypeError:
-            raise ConfigError(f"components must be component names such as H,D,Z, got {components!r}") from None
-    if not names or not all(isinstance(n, str) for n in names):
-        raise ConfigError(f"components must be component names such as H,D,Z, got {components!r}")
-    channels = [n.strip().upper() for n in names]
-    for name in channels:
-        if name not in RATIO_CHANNELS and not (len(name) == 1 and name.isalpha()):
-            raise ConfigError(
-                f"unknown component {name!r}: each must be one IAGA component letter (H, D, Z, F, X, Y, E, ...)"
-                f" or the ratio {', '.join(RATIO_CHANNELS)}"
-            )
-    repeated = sorted({n for n in channels if channels.count(n) > 1})
-    if repeated:
-        raise ConfigError(f"components lists {', '.join(repeated)} more than once ({','.join(channels)})")
-    return tuple(channels)
-
-
-def channel_unit(channel: str) -> str:
-    """``'nT'``, ``'arcmin'`` for D and I (as IAGA-2002 stores them), ``'1'`` for a ratio."""
-    if channel in RATIO_CHANNELS:
-        return "1"
-    return "arcmin" if channel in _ANGLE_COMPONENTS else "nT"
-
-
-def _sources(channel: str, available: Sequence[str]) -> list[str]:
-    """The record components one channel is computed from (``available``: what the files
-    report, H included when it can be derived from X and Y)."""
-    if channel in RATIO_CHANNELS:
-        return list(RATIO_CHANNELS[channel])
-    if channel == "F" and "F" not in available:
-        return ["H", "Z"]  # F derived; H itself may come from X and Y
-    return [channel]
-
-
-def channel_minutes(record: StationRecord, channel: str) -> tuple[np.ndarray, str | None]:
-    """One channel's minute values on the record's grid (float64), and how it was derived.
-
-    ``F`` is the record's F when it has one, else ``sqrt(H^2 + Z^2)`` (``sqrt(X^2 + Y^2 +
-    Z^2)`` when H came from X and Y) sample by sample; ``Z/H`` is ``Z / H`` sample by
-    sample (NaN where H is 0). The second item is None for a component read as stored.
-    """
-    derived_h = "H" in record.derived
-    if channel in RATIO_CHANNELS:
-        top, bottom = (record.component(name) for name in RATIO_CHANNELS[channel])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(bottom == 0.0, np.nan, top / bottom)
-        return ratio, f"{channel} sample by sample" + (" (H derived from X and Y)" if derived_h else "")
-    if channel == "F" and "F" not in record.components:
-        if "H" not in record.components or "Z" not in record.components:
-            raise _not_derivable(record.files, channel, record.components)
-        how = "sqrt(X^2 + Y^2 + Z^2)" if derived_h else "sqrt(H^2 + Z^2)"
-        return np.hypot(record.component("H"), record.component("Z")), f"{how} sample by sample (no F column)"
-    values = record.component(channel)
-    return values, ("from X and Y" if channel == "H" and derived_h else None)
-
-
-def _not_derivable(files: Sequence[str], channel: str, available) -> DataError:
-    return DataError(_where(files), f"component {channel!r} is not reported and cannot be derived (needs H and "
-                                    f"Z, or X, Y and Z; files report {', '.join(available)})")
-
-
-def _where(files: Sequence[str]) -> str:
-    return files[0] if len(files) == 1 else f"{files[0]} (and {len(files) - 1} more file(s) of the station)"
 
 
 # --------------------------------------------------------------------------- settings
@@ -331,13 +243,13 @@ def read_station(files: Sequence[Path], channels: Sequence[str]) -> StationDays:
     wanted: list[str] = []
     for channel in channels:
         if channel == "F" and "F" not in available and not {"H", "Z"} <= set(available):
-            raise _not_derivable([str(f) for f in files], channel, available)
+            raise not_derivable([str(f) for f in files], channel, available)
         absent = [name for name in RATIO_CHANNELS.get(channel, ()) if name not in available]
         if absent:
-            raise DataError(_where([str(f) for f in files]),
+            raise DataError(files_label([str(f) for f in files]),
                             f"component {channel!r} needs {' and '.join(RATIO_CHANNELS[channel])}; "
                             f"{', '.join(absent)} is not reported (files report {', '.join(available)})")
-        wanted.extend(name for name in _sources(channel, available) if name not in wanted)
+        wanted.extend(name for name in source_components(channel, available) if name not in wanted)
     return station_days(read_iaga2002(files, components=wanted), channels)
 
 

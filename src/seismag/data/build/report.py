@@ -6,8 +6,9 @@ window lengths of one class only), the settings with their rules spelled out,
 :func:`format_build_report`, and :func:`dataset_info`, what ``dataset.json`` records.
 Writing the files is :mod:`.write`'s.
 
-May import numpy, :mod:`seismag` (its version), :mod:`seismag.data.catalog`, :mod:`.plan`
-and :mod:`.label`; nothing that writes.
+May import numpy, :mod:`seismag` (its version), :mod:`seismag.data.catalog`,
+:mod:`seismag.layout` (the dataset.json record), :mod:`.channels`, :mod:`.plan` and
+:mod:`.label`; nothing that writes.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from seismag.data.catalog import Catalog
 from seismag.layout import DatasetInfo, window_dir_name
 
 from .label import DROP_HORIZON, DROP_MISSING, WindowPlan
-from .plan import MINUTES_PER_DAY, RATIO_CHANNELS, StationDays, channel_unit, iso_time
+from .channels import RATIO_CHANNELS, channel_unit
+from .plan import MINUTES_PER_DAY, StationDays, iso_time
 
 __all__ = ["BuildReport", "WindowSummary", "dataset_info", "format_build_report", "one_class_words",
            "summarise_build"]
