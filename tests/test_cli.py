@@ -1,5 +1,6 @@
 """Every command: exit 0 with output on success, one line and non-zero on bad input, --help with an example."""
 import argparse
+import contextlib
 import json
 import re
 import subprocess
@@ -110,6 +111,42 @@ def test_build_from_the_real_records(tmp_path, capsys):
                  "--models", "gru,mlp", "--epochs", "2", "--out", str(tmp_path / "res"), "--quiet"]) == 0
     summary = json.loads((tmp_path / "res" / "gru_models" / "GRUModel_7day_summary.json").read_text())
     assert summary["num_folds"] == 3 and len(summary["val_f1s"]) == 3
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("flags, words", [
+    (["--components", "H,Z/X"], "unknown component 'Z/X': each must be one IAGA component letter"),
+    (["--components", "H,X"], "mmb_2011_march.txt: component 'X' is not reported (files report D, H, Z, F)"),
+    (["--components", "H,D,H"], "components lists H more than once (H,D,H)"),
+    (["--component", "D", "--components", "H,Z"], "argument --components: not allowed with argument --component"),
+])
+def test_build_refuses_bad_components_in_one_line(tmp_path, capsys, flags, words):
+    if not SHARED.is_dir():
+        pytest.skip("../shared/data is absent")
+    out = tmp_path / "mmb"
+    args = ["build", "--observatory", str(SHARED / "observatory" / "mmb_2011_march.txt"),
+            "--catalog", str(SHARED / "catalog" / "usgs_significant_1965_2016.csv"),
+            "--out", str(out), "--windows", "7", *flags]
+    with pytest.raises(SystemExit) if flags[0] == "--component" else contextlib.nullcontext() as stop:
+        assert main(args) == 2
+    if stop is not None:
+        assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and words in err
+    assert not out.exists()
+
+
+@pytest.mark.realdata
+def test_build_writes_several_components(tmp_path, capsys):
+    if not SHARED.is_dir():
+        pytest.skip("../shared/data is absent")
+    out = tmp_path / "mmb"
+    assert main(["build", "--observatory", str(SHARED / "observatory" / "mmb_2011_march.txt"),
+                 "--catalog", str(SHARED / "catalog" / "usgs_significant_1965_2016.csv"),
+                 "--out", str(out), "--windows", "7", "--components", "h,z,f,z/h"]) == 0
+    assert "components          H (nT), Z (nT), F (nT), Z/H (dimensionless)" in capsys.readouterr().out
+    assert json.loads((out / "dataset.json").read_text())["channels"] == ["H", "Z", "F", "Z/H"]
+    assert np.load(out / "window-7" / "data_1.npy", mmap_mode="r").shape == (16, 7 * 4 * 1440 + 1)
 
 
 def test_train_has_exactly_the_documented_flags():

@@ -183,12 +183,17 @@ def _parser() -> argparse.ArgumentParser:
 
     p = command("build", "Build labelled training windows from IAGA-2002 observatory records and an earthquake catalog.",
                 "seismag build --observatory mmb_2011_march.txt --catalog usgs.csv --out data/ "
-                "--windows 7,14 --radius dobrovolsky --lead-days 7")
+                "--windows 7,14 --components H,D,Z --radius dobrovolsky --lead-days 7")
     p.add_argument("--observatory", nargs="+", required=True, help="IAGA-2002 files and/or folders")
     p.add_argument("--catalog", required=True, help="earthquake catalog CSV (USGS ComCat or significant-earthquakes layout)")
     p.add_argument("--out", required=True, help="output folder (seed layout)")
     p.add_argument("--windows", type=_csv_ints, default=[7, 14, 30])
-    p.add_argument("--component", default="H", choices=["H", "Z", "F", "X", "Y", "D", "E"])
+    channels = p.add_mutually_exclusive_group()
+    channels.add_argument("--component", default=None, choices=["H", "Z", "F", "X", "Y", "D", "E"],
+                          help="one channel (default H)")
+    channels.add_argument("--components", default=None, metavar="LIST",
+                          help="several channels in column order, e.g. H,D,Z: IAGA letters, F (derived "
+                               "from H and Z when the files have none) and the ratio Z/H")
     p.add_argument("--min-magnitude", type=float, default=5.5)
     radius = p.add_mutually_exclusive_group()
     radius.add_argument("--radius-km", type=float, default=None, help="fixed radius around each station")
@@ -420,7 +425,8 @@ def cmd_build(args) -> None:
     from .data.build import build_dataset, format_build_report
 
     report = build_dataset(args.observatory, args.catalog, args.out, windows=tuple(args.windows),
-                           component=args.component, min_magnitude=args.min_magnitude,
+                           component=args.component, components=args.components,
+                           min_magnitude=args.min_magnitude,
                            radius_km=args.radius_km, radius=args.radius, lead_days=args.lead_days,
                            stride_days=args.stride_days, max_missing=args.max_missing,
                            overwrite=args.overwrite)

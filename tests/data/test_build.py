@@ -6,6 +6,7 @@ import csv
 import json
 import math
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,9 @@ from seismag.data.build import (
 )
 from seismag.data.catalog import Catalog, dobrovolsky_radius_km, haversine_km, read_catalog
 from seismag.data.iaga import read_iaga2002, write_iaga2002
+from seismag.data.loading import load_window
 from seismag.errors import ConfigError, DataError
+from seismag.layout import read_dataset_info
 
 FIXTURES = Path(__file__).parent / "fixtures" / "iaga"
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -77,6 +80,28 @@ def ends(plan, mask) -> list[str]:
 def read_meta(folder: Path) -> list[dict]:
     with open(folder / "meta.csv", newline="") as handle:
         return list(csv.DictReader(handle))
+
+
+def write_iaga(path: Path, columns: str, values: np.ndarray, keep: np.ndarray | None = None,
+               code: str = "SYN") -> Path:
+    """An IAGA-2002 file at 0N 0E from ``START``: ``values`` (n_minutes, len(columns)), NaN
+    written as 99999.00; the minutes where ``keep`` is False have no row at all (a gap)."""
+    header = [("Format", "IAGA-2002"), ("Station Name", "Synthetic"), ("IAGA CODE", code),
+              ("Geodetic Latitude", "0.000"), ("Geodetic Longitude", "0.000"), ("Reported", columns),
+              ("Data Interval Type", "1-minute")]
+    lines = [" " + k.ljust(23) + v.ljust(45) + "|" for k, v in header]
+    lines.append("DATE       TIME         DOY     " + "".join((code + c).ljust(10) for c in columns) + "|")
+    stamps = np.datetime_as_string(START + np.arange(values.shape[0]).astype("timedelta64[m]"), unit="m")
+    written = np.where(np.isnan(values), 99999.0, values)
+    for i in np.flatnonzero(np.ones(values.shape[0], bool) if keep is None else keep):
+        cells = "".join(f"{v:10.2f}" for v in written[i])
+        lines.append(f"{stamps[i][:10]} {stamps[i][11:]}:00.000 {i // 1440 + 1:03d}   {cells}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def constant(days: int, *columns: float) -> np.ndarray:
+    return np.tile(np.asarray(columns, dtype=np.float64), (days * 1440, 1))
 
 
 # --------------------------------------------------------------------------- labelling
@@ -178,7 +203,12 @@ def test_build_writes_consistent_windows(station, tmp_path):
     text = (out / "build_report.txt").read_text()
     assert text == format_build_report(report)
     assert "3000 km" in text and "written to window-3/" in text
-    assert sorted(p.name for p in out.iterdir()) == ["build_report.json", "build_report.txt", "window-3"]
+    assert sorted(p.name for p in out.iterdir()) == ["build_report.json", "build_report.txt", "dataset.json",
+                                                     "window-3"]
+    info = read_dataset_info(out)
+    assert (info.channels, info.units, info.steps_per_day) == (("H",), ("nT",), 1440)
+    assert info.stations == {"SYN": {"latitude": 0.0, "longitude": 0.0, "name": "Synthetic"}}
+    assert info.build == saved["settings"] and info.recipe == () and info.activity_columns == ()
 
 
 def test_steps_per_day_averages_minutes(station, tmp_path):
@@ -191,29 +221,43 @@ def test_steps_per_day_averages_minutes(station, tmp_path):
     np.testing.assert_allclose(data0[0, :-1], hourly, atol=0.01)
 
 
-def test_window_lengths_without_both_classes_are_not_written(station, tmp_path):
+def test_window_lengths_of_one_class_are_written_with_a_warning(station, tmp_path):
     out = tmp_path / "partial"
     report = build_dataset(station, hand_catalog(), out, windows=(3, 19, 25), lead_days=2)
-    assert report.written_windows == [3]
+    assert report.written_windows == [3, 19]
     nineteen, twentyfive = report.window(19), report.window(25)
-    assert (nineteen.class_0, nineteen.class_1, nineteen.written) == (2, 0, False)
-    assert "only class 0" in nineteen.note
+    # Windows ending Jan 19 and 20; event A (Jan 8) precedes neither: class 0 only.
+    assert (nineteen.class_0, nineteen.class_1, nineteen.written, nineteen.note) == (2, 0, True, "")
     assert twentyfive.candidates == 0 and "no station record spans 25 whole days" in twentyfive.note
-    assert not (out / "window-19").exists() and not (out / "window-25").exists()
-    assert any("window-19" in w for w in report.warnings)
+    assert "window-19: only class 0: serves to measure false alarms, written (2 windows; training needs both " \
+           "classes)" in report.warnings
+    assert not (out / "window-25").exists()
+    data0, data1 = np.load(out / "window-19" / "data_0.npy"), np.load(out / "window-19" / "data_1.npy")
+    assert data0.shape == (2, 19 * 1440 + 1) and data1.shape == (0, 19 * 1440 + 1)
+    assert (data0[:, -1] == 0).all() and len(read_meta(out / "window-19")) == 2
+    text = (out / "build_report.txt").read_text()
+    assert "written to window-19/ (only class 0: serves to measure false alarms)" in text
     saved = json.loads((out / "build_report.json").read_text())
-    assert [w["written"] for w in saved["windows"]] == [True, False, False]
+    assert [w["written"] for w in saved["windows"]] == [True, True, False]
+    # Training refuses it in one line; the class-0 file is an ordinary array to score.
+    with pytest.raises(DataError) as info:
+        load_window(out, 19)
+    assert str(info.value) == (
+        f"{out / 'window-19' / 'data_1.npy'}: is empty (0 samples): this folder holds class 0 windows only, and "
+        "training needs both classes; a one-class folder (a quiet station's build, say) serves to score a trained "
+        f"ensemble's false alarms: seismag predict --input {out / 'window-19' / 'data_0.npy'}")
 
 
 def test_existing_build_is_kept_unless_overwrite(station, tmp_path):
     out = tmp_path / "again"
     build_dataset(station, hand_catalog(), out, windows=(3, 4), lead_days=2)
     before = (out / "window-3" / "data_0.npy").read_bytes()
-    with pytest.raises(DataError, match="already holds window-3, window-4, build_report.json"):
+    with pytest.raises(DataError, match="already holds window-3, window-4, build_report.json, "
+                                        "build_report.txt, dataset.json from a previous build"):
         build_dataset(station, hand_catalog(), out, windows=(3, 4), lead_days=2, radius_km=3000)
     assert (out / "window-3" / "data_0.npy").read_bytes() == before
 
-    report = build_dataset(station, hand_catalog(), out, windows=(3, 19), lead_days=2, radius_km=3000,
+    report = build_dataset(station, hand_catalog(), out, windows=(3, 25), lead_days=2, radius_km=3000,
                            overwrite=True)
     assert np.load(out / "window-3" / "data_1.npy").shape[0] == 4
     assert (out / "window-4").exists()  # not asked for this time: left alone
@@ -237,7 +281,8 @@ def test_failed_write_leaves_previous_build_untouched(station, tmp_path, monkeyp
         build_dataset(station, hand_catalog(), out, windows=(3, 4), lead_days=2, radius_km=3000, overwrite=True)
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == snapshot
-    assert sorted(os.listdir(out)) == ["build_report.json", "build_report.txt", "window-3", "window-4"]
+    assert sorted(os.listdir(out)) == ["build_report.json", "build_report.txt", "dataset.json", "window-3",
+                                       "window-4"]
 
     fresh = tmp_path / "never"
     with pytest.raises(OSError):
@@ -276,6 +321,14 @@ def test_inputs_are_checked_before_writing(station, tmp_path):
     ({"stride_days": 1.5}, "stride_days"),
     ({"max_missing": 1.0}, "max_missing"),
     ({"steps_per_day": 7}, "steps_per_day must divide 1440"),
+    ({"components": "H,D,H"}, r"components lists H more than once \(H,D,H\)"),
+    ({"components": "H,Z/X"}, "unknown component 'Z/X': each must be one IAGA component letter"),
+    ({"components": "H,,Z"}, "unknown component ''"),
+    ({"components": []}, "components must be component names"),
+    ({"component": "H", "components": "H,Z"}, "not both"),
+    ({"recipe": [{"method": "median"}]}, "recipe step 1 has no 'step' name"),
+    ({"recipe": {"step": "baseline"}}, "recipe must be a list of steps"),
+    ({"recipe": [{"step": "baseline", "window": object()}]}, r"recipe step 1 \(baseline\) cannot be written as JSON"),
 ])
 def test_bad_settings(station, tmp_path, settings, message):
     with pytest.raises(ConfigError, match=message):
@@ -301,6 +354,123 @@ def test_folders_are_grouped_by_station(tmp_path):
         ("TWO", "2020-01-04", "1"), ("TWO", "2020-01-05", "1")]
     assert [s["code"] for s in report.stations] == ["SYN", "TWO"]
     assert report.ignored_files == [str(folder / "notes.txt")]
+
+
+# --------------------------------------------------------------------------- channels
+
+
+def test_derived_f_and_the_z_h_ratio(tmp_path):
+    # H 40000, Z 30000 nT and no F column: F = sqrt(H^2 + Z^2) = 50000, Z/H = 0.75.
+    hdz = write_iaga(tmp_path / "hdz.min", "HDZ", constant(6, 40000.0, -500.0, 30000.0))
+    out = tmp_path / "derived"
+    report = build_dataset(hdz, hand_catalog(), out, windows=(2,), lead_days=3, components="F,Z/H,D")
+    rows = np.concatenate([np.load(out / "window-2" / f"data_{c}.npy") for c in (0, 1)])
+    assert rows.shape == (5, 2 * 3 * 1440 + 1)  # windows ending Jan 2 .. Jan 6
+    blocks = rows[:, :-1].reshape(5, 2, 3, 1440)  # sample, day, channel, minute
+    assert (blocks[:, :, 0] == 50000.0).all()
+    assert (blocks[:, :, 1] == np.float32(0.75)).all()
+    assert (blocks[:, :, 2] == -500.0).all()
+    assert "SYN: F derived as sqrt(H^2 + Z^2) sample by sample (no F column)" in report.warnings
+    assert not any("Z/H" in w for w in report.warnings)  # a ratio is derived by definition
+    assert report.stations[0]["derived"] == ["F", "Z/H"] and report.stations[0]["component"] == "F,Z/H,D"
+    info = read_dataset_info(out)
+    assert info.channels == ("F", "Z/H", "D") and info.units == ("nT", "1", "arcmin")
+    assert "Z/H is Z / H sample by sample" in info.build["rules"]["derived"]
+    assert info.build["component_unit"] == "nT, dimensionless, arc-minutes"
+
+    # X 12000, Y 16000, Z 21000: H = 20000 (derived), F = sqrt(X^2 + Y^2 + Z^2) = 29000, Z/H = 1.05.
+    xyz = write_iaga(tmp_path / "xyz.min", "XYZ", constant(6, 12000.0, 16000.0, 21000.0))
+    report = build_dataset(xyz, hand_catalog(), tmp_path / "xyz", windows=(2,), lead_days=3, components="F,Z/H")
+    row = np.load(tmp_path / "xyz" / "window-2" / "data_0.npy")[0, :-1].reshape(2, 2, 1440)
+    assert (row[:, 0] == 29000.0).all() and (row[:, 1] == np.float32(21000.0 / 20000.0)).all()
+    assert report.warnings[:2] == ["SYN: F derived as sqrt(X^2 + Y^2 + Z^2) sample by sample (no F column)",
+                                   "SYN: Z/H uses H derived from X and Y"]
+
+
+def test_f_is_the_files_column_when_present(station, tmp_path):
+    # The fixture's F column holds 50000; sqrt(H^2 + Z^2) would be about 44,700 there.
+    report = build_dataset(station, hand_catalog(), tmp_path / "f", windows=(3,), lead_days=2, components="F")
+    assert (np.load(tmp_path / "f" / "window-3" / "data_0.npy")[:, :-1] == 50000.0).all()
+    assert report.stations[0]["derived"] == [] and not any("F derived" in w for w in report.warnings)
+
+
+def test_a_minute_missing_in_any_channel_counts_as_missing(tmp_path):
+    values = constant(4, 20000.0, 40000.0)
+    values[1440 + 100: 1440 + 400, 1] = np.nan  # Z missing 300 minutes of day 2
+    values[2 * 1440: 2 * 1440 + 60, 0] = 0.0  # H = 0 for an hour of day 3: Z/H has no value
+    record = read_iaga2002(write_iaga(tmp_path / "hz.min", "HZ", values))
+    one = plan_windows(record, hand_catalog(), 1, component="H")
+    assert one.missing_fraction.tolist() == [0.0] * 4
+    both = plan_windows(record, hand_catalog(), 1, components="H,Z")
+    assert both.missing_fraction.tolist() == [0.0, 300 / 1440, 0.0, 0.0]
+    ratio = plan_windows(record, hand_catalog(), 1, components=["H", "Z/H"])
+    assert ratio.missing_fraction.tolist() == [0.0, 300 / 1440, 60 / 1440, 0.0]
+    strict = plan_windows(record, hand_catalog(), 1, components="H,Z", max_missing=0.1)
+    assert strict.status.tolist() == ["kept", DROP_MISSING, "kept", "kept"]  # 20.8 % > 10 %
+
+    # Kept windows are filled channel by channel from their own minutes.
+    out = tmp_path / "filled"
+    build_dataset(tmp_path / "hz.min", hand_catalog(), out, windows=(2,), lead_days=3, components="H,Z",
+                  max_missing=0.2)
+    first = np.load(out / "window-2" / "data_0.npy")[0, :-1].reshape(2, 2, 1440)
+    assert (first[:, 0] == 20000.0).all() and (first[:, 1] == 40000.0).all()
+
+
+@pytest.mark.parametrize("columns, components, message", [
+    ("HDZF", "H,X", "component 'X' is not reported"),
+    ("HD", "F", "component 'F' is not reported and cannot be derived (needs H and Z, or X, Y and Z; "
+                "files report H, D)"),
+    ("HD", "H,Z/H", "component 'Z/H' needs Z and H; Z is not reported (files report H, D)"),
+])
+def test_channels_the_files_cannot_give(tmp_path, columns, components, message):
+    path = write_iaga(tmp_path / "obs.min", columns, constant(2, *range(1, len(columns) + 1)))
+    with pytest.raises(DataError, match=re.escape(message)) as info:
+        build_dataset(path, hand_catalog(), tmp_path / "out", windows=(1,), components=components)
+    assert str(info.value).startswith(str(path))
+    assert not (tmp_path / "out").exists()
+
+
+def test_incomplete_days_are_listed_as_ranges(tmp_path):
+    days = 40  # Jan 1 .. Feb 9, 2020
+    values = constant(days, 20000.0)
+    keep = np.ones(days * 1440, bool)
+    keep[4 * 1440: 24 * 1440] = False  # no rows Jan 5 .. Jan 24: a 20-day gap
+    values[29 * 1440 + 500: 29 * 1440 + 600] = np.nan  # 100 minutes of Jan 30 are 99999
+    keep[34 * 1440: 35 * 1440] = False  # Feb 4: a whole day without rows
+    keep[37 * 1440 + 22 * 60: 38 * 1440 + 2 * 60] = False  # Feb 7 22:00 .. Feb 8 02:00
+    path = write_iaga(tmp_path / "gappy.min", "H", values, keep)
+    report = build_dataset(path, hand_catalog(), tmp_path / "out", windows=(3,), lead_days=2)
+    assert report.stations[0]["incomplete_days"] == [
+        {"first": "2020-01-05", "last": "2020-01-24", "days": 20, "missing_minutes": 20 * 1440},
+        {"first": "2020-01-30", "last": "2020-01-30", "days": 1, "missing_minutes": 100},
+        {"first": "2020-02-04", "last": "2020-02-04", "days": 1, "missing_minutes": 1440},
+        {"first": "2020-02-07", "last": "2020-02-08", "days": 2, "missing_minutes": 240},
+    ]
+    saved = json.loads((tmp_path / "out" / "build_report.json").read_text())
+    assert saved["stations"][0]["incomplete_days"] == report.stations[0]["incomplete_days"]
+    text = (tmp_path / "out" / "build_report.txt").read_text()
+    assert ("40 day(s) from 2020-01-01; incomplete: 2020-01-05 .. 2020-01-24 (20 days), "
+            "2020-01-30 (100 min missing), 2020-02-04 (whole day), "
+            "2020-02-07 .. 2020-02-08 (2 days, 240 min missing)\n") in text
+
+
+def test_dataset_json_counts_in_the_overwrite_rule(station, tmp_path):
+    out = tmp_path / "described"
+    out.mkdir()
+    (out / "dataset.json").write_text("{}")
+    with pytest.raises(DataError, match="already holds dataset.json from a previous build"):
+        build_dataset(station, hand_catalog(), out, windows=(3,), lead_days=2)
+    build_dataset(station, hand_catalog(), out, windows=(3, 4), lead_days=2, overwrite=True)
+    assert read_dataset_info(out).channels == ("H",)
+    # dataset.json describes every window folder beside it: an overwrite that changes the
+    # channels but keeps window-4 of the one-channel build is refused, nothing written.
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    with pytest.raises(DataError, match=r"keeps window-4 of a previous build \(channels H, 1440 steps per day\)"):
+        build_dataset(station, hand_catalog(), out, windows=(3,), lead_days=2, components="H,Z", overwrite=True)
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    build_dataset(station, hand_catalog(), out, windows=(3, 4), lead_days=2, components="H,Z", overwrite=True)
+    assert read_dataset_info(out).channels == ("H", "Z")
+    assert np.load(out / "window-4" / "data_0.npy").shape[1] == 4 * 2 * 1440 + 1
 
 
 # --------------------------------------------------------------------------- real data
@@ -364,18 +534,66 @@ def test_memambetsu_march_2011(usgs, tmp_path):
     assert np.load(out / "window-30" / "data_0.npy").shape == (1, 30 * 1440 + 1)
 
 
+def test_memambetsu_three_channels(usgs, tmp_path):
+    if not MMB.exists():
+        pytest.skip(f"real data not present: {MMB}")
+    one = build_dataset([MMB], usgs, tmp_path / "h", windows=(7,))
+    recipe = [{"step": "baseline", "method": "median", "days": 1}]
+    three = build_dataset([MMB], usgs, tmp_path / "hdz", windows=(7,), components="H,D,Z", recipe=recipe)
+    assert (three.window(7).class_0, three.window(7).class_1) == (one.window(7).class_0, one.window(7).class_1) \
+        == (9, 16)
+    record = read_iaga2002(MMB)  # D H Z F, March 2011, no gaps
+    meta = read_meta(tmp_path / "hdz" / "window-7")
+    # Same windows in the same order; only the component column differs.
+    assert [{**row, "component": "H"} for row in meta] == read_meta(tmp_path / "h" / "window-7")
+    for label in (0, 1):
+        h = np.load(tmp_path / "h" / "window-7" / f"data_{label}.npy")
+        hdz = np.load(tmp_path / "hdz" / "window-7" / f"data_{label}.npy")
+        assert hdz.shape == (h.shape[0], 7 * 3 * 1440 + 1) and (hdz[:, -1] == label).all()
+        blocks = hdz[:, :-1].reshape(-1, 7, 3, 1440)  # sample, day, channel, minute
+        # The H channel of each row is the one-channel build's row, exactly.
+        np.testing.assert_array_equal(blocks[:, :, 0, :].reshape(h.shape[0], -1), h[:, :-1])
+    # The first class-0 window starts 2011-03-16: its day 2 (Mar 17) of Z, and all of D,
+    # are the file's values at those minutes.
+    rows0 = np.load(tmp_path / "hdz" / "window-7" / "data_0.npy")[:, :-1].reshape(-1, 7, 3, 1440)
+    assert meta[0]["window_start"] == "2011-03-16T00:00:00" and meta[0]["label"] == "0"
+    start = int((np.datetime64(meta[0]["window_start"], "m") - record.start).astype(int))
+    np.testing.assert_array_equal(rows0[0, 1, 2], record.component("Z")[start + 1440: start + 2880].astype(np.float32))
+    np.testing.assert_array_equal(rows0[0, :, 1].ravel(), record.component("D")[start: start + 7 * 1440].astype(np.float32))
+    assert rows0[0, 1, 2, 0] == np.float32(record.component("Z")[15 * 1440 + 1440])
+    assert {row["component"] for row in meta} == {"H,D,Z"}
+
+    info = read_dataset_info(tmp_path / "hdz")
+    assert (info.channels, info.units, info.steps_per_day) == (("H", "D", "Z"), ("nT", "arcmin", "nT"), 1440)
+    assert info.stations == {"MMB": {"latitude": 43.91, "longitude": 144.189, "name": "Memambetsu"}}
+    assert info.recipe == tuple(recipe) and info.activity_columns == ()
+    saved = json.loads((tmp_path / "hdz" / "build_report.json").read_text())
+    assert info.build == saved["settings"] and info.build["component"] == "H,D,Z"
+    assert "a minute without a value in any one channel counts as missing" in info.build["rules"][DROP_MISSING]
+    assert "components          H (nT), D (arc-minutes), Z (nT); columns day, channel, step" in \
+        format_build_report(three)
+
+
 def test_boulder_january_2016_is_class_0_only(usgs, tmp_path):
     if not BOU.exists():
         pytest.skip(f"real data not present: {BOU}")
     out = tmp_path / "bou"
     report = build_dataset(BOU, usgs, out)
-    assert report.written_windows == []  # one class only: nothing the loader could train on
+    # A quiet month: every window class 0. Written (they measure false alarms), flagged.
+    assert report.written_windows == [7, 14]
     assert {w.window_days: (w.candidates, w.class_0, w.class_1) for w in report.windows} == {
         7: (23, 23, 0), 14: (16, 16, 0), 30: (0, 0, 0)}
-    assert all("only class 0" in report.window(n).note for n in (7, 14))
-    assert sorted(p.name for p in out.iterdir()) == ["build_report.json", "build_report.txt"]
+    assert [w for w in report.warnings if "only class 0" in w] == [
+        "window-7: only class 0: serves to measure false alarms, written (23 windows; training needs both classes)",
+        "window-14: only class 0: serves to measure false alarms, written (16 windows; training needs both classes)"]
+    assert sorted(p.name for p in out.iterdir()) == ["build_report.json", "build_report.txt", "dataset.json",
+                                                     "window-14", "window-7"]
+    assert np.load(out / "window-7" / "data_0.npy").shape == (23, 7 * 1440 + 1)
+    assert np.load(out / "window-7" / "data_1.npy").shape == (0, 7 * 1440 + 1)
     station = report.stations[0]
-    assert station["incomplete_days"] == [{"day": "2016-01-29", "missing_minutes": 168}]
+    assert station["incomplete_days"] == [{"first": "2016-01-29", "last": "2016-01-29", "days": 1,
+                                           "missing_minutes": 168}]
+    assert "incomplete: 2016-01-29 (168 min missing)" in format_build_report(report)
 
     record = read_iaga2002(BOU, components=["H"])
     plan = plan_windows(record, usgs, 7)

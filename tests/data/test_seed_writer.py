@@ -51,3 +51,17 @@ def test_interpolate_gaps_is_linear_within_the_series():
     row = np.array([0.0, np.nan, 1.0], dtype=np.float32)
     interpolate_gaps(row, np.isnan(row))
     assert row.dtype == np.float32 and row[1] == np.float32(0.5)
+
+
+def test_class_files_are_the_bytes_np_save_writes(tmp_path):
+    # Streamed block by block, the file is what np.save makes of the whole float32 array.
+    rng = np.random.default_rng(1)
+    rows = rng.normal(size=(7, 30))
+    folder = write_window(tmp_path / "window-1", 30, [ClassRows(7, [rows[:3], rows[3:4], rows[4:]]),
+                                                      ClassRows(0, [])], ("station",), [["S"]] * 7)
+    expected = np.concatenate([rows, np.zeros((7, 1))], axis=1).astype(np.float32)
+    np.save(tmp_path / "expected.npy", expected)
+    assert (folder / "data_0.npy").read_bytes() == (tmp_path / "expected.npy").read_bytes()
+    # A class without samples is a file of no rows, its width still that of the samples.
+    empty = np.load(folder / "data_1.npy")
+    assert empty.shape == (0, 31) and empty.dtype == np.float32

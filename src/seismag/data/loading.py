@@ -30,6 +30,7 @@ from ..layout import (
     check_class_file,
     dataset_info_path,
     read_dataset_info,
+    npy_file_problem,
     window_dir,
 )
 
@@ -221,7 +222,8 @@ def load_window(
     ------
     DataError
         Missing folder or class file, unreadable or non-numeric file, not 2-D,
-        empty, wrong number of feature columns, label column not 0/1 or not
+        empty (a one-class build's other class file says so, and what the folder
+        serves for instead), wrong number of feature columns, label column not 0/1 or not
         matching its file, infinite values, NaN under 'refuse', only one class left.
     """
     if nan_policy not in NAN_POLICIES:
@@ -243,6 +245,8 @@ def load_window(
         steps_per_day, channels = info.steps_per_day, info.n_channels
     row_steps = int(steps_per_day) * channels
     n_features = int(window_days) * row_steps
+    if require_both_classes:
+        _refuse_one_class(folder)
     arrays = [_class_file(folder / name, label, window_days, row_steps, require_both_classes)
               for label, name in enumerate(CLASS_FILES)]
 
@@ -341,8 +345,15 @@ def apply_recipe(features: np.ndarray, steps: Sequence[dict], *, window_days: in
 
 def _class_file(path: Path, label: int, window_days: int, row_steps: int, require: bool) -> np.ndarray:
     """A class file checked; a missing or empty one is an empty array where both classes are not needed."""
+    empty = np.empty((0, int(window_days) * row_steps + 1), dtype=np.float32)
     if not require and (not path.is_file() or path.stat().st_size == 0):
-        return np.empty((0, int(window_days) * row_steps + 1), dtype=np.float32)
+        return empty
+    if not require and npy_file_problem(path) is None:
+        try:
+            if np.load(path, mmap_mode="r", allow_pickle=False).shape[0] == 0:
+                return empty  # the empty class of a one-class build
+        except Exception:  # noqa: BLE001  (check_class_file words it)
+            pass
     return check_class_file(path, label, window_days, row_steps)
 
 
@@ -369,6 +380,33 @@ def _row_longitudes(n_rows: int, info: DatasetInfo | None, meta, folder: Path) -
             return np.full(n_rows, float(entry["longitude"]))
     raise DataError(folder / META_FILE, "the recipe's local-time step needs each row's station: "
                                         f"a meta.csv 'station' column, or one station in {DATASET_FILE}")
+
+
+def _refuse_one_class(folder: Path) -> None:
+    """One clear line for a folder whose class files are sound but one has no rows.
+
+    ``seismag build`` writes such folders on purpose (a quiet station's windows are all
+    class 0); they cannot be trained on, but an ensemble's alarms on them are false alarms.
+    Any other problem with a class file is :func:`check_class_file`'s to word.
+    """
+    rows = []
+    for name in CLASS_FILES:
+        path = folder / name
+        if npy_file_problem(path) is not None:
+            return
+        try:
+            shape = np.load(path, mmap_mode="r", allow_pickle=False).shape
+        except Exception:  # noqa: BLE001  (check_class_file words it)
+            return
+        rows.append(shape[0] if len(shape) == 2 else None)
+    if None in rows or (rows[0] == 0) == (rows[1] == 0):
+        return
+    present = 0 if rows[0] else 1
+    use = "false alarms" if present == 0 else "missed events"
+    raise DataError(folder / CLASS_FILES[1 - present],
+                    f"is empty (0 samples): this folder holds class {present} windows only, and training "
+                    f"needs both classes; a one-class folder (a quiet station's build, say) serves to score "
+                    f"a trained ensemble's {use}: seismag predict --input {folder / CLASS_FILES[present]}")
 
 
 def _file_row(row: int, arrays: list[np.ndarray]) -> tuple[str, int]:

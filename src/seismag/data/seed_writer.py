@@ -76,8 +76,9 @@ def write_window(
     Path
         ``folder``.
 
-    Each file is written atomically (temporary file + rename), and each array is filled
-    block by block through a memory map.
+    Each file is written atomically (temporary file + rename), its disk space reserved
+    first, and each array is streamed to disk block by block (memory stays that of one
+    block, whatever the file's size).
     """
     folder = Path(folder)
     if len(classes) != len(CLASS_FILES):
@@ -98,17 +99,29 @@ def write_window(
 
 def _write_class_file(path: Path, label: int, n_features: int, rows: ClassRows) -> None:
     count = int(rows.count)
+    width = n_features + 1
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)), "fortran_order": False,
+              "shape": (count, width)}
     with atomic_path(path) as tmp:
-        data = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(count, n_features + 1))
-        reserve_space(tmp)  # a full disk: ENOSPC now, not SIGBUS in the first write through the map
-        filled = 0
-        for block in rows.blocks:
-            if filled + block.shape[0] > count:
-                raise ValueError(f"{path}: more than the {count} rows announced")
-            data[filled: filled + block.shape[0], :n_features] = block
-            filled += block.shape[0]
-        if filled != count:
-            raise ValueError(f"{path}: {filled} rows written, {count} announced")
-        data[:, n_features] = float(label)
-        data.flush()
-        del data  # close the memory map before the rename
+        with open(tmp, "wb") as handle:
+            np.lib.format.write_array_header_1_0(handle, header)  # what np.save writes for this shape
+            data_start = handle.tell()
+            handle.truncate(data_start + count * width * 4)
+        reserve_space(tmp)  # a full disk: ENOSPC now, not after writing most of the file
+        # Streamed with write(), not filled through a memory map: the pages of a map stay
+        # resident (and counted in the process's memory) until the file is closed, so a
+        # map would grow the build's memory with the size of its largest class file.
+        with open(tmp, "r+b") as handle:
+            handle.seek(data_start)
+            filled = 0
+            for block in rows.blocks:
+                block = np.asarray(block)
+                if filled + block.shape[0] > count:
+                    raise ValueError(f"{path}: more than the {count} rows announced")
+                buffer = np.empty((block.shape[0], width), dtype=np.float32)
+                buffer[:, :n_features] = block  # float64 -> float32 rounds to nearest
+                buffer[:, n_features] = float(label)
+                handle.write(buffer.data)
+                filled += block.shape[0]
+            if filled != count:
+                raise ValueError(f"{path}: {filled} rows written, {count} announced")

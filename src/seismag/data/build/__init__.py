@@ -3,11 +3,15 @@
 ``build_dataset`` writes the seed layout that ``seismag analyze`` and ``seismag train``
 read::
 
-    OUT/window-{N}/data_0.npy   float32 (n_class0, N * steps_per_day + 1), label 0.0 last
-    OUT/window-{N}/data_1.npy   float32 (n_class1, N * steps_per_day + 1), label 1.0 last
+    OUT/window-{N}/data_0.npy   float32 (n_class0, N * C * steps_per_day + 1), label 0.0 last
+    OUT/window-{N}/data_1.npy   float32 (n_class1, N * C * steps_per_day + 1), label 1.0 last
     OUT/window-{N}/meta.csv     one row per sample, file order (class 0 rows, then class 1)
+    OUT/dataset.json            channels, units, steps per day, stations, settings, recipe
     OUT/build_report.json       settings, counts, drops, per-station data quality
     OUT/build_report.txt        the same for people (what ``format_build_report`` prints)
+
+``C`` is the number of channels (one by default); a row holds day 1 of every channel,
+then day 2, ... (``day, channel, step``, :data:`seismag.layout.FEATURE_ORDER`).
 
 A build is four steps, one module each, in the order :func:`build_dataset` calls them:
 
@@ -20,13 +24,19 @@ A build is four steps, one module each, in the order :func:`build_dataset` calls
     counts, notes and warnings as :class:`BuildReport`, and its text;
 :mod:`.write`
     the overwrite rule, the staging folder, the ``window-{N}`` folders (through
-    :mod:`seismag.data.seed_writer`) and the report files.
+    :mod:`seismag.data.seed_writer`), ``dataset.json`` and the report files.
 
-Each imports only the steps before it; this package imports them all and adds nothing
-but :func:`build_dataset` and :func:`plan_windows`.
+Each imports only the steps before it; :mod:`.channels` (the names, units and derivations
+of the channels a build may ask for) serves :mod:`.plan` and :mod:`.report`. This package
+imports them all and adds nothing but :func:`build_dataset` and :func:`plan_windows`.
 
 The rules, all recorded in the report:
 
+Channels
+    IAGA component letters as the files store them (nT; D in arc-minutes), ``F`` (the
+    files' F column, else ``sqrt(H^2 + Z^2)`` sample by sample, listed as derived) and the
+    ratio ``Z/H`` (dimensionless). A minute without a value in any one channel counts as
+    missing for the whole window.
 Windows
     Whole UTC days. The window of ``N`` days ending on day ``D`` covers
     ``[D - N + 1 00:00, D + 1 00:00)`` (``window_start`` inclusive, ``window_end``
@@ -49,19 +59,22 @@ Gaps
     Missing minutes of kept windows are filled by linear interpolation in time using only
     the window's own minutes (no data from outside the window, so nothing from the label
     horizon leaks in); a gap at a window edge takes the nearest valid value.
-Window lengths that cannot be trained on
-    The loader needs both class files, so a window length with no windows, or with windows
-    of one class only, is not written; the report says why. The windows that exist are
-    still counted in the report, and :func:`plan_windows` lists them.
+Window lengths of one class, or none
+    A window length with no windows (or every window dropped) is not written; the report
+    says why. One whose windows are all of one class is written (its other class file
+    holds no rows) with a warning: training refuses it, but a quiet station's class-0
+    windows measure an ensemble's false alarms (``seismag predict`` on ``data_0.npy``).
 Atomic output
     Every input is read and checked before anything is written. Each ``window-{N}``
-    folder is assembled in a hidden staging folder inside ``out_dir`` and renamed into
-    place once complete; the report files are written atomically last.
+    folder and ``dataset.json`` are assembled in a hidden staging folder inside
+    ``out_dir`` and renamed into place once complete; the report files are written
+    atomically last.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -73,13 +86,14 @@ from .plan import (
     DEFAULT_LEAD_DAYS,
     MINUTES_PER_DAY,
     candidate_windows,
+    check_recipe,
     check_settings,
     find_station_files,
     plan_station,
     read_station,
     station_days,
 )
-from .report import BuildReport, WindowSummary, format_build_report, summarise_build
+from .report import BuildReport, WindowSummary, dataset_info, format_build_report, summarise_build
 from .write import META_COLUMNS, check_out_dir, write_build
 
 __all__ = [
@@ -102,7 +116,8 @@ def plan_windows(
     catalog: Catalog,
     window_days: int,
     *,
-    component: str = "H",
+    component: str | None = None,
+    components: str | Sequence[str] | None = None,
     min_magnitude: float = 5.5,
     radius_km: float | None = None,
     radius: str = "dobrovolsky",
@@ -116,12 +131,12 @@ def plan_windows(
     keep, e.g. for a record that yields one class only.
     """
     settings = check_settings(
-        windows=(window_days,), component=component, min_magnitude=min_magnitude,
+        windows=(window_days,), component=component, components=components, min_magnitude=min_magnitude,
         radius_km=radius_km, radius=radius, lead_days=lead_days, stride_days=stride_days,
         max_missing=max_missing, steps_per_day=MINUTES_PER_DAY,
     )
     (window_days,) = settings["windows"]
-    station = station_days(record, settings["component"])
+    station = station_days(record, settings["channels"])
     candidates = {window_days: candidate_windows(station, window_days, settings)}
     return label_station(station, candidates, catalog, settings)[window_days]
 
@@ -132,7 +147,8 @@ def build_dataset(
     out_dir: str | os.PathLike,
     *,
     windows: Sequence[int] = (7, 14, 30),
-    component: str = "H",
+    component: str | None = None,
+    components: str | Sequence[str] | None = None,
     min_magnitude: float = 5.5,
     radius_km: float | None = None,
     radius: str = "dobrovolsky",
@@ -140,6 +156,7 @@ def build_dataset(
     stride_days: int = 1,
     max_missing: float = 0.1,
     steps_per_day: int = MINUTES_PER_DAY,
+    recipe: Sequence[Mapping] = (),
     overwrite: bool = False,
 ) -> BuildReport:
     """Build labelled training windows from IAGA-2002 records and an earthquake catalog.
@@ -158,8 +175,13 @@ def build_dataset(
     windows
         Window lengths, whole days.
     component
-        IAGA component letter to use: H, D, Z, F, X, Y, E, ... (H is derived from X and Y
-        when a file has no H). nT, or arc-minutes for D.
+        One IAGA component letter: H, D, Z, F, X, Y, E, ... (H is derived from X and Y
+        when a file has no H). nT, or arc-minutes for D. The one-channel spelling of
+        ``components``; give at most one of the two (neither: H).
+    components
+        Several channels, in column order within a day: ``"H,D,Z"`` or ``["H", "D", "Z"]``.
+        Component letters as above, ``F`` (the files' F, else ``sqrt(H^2 + Z^2)`` sample
+        by sample) and ``Z/H`` (the sample ratio, dimensionless).
     min_magnitude
         Smallest magnitude that makes a window class 1.
     radius_km, radius
@@ -175,22 +197,28 @@ def build_dataset(
         Largest share of missing minutes a kept window may have (0 <= max_missing < 1);
         the missing minutes of kept windows are interpolated.
     steps_per_day
-        Samples per day in the output; must divide 1440 (1440 keeps 1-minute values;
-        fewer steps average consecutive minutes, e.g. 24 gives hourly means).
+        Samples per day and channel in the output; must divide 1440 (1440 keeps 1-minute
+        values; fewer steps average consecutive minutes, e.g. 24 gives hourly means).
+    recipe
+        Preprocessing steps to record in ``dataset.json``: mappings with a ``'step'``
+        name, stored as given (the build does not apply them).
     overwrite
-        Replace ``window-{N}`` folders and report files a previous build left in
-        ``out_dir``; without it, their presence is an error (nothing is written).
+        Replace ``window-{N}`` folders, ``dataset.json`` and report files a previous build
+        left in ``out_dir``; without it, their presence is an error (nothing is written).
 
     Returns
     -------
     BuildReport
-        Also written to ``out_dir/build_report.json`` and ``build_report.txt``.
+        Also written to ``out_dir/build_report.json`` and ``build_report.txt``;
+        ``out_dir/dataset.json`` records the channels (:class:`seismag.layout.DatasetInfo`).
 
     Notes
     -----
-    Memory: each station keeps only the chosen component, one float32 per minute of its
-    whole days (about 2 MB per station-year); the arrays are filled one window row at a
-    time through a memory map, so a build never holds a whole ``data_*.npy`` in memory.
+    Memory: each station keeps only its channels, one float32 per minute of its whole
+    days (about 2 MB per channel and station-year; while one station is read, its
+    record holds about twice 4 MB per component-year). The class files are written one
+    window row at a time, streamed to disk, so a build never holds a whole
+    ``data_*.npy`` in memory, nor in its resident pages.
 
     Raises
     ------
@@ -198,25 +226,28 @@ def build_dataset(
         A setting out of range.
     DataError
         An unreadable or malformed input file (named, with the line), a component the
-        station does not report, or an ``out_dir`` that already holds a build.
+        station neither reports nor can derive, or an ``out_dir`` that already holds a
+        build.
     """
     settings = check_settings(
-        windows=windows, component=component, min_magnitude=min_magnitude,
+        windows=windows, component=component, components=components, min_magnitude=min_magnitude,
         radius_km=radius_km, radius=radius, lead_days=lead_days, stride_days=stride_days,
         max_missing=max_missing, steps_per_day=steps_per_day,
     )
+    recipe = check_recipe(recipe)
     out_dir = Path(out_dir)
-    check_out_dir(out_dir, settings["windows"], overwrite)
+    check_out_dir(out_dir, settings["windows"], overwrite, settings["channels"], settings["steps_per_day"])
 
     # Read and check every input before anything is written.
     groups, ignored = find_station_files(observatory)
     if not isinstance(catalog, Catalog):
         catalog = read_catalog(catalog)
-    stations = [read_station(files, settings["component"]) for files in groups.values()]
+    stations = [read_station(files, settings["channels"]) for files in groups.values()]
 
     candidates = {station.code: plan_station(station, settings) for station in stations}
     plans = {station.code: label_station(station, candidates[station.code], catalog, settings)
              for station in stations}
     report = summarise_build(out_dir, settings, catalog, stations, plans, ignored)
-    write_build(out_dir, report, stations, plans, catalog, settings)
+    info = dataset_info(report, stations, settings, recipe)
+    write_build(out_dir, report, stations, plans, catalog, settings, info)
     return report

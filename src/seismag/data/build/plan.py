@@ -1,20 +1,23 @@
 """Plan: which windows exist, before any label is known.
 
 Lives here: the build's settings (checked once, read by every step), finding and reading
-the station records, the whole-UTC-day grid of one component (all the build keeps of a
-record), the data-quality summary of each station, and the candidate windows of one
-length: their days (``window_start`` .. ``window_end``), the stride between them, their
+the station records (only the components their channels need, :mod:`.channels`), the
+whole-UTC-day grid of the chosen channels (all the build keeps of a record), the
+data-quality summary of each station (its incomplete days as ranges), and the candidate
+windows of one length: their days (``window_start`` .. ``window_end``), the stride between them, their
 missing minutes and their label horizons (``window_end`` .. ``horizon_end``); and
 :func:`iso_time`, the one format of every time the build writes.
 
-May import numpy, the standard library, :mod:`seismag.errors`,
-:mod:`seismag.data.iaga` and :mod:`seismag.data.records` (IAGA-2002 or ImagCDF files);
-nothing of the catalog (that is :mod:`.label`) and nothing that writes.
+May import numpy, the standard library, :mod:`seismag.errors`, :mod:`seismag.data.iaga`,
+:mod:`seismag.data.records` (IAGA-2002 or ImagCDF files) and :mod:`.channels`; nothing
+of the catalog (that is :mod:`.label`) and nothing that writes.
 """
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -25,13 +28,18 @@ from seismag.data.iaga import StationRecord
 from seismag.data.records import read_record_header, read_station_record, station_files_in
 from seismag.errors import ConfigError, DataError
 
+from .channels import (RATIO_CHANNELS, channel_minutes, files_label, not_derivable, parse_components,
+                       source_components)
+
 __all__ = [
     "DEFAULT_LEAD_DAYS",
     "MINUTES_PER_DAY",
     "CandidateWindows",
     "StationDays",
     "candidate_windows",
+    "check_recipe",
     "check_settings",
+    "day_ranges",
     "find_station_files",
     "iso_time",
     "plan_station",
@@ -51,11 +59,15 @@ MINUTES_PER_DAY = 1440
 
 
 def check_settings(*, windows, component, min_magnitude, radius_km, radius, lead_days,
-                   stride_days, max_missing, steps_per_day) -> dict:
+                   stride_days, max_missing, steps_per_day, components=None) -> dict:
     """Check the build's settings; return them as the plain dict every step reads.
 
     Window lengths come back sorted and without repeats; ``radius_mode`` is ``'fixed'``
-    (``radius_km`` given) or ``'dobrovolsky'``. Raises ConfigError naming the setting.
+    (``radius_km`` given) or ``'dobrovolsky'``. ``component`` (one letter) and
+    ``components`` (several channels, :func:`parse_components`) are two spellings of the
+    channels; give at most one (neither: H). ``channels`` is the tuple of channels and
+    ``component`` their names joined by commas, as the report and ``meta.csv`` write them.
+    Raises ConfigError naming the setting.
     """
     if isinstance(windows, (int, np.integer)):
         windows = (windows,)
@@ -67,8 +79,16 @@ def check_settings(*, windows, component, min_magnitude, radius_km, radius, lead
     if not window_list or any(n < 1 for n in window_list) or any(n != w for n, w in zip(window_list, windows)):
         raise ConfigError(f"windows must be positive whole numbers of days, got {windows!r}")
     window_list = sorted(set(window_list))
-    if not isinstance(component, str) or len(component.strip()) != 1 or not component.strip().isalpha():
-        raise ConfigError(f"component must be one IAGA component letter (H, D, Z, F, X, Y, E, ...), got {component!r}")
+    if component is not None and components is not None:
+        raise ConfigError("give component (one channel) or components (several), not both")
+    if components is not None:
+        channels = parse_components(components)
+    else:
+        component = "H" if component is None else component
+        if not isinstance(component, str) or len(component.strip()) != 1 or not component.strip().isalpha():
+            raise ConfigError(f"component must be one IAGA component letter (H, D, Z, F, X, Y, E, ...), "
+                              f"got {component!r}")
+        channels = (component.strip().upper(),)
     if not _is_number(min_magnitude) or not np.isfinite(min_magnitude):
         raise ConfigError(f"min_magnitude must be a number, got {min_magnitude!r}")
     if radius_km is not None:
@@ -95,7 +115,7 @@ def check_settings(*, windows, component, min_magnitude, radius_km, radius, lead
         )
     return {
         "windows": window_list,
-        "component": component.strip().upper(),
+        "component": ",".join(channels),
         "min_magnitude": float(min_magnitude),
         "radius_mode": mode,
         "radius_km": float(radius_km) if radius_km is not None else None,
@@ -103,7 +123,31 @@ def check_settings(*, windows, component, min_magnitude, radius_km, radius, lead
         "stride_days": int(stride_days),
         "max_missing": float(max_missing),
         "steps_per_day": int(steps_per_day),
+        "channels": channels,
     }
+
+
+def check_recipe(recipe) -> list[dict]:
+    """The preprocessing recipe ``dataset.json`` records, as a list of plain dicts.
+
+    Stored as given, in order: each entry a mapping with a ``'step'`` name whose values
+    JSON can hold (what :class:`~seismag.layout.DatasetInfo` reads back). The build does
+    not apply it. Raises ConfigError otherwise.
+    """
+    if isinstance(recipe, (str, bytes, Mapping)):
+        raise ConfigError(f"recipe must be a list of steps (mappings with a 'step' name), got {recipe!r}")
+    try:
+        steps = [dict(step) for step in recipe]
+    except (TypeError, ValueError):
+        raise ConfigError(f"recipe must be a list of steps (mappings with a 'step' name), got {recipe!r}") from None
+    for number, step in enumerate(steps, start=1):
+        if not isinstance(step.get("step"), str) or not step["step"]:
+            raise ConfigError(f"recipe step {number} has no 'step' name: {step!r}")
+        try:
+            json.dumps(step, allow_nan=False)
+        except (TypeError, ValueError) as error:
+            raise ConfigError(f"recipe step {number} ({step['step']}) cannot be written as JSON: {error}") from None
+    return steps
 
 
 def _is_number(value) -> bool:
@@ -153,7 +197,7 @@ def find_station_files(
 
 @dataclass(frozen=True)
 class StationDays:
-    """One station's chosen component on whole UTC days: all the build keeps of a record.
+    """One station's chosen channels on whole UTC days: all the build keeps of a record.
 
     Attributes
     ----------
@@ -163,16 +207,21 @@ class StationDays:
         Geodetic, degrees (longitude east, as the file gives it).
     first_day : datetime64[D]
         The UTC day of the record's first minute.
-    series : ndarray of float32, shape (n_days * 1440,)
-        The component, one value a minute from ``first_day`` 00:00 (nT, or arc-minutes
-        for D); NaN where the record has no value, including the minutes of its first and
-        last day outside the record.
+    series : ndarray of float32, shape (n_channels, n_days * 1440)
+        Each channel, one value a minute from ``first_day`` 00:00 (nT, arc-minutes for D,
+        dimensionless for Z/H); NaN where the record has no value, including the minutes
+        of its first and last day outside the record.
     missing_per_day : ndarray of int, shape (n_days,)
-        Missing minutes of each day.
-    derived : tuple of str
-        Components the reader derived (H from X and Y), for the report's warnings.
+        Missing minutes of each day: minutes with no value in at least one channel.
+    derived : tuple of (str, str)
+        ``(channel, how)`` of each channel computed rather than read (H from X and Y, F
+        without an F column, Z/H), for the report's warnings.
     quality : dict
         The data-quality summary the report lists for the station.
+    channels : tuple of str
+        The channel of each row of ``series``.
+    name : str
+        Station name from the file header.
     """
 
     code: str
@@ -183,23 +232,61 @@ class StationDays:
     missing_per_day: np.ndarray
     derived: tuple
     quality: dict
+    channels: tuple = ("H",)
+    name: str = ""
 
 
-def read_station(files: Sequence[Path], component: str) -> StationDays:
-    """Read one station's files (only ``component``) onto its day grid (DataError if bad)."""
-    return station_days(read_station_record(files, components=[component]), component)
+def read_station(files: Sequence[Path], channels: Sequence[str]) -> StationDays:
+    """Read one station's files (only what ``channels`` need) onto its day grid.
+
+    Raises DataError naming the files when a channel is neither reported nor derivable.
+    """
+    available = _reported(files)
+    wanted: list[str] = []
+    for channel in channels:
+        if channel == "F" and "F" not in available and not {"H", "Z"} <= set(available):
+            raise not_derivable([str(f) for f in files], channel, available)
+        absent = [name for name in RATIO_CHANNELS.get(channel, ()) if name not in available]
+        if absent:
+            raise DataError(files_label([str(f) for f in files]),
+                            f"component {channel!r} needs {' and '.join(RATIO_CHANNELS[channel])}; "
+                            f"{', '.join(absent)} is not reported (files report {', '.join(available)})")
+        wanted.extend(name for name in source_components(channel, available) if name not in wanted)
+    return station_days(read_station_record(files, components=wanted), channels)
 
 
-def station_days(record: StationRecord, component: str) -> StationDays:
-    """The day grid of ``component`` and the record's quality summary; the record may go."""
-    values = record.component(component)
+def _reported(files: Sequence[Path]) -> list[str]:
+    """Components the files report, in first-seen order, with H when X and Y allow it
+    (the rule the record readers derive H by)."""
+    available: list[str] = []
+    for path in files:
+        columns = read_record_header(path).columns
+        available.extend(c for c in columns if c not in available)
+        if "H" not in columns and "X" in columns and "Y" in columns and "H" not in available:
+            available.append("H")
+    return available
+
+
+def station_days(record: StationRecord, channels: str | Sequence[str]) -> StationDays:
+    """The day grid of ``channels`` and the record's quality summary; the record may go.
+
+    A minute with no value in any one channel counts as missing (``missing_per_day``).
+    """
+    channels = (channels,) if isinstance(channels, str) else tuple(channels)
     first_day = record.start.astype("datetime64[D]")
     last_day = record.end.astype("datetime64[D]")
     n_days = int((last_day - first_day).astype(int)) + 1
-    series = np.full(n_days * MINUTES_PER_DAY, np.nan, dtype=np.float32)
+    series = np.full((len(channels), n_days * MINUTES_PER_DAY), np.nan, dtype=np.float32)
     offset = int((record.start - first_day.astype("datetime64[m]")).astype(int))
-    series[offset: offset + values.shape[0]] = values
-    missing_per_day = np.isnan(series).reshape(-1, MINUTES_PER_DAY).sum(axis=1)
+    missing_in_record = np.zeros(record.n_minutes, dtype=bool)
+    derived = []
+    for row, channel in enumerate(channels):
+        values, how = channel_minutes(record, channel)
+        series[row, offset: offset + values.shape[0]] = values
+        missing_in_record |= np.isnan(values)
+        if how is not None:
+            derived.append((channel, how))
+    missing_per_day = np.isnan(series).any(axis=0).reshape(-1, MINUTES_PER_DAY).sum(axis=1)
     return StationDays(
         code=record.iaga_code,
         latitude=record.latitude,
@@ -207,13 +294,16 @@ def station_days(record: StationRecord, component: str) -> StationDays:
         first_day=first_day,
         series=series,
         missing_per_day=missing_per_day,
-        derived=tuple(record.derived),
-        quality=_station_quality(record, component, first_day, missing_per_day),
+        derived=tuple(derived),
+        quality=_station_quality(record, channels, [c for c, _ in derived], int(missing_in_record.sum()),
+                                 first_day, missing_per_day),
+        channels=channels,
+        name=record.station_name,
     )
 
 
-def _station_quality(record: StationRecord, component: str, first_day: np.datetime64,
-                     missing_per_day: np.ndarray) -> dict:
+def _station_quality(record: StationRecord, channels: tuple, derived: list, missing_minutes: int,
+                     first_day: np.datetime64, missing_per_day: np.ndarray) -> dict:
     gaps = [{"start": iso_time(g.start), "minutes": g.minutes} for g in record.gaps]
     return {
         "code": record.iaga_code,
@@ -226,22 +316,40 @@ def _station_quality(record: StationRecord, component: str, first_day: np.dateti
         "interval_types": sorted(set(record.interval_types)),
         "start": iso_time(record.start),
         "end": iso_time(record.end),
-        "component": component,
-        "derived": list(record.derived),
+        "component": ",".join(channels),
+        "derived": derived,
         "duplicate_rows": record.duplicate_rows,
         "overlap_minutes": record.overlap_minutes,
         "gaps": len(record.gaps),
         "gap_minutes": record.gap_minutes,
         "gap_list": gaps[:100],
         "gap_list_truncated": len(gaps) > 100,
-        "missing_minutes": record.missing_minutes(component),
+        "missing_minutes": missing_minutes,
         "days": int(missing_per_day.shape[0]),
         "first_day": str(first_day),
-        "incomplete_days": [
-            {"day": str(first_day + np.timedelta64(int(i), "D")), "missing_minutes": int(missing_per_day[i])}
-            for i in np.flatnonzero(missing_per_day)
-        ][:100],
+        "incomplete_days": day_ranges(first_day, missing_per_day),
     }
+
+
+def day_ranges(first_day: np.datetime64, missing_per_day: np.ndarray) -> list[dict]:
+    """Runs of consecutive days with missing minutes, in time order.
+
+    Each is ``{"first", "last", "days", "missing_minutes"}`` (ISO days, both ends
+    inclusive; ``missing_minutes`` summed over the run), so a year-long gap is one entry,
+    not 365.
+    """
+    incomplete = np.asarray(missing_per_day) > 0
+    if not incomplete.any():
+        return []
+    edges = np.diff(np.concatenate(([0], incomplete.astype(np.int8), [0])))
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)  # stop: first complete day
+    cumulative = np.concatenate(([0], np.cumsum(missing_per_day, dtype=np.int64)))
+    day = np.timedelta64(1, "D")
+    return [
+        {"first": str(first_day + int(a) * day), "last": str(first_day + int(b - 1) * day),
+         "days": int(b - a), "missing_minutes": int(cumulative[b] - cumulative[a])}
+        for a, b in zip(starts, stops)
+    ]
 
 
 # --------------------------------------------------------------------------- windows

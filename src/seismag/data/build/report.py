@@ -1,12 +1,14 @@
 """Report: what a build decided, as data (``build_report.json``) and as text.
 
 Lives here: :class:`BuildReport` and :class:`WindowSummary`, the counts and notes per
-window length (including why a length is not written), the warnings, the settings with
-their rules spelled out, and :func:`format_build_report`. Writing the two report files
-is :mod:`.write`'s.
+window length (including why a length is not written), the warnings (derived channels,
+window lengths of one class only), the settings with their rules spelled out,
+:func:`format_build_report`, and :func:`dataset_info`, what ``dataset.json`` records.
+Writing the files is :mod:`.write`'s.
 
-May import numpy, :mod:`seismag` (its version), :mod:`seismag.data.catalog`, :mod:`.plan`
-and :mod:`.label`; nothing that writes.
+May import numpy, :mod:`seismag` (its version), :mod:`seismag.data.catalog`,
+:mod:`seismag.layout` (the dataset.json record), :mod:`.channels`, :mod:`.plan` and
+:mod:`.label`; nothing that writes.
 """
 
 from __future__ import annotations
@@ -19,12 +21,19 @@ import numpy as np
 
 import seismag
 from seismag.data.catalog import Catalog
-from seismag.layout import window_dir_name
+from seismag.layout import DatasetInfo, window_dir_name
 
 from .label import DROP_HORIZON, DROP_MISSING, WindowPlan
-from .plan import StationDays, iso_time
+from .channels import RATIO_CHANNELS, channel_unit
+from .plan import MINUTES_PER_DAY, StationDays, iso_time
 
-__all__ = ["BuildReport", "WindowSummary", "format_build_report", "summarise_build"]
+__all__ = ["BuildReport", "WindowSummary", "dataset_info", "format_build_report", "one_class_words",
+           "summarise_build"]
+
+#: How the report words each unit of :func:`~.plan.channel_unit`.
+_UNIT_WORDS = {"nT": "nT", "arcmin": "arc-minutes", "1": "dimensionless"}
+#: Incomplete-day ranges the text report lists per station (build_report.json lists all).
+_TEXT_RANGES = 20
 
 
 @dataclass
@@ -75,13 +84,18 @@ def summarise_build(out_dir: Path, settings: dict, catalog: Catalog, stations: S
     """The report of a build before anything is written (``written``/``path`` still unset).
 
     ``plans`` maps each station code to its labelled windows by length. A window length
-    gets a ``note`` (and is then not written) when it has no windows or only one class.
+    gets a ``note`` (and is then not written) when it has no windows or every window was
+    dropped; one whose windows are all of one class is written, with a warning.
     """
-    warnings = [f"{s.code}: {', '.join(s.derived)} derived from X and Y" for s in stations if s.derived]
+    warnings = [_derived_warning(s.code, channel, how) for s in stations for channel, how in s.derived
+                if channel not in RATIO_CHANNELS or "H derived" in how]
     if ignored:
         warnings.append(f"{len(ignored)} non-IAGA-2002 file(s) in the observatory folders ignored")
     windows = [_window_summary(n, stations, plans, catalog) for n in settings["windows"]]
     warnings.extend(f"{window_dir_name(w.window_days)}: {w.note}" for w in windows if w.note)
+    warnings.extend(f"{window_dir_name(w.window_days)}: {one_class_words(w)}, written "
+                    f"({w.class_0 + w.class_1} windows; training needs both classes)"
+                    for w in windows if not w.note and one_class_words(w))
     return BuildReport(
         out_dir=str(out_dir),
         settings=_settings_for_report(settings),
@@ -114,13 +128,28 @@ def _window_summary(window_days: int, stations: Sequence[StationDays],
         summary.note = f"no station record spans {window_days} whole days: nothing to write"
     elif summary.class_0 + summary.class_1 == 0:
         summary.note = "every window was dropped: nothing to write"
-    elif summary.class_0 == 0 or summary.class_1 == 0:
-        present = 0 if summary.class_0 else 1
-        summary.note = (
-            f"only class {present} windows ({summary.class_0 + summary.class_1}), "
-            "and training needs both data_0.npy and data_1.npy"
-        )
     return summary
+
+
+def one_class_words(summary: WindowSummary) -> str:
+    """What a window length of one class only is good for; ``''`` when it has both (or none).
+
+    A quiet station's windows are all class 0: no training set, but the alarms an ensemble
+    raises on them are false alarms, so the folder measures the false-alarm rate.
+    """
+    if summary.class_0 and not summary.class_1:
+        return "only class 0: serves to measure false alarms"
+    if summary.class_1 and not summary.class_0:
+        return "only class 1: serves to measure missed events"
+    return ""
+
+
+def _derived_warning(code: str, channel: str, how: str) -> str:
+    if channel == "H":
+        return f"{code}: H derived from X and Y"  # the reader's one derivation
+    if channel in RATIO_CHANNELS:
+        return f"{code}: {channel} uses H derived from X and Y"
+    return f"{code}: {channel} derived as {how}"
 
 
 def _plan_summary(plan: WindowPlan) -> dict:
@@ -145,8 +174,9 @@ def _catalog_summary(catalog: Catalog, settings: dict) -> dict:
 
 
 def _settings_for_report(settings: dict) -> dict:
-    out = dict(settings)
-    out["component_unit"] = "arc-minutes" if settings["component"] == "D" else "nT"
+    channels = settings["channels"]
+    out = {key: value for key, value in settings.items() if key != "channels"}
+    out["component_unit"] = ", ".join(_UNIT_WORDS[channel_unit(c)] for c in channels)
     out["radius_description"] = (
         f"{settings['radius_km']:g} km of the station"
         if settings["radius_mode"] == "fixed"
@@ -162,13 +192,41 @@ def _settings_for_report(settings: dict) -> dict:
         "drop_order": [DROP_HORIZON, DROP_MISSING],
         DROP_HORIZON: "the label horizon is not inside the catalog's time span",
         DROP_MISSING: "more than max_missing of the window's minutes have no value; minutes of a "
-                      "station's first and last day outside its record count as missing",
+                      "station's first and last day outside its record count as missing"
+                      + ("; a minute without a value in any one channel counts as missing"
+                         if len(channels) > 1 else ""),
         "interpolation": "linear in time within the window only; edge gaps take the nearest value",
         "steps": "each output step is the mean of 1440/steps_per_day consecutive minutes",
         "times": "ISO 8601, UTC, without offset",
-        "single_class": "a window length with no windows or one class only is not written",
+        "single_class": "a window length with no windows is not written; one with windows of one class "
+                        "only is written and named in the warnings (no training set, but it measures false "
+                        "alarms (class 0) or missed events (class 1))",
     }
+    if len(channels) > 1:
+        out["rules"]["columns"] = ("each row holds day 1 of every channel (in the order of component, "
+                                   "steps_per_day values each), then day 2, ...: 'day, channel, step'")
+    if "F" in channels or any(c in RATIO_CHANNELS for c in channels):
+        out["rules"]["derived"] = ("F is the files' F column when they have one, else sqrt(H^2 + Z^2) "
+                                   "(sqrt(X^2 + Y^2 + Z^2) when H comes from X and Y) sample by sample; "
+                                   "Z/H is Z / H sample by sample (missing where H is 0)")
     return out
+
+
+def dataset_info(report: BuildReport, stations: Sequence[StationDays], settings: dict,
+                 recipe: Sequence[dict] = ()) -> DatasetInfo:
+    """What ``dataset.json`` records of a build: channels and units, steps per day, the
+    stations (code -> latitude, longitude, name), the report's settings, the recipe as
+    given, and no activity columns (the build writes none)."""
+    channels = settings["channels"]
+    return DatasetInfo(
+        channels=channels,
+        units=tuple(channel_unit(c) for c in channels),
+        steps_per_day=settings["steps_per_day"],
+        stations={s.code: {"latitude": s.latitude, "longitude": s.longitude, "name": s.name} for s in stations},
+        build=report.settings,
+        recipe=tuple(recipe),
+        activity_columns=(),
+    )
 
 
 def format_build_report(report: BuildReport) -> str:
@@ -177,7 +235,12 @@ def format_build_report(report: BuildReport) -> str:
     c = report.catalog
     lines = [f"seismag build -> {report.out_dir}", ""]
     lines.append("Settings")
-    lines.append(f"  component           {s['component']} ({s['component_unit']})")
+    channels, units = s["component"].split(","), s["component_unit"].split(", ")
+    if len(channels) == 1:
+        lines.append(f"  component           {s['component']} ({s['component_unit']})")
+    else:
+        lines.append("  components          " + ", ".join(f"{name} ({unit})" for name, unit in zip(channels, units))
+                     + "; columns day, channel, step")
     lines.append(f"  windows             {', '.join(str(n) for n in s['windows'])} days, stride {s['stride_days']} day(s)")
     lines.append(f"  steps per day       {s['steps_per_day']}")
     lines.append(f"  class 1             M >= {s['min_magnitude']:g} within {s['radius_description']}")
@@ -192,16 +255,20 @@ def format_build_report(report: BuildReport) -> str:
     lines.append("")
     lines.append("Stations")
     for st in report.stations:
+        missing = st["component"] if "," not in st["component"] else f"in any channel ({st['component']})"
         lines.append(
             f"  {st['code']} {st['name']}  {st['latitude']:.3f}, {st['longitude']:.3f}  "
             f"{st['start']} .. {st['end']}  ({st['files']} file(s), sampling {'/'.join(f'{x:g}' for x in st['sampling_seconds'])} s)"
         )
         lines.append(
             f"      gaps {st['gaps']} ({st['gap_minutes']} min), duplicate rows {st['duplicate_rows']}, "
-            f"overlapping minutes {st['overlap_minutes']}, missing {st['component']} in record "
+            f"overlapping minutes {st['overlap_minutes']}, missing {missing} in record "
             f"{st['missing_minutes']} min"
         )
-        incomplete = ", ".join(f"{d['day']} ({d['missing_minutes']} min missing)" for d in st["incomplete_days"])
+        ranges = st["incomplete_days"]
+        incomplete = ", ".join(_day_range_words(r) for r in ranges[:_TEXT_RANGES])
+        if len(ranges) > _TEXT_RANGES:
+            incomplete += f", ... {len(ranges) - _TEXT_RANGES} more range(s) (build_report.json lists all)"
         lines.append(f"      {st['days']} day(s) from {st['first_day']}; incomplete: {incomplete or 'none'}")
     lines.append("")
     lines.append("Windows")
@@ -209,6 +276,8 @@ def format_build_report(report: BuildReport) -> str:
     for w in report.windows:
         dropped = ", ".join(f"{k} {v}" for k, v in sorted(w.dropped.items())) or "none dropped"
         result = f"written to {Path(w.path).name}/" if w.written else f"NOT written: {w.note}"
+        if w.written and one_class_words(w):
+            result += f" ({one_class_words(w)})"
         lines.append(f"  {w.window_days:>5} {w.candidates:>10} {w.class_0:>8} {w.class_1:>8}  {dropped}; {result}")
         if w.events:
             top = sorted(w.events.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -219,3 +288,13 @@ def format_build_report(report: BuildReport) -> str:
         lines.append("Warnings")
         lines.extend(f"  - {w}" for w in report.warnings)
     return "\n".join(lines) + "\n"
+
+
+def _day_range_words(run: dict) -> str:
+    """``2016-01-29 (168 min missing)``, ``2011-03-04 .. 2012-05-20 (444 days)``: a run of
+    incomplete days, its minutes named unless every minute of it is missing."""
+    whole = run["missing_minutes"] == run["days"] * MINUTES_PER_DAY
+    if run["days"] == 1:
+        return f"{run['first']} ({'whole day' if whole else str(run['missing_minutes']) + ' min missing'})"
+    minutes = "" if whole else f", {run['missing_minutes']} min missing"
+    return f"{run['first']} .. {run['last']} ({run['days']} days{minutes})"

@@ -2,14 +2,16 @@
 
 Lives here: the overwrite rule (:func:`check_out_dir`, checked before any input is read),
 the staging folder every ``window-{N}`` folder is assembled in and renamed out of, the
-rows of each window (gaps filled, minutes averaged to ``steps_per_day``) and their
-``meta.csv`` rows (:data:`META_COLUMNS`), and the two report files, written last::
+rows of each window (gaps filled channel by channel, minutes averaged to
+``steps_per_day``, columns in ``day, channel, step`` order) and their ``meta.csv`` rows
+(:data:`META_COLUMNS`), ``dataset.json``, and the two report files, written last::
 
     OUT/window-{N}/data_0.npy, data_1.npy, meta.csv   through seismag.data.seed_writer
+    OUT/dataset.json                                  seismag.layout.DatasetInfo
     OUT/build_report.json, OUT/build_report.txt
 
-May import numpy, the standard library, :mod:`seismag.io`, :mod:`seismag.errors`, the
-catalog (:mod:`seismag.data.catalog`), :mod:`seismag.data.seed_writer`, the gap filler of
+May import numpy, the standard library, :mod:`seismag.io`, :mod:`seismag.errors`,
+:mod:`seismag.layout`, :mod:`seismag.lock`, the catalog (:mod:`seismag.data.catalog`), :mod:`seismag.data.seed_writer`, the gap filler of
 :mod:`seismag.data.loading`, and :mod:`.plan`, :mod:`.label`, :mod:`.report`; it decides
 nothing about which windows exist or what their labels are.
 """
@@ -29,7 +31,7 @@ from seismag.data.loading import interpolate_gaps
 from seismag.data.seed_writer import ClassRows, write_window
 from seismag.errors import DataError
 from seismag.io import write_json, write_text
-from seismag.layout import window_dir_name
+from seismag.layout import DATASET_FILE, WINDOW_DIR_PREFIX, DatasetInfo, read_dataset_info, window_dir_name
 from seismag.lock import folder_lock
 
 from .label import WindowPlan
@@ -61,17 +63,25 @@ META_COLUMNS = (
 REPORT_FILES = ("build_report.json", "build_report.txt")
 
 
-def check_out_dir(out_dir: Path, windows: Sequence[int], overwrite: bool) -> None:
-    """The overwrite rule: a previous build's folders or reports in ``out_dir`` are an error.
+def check_out_dir(out_dir: Path, windows: Sequence[int], overwrite: bool,
+                  channels: Sequence[str] = ("H",), steps_per_day: int = MINUTES_PER_DAY) -> None:
+    """The overwrite rule: a previous build's folders, ``dataset.json`` or reports in
+    ``out_dir`` are an error.
 
     With ``overwrite`` they are replaced (by :func:`write_build`). Only the names this
-    build would write count; anything else in ``out_dir`` is never touched.
+    build would write count; anything else in ``out_dir`` is never touched. But
+    ``dataset.json`` describes every ``window-{N}`` folder beside it, so an overwrite that
+    would leave folders of other lengths from a build with other channels (or steps per
+    day) is refused: the new ``dataset.json`` would misdescribe them.
     """
     if out_dir.exists() and not out_dir.is_dir():
         raise DataError(out_dir, "the output path exists and is not a folder")
-    if overwrite or not out_dir.exists():
+    if not out_dir.exists():
         return
-    names = [window_dir_name(n) for n in windows] + list(REPORT_FILES)
+    if overwrite:
+        _check_left_over(out_dir, windows, tuple(channels), int(steps_per_day))
+        return
+    names = [window_dir_name(n) for n in windows] + list(REPORT_FILES) + [DATASET_FILE]
     present = [name for name in names if (out_dir / name).exists()]
     if present:
         raise DataError(
@@ -81,21 +91,44 @@ def check_out_dir(out_dir: Path, windows: Sequence[int], overwrite: bool) -> Non
         )
 
 
-def write_build(out_dir: Path, report: BuildReport, stations: Sequence[StationDays],
-                plans: dict[str, dict[int, WindowPlan]], catalog: Catalog, settings: dict) -> None:
-    """Write every window length the report does not mark with a note, then the report.
+def _check_left_over(out_dir: Path, windows: Sequence[int], channels: tuple, steps_per_day: int) -> None:
+    rebuilt = {window_dir_name(n) for n in windows}
+    kept = sorted((p.name for p in out_dir.glob(f"{WINDOW_DIR_PREFIX}*") if p.is_dir() and p.name not in rebuilt),
+                  key=lambda name: (len(name), name))
+    if not kept:
+        return
+    old = read_dataset_info(out_dir)  # None: a folder from before dataset.json, one channel
+    if old is None:
+        differs, before = len(channels) != 1, "one channel"
+    else:
+        differs = old.channels != channels or old.steps_per_day != steps_per_day
+        before = f"channels {','.join(old.channels)}, {old.steps_per_day} steps per day"
+    if differs:
+        raise DataError(
+            out_dir,
+            f"keeps {', '.join(kept)} of a previous build ({before}), which this build's {DATASET_FILE} "
+            f"(channels {','.join(channels)}, {steps_per_day} steps per day) would misdescribe; "
+            "build those window lengths too (--windows) or remove them",
+        )
 
-    Each ``window-{N}`` folder is assembled in a hidden staging folder inside ``out_dir``
-    and renamed into place once all are complete, so a failure (full disk, a kill) leaves
-    ``out_dir`` as it was; an ``out_dir`` this call created is removed again. Sets
-    ``written`` and ``path`` of the window summaries, and adds a warning for each old
-    folder it removes. The report files are written atomically, last.
+
+def write_build(out_dir: Path, report: BuildReport, stations: Sequence[StationDays],
+                plans: dict[str, dict[int, WindowPlan]], catalog: Catalog, settings: dict,
+                info: DatasetInfo | None = None) -> None:
+    """Write every window length the report does not mark with a note, ``dataset.json``
+    (``info``), then the report.
+
+    Each ``window-{N}`` folder and ``dataset.json`` are assembled in a hidden staging
+    folder inside ``out_dir`` and renamed into place once all are complete, so a failure
+    (full disk, a kill) leaves ``out_dir`` as it was; an ``out_dir`` this call created is
+    removed again. Sets ``written`` and ``path`` of the window summaries, and adds a
+    warning for each old folder it removes. The report files are written atomically, last.
     """
     created = not out_dir.exists()
     try:
         # One writer at a time: two builds into one folder would mix their windows.
         with folder_lock(out_dir, command="build"):
-            _write_staged(out_dir, report, stations, plans, catalog, settings)
+            _write_staged(out_dir, report, stations, plans, catalog, settings, info)
     except BaseException:
         if created:
             try:
@@ -106,7 +139,8 @@ def write_build(out_dir: Path, report: BuildReport, stations: Sequence[StationDa
 
 
 def _write_staged(out_dir: Path, report: BuildReport, stations: Sequence[StationDays],
-                  plans: dict[str, dict[int, WindowPlan]], catalog: Catalog, settings: dict) -> None:
+                  plans: dict[str, dict[int, WindowPlan]], catalog: Catalog, settings: dict,
+                  info: DatasetInfo | None) -> None:
     staging = Path(tempfile.mkdtemp(prefix=".seismag-build-", dir=out_dir))
     try:
         # Every folder is complete before the first rename, so a failure while writing
@@ -115,6 +149,8 @@ def _write_staged(out_dir: Path, report: BuildReport, stations: Sequence[Station
             if not summary.note:
                 write_window_folder(staging / window_dir_name(summary.window_days), summary.window_days,
                                     stations, plans, catalog, settings)
+        if info is not None:
+            write_json(staging / DATASET_FILE, info.to_dict())
         for summary in report.windows:
             n = summary.window_days
             target = out_dir / window_dir_name(n)
@@ -129,6 +165,8 @@ def _write_staged(out_dir: Path, report: BuildReport, stations: Sequence[Station
                 os.replace(staging / window_dir_name(n), target)
                 summary.written = True
                 summary.path = str(target)
+        if info is not None:
+            os.replace(staging / DATASET_FILE, out_dir / DATASET_FILE)
         write_json(out_dir / REPORT_FILES[0], report.to_dict())
         write_text(out_dir / REPORT_FILES[1], format_build_report(report))
     finally:
@@ -139,11 +177,13 @@ def write_window_folder(folder: Path, window_days: int, stations: Sequence[Stati
                         plans: dict[str, dict[int, WindowPlan]], catalog: Catalog, settings: dict) -> None:
     """Write the kept windows of ``window_days`` of every station into ``folder``.
 
-    Rows in file order: class 0 then class 1, each by station then time. The rows are
-    produced one window at a time as the writer fills its memory map, so a build never
-    holds a whole ``data_*.npy`` in memory.
+    Rows in file order: class 0 then class 1, each by station then time; a class without
+    windows gets a class file of no rows. The rows are produced one window at a time as
+    the writer streams them to disk, so a build never holds a whole ``data_*.npy`` in
+    memory.
     """
     steps = settings["steps_per_day"]
+    n_channels = len(settings["channels"])
     classes, meta_rows = [], []
     for label in (0, 1):
         rows = []
@@ -152,24 +192,29 @@ def write_window_folder(folder: Path, window_days: int, stations: Sequence[Stati
             rows.extend((station, plan, int(i)) for i in np.flatnonzero(plan.kept & (plan.label == label)))
         classes.append(ClassRows(len(rows), _window_rows(rows, steps)))
         meta_rows.extend(_meta_row(station, plan, i, catalog, settings["component"]) for station, plan, i in rows)
-    write_window(folder, window_days * steps, classes, META_COLUMNS, meta_rows)
+    write_window(folder, window_days * n_channels * steps, classes, META_COLUMNS, meta_rows)
 
 
 def _window_rows(rows: list[tuple[StationDays, WindowPlan, int]], steps_per_day: int) -> Iterator[np.ndarray]:
-    """Each window's values as a ``(1, window_days * steps_per_day)`` float64 block.
+    """Each window's values as a ``(1, window_days * n_channels * steps_per_day)`` float64 block.
 
-    Gaps are filled from the window's own minutes only (nothing from the label horizon
-    leaks in), then ``1440 / steps_per_day`` consecutive minutes are averaged into a step.
+    Gaps are filled channel by channel from the window's own minutes only (nothing from
+    the label horizon leaks in), then ``1440 / steps_per_day`` consecutive minutes are
+    averaged into a step. Columns: day 1 of every channel, then day 2, ... (``day,
+    channel, step``, :data:`seismag.layout.FEATURE_ORDER`).
     """
     per_step = MINUTES_PER_DAY // steps_per_day
     for station, plan, i in rows:
         offset_s = (plan.window_start[i] - station.first_day.astype("datetime64[s]")).astype(np.int64)
         start_minute = int(offset_s) // 60
-        window = station.series[start_minute: start_minute + plan.window_days * MINUTES_PER_DAY]
-        minutes = interpolate_gaps(window.astype(np.float64))
+        days = plan.window_days
+        minutes = station.series[:, start_minute: start_minute + days * MINUTES_PER_DAY].astype(np.float64)
+        for channel in minutes:
+            interpolate_gaps(channel)  # in place, each channel from its own minutes
         if per_step > 1:
-            minutes = minutes.reshape(plan.window_days * steps_per_day, per_step).mean(axis=1)
-        yield minutes[None, :]
+            minutes = minutes.reshape(minutes.shape[0], days * steps_per_day, per_step).mean(axis=2)
+        # (channel, day, step) -> (day, channel, step), flattened
+        yield minutes.reshape(minutes.shape[0], days, steps_per_day).transpose(1, 0, 2).reshape(1, -1)
 
 
 def _meta_row(station: StationDays, plan: WindowPlan, i: int, catalog: Catalog, component: str) -> list:
