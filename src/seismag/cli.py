@@ -1,5 +1,10 @@
 """The ``seismag`` command-line tool. Parsing and printing only: every command
-calls the library, so anything the CLI does can be done from Python too."""
+calls the library, so anything the CLI does can be done from Python too.
+
+Why this module is long: every command's options, help and examples live here, one
+argparse block per command, so that ``--help`` and the README can be checked against
+one place; the command functions themselves are a few lines each.
+"""
 
 from __future__ import annotations
 
@@ -202,6 +207,26 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--lead-days", type=int, default=7, help="label horizon after a window's end (default 7)")
     p.add_argument("--stride-days", type=int, default=1)
     p.add_argument("--max-missing", type=float, default=0.1, help="drop windows with more missing minutes (0.1)")
+    g = p.add_argument_group("geomagnetic activity and declustering")
+    g.add_argument("--kp", default=None, metavar="FILE", help="GFZ Kp (the shared CSV or Kp_ap_Ap_SN_F107 text): "
+                   "max_kp per window in meta.csv")
+    g.add_argument("--dst", default=None, metavar="FILE", help="WDC Kyoto Dst exchange format: min_dst per window")
+    g.add_argument("--ssc", default=None, metavar="DIR", help="sudden-commencement lists: n_ssc per window")
+    g.add_argument("--exclude-storms", default=None, metavar="RULE",
+                   help='drop windows holding a disturbed day, e.g. "kp>=5,dst<=-50" (any clause)')
+    g.add_argument("--decluster", action="store_true", help="Gardner-Knopoff: mainshocks label windows, windows "
+                   "in aftershock periods near the station are dropped")
+    r = p.add_argument_group("preprocessing recipe (recorded in dataset.json, applied wherever windows become "
+                             "model input; fixed order despike, baseline, sq, diff, local time)")
+    r.add_argument("--despike", nargs="?", const="default", default=None, metavar="HALF,SIGMA",
+                   help="Hampel filter per channel (default 7,3: +/-7 steps, 3 robust sigma)")
+    r.add_argument("--baseline", default=None, choices=["first-day", "window"],
+                   help="remove each channel's first-day or window median")
+    r.add_argument("--sq-quiet-days", type=int, default=None, metavar="N",
+                   help="remove the mean daily curve of the window's N quietest days")
+    r.add_argument("--diff", action="store_true", help="first differences (dB/dt)")
+    r.add_argument("--local-time", default=None, metavar="A-B",
+                   help="keep only local hours A to B of each day, e.g. 0-4 (from the station's longitude)")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier build in --out")
 
     p = command("demo", "Synthetic data -> all models on 7/14/30-day windows -> figures -> HTML report.",
@@ -423,13 +448,17 @@ def cmd_report(args) -> None:
 
 def cmd_build(args) -> None:
     from .data.build import build_dataset, format_build_report
+    from .data.recipe import Recipe
 
+    recipe = Recipe.parse(despike=args.despike, baseline=args.baseline, sq_quiet_days=args.sq_quiet_days,
+                          diff=args.diff, local_time=args.local_time)
     report = build_dataset(args.observatory, args.catalog, args.out, windows=tuple(args.windows),
                            component=args.component, components=args.components,
                            min_magnitude=args.min_magnitude,
                            radius_km=args.radius_km, radius=args.radius, lead_days=args.lead_days,
-                           stride_days=args.stride_days, max_missing=args.max_missing,
-                           overwrite=args.overwrite)
+                           stride_days=args.stride_days, max_missing=args.max_missing, recipe=recipe,
+                           kp=args.kp, dst=args.dst, ssc=args.ssc, exclude_storms=args.exclude_storms,
+                           decluster=args.decluster, overwrite=args.overwrite)
     print(format_build_report(report).rstrip())
 
 

@@ -326,9 +326,10 @@ def test_inputs_are_checked_before_writing(station, tmp_path):
     ({"components": "H,,Z"}, "unknown component ''"),
     ({"components": []}, "components must be component names"),
     ({"component": "H", "components": "H,Z"}, "not both"),
-    ({"recipe": [{"method": "median"}]}, "recipe step 1 has no 'step' name"),
+    ({"recipe": [{"method": "median"}]}, "recipe step 1: unknown step None"),
     ({"recipe": {"step": "baseline"}}, "recipe must be a list of steps"),
-    ({"recipe": [{"step": "baseline", "window": object()}]}, r"recipe step 1 \(baseline\) cannot be written as JSON"),
+    ({"recipe": [{"step": "baseline", "window": object()}]}, r"recipe step 1 \('baseline'\): unknown key 'window'"),
+    ({"recipe": [{"step": "sq", "quiet_days": 3}], "windows": (2, 7)}, "quiet"),
 ])
 def test_bad_settings(station, tmp_path, settings, message):
     with pytest.raises(ConfigError, match=message):
@@ -538,7 +539,7 @@ def test_memambetsu_three_channels(usgs, tmp_path):
     if not MMB.exists():
         pytest.skip(f"real data not present: {MMB}")
     one = build_dataset([MMB], usgs, tmp_path / "h", windows=(7,))
-    recipe = [{"step": "baseline", "method": "median", "days": 1}]
+    recipe = [{"step": "baseline", "reference": "window"}]
     three = build_dataset([MMB], usgs, tmp_path / "hdz", windows=(7,), components="H,D,Z", recipe=recipe)
     assert (three.window(7).class_0, three.window(7).class_1) == (one.window(7).class_0, one.window(7).class_1) \
         == (9, 16)

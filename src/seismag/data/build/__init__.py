@@ -64,6 +64,11 @@ Window lengths of one class, or none
     says why. One whose windows are all of one class is written (its other class file
     holds no rows) with a warning: training refuses it, but a quiet station's class-0
     windows measure an ensemble's false alarms (``seismag predict`` on ``data_0.npy``).
+Geomagnetic activity and declustering
+    ``kp``/``dst``/``ssc`` add each window's ``max_kp``, ``min_dst``, ``n_ssc`` to
+    ``meta.csv`` (the ``activity`` model's input); ``exclude_storms`` drops windows with a
+    disturbed day; ``decluster`` labels by Gardner-Knopoff mainshocks and drops windows
+    in aftershock periods (:mod:`.label`).
 Atomic output
     Every input is read and checked before anything is written. Each ``window-{N}``
     folder and ``dataset.json`` are assembled in a hidden staging folder inside
@@ -79,9 +84,13 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from seismag.data.catalog import Catalog, read_catalog
+from seismag.data.decluster import gardner_knopoff
 from seismag.data.iaga import StationRecord
+from seismag.data.indices import daily_activity, parse_storm_rule, read_dst, read_kp, read_ssc
+from seismag.errors import ConfigError
+from seismag.layout import ACTIVITY_COLUMNS
 
-from .label import DROP_HORIZON, DROP_MISSING, WindowPlan, label_station
+from .label import DROP_AFTERSHOCK, DROP_HORIZON, DROP_MISSING, DROP_STORM, LabelContext, WindowPlan, label_station
 from .plan import (
     DEFAULT_LEAD_DAYS,
     MINUTES_PER_DAY,
@@ -98,8 +107,10 @@ from .write import META_COLUMNS, check_out_dir, write_build
 
 __all__ = [
     "DEFAULT_LEAD_DAYS",
+    "DROP_AFTERSHOCK",
     "DROP_HORIZON",
     "DROP_MISSING",
+    "DROP_STORM",
     "META_COLUMNS",
     "BuildReport",
     "WindowPlan",
@@ -157,6 +168,11 @@ def build_dataset(
     max_missing: float = 0.1,
     steps_per_day: int = MINUTES_PER_DAY,
     recipe: Sequence[Mapping] = (),
+    kp: str | os.PathLike | None = None,
+    dst: str | os.PathLike | None = None,
+    ssc: str | os.PathLike | None = None,
+    exclude_storms: str | None = None,
+    decluster: bool = False,
     overwrite: bool = False,
 ) -> BuildReport:
     """Build labelled training windows from IAGA-2002 records and an earthquake catalog.
@@ -200,8 +216,22 @@ def build_dataset(
         Samples per day and channel in the output; must divide 1440 (1440 keeps 1-minute
         values; fewer steps average consecutive minutes, e.g. 24 gives hourly means).
     recipe
-        Preprocessing steps to record in ``dataset.json``: mappings with a ``'step'``
-        name, stored as given (the build does not apply them).
+        Preprocessing steps (a :class:`~seismag.data.recipe.Recipe` or its dicts) to record
+        in ``dataset.json``; the windows stay raw, and training, predict and evaluate
+        apply the recipe wherever windows become model input.
+    kp, dst, ssc
+        Geomagnetic indices (GFZ Kp, WDC Kyoto Dst, the sudden-commencement lists; see
+        :mod:`seismag.data.indices`): each window gets ``max_kp``, ``min_dst`` and
+        ``n_ssc`` columns in ``meta.csv`` (empty where an index does not cover every day
+        of the window), listed in ``dataset.json`` as its activity columns.
+    exclude_storms
+        A storm rule, e.g. ``"kp>=5,dst<=-50"`` (a day is disturbed when any clause
+        holds): windows holding a disturbed day are dropped and counted in the report
+        (``disturbed_day``). Needs the indices the rule names.
+    decluster
+        Gardner-Knopoff declustering of the catalog: only mainshocks label windows, and
+        windows whose data reach into an aftershock period near the station are dropped
+        (``aftershock_period``; :mod:`.label`).
     overwrite
         Replace ``window-{N}`` folders, ``dataset.json`` and report files a previous build
         left in ``out_dir``; without it, their presence is an error (nothing is written).
@@ -234,7 +264,24 @@ def build_dataset(
         radius_km=radius_km, radius=radius, lead_days=lead_days, stride_days=stride_days,
         max_missing=max_missing, steps_per_day=steps_per_day,
     )
-    recipe = check_recipe(recipe)
+    recipe = check_recipe(recipe, settings)
+    rule = parse_storm_rule(exclude_storms) if exclude_storms is not None else None
+    given = {"kp": kp, "dst": dst, "ssc": ssc}
+    if rule is not None:
+        absent = sorted(key for key in rule.keys if given[key] is None)
+        if absent:
+            raise ConfigError(f"exclude_storms '{exclude_storms}' names {', '.join(absent)}, but no "
+                              f"{' or '.join('--' + key for key in absent)} file was given")
+    # Recorded only when used, so a plain build's report stays as before.
+    settings.update({key: str(path) for key, path in given.items() if path is not None})
+    if rule is not None:
+        settings["exclude_storms"] = str(rule)
+    if decluster:
+        settings["decluster"] = True
+    if recipe:
+        from seismag.data.recipe import Recipe
+
+        settings["recipe"] = Recipe.from_dicts(recipe, "the build's recipe").describe()
     out_dir = Path(out_dir)
     check_out_dir(out_dir, settings["windows"], overwrite, settings["channels"], settings["steps_per_day"])
 
@@ -242,12 +289,32 @@ def build_dataset(
     groups, ignored = find_station_files(observatory)
     if not isinstance(catalog, Catalog):
         catalog = read_catalog(catalog)
+    activity = None
+    if any(path is not None for path in given.values()):
+        activity = daily_activity(kp=read_kp(kp) if kp is not None else None,
+                                  dst=read_dst(dst) if dst is not None else None,
+                                  ssc=read_ssc(ssc) if ssc is not None else None)
+    context = LabelContext(activity=activity, rule=rule)
+    if decluster:
+        declustered = gardner_knopoff(catalog)
+        context = LabelContext(mainshock=declustered.mainshock, periods=declustered.aftershock_periods(),
+                               activity=activity, rule=rule)
+    if activity is not None:
+        settings["activity_columns"] = activity_meta_columns(activity, rule)
     stations = [read_station(files, settings["channels"]) for files in groups.values()]
 
     candidates = {station.code: plan_station(station, settings) for station in stations}
-    plans = {station.code: label_station(station, candidates[station.code], catalog, settings)
+    plans = {station.code: label_station(station, candidates[station.code], catalog, settings, context)
              for station in stations}
     report = summarise_build(out_dir, settings, catalog, stations, plans, ignored)
     info = dataset_info(report, stations, settings, recipe)
     write_build(out_dir, report, stations, plans, catalog, settings, info)
     return report
+
+
+def activity_meta_columns(activity, rule) -> list[str]:
+    """The activity columns ``meta.csv`` gets: the statistics, and the day counts of a storm rule."""
+    if activity is None:
+        return []
+    return list(ACTIVITY_COLUMNS) + (["disturbed_days", "undecided_days"] if rule is not None else [])
+

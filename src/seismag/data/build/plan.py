@@ -127,27 +127,33 @@ def check_settings(*, windows, component, min_magnitude, radius_km, radius, lead
     }
 
 
-def check_recipe(recipe) -> list[dict]:
+def check_recipe(recipe, settings: dict | None = None) -> list[dict]:
     """The preprocessing recipe ``dataset.json`` records, as a list of plain dicts.
 
-    Stored as given, in order: each entry a mapping with a ``'step'`` name whose values
-    JSON can hold (what :class:`~seismag.layout.DatasetInfo` reads back). The build does
-    not apply it. Raises ConfigError otherwise.
+    A :class:`~seismag.data.recipe.Recipe` or its dicts, checked by the recipe module
+    (every step known, every value in range) and, with ``settings``, against the
+    shortest window and the steps per day (e.g. ``sq`` needs as many days as its quiet
+    days). The build records it; training, predict and evaluate apply it. Raises
+    ConfigError (or DataError naming the recipe) otherwise.
     """
-    if isinstance(recipe, (str, bytes, Mapping)):
-        raise ConfigError(f"recipe must be a list of steps (mappings with a 'step' name), got {recipe!r}")
-    try:
-        steps = [dict(step) for step in recipe]
-    except (TypeError, ValueError):
-        raise ConfigError(f"recipe must be a list of steps (mappings with a 'step' name), got {recipe!r}") from None
-    for number, step in enumerate(steps, start=1):
-        if not isinstance(step.get("step"), str) or not step["step"]:
-            raise ConfigError(f"recipe step {number} has no 'step' name: {step!r}")
+    from seismag.data.recipe import Recipe
+
+    if isinstance(recipe, Recipe):
+        prepared = recipe
+    else:
+        if isinstance(recipe, (str, bytes, Mapping)):
+            raise ConfigError(f"recipe must be a list of steps (mappings with a 'step' name), got {recipe!r}")
         try:
-            json.dumps(step, allow_nan=False)
-        except (TypeError, ValueError) as error:
-            raise ConfigError(f"recipe step {number} ({step['step']}) cannot be written as JSON: {error}") from None
-    return steps
+            steps = [dict(step) for step in recipe]
+        except (TypeError, ValueError):
+            raise ConfigError(f"recipe must be a list of steps (mappings with a 'step' name), got {recipe!r}") from None
+        try:
+            prepared = Recipe.from_dicts(steps, "recipe")
+        except DataError as error:  # a setting here, not a file
+            raise ConfigError(str(error)) from None
+    if settings is not None and prepared:
+        prepared.check(window_days=min(settings["windows"]), steps_per_day=settings["steps_per_day"])
+    return prepared.to_dicts()
 
 
 def _is_number(value) -> bool:

@@ -21,9 +21,9 @@ import numpy as np
 
 import seismag
 from seismag.data.catalog import Catalog
-from seismag.layout import DatasetInfo, window_dir_name
+from seismag.layout import ACTIVITY_COLUMNS, DatasetInfo, window_dir_name
 
-from .label import DROP_HORIZON, DROP_MISSING, WindowPlan
+from .label import DROP_AFTERSHOCK, DROP_HORIZON, DROP_MISSING, DROP_STORM, WindowPlan
 from .channels import RATIO_CHANNELS, channel_unit
 from .plan import MINUTES_PER_DAY, StationDays, iso_time
 
@@ -189,8 +189,12 @@ def _settings_for_report(settings: dict) -> dict:
                  "window_end + lead_days) and its epicentre within the radius; else 0",
         "event_columns": "event_* in meta.csv describe the first qualifying event in the horizon; "
                          "empty for class 0",
-        "drop_order": [DROP_HORIZON, DROP_MISSING],
+        "drop_order": [DROP_HORIZON, DROP_AFTERSHOCK, DROP_STORM, DROP_MISSING],
         DROP_HORIZON: "the label horizon is not inside the catalog's time span",
+        DROP_AFTERSHOCK: "decluster: the window's data reach past a Gardner-Knopoff mainshock into its "
+                         "aftershock period (T(M) days, within L(M) km of the station); only mainshocks label",
+        DROP_STORM: "exclude_storms: a day of the window is disturbed by the storm rule (days the indices "
+                    "do not cover are counted as undecided, not as quiet)",
         DROP_MISSING: "more than max_missing of the window's minutes have no value; minutes of a "
                       "station's first and last day outside its record count as missing"
                       + ("; a minute without a value in any one channel counts as missing"
@@ -216,7 +220,7 @@ def dataset_info(report: BuildReport, stations: Sequence[StationDays], settings:
                  recipe: Sequence[dict] = ()) -> DatasetInfo:
     """What ``dataset.json`` records of a build: channels and units, steps per day, the
     stations (code -> latitude, longitude, name), the report's settings, the recipe as
-    given, and no activity columns (the build writes none)."""
+    given, and the activity columns of ``meta.csv`` (with ``--kp/--dst/--ssc``)."""
     channels = settings["channels"]
     return DatasetInfo(
         channels=channels,
@@ -225,7 +229,7 @@ def dataset_info(report: BuildReport, stations: Sequence[StationDays], settings:
         stations={s.code: {"latitude": s.latitude, "longitude": s.longitude, "name": s.name} for s in stations},
         build=report.settings,
         recipe=tuple(recipe),
-        activity_columns=(),
+        activity_columns=tuple(c for c in settings.get("activity_columns") or () if c in ACTIVITY_COLUMNS),
     )
 
 
@@ -246,6 +250,17 @@ def format_build_report(report: BuildReport) -> str:
     lines.append(f"  class 1             M >= {s['min_magnitude']:g} within {s['radius_description']}")
     lines.append(f"                      in the {s['lead_days']} day(s) after the window's last day")
     lines.append(f"  max missing         {s['max_missing']:.1%} of a window's minutes (smaller gaps interpolated)")
+    indices = [f"{key} {s[key]}" for key in ("kp", "dst", "ssc") if s.get(key)]
+    if indices:
+        lines.append(f"  activity            {', '.join(s.get('activity_columns') or [])} in meta.csv from "
+                     + "; ".join(indices))
+    if s.get("exclude_storms"):
+        lines.append(f"  exclude storms      windows holding a day with {s['exclude_storms']}")
+    if s.get("decluster"):
+        lines.append("  decluster           Gardner-Knopoff: mainshocks label; windows in aftershock periods dropped")
+    if s.get("recipe"):
+        lines.append(f"  recipe              {s['recipe']} (recorded in dataset.json, applied at training "
+                     "and prediction)")
     lines.append("")
     lines.append("Catalog")
     lines.append(f"  {c['path'] or '(in memory)'} [{c['layout'] or '-'}]")

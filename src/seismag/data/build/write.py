@@ -191,8 +191,20 @@ def write_window_folder(folder: Path, window_days: int, stations: Sequence[Stati
             plan = plans[station.code][window_days]
             rows.extend((station, plan, int(i)) for i in np.flatnonzero(plan.kept & (plan.label == label)))
         classes.append(ClassRows(len(rows), _window_rows(rows, steps)))
-        meta_rows.extend(_meta_row(station, plan, i, catalog, settings["component"]) for station, plan, i in rows)
-    write_window(folder, window_days * n_channels * steps, classes, META_COLUMNS, meta_rows)
+        activity = settings.get("activity_columns") or []
+        meta_rows.extend(_meta_row(station, plan, i, catalog, settings["component"])
+                         + [_activity_cell(plan.activity[name][i]) for name in activity]
+                         for station, plan, i in rows)
+    write_window(folder, window_days * n_channels * steps, classes,
+                 META_COLUMNS + tuple(settings.get("activity_columns") or ()), meta_rows)
+
+
+def _activity_cell(value) -> str:
+    """An activity value as ``meta.csv`` writes it: empty where the indices do not cover the window."""
+    value = float(value)
+    if not np.isfinite(value):
+        return ""
+    return str(int(value)) if value == int(value) else f"{value:.3f}"
 
 
 def _window_rows(rows: list[tuple[StationDays, WindowPlan, int]], steps_per_day: int) -> Iterator[np.ndarray]:
