@@ -27,7 +27,7 @@ TRAIN_OPTIONS_BEFORE = set("""
 --embargo-days --epochs --executor --focal-gamma --fold-workers --folds --group-by --help --hidden-sizes
 --inner-fraction --loss --lr --max-grad-norm --max-missing --models --nan-policy --no-balanced-sampling
 --no-early-stopping --out --patience --permutation-control --precision --preset --quiet --resume --scaling
---scheduler --seed --selection --split --steps-per-day --threads --weight-decay --windows -h""".split())
+--scheduler --seed --selection --split --steps-per-day --threads --train-until --weight-decay --windows -h""".split())
 
 
 def subcommand(name: str) -> argparse.ArgumentParser:
@@ -193,7 +193,8 @@ def test_every_flag_sets_its_field():
               "nan_policy": ("--nan-policy", "refuse", "refuse"), "max_missing": ("--max-missing", "0.2", 0.2),
               "seed": ("--seed", "3", 3), "device": ("--device", "cpu", "cpu"),
               "precision": ("--precision", "bf16", "bf16"), "num_threads": ("--threads", "1", 1),
-              "fold_workers": ("--fold-workers", "2", 2)}
+              "fold_workers": ("--fold-workers", "2", 2),
+              "train_until": ("--train-until", "2011-03-10", "2011-03-10")}
     assert set(values) == set(TRAIN_FLAGS)
     argv = ["train", "--data", "d", "--hidden-sizes", "8,4", "--dropout", "0.1"]
     for option, text, _ in values.values():

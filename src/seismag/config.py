@@ -183,6 +183,9 @@ class RunConfig:
     nan_policy: str = field(default="interpolate", metadata=_flag(
         "data", "missing samples", choices=NAN_POLICIES))
     max_missing: float = field(default=0.1, metadata=_flag("data", "drop rows with more than this share missing"))
+    train_until: str = field(default="", metadata=_flag(
+        "data", "keep only windows whose label horizon ends before this date (YYYY-MM-DD; needs meta.csv "
+        "label_horizon_end): scoring after it is out of sample", metavar="DATE", default_text="none, every window"))
     # --- execution
     seed: int = field(default=42, metadata=_flag(None, "one seed makes a run repeatable"))
     device: str = field(default="auto", metadata=_flag(None, "auto (CUDA when present), cpu, cuda, cuda:N"))
@@ -210,6 +213,8 @@ class RunConfig:
         # NumPy numbers Python ones, so to_dict() is plain JSON.
         for spec in dataclasses.fields(self):
             object.__setattr__(self, spec.name, check_setting(spec.name, getattr(self, spec.name)))
+        if self.train_until:
+            object.__setattr__(self, "train_until", iso_date(self.train_until, "train_until"))
 
     def overrides_for(self, model: str, fields: set[str] | None = None) -> dict[str, Any]:
         """The model overrides that apply to ``model``: '*' keys the model has
@@ -287,6 +292,16 @@ _LIST_WORDS = {"models": 'model names, e.g. models = ["mlp"]', "windows": "day c
 
 FIELD_TYPES: dict[str, Any] = get_type_hints(RunConfig)
 _FIELDS = {spec.name: spec for spec in dataclasses.fields(RunConfig)}
+
+
+def iso_date(text: str, name: str) -> str:
+    """``text`` as a ``YYYY-MM-DD`` date (a one-line ConfigError naming ``name`` otherwise)."""
+    import datetime as _dt
+
+    try:
+        return _dt.date.fromisoformat(str(text).strip()).isoformat()
+    except ValueError:
+        raise ConfigError(f"{name} must be a date YYYY-MM-DD, got {text!r}") from None
 
 
 def check_setting(name: str, value: Any) -> Any:

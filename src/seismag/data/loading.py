@@ -12,6 +12,7 @@ naming the file, before anything is trained or written.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,6 +83,45 @@ class WindowData:
     @property
     def n_channels(self) -> int:
         return len(self.channels)
+
+    def select(self, keep: np.ndarray, note: str = "") -> "WindowData":
+        """The rows where ``keep`` is true (features, labels, source rows and meta alike)."""
+        meta = None if self.meta is None else {key: values[keep] for key, values in self.meta.items()}
+        return dataclasses.replace(self, features=np.ascontiguousarray(self.features[keep]), labels=self.labels[keep],
+                                   source_rows=self.source_rows[keep], meta=meta,
+                                   notes=self.notes + ([note] if note else []))
+
+    def until(self, date: str) -> "WindowData":
+        """Only the windows whose label horizon ends on or before ``date`` (midnight UTC):
+        ``--train-until``, so that a later scored period is out of sample. Needs the
+        ``label_horizon_end`` column of ``meta.csv`` (``seismag build`` writes it)."""
+        horizon = self._times("label_horizon_end", "--train-until")
+        keep = horizon <= np.datetime64(date, "s")
+        if not keep.any():
+            raise DataError(self.meta_path, f"no window's label horizon ends by {date} (--train-until): "
+                                            f"the first ends {str(horizon.min())}")
+        return self.select(keep, f"window {self.window_days}: {int((~keep).sum())} windows after {date} left out "
+                                 f"(--train-until), {int(keep.sum())} kept")
+
+    def training_period(self, train_until: str = "") -> dict:
+        """What the windows trained on span: the first ``window_start`` and the last
+        ``label_horizon_end`` of ``meta.csv`` (None without those columns). Ensembles carry it,
+        so that ``scan`` and ``skill`` can refuse to score days the model has seen."""
+        period = {"train_until": train_until or None, "first_window_start": None, "last_horizon_end": None}
+        if self.meta is not None and "window_start" in self.meta and "label_horizon_end" in self.meta:
+            period["first_window_start"] = str(self._times("window_start", "the training period").min())
+            period["last_horizon_end"] = str(self._times("label_horizon_end", "the training period").max())
+        return period
+
+    def _times(self, column: str, purpose: str) -> np.ndarray:
+        text = self.meta_column(column) if self.meta is not None else None
+        if text is None:
+            raise DataError(self.meta_path, f"needed for {purpose} but the file does not exist")
+        try:
+            return np.array([np.datetime64(value.strip(), "s") for value in text], dtype="datetime64[s]")
+        except ValueError:
+            raise DataError(self.meta_path, f"column '{column}' holds a value that is not an ISO time "
+                                            f"(needed for {purpose})") from None
 
     def activity_table(self) -> tuple[tuple[str, ...], np.ndarray]:
         """The ``meta.csv`` activity columns as float32 ``(n, columns)``: the ``activity`` model's input.

@@ -248,3 +248,22 @@ def window_input(extra: dict, data, where) -> np.ndarray:
         raise DataError(where, f"holds the channels {', '.join(data.channels)}; the ensemble was trained on "
                                f"{', '.join(inputs['channels'])}")
     return data.features
+
+
+def training_period(extra: dict) -> dict | None:
+    """The ensemble's training period (``train_until``, ``first_window_start``,
+    ``last_horizon_end``; see :meth:`seismag.data.loading.WindowData.training_period`), or
+    None for an ensemble written before training periods were recorded."""
+    period = extra.get("training_period") or (extra.get("protocol") or {}).get("training_period")
+    return dict(period) if period else None
+
+
+def in_sample(extra: dict, window_end) -> np.ndarray:
+    """True where a scored window (ending at ``window_end``, datetime64) lies inside the
+    training period: before the end of the last label horizon the ensemble trained on.
+    All false when the period is unknown (the caller says so)."""
+    period = training_period(extra)
+    window_end = np.asarray(window_end, dtype="datetime64[s]")
+    if not period or not period.get("last_horizon_end"):
+        return np.zeros(window_end.shape, dtype=bool)
+    return window_end < np.datetime64(period["last_horizon_end"], "s")

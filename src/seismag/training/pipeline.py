@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from .. import __version__
@@ -19,7 +20,7 @@ from .. import models as model_registry
 from ..config import RunConfig, default_models
 from ..data.analysis import imbalance_ratio, imbalance_severity
 from ..data.loading import load_window
-from ..errors import ConfigError, output_error
+from ..errors import ConfigError, DataError, output_error
 from ..io import make_folder, write_json
 from ..layout import ACTIVITY_COLUMNS, DATASET_SUMMARY_FILE, RUN_CONFIG_FILE, window_fingerprint
 from ..lock import folder_lock
@@ -134,8 +135,16 @@ def with_activity_reference(config: RunConfig, windows: dict[int, Any]) -> RunCo
 def load_windows(config: RunConfig, data_dir) -> dict[int, Any]:
     """Every configured window, validated before anything trains or is written: a bad file
     late in the list should not cost an hour of training first."""
-    return {days: load_window(data_dir, days, config.steps_per_day, nan_policy=config.nan_policy,
-                              max_missing=config.max_missing) for days in config.windows}
+    windows = {days: load_window(data_dir, days, config.steps_per_day, nan_policy=config.nan_policy,
+                                 max_missing=config.max_missing) for days in config.windows}
+    if config.train_until:
+        windows = {days: data.until(config.train_until) for days, data in windows.items()}
+        for days, data in windows.items():
+            for label in (0, 1):
+                if not np.any(data.labels == label):
+                    raise DataError(data.meta_path, f"no class-{label} window's label horizon ends by "
+                                                    f"{config.train_until} (--train-until); training needs both classes")
+    return windows
 
 
 def plan_splits(config: RunConfig, windows: dict[int, Any], device: torch.device) -> dict[int, list[Split]]:
