@@ -300,7 +300,7 @@ def build_dataset(
         context = LabelContext(mainshock=declustered.mainshock, periods=declustered.aftershock_periods(),
                                activity=activity, rule=rule)
     if activity is not None:
-        settings["activity_columns"] = activity_meta_columns(activity, rule)
+        settings["activity_columns"] = activity_meta_columns(given, rule)
     stations = [read_station(files, settings["channels"]) for files in groups.values()]
 
     candidates = {station.code: plan_station(station, settings) for station in stations}
@@ -312,9 +312,10 @@ def build_dataset(
     return report
 
 
-def activity_meta_columns(activity, rule) -> list[str]:
-    """The activity columns ``meta.csv`` gets: the statistics, and the day counts of a storm rule."""
-    if activity is None:
-        return []
-    return list(ACTIVITY_COLUMNS) + (["disturbed_days", "undecided_days"] if rule is not None else [])
+def activity_meta_columns(given: Mapping, rule) -> list[str]:
+    """The activity columns ``meta.csv`` gets: the statistic of each index given (``max_kp``
+    for Kp, ``min_dst`` for Dst, ``n_ssc`` for the SSC lists), and the day counts of a storm rule."""
+    of_index = dict(zip(("kp", "dst", "ssc"), ACTIVITY_COLUMNS))
+    columns = [of_index[key] for key in ("kp", "dst", "ssc") if given.get(key) is not None]
+    return columns + (["disturbed_days", "undecided_days"] if rule is not None else [])
 
