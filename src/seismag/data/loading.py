@@ -7,6 +7,12 @@ one row per sample in file order (class-0 rows, then class-1 rows).
 
 Every problem with a file is reported as one :class:`~seismag.errors.DataError`
 naming the file, before anything is trained or written.
+
+Why this module is long: :class:`WindowData` is the one description of a loaded window
+that training, evaluation and inference share, so what it answers lives beside it: its
+channels and ``dataset.json``, the recipe (applied in one place, :func:`apply_recipe`),
+the activity columns the ``activity`` model takes, the time cut of ``--train-until`` and
+the training period an ensemble records.
 """
 
 from __future__ import annotations
