@@ -1,5 +1,9 @@
 """Scanning continuous records day by day with trained ensembles (``seismag scan``) -> ``scores.csv``.
 
+Why this module is long: it owns both sources of daily windows (observatory records and a
+built folder) and the one scores table they write; split up, the two modes would each keep
+a copy of the in-sample rule, the empty-score rule and the row format ``skill`` reads.
+
 Lives here: the daily windows of a continuous record (every UTC day ``D`` from the first
 on which a full window fits, the window of ``N`` days ending at midnight ``D`` covering
 ``[D - N, D)``, exactly the window ``build`` writes as "ending on day ``D - 1``"), the
@@ -13,7 +17,8 @@ ensemble's training period, and the scores table :data:`SCORE_COLUMNS` (the cont
 
 Memory: one station at a time (its channels' minute series, float32, ~2 MB per channel
 and station-year) and one batch of ``batch_rows`` window rows per ensemble; never all
-windows of a station (365 30-day windows of 3 channels would be 190 MB).
+windows of a station (365 30-day windows of 3 channels would be 190 MB). The scores
+themselves (a hundred bytes a row) are kept until the file is written, sorted.
 
 May import numpy, torch through :mod:`.ensemble` / :mod:`.predict`, the data layer (the
 build's station reader and row builder, the gap filler, the indices), layout, io, errors.
@@ -208,7 +213,7 @@ def _in_range(window_end: np.ndarray, start, end) -> np.ndarray:
 
 def scan_records(ensembles: Sequence[str | os.PathLike], observatory: str | os.PathLike | Iterable,
                  out: str | os.PathLike, *, kp=None, dst=None, ssc=None, max_missing: float = 0.1,
-                 allow_in_sample: bool = False, batch_rows: int = 256, device: str = "cpu", start=None,
+                 allow_in_sample: bool = False, batch_rows: int = 64, device: str = "cpu", start=None,
                  end=None, progress: Callable[[str], None] | None = None) -> dict:
     """Score every station's every day with every ensemble and write ``out`` (``scores.csv``).
 
@@ -236,8 +241,11 @@ def scan_records(ensembles: Sequence[str | os.PathLike], observatory: str | os.P
         Score windows ending before an ensemble's last training horizon and mark them
         ``in_sample=true``; without it they are refused in one line.
     batch_rows
-        Window rows built and scored at a time (memory: ``batch_rows`` rows of
-        ``window_days * channels * steps_per_day`` float32).
+        Window rows built and scored at a time. Memory grows with it: the rows
+        (``window_days * channels * steps_per_day`` float32 each) and the model's
+        temporaries on them; a ``features`` ensemble on 7-day, 3-channel, 1-minute
+        windows takes about 1 MiB a row (peak 425 MiB at 64 rows, 628 MiB at 256,
+        of which 309 MiB are torch and the ensemble; the scores are the same).
     start, end
         Score only windows whose ``window_end`` day lies in ``[start, end)`` (``YYYY-MM-DD``).
     progress
@@ -389,7 +397,7 @@ def _coordinate(value) -> str:
 
 
 def scan_data(ensembles: Sequence[str | os.PathLike], data_dir: str | os.PathLike, out: str | os.PathLike, *,
-              max_missing: float = 0.1, allow_in_sample: bool = False, batch_rows: int = 256,
+              max_missing: float = 0.1, allow_in_sample: bool = False, batch_rows: int = 64,
               device: str = "cpu", start=None, end=None, progress: Callable[[str], None] | None = None) -> dict:
     """Score the windows of a built folder (``--data DIR``) and write ``out`` (``scores.csv``).
 
