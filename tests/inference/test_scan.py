@@ -271,6 +271,9 @@ def test_cli_end_to_end(trained, tmp_path, capsys):
                  "--out", str(tmp_path / "a.csv")]) == 2
     line = capsys.readouterr().err.strip().splitlines()[-1]
     assert line.startswith("seismag scan: error:") and "(--kp)" in line
+    assert main(["scan", "--ensemble", str(trained["mlp"]), "--data", str(trained["data"]),
+                 "--out", str(tmp_path / "d.csv")]) == 0
+    assert "24 rows (2 stations)" in capsys.readouterr().out and len(read_scores(tmp_path / "d.csv")) == 24
     assert main(["scan", "--ensemble", str(trained["mlp"]), "--data", str(trained["data"]), "--kp", "k.csv",
                  "--out", str(tmp_path / "d.csv")]) == 2
     assert "not with --data" in capsys.readouterr().err
