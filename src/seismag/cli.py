@@ -165,6 +165,25 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--station", default=None, help="the rows' station, for a recipe that selects local time "
                    "(default: the ensemble's one training station)")
 
+    p = command("scan", "Score continuous records day by day with saved ensembles: one row per station, day and "
+                        "model (scores.csv; an empty score where a window misses too much data).",
+                "seismag scan --ensemble results/gru_models/GRUModel_7day_ensemble.pth --observatory raw/observatory "
+                "--out scores.csv --start 2021-01-01")
+    p.add_argument("--ensemble", nargs="+", required=True, help="one or more {Model}Model_{N}day_ensemble.pth files")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--observatory", nargs="+", help="IAGA-2002/ImagCDF files and/or folders")
+    source.add_argument("--data", default=None, help="a built folder instead (its meta.csv gives window_end)")
+    p.add_argument("--out", required=True, help="the scores CSV to write")
+    p.add_argument("--kp", default=None, metavar="FILE", help="Kp file, for activity ensembles (max_kp)")
+    p.add_argument("--dst", default=None, metavar="FILE", help="Dst file, for activity ensembles (min_dst)")
+    p.add_argument("--ssc", default=None, metavar="DIR", help="sudden-commencement lists, for activity ensembles")
+    p.add_argument("--max-missing", type=float, default=0.1, help="empty score above this missing share (0.1)")
+    p.add_argument("--allow-in-sample", action="store_true",
+                   help="score windows inside an ensemble's training period, marked in_sample=true")
+    p.add_argument("--start", default=None, metavar="DATE", help="first window_end day scored, YYYY-MM-DD")
+    p.add_argument("--end", default=None, metavar="DATE", help="window_end days before this one (exclusive)")
+    p.add_argument("--device", default="cpu")
+
     p = command("evaluate", "Score the saved ensembles on an external labelled test set (seed layout).",
                 "seismag evaluate --results results/ --test-data test_data/")
     p.add_argument("--results", required=True, help="results folder of a training run")
@@ -412,6 +431,35 @@ def cmd_predict(args) -> None:
         print(f"{rows} predictions written to {args.out}")
 
 
+def cmd_scan(args) -> None:
+    import warnings
+
+    from .inference import scan_data, scan_records
+
+    def progress(line: str) -> None:
+        print(f"seismag scan: {line}", file=sys.stderr)
+
+    options = dict(max_missing=args.max_missing, allow_in_sample=args.allow_in_sample, device=args.device,
+                   start=args.start, end=args.end, progress=progress)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            if args.data is not None:
+                stray = [f"--{name}" for name in ("kp", "dst", "ssc") if getattr(args, name) is not None]
+                if stray:
+                    raise ConfigError(f"{', '.join(stray)}: not with --data (its meta.csv holds the activity columns)")
+                summary = scan_data(args.ensemble, args.data, args.out, **options)
+            else:
+                summary = scan_records(args.ensemble, args.observatory, args.out, kp=args.kp, dst=args.dst,
+                                       ssc=args.ssc, **options)
+        finally:
+            for warning in caught:
+                print(f"seismag scan: warning: {warning.message}", file=sys.stderr)
+    counts = "; ".join(f"{name} {c['scored']} scored, {c['empty']} empty, {c['in_sample']} in-sample"
+                       for name, c in summary["models"].items())
+    print(f"{summary['rows']} rows ({len(summary['stations'])} stations) written to {summary['out']}: {counts}")
+
+
 def cmd_evaluate(args) -> None:
     from .inference import evaluate_results
     from .training.pipeline import format_summary_table
@@ -471,7 +519,7 @@ def cmd_demo(args) -> None:
 
 
 COMMANDS = {"env": cmd_env, "synth": cmd_synth, "analyze": cmd_analyze, "models": cmd_models,
-            "train": cmd_train, "predict": cmd_predict, "plot": cmd_plot, "report": cmd_report,
+            "train": cmd_train, "predict": cmd_predict, "scan": cmd_scan, "plot": cmd_plot, "report": cmd_report,
             "build": cmd_build, "evaluate": cmd_evaluate, "tune": cmd_tune, "demo": cmd_demo}
 
 

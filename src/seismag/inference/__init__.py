@@ -3,10 +3,13 @@
 ``load_trained_ensemble`` / ``load_ensemble_model`` (the SPEC's name) load a saved
 ``_ensemble.pth`` ready for raw windows; ``predict_array`` and ``predict_file``
 score windows (``seismag predict``); ``evaluate_results`` scores every ensemble of a
-results folder on an external test set (``seismag evaluate``).
+results folder on an external test set (``seismag evaluate``); ``scan_records`` and
+``scan_data`` slide ensembles over continuous records (or a built folder) day by day and
+write ``scores.csv`` (``seismag scan``).
 
-May import: data (loading), models, training's tensors/loop/artifacts/metrics/evaluation
-(what training wrote and how it scaled), runtime, io, errors. Nothing in training
+May import: data (loading, indices, build's station reader and row builder), models,
+training's tensors/loop/artifacts/metrics/evaluation (what training wrote and how it
+scaled), runtime, io, errors. Nothing in training
 imports this package.
 """
 
@@ -14,6 +17,8 @@ from .ensemble import (ScaledMember, TrainedEnsemble, check_ensemble_config, fla
                        load_trained_ensemble, looks_prescaled)
 from .evaluate import evaluate_results
 from .predict import predict_array, predict_file
+from .scan import SCORE_COLUMNS, scan_data, scan_records
 
 __all__ = ["ScaledMember", "TrainedEnsemble", "check_ensemble_config", "evaluate_results", "flat_windows",
-           "load_ensemble_model", "load_trained_ensemble", "looks_prescaled", "predict_array", "predict_file"]
+           "load_ensemble_model", "load_trained_ensemble", "looks_prescaled", "predict_array", "predict_file",
+           "SCORE_COLUMNS", "scan_data", "scan_records"]

@@ -2,8 +2,9 @@
 
 Lives here: the overwrite rule (:func:`check_out_dir`, checked before any input is read),
 the staging folder every ``window-{N}`` folder is assembled in and renamed out of, the
-rows of each window (gaps filled channel by channel, minutes averaged to
-``steps_per_day``, columns in ``day, channel, step`` order) and their ``meta.csv`` rows
+rows of each window (:func:`window_row`: gaps filled channel by channel, minutes averaged
+to ``steps_per_day``, columns in ``day, channel, step`` order; ``seismag scan`` builds
+its rows with it too) and their ``meta.csv`` rows
 (:data:`META_COLUMNS`), ``dataset.json``, and the two report files, written last::
 
     OUT/window-{N}/data_0.npy, data_1.npy, meta.csv   through seismag.data.seed_writer
@@ -38,7 +39,7 @@ from .label import WindowPlan
 from .plan import MINUTES_PER_DAY, StationDays, iso_time
 from .report import BuildReport, format_build_report
 
-__all__ = ["META_COLUMNS", "REPORT_FILES", "check_out_dir", "write_build", "write_window_folder"]
+__all__ = ["META_COLUMNS", "REPORT_FILES", "check_out_dir", "window_row", "write_build", "write_window_folder"]
 
 META_COLUMNS = (
     "station",
@@ -208,25 +209,38 @@ def _activity_cell(value) -> str:
 
 
 def _window_rows(rows: list[tuple[StationDays, WindowPlan, int]], steps_per_day: int) -> Iterator[np.ndarray]:
-    """Each window's values as a ``(1, window_days * n_channels * steps_per_day)`` float64 block.
+    """Each window's values as a ``(1, window_days * n_channels * steps_per_day)`` float64 block
+    (:func:`window_row`)."""
+    for station, plan, i in rows:
+        offset_s = (plan.window_start[i] - station.first_day.astype("datetime64[s]")).astype(np.int64)
+        yield window_row(station.series, int(offset_s) // 60, plan.window_days, steps_per_day)[None, :]
 
+
+def window_row(series: np.ndarray, start_minute: int, window_days: int, steps_per_day: int) -> np.ndarray:
+    """One window of a station's minutes as the row a build writes: float64, shape
+    ``(window_days * n_channels * steps_per_day,)``.
+
+    ``series`` is ``(n_channels, n_minutes)`` (:attr:`StationDays.series`, or some of its
+    channels); the window is its ``window_days * 1440`` minutes from ``start_minute``.
     Gaps are filled channel by channel from the window's own minutes only (nothing from
     the label horizon leaks in), then ``1440 / steps_per_day`` consecutive minutes are
     averaged into a step. Columns: day 1 of every channel, then day 2, ... (``day,
-    channel, step``, :data:`seismag.layout.FEATURE_ORDER`).
+    channel, step``, :data:`seismag.layout.FEATURE_ORDER`). Every channel must hold a
+    value in the window. The one recipe for a row: ``build`` writes it and ``seismag
+    scan`` scores it.
     """
     per_step = MINUTES_PER_DAY // steps_per_day
-    for station, plan, i in rows:
-        offset_s = (plan.window_start[i] - station.first_day.astype("datetime64[s]")).astype(np.int64)
-        start_minute = int(offset_s) // 60
-        days = plan.window_days
-        minutes = station.series[:, start_minute: start_minute + days * MINUTES_PER_DAY].astype(np.float64)
-        for channel in minutes:
-            interpolate_gaps(channel)  # in place, each channel from its own minutes
-        if per_step > 1:
-            minutes = minutes.reshape(minutes.shape[0], days * steps_per_day, per_step).mean(axis=2)
-        # (channel, day, step) -> (day, channel, step), flattened
-        yield minutes.reshape(minutes.shape[0], days, steps_per_day).transpose(1, 0, 2).reshape(1, -1)
+    n_minutes = window_days * MINUTES_PER_DAY
+    minutes = series[:, start_minute: start_minute + n_minutes].astype(np.float64)
+    if start_minute < 0 or minutes.shape[1] != n_minutes:
+        raise ValueError(f"a window of {window_days} days from minute {start_minute} does not fit in "
+                         f"{series.shape[1]} minutes")
+    for channel in minutes:
+        interpolate_gaps(channel)  # in place, each channel from its own minutes
+    if per_step > 1:
+        minutes = minutes.reshape(minutes.shape[0], window_days * steps_per_day, per_step).mean(axis=2)
+    # (channel, day, step) -> (day, channel, step), flattened
+    return minutes.reshape(minutes.shape[0], window_days, steps_per_day).transpose(1, 0, 2).reshape(-1)
 
 
 def _meta_row(station: StationDays, plan: WindowPlan, i: int, catalog: Catalog, component: str) -> list:
