@@ -24,7 +24,7 @@ from seismag.data.indices import read_dst, read_kp, write_dst_wdc, write_kp_csv
 from seismag.errors import DataError, SeismagError
 from seismag.plots import write_report
 from seismag.plots.skill import (
-    build_gain_figure, build_molchan_figure, build_station_figure, gain_curve, plot_skill,
+    build_gain_figure, build_molchan_figure, build_station_figure, gain_curve, plot_skill, plot_station_scores,
     read_scores, read_skill, trajectory_drawstyle,
 )
 
@@ -264,6 +264,23 @@ def test_station_figure_gaps_and_events_of_bbb(skill_dir):
     assert "score:lstm_7day" not in lines
     assert sorted(gid for gid in lines if gid.startswith("event:")) == ["event:E1", "event:E2"]
     assert len(fig.axes) == 1  # no index files given: no index panels
+    assert [t.get_text() for t in fig.axes[0].texts] == ["M6.5", "M6.1"]
+
+
+def test_close_events_get_one_magnitude_label(skill_dir):
+    data = skill_dict()
+    data["events"][1]["time"] = "2020-01-05T13:00:00Z"  # an hour after E1; the axis spans 12 days
+    fig = build_station_figure("BBB", read_scores(skill_dir / "scores.csv"), read_skill(data))
+    assert [t.get_text() for t in fig.axes[0].texts] == ["M6.5"]
+    assert sorted(gid for gid in lines_by_gid(fig) if gid.startswith("event:")) == ["event:E1", "event:E2"]
+
+
+def test_a_station_without_rows_is_noted(skill_dir, tmp_path):
+    data = skill_dict()
+    data["stations"]["CCC"] = {"latitude": 0.0, "longitude": 0.0, "n_station_days": 0}
+    written = plot_station_scores(skill_dir / "scores.csv", data, tmp_path, dpi=30)
+    assert [p.name for p in written] == ["scores_AAA.png", "scores_BBB.png"]
+    assert written.notes == [f"{skill_dir / 'scores.csv'}: no rows for station CCC; no score figure"]
 
 
 def test_station_title_says_in_sample(skill_dir):

@@ -92,7 +92,10 @@ def build_station_figure(station: str, scores: ScoreTable, skill: Skill, *,
     for run, (start, stop) in enumerate(_runs(in_sample_days)):
         ax.axvspan(grid[start], grid[start] + np.timedelta64(int(stop - start), "D"), color="#fdd9a0", alpha=0.45,
                    linewidth=0, zorder=0, label="in-sample days" if run == 0 else None)
-    events = [e for e in skill.events if station in e["stations"]]
+    events = sorted((e for e in skill.events if station in e["stations"]), key=_event_time)
+    # Magnitude labels at least 1/30 of the time axis apart, so close events do not overprint.
+    label_gap = (end - first).astype("timedelta64[s]") / 30
+    last_label = None
     for index, event in enumerate(events):
         time = _event_time(event)
         day = time.astype("datetime64[D]")
@@ -105,7 +108,8 @@ def build_station_figure(station: str, scores: ScoreTable, skill: Skill, *,
                              gid=f"event:{event.get('id', index)}" if panel_index == 0 else None,
                              label="target event" if index == 0 and panel_index == 0 else None)
         magnitude = event.get("magnitude")
-        if is_number(magnitude):
+        if is_number(magnitude) and (last_label is None or time - last_label >= label_gap):
+            last_label = time
             ax.annotate(f"M{magnitude:.1f}", xy=(time, 1.0), xycoords=("data", "axes fraction"),
                         xytext=(3, -2), textcoords="offset points", fontsize=9, va="top", ha="left")
     ax.set_ylim(-0.02, 1.02)
