@@ -204,6 +204,9 @@ def _parser() -> argparse.ArgumentParser:
                 "seismag report --results results/ --out results/report.html")
     p.add_argument("--results", required=True)
     p.add_argument("--out", default=None, help="HTML file (default: RESULTS/report.html)")
+    p.add_argument("--skill", default=None, metavar="DIR",
+                   help="seismag skill folder for the 'Forecast skill' section "
+                        "(default: RESULTS/skill when it holds skill.json)")
 
     p = command("build", "Build labelled training windows from IAGA-2002 observatory records and an earthquake catalog.",
                 "seismag build --observatory mmb_2011_march.txt --catalog usgs.csv --out data/ "
@@ -490,7 +493,7 @@ def cmd_plot(args) -> None:
 def cmd_report(args) -> None:
     from .plots import write_report
 
-    path = write_report(args.results, out=args.out)
+    path = write_report(args.results, out=args.out, skill_dir=args.skill)
     print(f"report written to {path}")
 
 

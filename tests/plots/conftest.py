@@ -208,3 +208,10 @@ def plotted_full(full_results, tmp_path_factory):
     root = tmp_path_factory.mktemp("plotted") / "results"
     shutil.copytree(full_results, root)
     return root, plot_all(root, dpi=60)
+
+
+@pytest.fixture(scope="session")
+def small_results(tmp_path_factory) -> Path:
+    """One model, one window, two folds: the least a report needs. Treat as read-only."""
+    return make_results(tmp_path_factory.mktemp("small") / "results", models=("gru",), windows=(7,), folds=2,
+                        n_val=30)

@@ -1,9 +1,10 @@
 """Result figures and the HTML report (SPEC "Visualization Code Documentation").
 
 Everything here reads the results folder written by training (layout in
-``docs/artifacts.md``) and nothing else. May import: errors, io, layout, NumPy and
-matplotlib; never training, models, inference or torch, so figures can be redrawn
-from results made on another machine.
+``docs/artifacts.md``) and the skill folder written by ``seismag skill``, and nothing
+else. May import: errors, io, layout, data (the index readers), NumPy and matplotlib;
+never training, models, inference, skill or torch, so figures can be redrawn from
+results made on another machine.
 
 Public API
 ----------
@@ -13,8 +14,13 @@ plot_training_curves(...)     Performance_Analysis/          (Module 1)
 plot_model_comparison(...)    Model_Comparison_Analysis/     (Module 2)
 plot_roc_curves(...)          ROC_analysis/                  (Module 3)
 plot_confusion_matrices(...)  Individual_Confusion_Matrices/ (Module 4)
-write_report(results_dir, out=None)
-    one self-contained HTML page (default ``results_dir/report.html``)
+write_report(results_dir, out=None, *, figure_dpi=100, skill_dir=None)
+    one self-contained HTML page (default ``results_dir/report.html``), with a
+    "Forecast skill" section when ``results_dir/skill/skill.json`` (or ``skill_dir``) exists
+plot_skill(skill_dir, scores=None, kp=None, dst=None, dpi=600, fmt="png")
+    the forecast-skill figures of a ``seismag skill`` folder into ``skill_dir/figures/``:
+    plot_molchan, plot_probability_gain, plot_station_scores (module ``skill``; it reads
+    skill.json and scores.csv, and the Kp / Dst files through ``seismag.data.indices``)
 
 Each ``plot_*`` function returns a :class:`PlotResult`: the list of paths
 written, with ``.notes`` saying what was skipped (missing models, windows or
@@ -33,11 +39,13 @@ from seismag.plots.curves import plot_training_curves
 from seismag.plots.report import write_report
 from seismag.plots.results import NothingToPlot, PlotResult, ResultsFolder
 from seismag.plots.roc import plot_roc_curves
+from seismag.plots.skill import plot_molchan, plot_probability_gain, plot_skill, plot_station_scores
 from seismag.plots.style import COLORS
 
 __all__ = [
     "COLORS", "PlotResult", "ResultsFolder", "plot_all", "plot_confusion_matrices",
-    "plot_model_comparison", "plot_roc_curves", "plot_training_curves", "write_report",
+    "plot_model_comparison", "plot_molchan", "plot_probability_gain", "plot_roc_curves", "plot_skill",
+    "plot_station_scores", "plot_training_curves", "write_report",
 ]
 
 #: The four figure modules in SPEC order (Result_drawing Modules 1-4).

@@ -6,8 +6,10 @@ opens offline by double-click and can be mailed as one file. All text taken
 from the results folder is escaped with :func:`html.escape`.
 
 Sections: notes (what was skipped), metrics (mean ± std over folds per model
-and window, the best model per window marked), evaluation protocol with its
-leakage caveat, dataset summary, figures, run configuration.
+and window, the best model per window marked), against chance, forecast skill
+(when ``RESULTS/skill/skill.json`` exists or ``skill_dir`` names one; see
+:mod:`seismag.plots.skill_report`), evaluation protocol with its leakage caveat,
+dataset summary, figures, run configuration.
 
 The figures are always rendered afresh from the results, at a modest DPI, into
 a temporary folder (the ``performance_visualization/`` folder is neither read
@@ -34,6 +36,7 @@ from seismag.plots.honesty import honesty_rows, honesty_section, render_permutat
 from seismag.plots.results import (
     MetricStats, ModelEntry, NothingToPlot, ResultsFolder, window_name,
 )
+from seismag.plots.skill_report import SKILL_FILE, default_skill_source, find_skill, skill_section
 
 #: Metric columns of the table: (key, header).
 TABLE_METRICS = (
@@ -343,11 +346,24 @@ def _figures_section(figures: Sequence[_Figure], model_order: Sequence[str]) -> 
     return "\n".join(parts)
 
 
+def _skill_source(results: ResultsFolder, skill_dir: str | os.PathLike | None) -> Path | None:
+    """The skill.json of the report's skill section, or None when there is none to show."""
+    if skill_dir is None:
+        default = find_skill(default_skill_source(results.path))
+        return default if default.is_file() else None
+    named = find_skill(skill_dir)
+    if not named.is_file():
+        raise SeismagError(f"{named}: no such file (--skill names a folder written by seismag skill --out, "
+                           f"holding {SKILL_FILE})")
+    return named
+
+
 def write_report(
     results_dir: str | os.PathLike,
     out: str | os.PathLike | None = None,
     *,
     figure_dpi: float = 100,
+    skill_dir: str | os.PathLike | None = None,
 ) -> Path:
     """Write one self-contained HTML page describing ``results_dir``.
 
@@ -360,6 +376,10 @@ def write_report(
     figure_dpi : float
         Resolution of the embedded figures (they are rendered afresh at this
         DPI; 100 keeps the page a few MB).
+    skill_dir : path-like, optional
+        A ``seismag skill`` folder (or its ``skill.json``) for the "Forecast skill"
+        section. By default the section is added when ``results_dir/skill/skill.json``
+        exists; a folder named here must hold one.
 
     Returns
     -------
@@ -369,9 +389,12 @@ def write_report(
     Raises
     ------
     SeismagError
-        The folder is missing, holds no model results, or a file in it is corrupt.
+        The folder is missing, holds no model results, a file in it is corrupt, or
+        ``skill_dir`` holds no skill.json. (An unreadable skill.json does not raise: the
+        section says it is unreadable.)
     """
     results = ResultsFolder(results_dir)
+    skill_source = _skill_source(results, skill_dir)
     if not results.models:
         raise SeismagError(f"{results.path}: no model results found (expected folders like gru_models/); "
                            "nothing to report")
@@ -390,6 +413,9 @@ def write_report(
         permutation_html = "" if permutation_png is None else _img(_Figure(
             "chance", permutation_png, "Permutation control: CV mean F1 with permuted training labels "
             "(grey) and with the real labels (line)"))
+        skill_html = "" if skill_source is None else skill_section(
+            skill_source, Path(tmp) / "skill", figure_dpi, notes,
+            lambda path, caption: _img(_Figure("skill", path, caption), "wide"))
     chance_html = honesty_section(chance_rows, permutation_html)
     if not all_stats and not figures:
         raise SeismagError(f"{results.path}: no metrics and no figures could be made; nothing to report")
@@ -414,15 +440,16 @@ def write_report(
         + (f", started {_e(run_config['started_at'])}" if run_config and run_config.get("started_at") else "")
         + f" · report written {_e(now)} by seismag {_e(package_version)}</p>",
         "<nav class='meta'><a href='#metrics'>Metrics</a> · <a href='#chance'>Against chance</a> · "
-        "<a href='#protocol'>Protocol</a> · "
+        + ("<a href='#skill'>Forecast skill</a> · " if skill_html else "")
+        + "<a href='#protocol'>Protocol</a> · "
         "<a href='#dataset'>Dataset</a> · <a href='#figures'>Figures</a> · "
         "<a href='#config'>Run configuration</a></nav>",
     ]
     if notes:
         parts.append("<h2 id='notes'>Notes</h2><div class='notes'><ul>"
                      + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul></div>")
-    parts += [metrics_html, chance_html, _protocol_section(results, all_stats), _dataset_section(results),
-              figures_html]
+    parts += [metrics_html, chance_html, skill_html, _protocol_section(results, all_stats),
+              _dataset_section(results), figures_html]
     parts.append("<h2 id='config'>Run configuration</h2>")
     if run_config is None:
         parts.append("<p>No <code>run_config.json</code> in the results folder.</p>")

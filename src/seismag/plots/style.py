@@ -11,6 +11,7 @@ import contextlib
 import functools
 import logging
 import os
+import re
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -83,6 +84,18 @@ def model_colors(display_names: Iterable[str]) -> dict[str, str]:
             colours[name] = palette[spare % len(palette)]
             spare += 1
     return colours
+
+
+def curve_colors(names: list[str]) -> dict[str, str]:
+    """A colour per ensemble name such as ``gru_7day`` (registry name + window).
+
+    The SPEC colour of its registry name when only one window of that model is present,
+    else the next colour of the qualitative palette (so two GRU windows differ).
+    """
+    bases = [re.sub(r"_\d+day$", "", name) for name in names]
+    keys = [base if bases.count(base) == 1 else name for name, base in zip(names, bases)]
+    colours = model_colors(keys)
+    return {name: colours[key] for name, key in zip(names, keys)}
 
 
 def model_markers(display_names: Iterable[str]) -> dict[str, str]:

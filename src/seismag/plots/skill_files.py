@@ -1,0 +1,263 @@
+"""Reading the forecast-skill files for the figures: ``skill.json`` and ``scores.csv``.
+
+``DIR/skill.json`` is written by ``seismag skill --out DIR`` (format ``seismag-skill``,
+version 1: settings, scored period, in-sample flag, stations, target events with the
+stations each counts for, the 95 % contour, and per model or reference the ASS, its
+surrogate p-value, the probability gains, the Molchan trajectory and a verdict).
+``scores.csv`` is written by ``seismag scan`` (columns :data:`SCORE_COLUMNS`). Both are
+read as plain files, never through the skill computation, and every problem is one
+:class:`~seismag.errors.DataError` line naming the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from seismag.errors import DataError
+
+__all__ = ["SKILL_FILE", "SKILL_FORMAT", "SKILL_VERSION", "SCORE_COLUMNS", "GAIN_TAUS", "Skill", "ScoreTable",
+           "find_skill", "read_skill", "read_scores", "is_number"]
+
+SKILL_FILE = "skill.json"
+SKILL_FORMAT = "seismag-skill"
+SKILL_VERSION = 1
+#: The columns of ``scores.csv`` (``seismag scan``), in order.
+SCORE_COLUMNS = ("station", "latitude", "longitude", "window_end", "model", "prob_class1",
+                 "member_std", "missing_fraction", "in_sample")
+#: Columns the station figures need.
+_NEEDED_SCORE_COLUMNS = ("station", "window_end", "model", "prob_class1", "in_sample")
+#: The alarm fractions ``probability_gain`` is given at (keys of skill.json).
+GAIN_TAUS = ("0.05", "0.1", "0.2")
+
+
+@dataclass(frozen=True)
+class Skill:
+    """A checked ``skill.json``: ``data`` is the JSON object, ``path`` the file read.
+
+    ``path`` is ``None`` for a dict given in memory.
+    """
+
+    data: dict
+    path: Path | None = None
+
+    @property
+    def where(self) -> str:
+        return str(self.path) if self.path is not None else "<skill dict>"
+
+    @property
+    def models(self) -> dict[str, dict]:
+        return self.data["models"]
+
+    @property
+    def events(self) -> list[dict]:
+        return self.data["events"]
+
+    @property
+    def settings(self) -> dict:
+        return self.data.get("settings") or {}
+
+    @property
+    def in_sample(self) -> bool:
+        return bool(self.data["in_sample"])
+
+    @property
+    def lead_days(self) -> int | None:
+        value = self.settings.get("lead_days")
+        return int(value) if isinstance(value, (int, float)) and value > 0 else None
+
+    def trajectory(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(tau, nu)`` of one model or reference, each of shape ``(n_points,)``."""
+        points = self.models[name]["molchan"]
+        return (np.array([p["tau"] for p in points], dtype=np.float64),
+                np.array([p["nu"] for p in points], dtype=np.float64))
+
+    def names(self, kind: str | None = None) -> list[str]:
+        """Model and reference names in file order (``kind`` 'model' or 'reference' to filter)."""
+        return [name for name, entry in self.models.items() if kind is None or entry["kind"] == kind]
+
+
+def find_skill(source: str | os.PathLike) -> Path:
+    """``source`` itself when it is a file, else ``source/skill.json``."""
+    path = Path(source)
+    return path / SKILL_FILE if path.is_dir() else path
+
+
+def read_skill(source: "str | os.PathLike | Mapping[str, Any] | Skill") -> Skill:
+    """Read and check a ``skill.json`` (a path, its folder, a dict, or a :class:`Skill`).
+
+    Raises
+    ------
+    DataError
+        One line naming the file: missing, unreadable, not JSON, not the ``seismag-skill``
+        format or version 1, or an entry missing or of the wrong type.
+    """
+    if isinstance(source, Skill):
+        return source
+    if isinstance(source, Mapping):
+        data, path = dict(source), None
+    else:
+        path = find_skill(source)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise DataError(path, "no such file (written by seismag skill --out DIR)") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DataError(path, f"unreadable: {exc}") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DataError(path, f"not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    where = str(path) if path is not None else "<skill dict>"
+    _check_skill(where, data)
+    return Skill(data=data, path=path)
+
+
+def _check_skill(where: str, data: Any) -> None:
+    def fail(problem: str):
+        raise DataError(where, problem)
+
+    if not isinstance(data, dict):
+        fail(f"not a seismag skill file (a JSON {type(data).__name__}, expected an object)")
+    if data.get("format") != SKILL_FORMAT:
+        fail(f"not a seismag skill file (format {data.get('format')!r}, expected {SKILL_FORMAT!r})")
+    if data.get("version") != SKILL_VERSION:
+        fail(f"skill file version {data.get('version')!r} is not supported (this seismag reads "
+             f"version {SKILL_VERSION})")
+    for key, kind in (("models", dict), ("events", list), ("contour_95", list), ("in_sample", bool),
+                      ("stations", dict)):
+        if not isinstance(data.get(key), kind):
+            fail(f"{key!r} missing or not a JSON {'object' if kind is dict else kind.__name__}")
+    for optional in ("settings", "scored_period"):
+        if data.get(optional) is not None and not isinstance(data[optional], dict):
+            fail(f"{optional!r} is not a JSON object")
+    _check_points(fail, "contour_95", data["contour_95"])
+    for index, event in enumerate(data["events"]):
+        if not isinstance(event, dict) or not isinstance(event.get("stations"), list) \
+                or not isinstance(event.get("time"), str):
+            fail(f"events[{index}] needs a 'time' (ISO text) and a 'stations' list")
+        try:
+            np.datetime64(event["time"].rstrip("Z"), "s")
+        except ValueError:
+            fail(f"events[{index}]: time {event['time']!r} is not an ISO time")
+    for name, entry in data["models"].items():
+        label = f"models[{name!r}]"
+        if not isinstance(entry, dict):
+            fail(f"{label} is not a JSON object")
+        if entry.get("kind") not in ("model", "reference"):
+            fail(f"{label}: kind {entry.get('kind')!r} is not 'model' or 'reference'")
+        for key in ("ass", "n_events", "n_station_days"):
+            if not is_number(entry.get(key)):
+                fail(f"{label}: {key!r} missing or not a number")
+        for key in ("ass_null_sd", "ass_p_value"):
+            if entry.get(key) is not None and not is_number(entry[key]):
+                fail(f"{label}: {key!r} is not a number or null")
+        gains = entry.get("probability_gain")
+        if not isinstance(gains, dict) or any(g is not None and not is_number(g) for g in gains.values()):
+            fail(f"{label}: 'probability_gain' must map tau to a number or null")
+        if not isinstance(entry.get("molchan"), list):
+            fail(f"{label}: 'molchan' missing or not a list")
+        _check_points(fail, f"{label}.molchan", entry["molchan"])
+        taus = [p["tau"] for p in entry["molchan"]]
+        if any(b < a for a, b in zip(taus, taus[1:])):
+            fail(f"{label}.molchan: tau must not decrease along the trajectory")
+        if not isinstance(entry.get("verdict", ""), str):
+            fail(f"{label}: 'verdict' is not text")
+
+
+def _check_points(fail, label: str, points: list) -> None:
+    for index, point in enumerate(points):
+        if not isinstance(point, dict) or not all(is_number(point.get(k)) for k in ("tau", "nu")):
+            fail(f"{label}[{index}] needs numbers 'tau' and 'nu'")
+        if not (0.0 <= point["tau"] <= 1.0 and 0.0 <= point["nu"] <= 1.0):
+            fail(f"{label}[{index}]: tau {point['tau']} and nu {point['nu']} must lie in [0, 1]")
+
+
+def is_number(value: Any) -> bool:
+    """A finite int or float (not a bool)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+@dataclass(frozen=True)
+class ScoreTable:
+    """The rows of a ``scores.csv``, as parallel arrays of shape ``(n_rows,)``.
+
+    ``prob_class1`` is NaN where the file leaves the score empty (too much missing data).
+    """
+
+    station: np.ndarray
+    window_end: np.ndarray  # datetime64[D]
+    model: np.ndarray
+    prob_class1: np.ndarray
+    in_sample: np.ndarray  # bool
+    path: str = ""
+    models: tuple[str, ...] = field(default=())
+
+    def __len__(self) -> int:
+        return int(self.station.shape[0])
+
+
+def read_scores(path: str | os.PathLike) -> ScoreTable:
+    """Read a ``scores.csv`` written by ``seismag scan`` (columns :data:`SCORE_COLUMNS`).
+
+    Raises
+    ------
+    DataError
+        Missing or empty file, a header without the columns the figures need, or a row
+        whose date, score or in-sample flag cannot be read (the message gives the line).
+    """
+    path = os.fspath(path)
+    try:
+        handle = open(path, newline="", encoding="utf-8")
+    except OSError as exc:
+        raise DataError(path, f"cannot open the scores file: {exc.strerror or exc}") from None
+    stations, ends, models, probs, flags = [], [], [], [], []
+    with handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None:
+            raise DataError(path, "empty scores file (no header line)")
+        column = {name.strip(): index for index, name in enumerate(header)}
+        missing = [name for name in _NEEDED_SCORE_COLUMNS if name not in column]
+        if missing:
+            raise DataError(path, f"not a seismag scores file: no column {', '.join(missing)} "
+                                  f"(expected {', '.join(SCORE_COLUMNS)})")
+        at = [column[name] for name in _NEEDED_SCORE_COLUMNS]
+        for row in reader:
+            if not row or all(not cell.strip() for cell in row):
+                continue
+            line = reader.line_num
+            if len(row) < len(header):
+                raise DataError(path, f"line {line}: {len(row)} fields, the header has {len(header)}")
+            station, end, model, prob, flag = (row[i].strip() for i in at)
+            try:
+                day = np.datetime64(end, "D")
+            except ValueError:
+                raise DataError(path, f"line {line}: window_end {end!r} is not a date YYYY-MM-DD") from None
+            try:
+                value = float(prob) if prob else math.nan
+            except ValueError:
+                raise DataError(path, f"line {line}: prob_class1 {prob!r} is not a number") from None
+            if prob and not 0.0 <= value <= 1.0:
+                raise DataError(path, f"line {line}: prob_class1 {prob} is outside [0, 1]")
+            if flag.lower() not in ("true", "false"):
+                raise DataError(path, f"line {line}: in_sample {flag!r} is not true or false")
+            stations.append(station)
+            ends.append(day)
+            models.append(model)
+            probs.append(value)
+            flags.append(flag.lower() == "true")
+    if not stations:
+        raise DataError(path, "the scores file has a header but no rows")
+    model_array = np.array(models, dtype=str)
+    return ScoreTable(station=np.array(stations, dtype=str), window_end=np.array(ends, dtype="datetime64[D]"),
+                      model=model_array, prob_class1=np.array(probs, dtype=np.float64),
+                      in_sample=np.array(flags, dtype=bool), path=path,
+                      models=tuple(dict.fromkeys(models)))

@@ -1,0 +1,151 @@
+"""The report's "Forecast skill" section, from a ``seismag skill`` folder (``skill.json``).
+
+Reads only ``skill.json`` (through :func:`seismag.plots.skill.read_skill`) and the files
+it names; the figures are drawn afresh by :func:`seismag.plots.skill.plot_skill` into the
+report's temporary folder. An unreadable skill.json gives a section that says so (one
+line naming the file) instead of failing the whole report.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any, Callable
+
+from seismag.errors import DataError
+from seismag.plots.skill import plot_skill
+from seismag.plots.skill_files import GAIN_TAUS, SKILL_FILE, Skill, find_skill, read_skill
+
+#: Figure captions, by file stem (station figures: ``scores_{STATION}``).
+CAPTIONS = {
+    "molchan": "Molchan diagram: each model's trajectory (τ, ν) over every threshold; the diagonal is "
+               "random alarms; below the grey contour a point is significant at 5 % (binomial).",
+    "probability_gain": "Probability gain G = (1 − ν)/τ against τ (log-log); circles: G at τ = 0.05, "
+                        "0.1, 0.2 as listed in the table; G = 1 is random alarms.",
+}
+
+EXPLANATION = (
+    "Every day of every station gets a score from the window that ends at its start; an alarm "
+    "at threshold θ covers the {lead} from the end of each window whose score is at least θ. "
+    "<b>τ</b> is the fraction of "
+    "scored station-days under alarm and <b>ν</b> the fraction of target earthquakes that fall "
+    "outside every alarm (an earthquake counts once, however many stations or days saw it). "
+    "Lowering θ from “never” to “always” traces the Molchan trajectory from (0, 1) to "
+    "(1, 0); random alarms lie on the diagonal ν = 1 − τ. The <b>area skill score</b> "
+    "ASS = 1 − ∫ν dτ is 0.5 for random alarms (standard deviation √(1/12N) for N events) and "
+    "approaches 1 for a forecaster that catches every event with little alarm time; the "
+    "surrogate p-value compares it with the same scores shifted in time against the fixed "
+    "catalog. The <b>probability gain</b> G = (1 − ν)/τ says how many times more of the events "
+    "the alarms catch than random alarms covering the same share of time would (G = 1: random). "
+    "A model that does not beat the Kp / Dst references is indistinguishable from alarms "
+    "raised by geomagnetic storms."
+)
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _num(value: Any, digits: int) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def _settings_text(skill: Skill) -> str:
+    settings, period = skill.settings, skill.data.get("scored_period") or {}
+    parts = []
+    if settings.get("min_magnitude") is not None:
+        parts.append(f"target events M ≥ {settings['min_magnitude']:g}")
+    if settings.get("radius") == "fixed" and settings.get("radius_km") is not None:
+        parts.append(f"within {settings['radius_km']:g} km of a station")
+    elif settings.get("radius"):
+        parts.append("within the Dobrovolsky radius 10^(0.43 M) km of a station")
+    if settings.get("max_depth_km") is not None:
+        parts.append(f"depth ≤ {settings['max_depth_km']:g} km")
+    if settings.get("decluster"):
+        parts.append("mainshocks only (Gardner–Knopoff)")
+    if settings.get("lead_days"):
+        parts.append(f"alarms last {settings['lead_days']} days")
+    if period.get("start") and period.get("end"):
+        parts.append(f"scored {period['start']} to {period['end']} (end exclusive)")
+    parts.append(f"{len(skill.events)} target events at {len(skill.data['stations'])} stations")
+    if settings.get("surrogates") is not None:
+        parts.append(f"{settings['surrogates']} surrogates")
+    return "; ".join(parts)
+
+
+def _table(skill: Skill) -> str:
+    head = ("<div class='table-wrap'><table id='skill-table' class='skill'><thead><tr>"
+            "<th class='name'>Model</th><th class='name'>Kind</th><th>ASS</th><th>Surrogate p</th>"
+            + "".join(f"<th>G(τ = {tau})</th>" for tau in GAIN_TAUS)
+            + "<th>N events</th><th>N station-days</th><th class='name'>Verdict</th></tr></thead><tbody>")
+    rows = []
+    for name, entry in skill.models.items():
+        gains = entry["probability_gain"]
+        verdict = entry.get("verdict") or ""
+        weak = entry["kind"] == "model" and verdict.lower().startswith("indistinguishable")
+        classes = " ".join(c for c in (entry["kind"], "weak" if weak else "") if c)
+        label = _e(name) + (" <b>(in-sample)</b>" if entry.get("in_sample") else "")
+        rows.append(f"<tr class='{classes}' data-model='{_e(name)}'><td class='name'>{label}</td>"
+                    f"<td class='name'>{_e(entry['kind'])}</td><td>{_num(entry['ass'], 3)}</td>"
+                    f"<td>{_num(entry.get('ass_p_value'), 3)}</td>"
+                    + "".join(f"<td>{_num(gains.get(tau), 2)}</td>" for tau in GAIN_TAUS)
+                    + f"<td>{int(entry['n_events'])}</td><td>{int(entry['n_station_days'])}</td>"
+                    f"<td class='name verdict'>{_e(verdict)}</td></tr>")
+    return head + "".join(rows) + "</tbody></table></div>"
+
+
+def _caption(path: Path) -> str:
+    if path.stem in CAPTIONS:
+        return CAPTIONS[path.stem]
+    station = path.stem[len("scores_"):]
+    return (f"{station}: each model's daily score (a gap: no score that day); black lines: target "
+            "events within the station's radius, the shaded days before each are the forecasts "
+            "whose horizon covers it; beneath, daily max Kp and daily min Dst when given.")
+
+
+def skill_section(
+    source: str | Path,
+    tmp_dir: Path,
+    figure_dpi: float,
+    notes: list[str],
+    embed: Callable[[Path, str], str],
+) -> str:
+    """HTML of the "Forecast skill" section for the skill folder (or skill.json) ``source``.
+
+    ``embed(path, caption)`` returns the HTML of one embedded figure (the report's own).
+    Whatever cannot be drawn is added to ``notes``; an unreadable skill.json gives a
+    section with that one line instead of an exception.
+    """
+    parts = ["<h2 id='skill'>Forecast skill</h2>"]
+    try:
+        skill = read_skill(source)
+    except DataError as exc:
+        notes.append(str(exc))
+        parts.append(f"<p class='caveat' id='skill-unreadable'><strong>The skill results are unreadable:</strong> "
+                     f"{_e(exc)}</p>")
+        return "\n".join(parts)
+    parts.append(f"<p class='meta'>From <code>{_e(skill.path.resolve())}</code>: {_e(_settings_text(skill))}.</p>")
+    if skill.in_sample:
+        in_sample = [name for name, entry in skill.models.items() if entry.get("in_sample")]
+        parts.append("<p class='caveat' id='skill-in-sample'><strong>In-sample: some scored days lie inside "
+                     "the training period of "
+                     + _e(", ".join(in_sample) or "a model")
+                     + "; these scores may have been seen in training and do not measure forecast "
+                     "skill on new data.</strong></p>")
+    lead = skill.lead_days
+    parts.append("<p>" + EXPLANATION.format(lead=f"{lead} days" if lead else "lead days") + "</p>")
+    parts.append(_table(skill))
+    written = plot_skill(skill, dpi=figure_dpi, fmt="png", out_dir=tmp_dir)
+    notes.extend(written.notes)
+    parts.append("<section class='figures' data-folder='skill'>")
+    parts += [embed(path, _caption(path)) for path in written]
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def default_skill_source(results_path: Path) -> Path:
+    """Where the report looks for skill results when none is named: ``RESULTS/skill/``."""
+    return results_path / "skill"
+
+
+__all__ = ["skill_section", "default_skill_source", "find_skill", "SKILL_FILE"]
