@@ -32,7 +32,7 @@ def test_seed_layout_names(tmp_path):
     assert layout.CLASS_FILES == ("data_0.npy", "data_1.npy") and layout.META_FILE == "meta.csv"
 
 
-def _class_file(label=0, rows=5):
+def class_file_or_empty(label=0, rows=5):
     array = np.random.default_rng(label).normal(size=(rows, N_FEATURES + 1)).astype(np.float32)
     array[:, -1] = label
     return array
@@ -40,7 +40,7 @@ def _class_file(label=0, rows=5):
 
 def test_a_good_class_file_is_returned_memory_mapped(tmp_path):
     path = tmp_path / "data_1.npy"
-    np.save(path, _class_file(1))
+    np.save(path, class_file_or_empty(1))
     array = layout.check_class_file(path, 1, DAYS, SPD)
     assert isinstance(array, np.memmap) and array.shape == (5, N_FEATURES + 1)
 
@@ -54,18 +54,18 @@ def _bytes(data):
 
 
 def _bad_label(row, value):
-    array = _class_file(0)
+    array = class_file_or_empty(0)
     array[row, -1] = value
     return _array(array)
 
 
 def _npz(path):
-    np.savez(path.with_name("archive"), a=_class_file(0))
+    np.savez(path.with_name("archive"), a=class_file_or_empty(0))
     path.with_name("archive.npz").rename(path)
 
 
 def _truncated(path):
-    np.save(path, _class_file(0))
+    np.save(path, class_file_or_empty(0))
     data = path.read_bytes()
     path.write_bytes(data[:-40])  # a copy or a write cut short
 
@@ -163,7 +163,7 @@ def test_the_loader_and_the_analyzer_use_the_one_check(tmp_path, monkeypatch):
     folder = layout.window_dir(tmp_path, DAYS)
     folder.mkdir()
     for label in (0, 1):
-        np.save(folder / layout.CLASS_FILES[label], _class_file(label))
+        np.save(folder / layout.CLASS_FILES[label], class_file_or_empty(label))
     loading.load_window(tmp_path, DAYS, SPD)
     analysis.DatasetAnalyzer(tmp_path, [DAYS], steps_per_day=SPD).analyze_window(DAYS)
     assert calls == [("data_0.npy", "loader"), ("data_1.npy", "loader"),

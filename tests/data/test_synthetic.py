@@ -26,7 +26,7 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _read_meta(path: Path) -> tuple[list[str], list[dict]]:
+def read_meta(path: Path) -> tuple[list[str], list[dict]]:
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         return list(reader.fieldnames), list(reader)
@@ -102,7 +102,7 @@ def test_meta_rows_follow_file_order(small_dataset):
     out, summary = small_dataset
     for window_days in (7, 14):
         n_class0, n_class1 = PRESETS["quick"][window_days]
-        header, rows = _read_meta(out / f"window-{window_days}" / "meta.csv")
+        header, rows = read_meta(out / f"window-{window_days}" / "meta.csv")
         assert header == ["station", "event_id", "window_start"]
         assert len(rows) == n_class0 + n_class1
         class0, class1 = rows[:n_class0], rows[n_class0:]
@@ -133,7 +133,7 @@ def test_generate_window_matches_the_files(small_dataset):
     assert y.dtype == np.int64 and y.tolist() == [0] * n_class0 + [1] * n_class1
     on_disk = np.concatenate([np.load(out / "window-7" / f"data_{c}.npy")[:, :-1] for c in (0, 1)])
     assert on_disk.tobytes() == X.tobytes()
-    _, rows = _read_meta(out / "window-7" / "meta.csv")
+    _, rows = read_meta(out / "window-7" / "meta.csv")
     assert rows == [{k: str(v) for k, v in m.items()} for m in meta]
 
 
@@ -391,7 +391,7 @@ def test_dataset_json_describes_the_channels(tmp_path):
     assert info.build["components"] == ["H", "D", "Z"] and info.build["seed"] == 3
     assert info.build["windows"] == [7] and info.build["stations_per_event"] == [1, 3]
     # Stations of meta.csv are in the table.
-    _, rows = _read_meta(tmp_path / "window-7" / "meta.csv")
+    _, rows = read_meta(tmp_path / "window-7" / "meta.csv")
     assert {r["station"] for r in rows} <= set(info.stations)
     # The loader reads the folder as three channels of SMALL_SPD steps a day.
     from seismag.data.loading import load_window

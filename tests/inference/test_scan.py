@@ -22,7 +22,7 @@ from seismag.data.build import build_dataset
 from seismag.data.catalog import Catalog
 from seismag.data.iaga import write_iaga2002
 from seismag.data.indices import write_dst_wdc, write_kp_csv, write_ssc_list
-from seismag.data.loading import _read_meta
+from seismag.data.loading import read_meta
 from seismag.errors import ConfigError, DataError
 from seismag.inference import SCORE_COLUMNS, load_trained_ensemble, predict_array, scan_data, scan_records
 from seismag.inference.ensemble import prepare_raw
@@ -117,7 +117,7 @@ def built_rows(data: Path) -> tuple[np.ndarray, dict]:
     """Build's raw rows of the window folder (class 0 then class 1) and its meta.csv."""
     folder = data / f"window-{WINDOW}"
     rows = np.concatenate([np.load(folder / f"data_{label}.npy")[:, :-1] for label in (0, 1)])
-    return rows, _read_meta(folder / "meta.csv", rows.shape[0])
+    return rows, read_meta(folder / "meta.csv", rows.shape[0])
 
 
 def test_every_station_and_day_is_scored_as_build_prepares_it(trained, tmp_path):
@@ -197,6 +197,7 @@ def test_in_sample_days_are_refused_or_marked(trained, tmp_path):
 def test_an_ensemble_without_a_training_period_is_warned_about(trained, tmp_path, period):
     ensemble = F1WeightedEnsemble.load(trained["mlp"])
     extra = {k: v for k, v in ensemble.extra.items() if k != "training_period"}
+    extra["protocol"] = {k: v for k, v in extra["protocol"].items() if k != "training_period"}
     if period is not None:  # trained on data without meta.csv times
         extra["training_period"] = period
     path = ensemble.save(tmp_path / "old_ensemble.pth", extra=extra)

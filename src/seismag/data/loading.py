@@ -293,7 +293,7 @@ def load_window(
     n_features = int(window_days) * row_steps
     if require_both_classes:
         _refuse_one_class(folder)
-    arrays = [_class_file(folder / name, label, window_days, row_steps, require_both_classes)
+    arrays = [class_file_or_empty(folder / name, label, window_days, row_steps, require_both_classes)
               for label, name in enumerate(CLASS_FILES)]
 
     n_rows = sum(a.shape[0] for a in arrays)
@@ -326,7 +326,7 @@ def load_window(
         labels = labels[keep]
         source_rows = source_rows[keep]
 
-    meta = _read_meta(folder / META_FILE, n_rows)
+    meta = read_meta(folder / META_FILE, n_rows)
     if meta is not None and dropped:
         meta = {key: values[source_rows] for key, values in meta.items()}
 
@@ -389,7 +389,7 @@ def apply_recipe(features: np.ndarray, steps: Sequence[dict], *, window_days: in
     return out, channels * prepared.output_steps(int(steps_per_day)), prepared.describe()
 
 
-def _class_file(path: Path, label: int, window_days: int, row_steps: int, require: bool) -> np.ndarray:
+def class_file_or_empty(path: Path, label: int, window_days: int, row_steps: int, require: bool) -> np.ndarray:
     """A class file checked; a missing or empty one is an empty array where both classes are not needed."""
     empty = np.empty((0, int(window_days) * row_steps + 1), dtype=np.float32)
     if not require and (not path.is_file() or path.stat().st_size == 0):
@@ -513,7 +513,7 @@ def interpolate_gaps(values: np.ndarray, missing: np.ndarray | None = None) -> n
     return values
 
 
-def _read_meta(path: Path, n_rows: int) -> dict[str, np.ndarray] | None:
+def read_meta(path: Path, n_rows: int) -> dict[str, np.ndarray] | None:
     if not path.is_file():
         return None
     try:

@@ -39,7 +39,7 @@ import numpy as np
 from ..data.build.plan import MINUTES_PER_DAY, StationDays, find_station_files, read_station
 from ..data.build.write import window_row
 from ..data.indices import DailyActivity, daily_activity, read_dst, read_kp, read_ssc, window_activity
-from ..data.loading import _class_file, _read_meta, fill_gaps
+from ..data.loading import class_file_or_empty, fill_gaps, read_meta
 from ..errors import ConfigError, DataError
 from ..io import atomic_path
 from ..layout import CLASS_FILES, META_FILE, read_dataset_info, window_dir
@@ -150,12 +150,7 @@ def load_scan_models(paths: Sequence[str | os.PathLike], device: str = "cpu") ->
 
 
 def _training_period(extra: dict) -> dict | None:
-    """``extra['training_period']`` through the ensemble module's reader when it has one."""
-    reader = getattr(_ensemble, "training_period", None)
-    if reader is not None:
-        return reader(extra)
-    period = extra.get("training_period")
-    return dict(period) if period else None
+    return _ensemble.training_period(extra)
 
 
 def _moment(text, where) -> np.datetime64:
@@ -440,9 +435,9 @@ def _scan_folder(model: ScanModel, data_dir: Path, info, max_missing: float, all
         if steps is not None and steps != model.steps_per_day:
             raise DataError(folder, f"holds {steps} steps per day; {model.name} was trained on {model.steps_per_day}")
     row_steps = len(channels) * (steps if steps is not None else _stored_steps(folder, days, model))
-    arrays = [_class_file(folder / name, label, days, row_steps, False) for label, name in enumerate(CLASS_FILES)]
+    arrays = [class_file_or_empty(folder / name, label, days, row_steps, False) for label, name in enumerate(CLASS_FILES)]
     n_rows = sum(a.shape[0] for a in arrays)
-    meta = _read_meta(folder / META_FILE, n_rows)
+    meta = read_meta(folder / META_FILE, n_rows)
     where = folder / META_FILE
     if meta is None:
         raise DataError(where, "not found: scan --data needs each row's station and window_end")
@@ -490,7 +485,7 @@ def _stored_steps(folder: Path, days: int, model: ScanModel) -> int:
     for name in CLASS_FILES:
         try:
             width = np.load(folder / name, mmap_mode="r", allow_pickle=False).shape[-1] - 1
-        except Exception:  # noqa: BLE001  (_class_file words the problem)
+        except Exception:  # noqa: BLE001  (class_file_or_empty words the problem)
             continue
         if width > 0 and width % days == 0:
             return width // days
