@@ -15,7 +15,6 @@ of the catalog (that is :mod:`.label`) and nothing that writes.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
