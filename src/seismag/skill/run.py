@@ -372,16 +372,16 @@ def _compare(model: dict, reference: dict) -> dict[str, Any]:
 
 def _comparison_words(name: str, model_ass: float, reference_ass: float, comparison: dict) -> str:
     difference, sd, outcome = comparison["ass_difference"], comparison["sd"], comparison["outcome"]
-    spread = f"2 sd = {2 * sd:.2f}" if sd is not None else "one event, no spread"
     if outcome == "beats":
         return (f"beats {STORMS} alone ({name} ASS {reference_ass:.2f} < {model_ass:.2f}, "
-                f"difference {difference:+.2f} > {spread})")
+                f"difference {difference:+.2f} > 2 sd = {2 * sd:.2f})")
     relation = ">=" if reference_ass >= model_ass else "<"
     head = (f"does not beat {STORMS} alone ({name} ASS {reference_ass:.2f} {relation} {model_ass:.2f}, "
             f"difference {difference:+.2f}")
     if outcome == "worse":
-        return f"{head} below -{spread[len('2 sd = '):]}): worse than {STORMS}"
-    return f"{head} within {spread}): indistinguishable from {STORMS}"
+        return f"{head} below -2 sd = {-2 * sd:.2f}): worse than {STORMS}"
+    spread = f"within 2 sd = {2 * sd:.2f}" if sd is not None else "one event: no spread to judge it by"
+    return f"{head} {spread}): indistinguishable from {STORMS}"
 
 
 # --------------------------------------------------------------------------- output
@@ -433,7 +433,7 @@ def format_skill_report(result: dict[str, Any]) -> str:
     for name, record in result["models"].items():
         p = record["ass_p_value"]
         gain = record["probability_gain"]["0.1"]
-        lines.append(f"  {name:<{width}}  {record['ass']:5.2f}  {'-' if p is None else f'{p:.3g}':>6}  "
+        lines.append(f"  {name:<{width}}  {record['ass']:5.2f}  {'-' if p is None else f'{p:.2g}':>6}  "
                      f"{'-' if gain is None else f'{gain:.2f}':>6}  {record['verdict']}")
     lines += [f"note: {note}" for note in result["notes"]]
     return "\n".join(lines)
