@@ -126,15 +126,18 @@ def test_cli_end_to_end(tmp_path, capsys):
         assert set(record) >= {"kind", "in_sample", "training_period", "n_events", "n_station_days", "ass",
                                "ass_null_sd", "ass_p_value", "probability_gain", "molchan", "verdict"}
         assert record["n_events"] == 3 and record["n_station_days"] == 252
-        assert record["ass_null_sd"] == pytest.approx((1 / 36) ** 0.5)
+        # each event within reach of both stations: Beta(1, 2) alarm fractions, mean 1/3, variance 1/18
+        assert record["ass_null_mean"] == pytest.approx(2 / 3)
+        assert record["ass_null_sd"] == pytest.approx((3 / 18) ** 0.5 / 3)
         first, last = record["molchan"][0], record["molchan"][-1]
         assert (first["tau"], first["nu"], last["tau"], last["nu"]) == (0.0, 1.0, 1.0, 0.0)
         assert set(record["probability_gain"]) == {"0.05", "0.1", "0.2"}
     gru = result["models"]["gru_7day"]
     # gru is 0.9 on one row a station per event: all three caught at the top threshold with
-    # 3 events x 7 days x 2 stations under alarm; ASS = 1 - (42 / 252) / 2
+    # 3 events x 7 days x 2 stations under alarm; ASS = 1 - (42 / 252) / 2. Random alarms over
+    # tau = 1/6 catch an event of two stations with probability 1 - (5/6)^2 = 11/36.
     assert gru["molchan"][1] == {"threshold": 0.9, "tau": pytest.approx(42 / 252), "nu": 0.0,
-                                 "alpha": pytest.approx((42 / 252) ** 3)}
+                                 "alpha": pytest.approx((11 / 36) ** 3)}
     assert gru["ass"] == pytest.approx(1 - 42 / 252 / 2)
     assert gru["probability_gain"]["0.1"] == pytest.approx(0.6 / 0.1)  # nu(0.1) = 1 - 0.1 * 252 / 42
     assert gru["ass_p_value"] <= 0.05 and "better than random alarms" in gru["verdict"]
@@ -142,7 +145,10 @@ def test_cli_end_to_end(tmp_path, capsys):
     with open(out / "skill.csv", newline="") as handle:
         table = list(csv.reader(handle))
     assert tuple(table[0]) == SKILL_CSV_COLUMNS and [r[0] for r in table[1:]] == list(result["models"])
-    assert table[3][6] == "" and table[3][4] == "0.5"  # reference:random: no p-value
+    assert table[3][6] == "" and table[3][4] == "0.666667"  # reference:random: 1 - 1/3, no p-value
+    random = result["models"]["reference:random"]
+    assert random["probability_gain"]["0.1"] == pytest.approx((1 - 0.9 ** 2) / 0.1)
+    assert random["molchan"][1]["alpha"] is None and "a model must beat this, not 0.5" in random["verdict"]
 
 
 def test_cli_refuses_in_sample_scores_in_one_line(tmp_path, capsys):

@@ -6,6 +6,13 @@ in-sample scores unless allowed; find the target events; score each model and re
 (trajectory, ASS, gain, binomial alpha, surrogate p); put the verdicts in words; write
 ``DIR/skill.json`` and ``DIR/skill.csv`` (formats in ``/docs`` and the contract of issue 17).
 
+**Against random alarms.** The verdict uses the surrogate p-value; with ``surrogates`` 0,
+the Normal approximation of the random-alarm null at the event level
+(:func:`seismag.skill.molchan.random_alarm_null`: mean 0.5 and sd ``sqrt(1/(12 N))`` only
+when each event is within reach of one station). ``reference:random`` is the expected
+trajectory of independent random alarms, ``nu = mean_e (1 - tau)^k_e`` for events within
+reach of ``k_e`` stations: the diagonal when every ``k_e`` is 1, above 0.5 otherwise.
+
 **Comparing a model with an activity reference.** Both are scored on the same events,
 and ASS is a mean over events: ``ASS = 1 - mean_e(f_e)`` with ``f_e`` the alarm fraction
 at which event ``e`` is caught (:func:`seismag.skill.molchan.event_alarm_fractions`). The
@@ -42,8 +49,8 @@ from seismag.lock import folder_lock
 
 from .alarms import StationDays
 from .events import TargetEvents, event_levels, select_target_events
-from .molchan import (GAIN_TAUS, area_skill_score, ass_null_sd, binomial_tail, event_alarm_fractions,
-                      molchan_trajectory, normal_p_value, probability_gain, significance_contour)
+from .molchan import (GAIN_TAUS, area_skill_score, event_alarm_fractions, hit_significance, molchan_trajectory,
+                      normal_p_value, probability_gain, random_alarm_null, random_alarm_nu, significance_contour)
 from .references import ACTIVITY, RANDOM, dst_scores, kp_scores, reference_name, window_days_of
 from .scores import Scores, read_scores
 from .surrogates import draw_shifts, surrogate_ass, surrogate_p_value
@@ -173,7 +180,7 @@ def evaluate_skill(
         "in_sample": run_in_sample,
         "stations": _stations(table, days),
         "events": _events(events, table.stations),
-        "contour_95": [{"tau": t, "nu": n} for t, n in zip(*map(np.ndarray.tolist, significance_contour(len(events), LEVEL)))],
+        "contour_95": [{"tau": t, "nu": n} for t, n in zip(*map(np.ndarray.tolist, significance_contour(events.reach.sum(axis=1), LEVEL)))],
         "models": {name: {k: v for k, v in record.items() if not k.startswith("_")} for name, record in judged.items()},
         "notes": notes,
     }
@@ -288,22 +295,26 @@ def _references(models: list[_Forecast], window_end: np.ndarray, kp: KpSeries | 
 
 def _judge(forecast: _Forecast, days: StationDays, events: TargetEvents, shifts: np.ndarray) -> dict[str, Any]:
     """One forecast's numbers (the skill.json record; keys with ``_`` are for the verdicts only)."""
-    n = len(events)
-    if forecast.score is None:  # random alarms: the diagonal
-        tau, nu, threshold = np.array([0.0, 1.0]), np.array([1.0, 0.0]), [None, None]
-        hits, fractions, surrogate, p = np.array([0, n]), np.full(n, 0.5), np.zeros(0), None
+    n, reach = len(events), events.reach.sum(axis=1)
+    null_mean, null_sd = random_alarm_null(reach)
+    if forecast.score is None:  # independent random alarms: their expected trajectory, exactly
+        tau = np.array([0.0, 1.0]) if np.all(reach == 1) else np.unique(
+            np.concatenate([np.linspace(0.0, 1.0, 201), np.logspace(-4, 0, 41)]))
+        nu, threshold, alpha = random_alarm_nu(tau, reach), [None] * tau.size, [None] * tau.size
+        ass, fractions, surrogate, p = null_mean, 1.0 / (reach + 1.0), np.zeros(0), None
+        gains = {f"{t:g}": float((1.0 - random_alarm_nu(t, reach)) / t) for t in GAIN_TAUS}
     else:
         levels = days.levels(forecast.score)
         flat, at_events = levels[days.scored], event_levels(levels, events)
         trajectory = molchan_trajectory(flat, at_events)
-        tau, nu, hits = trajectory.tau, trajectory.nu, trajectory.hits
+        tau, nu = trajectory.tau, trajectory.nu
         threshold = [None if math.isnan(t) else float(t) for t in trajectory.threshold]
+        alpha = [float(a) for a in hit_significance(trajectory.hits, tau, reach)]
+        ass = area_skill_score(tau, nu)
         fractions = event_alarm_fractions(flat, at_events)
         surrogate = surrogate_ass(forecast.score, days, events, shifts)
-    ass = area_skill_score(tau, nu)
-    if forecast.score is not None:
         p = surrogate_p_value(ass, surrogate)
-    alpha = binomial_tail(n, hits, tau)
+        gains = {f"{t:g}": probability_gain(tau, nu, t) for t in GAIN_TAUS}
     return {
         "kind": forecast.kind,
         "in_sample": forecast.in_sample,
@@ -311,22 +322,29 @@ def _judge(forecast: _Forecast, days: StationDays, events: TargetEvents, shifts:
         "window_days": forecast.window_days,
         "n_events": n,
         "n_station_days": days.n_station_days,
-        "ass": ass,
-        "ass_null_sd": ass_null_sd(n),
+        "ass": float(ass),
+        "ass_null_mean": null_mean,
+        "ass_null_sd": null_sd,
         "ass_p_value": p,
         "ass_surrogate_sd": float(np.std(surrogate, ddof=1)) if surrogate.size > 1 else None,
-        "probability_gain": {f"{t:g}": probability_gain(tau, nu, t) for t in GAIN_TAUS},
-        "molchan": [{"threshold": th, "tau": float(t), "nu": float(v), "alpha": float(a)}
+        "probability_gain": gains,
+        "molchan": [{"threshold": th, "tau": float(t), "nu": float(v), "alpha": a}
                     for th, t, v, a in zip(threshold, tau, nu, alpha)],
         "_fractions": fractions,
         "_surrogate": surrogate,
+        "_reach": reach,
     }
 
 
 # --------------------------------------------------------------------------- verdicts
 def _verdict(forecast: _Forecast, record: dict, judged: dict, forecasts: list[_Forecast]) -> str:
     if forecast.score is None:
-        return "random alarms: the diagonal nu = 1 - tau, ASS 0.5 by construction"
+        reach = record["_reach"]
+        if np.all(reach == 1):
+            return "random alarms: the diagonal nu = 1 - tau, ASS 0.5 by construction"
+        return (f"random alarms: ASS {record['ass']:.2f} without any skill, because an event within reach of k "
+                f"stations is caught with probability 1 - (1 - tau)^k (here {reach.mean():.1f} stations an event "
+                "on average); a model must beat this, not 0.5")
     against_random = _against_random(record)
     if forecast.kind == "reference":
         return (f"{STORMS} alone ({ACTIVITY[forecast.index]} over each {forecast.window_days}-day window): "
@@ -342,13 +360,14 @@ def _verdict(forecast: _Forecast, record: dict, judged: dict, forecasts: list[_F
 
 
 def _against_random(record: dict) -> str:
-    ass, n, surrogate = record["ass"], record["n_events"], record["_surrogate"]
+    ass, surrogate = record["ass"], record["_surrogate"]
     if surrogate.size:
         p_better = record["ass_p_value"]
         p_worse = (1 + np.count_nonzero(surrogate <= ass + 1e-12)) / (1 + surrogate.size)
         label = "surrogate p"
     else:
-        p_better, p_worse, label = normal_p_value(ass, n), 1.0 - normal_p_value(ass, n), "Normal-approximation p"
+        p_better = normal_p_value(ass, record["ass_null_mean"], record["ass_null_sd"])
+        p_worse, label = 1.0 - p_better, "Normal-approximation p"
     if p_better <= LEVEL:
         return f"ASS {ass:.2f} ({label} = {p_better:.2g}): better than random alarms"
     if p_worse <= LEVEL:
