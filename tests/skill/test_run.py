@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from seismag.skill import SCORE_COLUMNS, evaluate_skill, read_scores
 from seismag.skill.run import SKILL_CSV_COLUMNS
 
 HEADER = ",".join(SCORE_COLUMNS)
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 def row(station="AAA", day="2020-01-01", model="gru_7day", p="0.5", in_sample="false", lat="40.0", lon="140.0"):
@@ -164,3 +166,25 @@ def test_no_target_event_is_refused(tmp_path):
     far = Catalog.from_events([("2020-01-20T00:00:00", -40.0, -70.0, 10.0, 6.5, "far")])
     with pytest.raises(DataError, match="no target event"):
         evaluate_skill(scores, far, surrogates=0)
+
+
+@pytest.mark.realdata
+@pytest.mark.skipif(not SHARED.is_dir(), reason="shared data not present")
+def test_memambetsu_march_2011_in_sample_with_kp_and_dst(tmp_path):
+    # A 7-day model's window ends at MMB (43.91 N, 144.19 E, the IAGA header) over March 2011,
+    # marked in-sample; the USGS significant-earthquakes table and the shared Kp and Dst files.
+    ends = np.datetime64("2011-03-08") + np.arange(24)
+    scores = write(tmp_path / "scores.csv", *[row(station="MMB", lat="43.91", lon="144.189", day=str(day),
+                                                 p=f"{(i * 7 % 24) / 24:.3f}", in_sample="true")
+                                             for i, day in enumerate(ends)])
+    result = evaluate_skill(scores, SHARED / "catalog" / "usgs_significant_1965_2016.csv", tmp_path / "out",
+                            kp=SHARED / "indices" / "kp_gfz_2006_2022.csv",
+                            dst=SHARED / "indices" / "dst_kyoto_2006_2022.dat", allow_in_sample=True, surrogates=99)
+    assert result["in_sample"] is True and result["scored_period"] == {"start": "2011-03-08", "end": "2011-04-07"}
+    assert list(result["models"]) == ["gru_7day", "reference:random", "reference:kp", "reference:dst"]
+    assert all(record["verdict"].startswith("in-sample: ") for record in result["models"].values())
+    # the M 7.3 foreshock of 03-09 and the M 9.1 of 03-11 05:46:24 are targets (M 7.3: 1380 km of MMB's reach)
+    assert {"2011-03-09T02:45:20", "2011-03-11T05:46:24"} <= {e["time"] for e in result["events"]}
+    assert all(e["stations"] == ["MMB"] for e in result["events"])
+    assert result["models"]["gru_7day"]["n_station_days"] == 30
+    assert (tmp_path / "out" / "skill.json").exists()

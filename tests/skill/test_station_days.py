@@ -134,4 +134,4 @@ def test_radius_depth_and_declustering():
     sequence = quakes(("2020-01-10T00:00", 0, 7.0, 10.0, "main"), ("2020-01-11T00:00", 20, 6.0, 10.0, "after"))
     assert len(select_target_events(sequence, [40.0], [140.0], days, min_magnitude=5.5)[0]) == 2
     events, notes = select_target_events(sequence, [40.0], [140.0], days, min_magnitude=5.5, decluster=True)
-    assert events.event_id.tolist() == ["main"] and "1 fore- and aftershock" in notes[0]
+    assert events.event_id.tolist() == ["main"] and "1 of the catalog's 2 events" in notes[0]

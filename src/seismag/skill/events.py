@@ -116,7 +116,8 @@ def select_target_events(
         dropped = int((~declustered.mainshock).sum())
         selected = selected.select(declustered.mainshock)
         if dropped:
-            notes.append(f"decluster: {dropped} fore- and aftershock(s) of M >= {min_magnitude:g} left out")
+            notes.append(f"decluster: {dropped} of the catalog's {len(declustered.catalog)} events of M >= "
+                         f"{min_magnitude:g} are fore- or aftershocks, not targets")
     if max_depth_km is not None:
         unknown = int(np.isnan(selected.depth_km).sum())
         if unknown:
