@@ -82,7 +82,8 @@ def test_surrogate_p_values_are_roughly_uniform_under_the_null():
         events, _ = select_target_events(catalog, [40.0], [140.0], days, min_magnitude=5.0)
         score = rng.random(150)
         ass = fast_ass(days.levels(score), days, events)
-        p_values.append(surrogate_p_value(ass, surrogate_ass(score, days, events, draw_shifts(49, days, rng.integers(1 << 30)))))
+        shifts = draw_shifts(49, days, int(rng.integers(1 << 30)))
+        p_values.append(surrogate_p_value(ass, surrogate_ass(score, days, events, shifts)))
     p_values = np.array(p_values)
     counts = np.histogram(p_values, bins=5, range=(0, 1))[0]
     assert counts.min() >= 20 and counts.max() <= 60, counts  # 40 expected in each fifth
@@ -138,3 +139,21 @@ def test_a_storm_following_score_beats_random_but_not_the_kp_reference():
     assert "does not beat alarms raised by geomagnetic storms alone (reference:kp ASS" in verdict
     assert result["models"]["reference:random"]["ass"] == 0.5
     assert reference["verdict"].startswith("alarms raised by geomagnetic storms alone (daily max Kp")
+
+
+def test_models_share_rows_and_each_meets_the_reference_of_its_own_window():
+    scores, catalog, kp = storm_record()
+    rows = scores.models["follower_3day"]
+    later = ModelRows("slow_5day", rows.station[2:], rows.window_end[2:], rows.score[2:][::-1].copy(),
+                      rows.in_sample[2:], rows.line[2:])
+    both = Scores(scores.path, scores.stations, scores.latitude, scores.longitude,
+                  {"follower_3day": rows, "slow_5day": later})
+    result = evaluate_skill(both, catalog, min_magnitude=6.0, lead_days=3, kp=kp, surrogates=0)
+    assert list(result["models"]) == ["follower_3day", "slow_5day", "reference:random", "reference:kp_3day",
+                                      "reference:kp_5day"]
+    assert len({record["n_station_days"] for record in result["models"].values()}) == 1
+    assert result["models"]["follower_3day"]["n_station_days"] == len(rows) - 2 + 2  # rows from the 3rd, lead 3
+    assert any("follower_3day: 2 row(s) that not every model has" in note for note in result["notes"])
+    assert set(result["models"]["follower_3day"]["versus"]) == {"reference:kp_3day"}
+    assert set(result["models"]["slow_5day"]["versus"]) == {"reference:kp_5day"}
+    assert "Normal-approximation p" in result["models"]["slow_5day"]["verdict"]

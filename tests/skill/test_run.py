@@ -78,7 +78,8 @@ def hand_case(tmp_path, in_sample_from: str | None = None):
                 flag = "true" if in_sample_from is not None and str(day) >= in_sample_from else "false"
                 lines.append(row(station=station, lat=lat, day=str(day), model=model, p=p, in_sample=flag))
     scores = write(tmp_path / "scores.csv", *lines)
-    catalog = Catalog.from_events([(f"{d}T03:00:00", 40.2, 140.1, 15.0, 6.1, f"ev{i}") for i, d in enumerate(event_days)]
+    catalog = Catalog.from_events([(f"{d}T03:00:00", 40.2, 140.1, 15.0, 6.1, f"ev{i}")
+                                   for i, d in enumerate(event_days)]
                                   + [("2020-01-20T00:00:00", 10.0, 10.0, 10.0, 7.0, "elsewhere")],
                                   start="2019-12-01", end="2020-06-01")
     catalog_path = write_comcat_csv(tmp_path / "catalog.csv", catalog)

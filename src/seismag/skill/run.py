@@ -3,8 +3,19 @@
 The story of a run (:func:`evaluate_skill`): read the scores, the catalog and the indices;
 take the rows every model has (all forecasts are judged on the same station-days); refuse
 in-sample scores unless allowed; find the target events; score each model and reference
-(trajectory, ASS, gain, binomial alpha, surrogate p); put the verdicts in words; write
-``DIR/skill.json`` and ``DIR/skill.csv`` (formats in ``/docs`` and the contract of issue 17).
+(trajectory, ASS, gain, alpha, surrogate p); put the verdicts in words; write
+``DIR/skill.json`` and ``DIR/skill.csv``.
+
+**skill.json** (``format`` ``seismag-skill``, ``version`` 1): ``settings`` (the inputs and
+options), ``scored_period`` (``start``, ``end`` exclusive), ``in_sample``, ``stations``
+(code -> latitude, longitude, n_station_days), ``events`` (id, time, magnitude,
+latitude, longitude, depth_km, the stations that can catch it), ``contour_95`` (tau, nu),
+``models`` (name -> kind, in_sample, training_period, window_days, n_events,
+n_station_days, ass, ass_null_mean, ass_null_sd, ass_p_value, ass_surrogate_sd,
+probability_gain at 0.05 / 0.1 / 0.2, molchan points {threshold, tau, nu, alpha}, for a
+model ``versus`` each activity reference {ass_difference, sd, outcome}, verdict) and
+``notes``. ``training_period`` is null: scores.csv carries only each row's ``in_sample``.
+**skill.csv**: one row per model and reference, :data:`SKILL_CSV_COLUMNS`.
 
 **Against random alarms.** The verdict uses the surrogate p-value; with ``surrogates`` 0,
 the Normal approximation of the random-alarm null at the event level
@@ -153,8 +164,9 @@ def evaluate_skill(
     start, end = days.period
     if len(events) == 0:
         raise DataError(quakes.path or "the catalog",
-                        f"no target event: no earthquake of M >= {min_magnitude:g} within the {_radius_words(radius, radius_km)} "
-                        f"of a station on one of its scored days ({start} to {end}, end exclusive); "
+                        f"no target event: no earthquake of M >= {min_magnitude:g} within the "
+                        f"{_radius_words(radius, radius_km)} of a station on one of its scored days "
+                        f"({start} to {end}, end exclusive); "
                         "nothing to judge the forecasts on")
 
     forecasts = [_Forecast(name, "model", table.models[name].score[rows], in_sample[name],
@@ -180,7 +192,8 @@ def evaluate_skill(
         "in_sample": run_in_sample,
         "stations": _stations(table, days),
         "events": _events(events, table.stations),
-        "contour_95": [{"tau": t, "nu": n} for t, n in zip(*map(np.ndarray.tolist, significance_contour(events.reach.sum(axis=1), LEVEL)))],
+        "contour_95": [{"tau": float(t), "nu": float(v)} for t, v in zip(*significance_contour(events.reach.sum(axis=1),
+                                                                                               LEVEL))],
         "models": {name: {k: v for k, v in record.items() if not k.startswith("_")} for name, record in judged.items()},
         "notes": notes,
     }
