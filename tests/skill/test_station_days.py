@@ -135,3 +135,11 @@ def test_radius_depth_and_declustering():
     assert len(select_target_events(sequence, [40.0], [140.0], days, min_magnitude=5.5)[0]) == 2
     events, notes = select_target_events(sequence, [40.0], [140.0], days, min_magnitude=5.5, decluster=True)
     assert events.event_id.tolist() == ["main"] and "1 of the catalog's 2 events" in notes[0]
+
+
+def test_no_event_above_the_magnitude_leaves_no_target():
+    days = StationDays.from_rows(2, [0, 1], np.array(["2020-01-01", "2020-01-01"], dtype="datetime64[D]"), 3)
+    events, _ = select_target_events(quakes(("2020-01-02T00:00", 0, 5.0, 10.0, "small")), [40.0, 41.0],
+                                     [140.0, 141.0], days, min_magnitude=6.0)
+    assert len(events) == 0 and events.reach.shape == (0, 2)
+    assert event_levels(days.levels([0.5, 0.5]), events).shape == (0,)

@@ -127,7 +127,8 @@ def select_target_events(
     distance = haversine_km(selected.latitude[:, None], selected.longitude[:, None],
                             np.asarray(station_latitude, dtype=np.float64)[None, :],
                             np.asarray(station_longitude, dtype=np.float64)[None, :])
-    within = np.asarray(distance).reshape(len(selected), -1) <= event_radius_km(
+    n_stations = np.size(station_latitude)
+    within = np.asarray(distance).reshape(len(selected), n_stations) <= event_radius_km(
         selected.magnitude, radius, radius_km)[:, None]
     on_axis = offset >= 0
     reach = within & on_axis[:, None]
