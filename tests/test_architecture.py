@@ -98,7 +98,7 @@ def test_no_import_cycles():
 # Stage order along the flow of data: a module may import its own stage and earlier ones.
 # config checks model names against the registry, so it comes after models.
 STAGES = ["errors", "io", "layout", "lock", "data", "models", "config", "runtime", "environment", "training",
-          "inference", "tune", "plots", "demo", "compat", "cli"]
+          "inference", "skill", "tune", "plots", "demo", "compat", "cli"]
 
 
 def stage(name: str) -> str | None:
@@ -125,7 +125,13 @@ def test_plots_import_no_training_or_models_code():
             assert not {t for t in targets if stage(t) in ("training", "models", "inference", "runtime")}, name
 
 
-@pytest.mark.parametrize("module", ["seismag", "seismag.config", "seismag.errors", "seismag.io"])
+def test_skill_reads_scores_and_imports_no_model_code():
+    for name, targets in import_graph().items():
+        if stage(name) == "skill":
+            assert not {t for t in targets if stage(t) in ("training", "models", "inference", "runtime", "config")}, name
+
+
+@pytest.mark.parametrize("module", ["seismag", "seismag.config", "seismag.errors", "seismag.io", "seismag.skill"])
 def test_torch_free_modules_do_not_import_torch(module):
     code = f"import sys, {module}; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

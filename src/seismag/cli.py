@@ -251,6 +251,28 @@ def _parser() -> argparse.ArgumentParser:
                    help="keep only local hours A to B of each day, e.g. 0-4 (from the station's longitude)")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier build in --out")
 
+    p = command("skill", "Alarm-based forecast skill of daily scores against a catalog: Molchan diagram, area skill "
+                         "score, probability gain, circular-shift surrogates, random / Kp / Dst references.",
+                "seismag skill --scores scores.csv --catalog catalog.csv --out skill/ --lead-days 7 "
+                "--kp kp.csv --dst dst.dat --surrogates 1000")
+    p.add_argument("--scores", required=True, metavar="CSV", help="scores.csv written by seismag scan")
+    p.add_argument("--catalog", required=True, metavar="CAT", help="earthquake catalog CSV (as for build)")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for skill.json and skill.csv")
+    p.add_argument("--min-magnitude", type=float, default=5.5, help="smallest target magnitude (5.5)")
+    radius = p.add_mutually_exclusive_group()
+    radius.add_argument("--radius", default=None, choices=["dobrovolsky"],
+                        help="per-event Dobrovolsky radius 10^(0.43 M) km (default)")
+    radius.add_argument("--radius-km", type=float, default=None, metavar="R", help="fixed radius around each station")
+    p.add_argument("--lead-days", type=int, default=7, metavar="L", help="a row forecasts [window_end, +L days) (7)")
+    p.add_argument("--max-depth-km", type=float, default=None, help="only events at most this deep")
+    p.add_argument("--decluster", action="store_true", help="Gardner-Knopoff mainshocks only")
+    p.add_argument("--kp", default=None, metavar="FILE", help="Kp file: the reference:kp alarms")
+    p.add_argument("--dst", default=None, metavar="FILE", help="Dst file (WDC format): the reference:dst alarms")
+    p.add_argument("--surrogates", type=int, default=1000, metavar="N", help="circular-shift surrogates (1000; 0: none)")
+    p.add_argument("--seed", type=int, default=42, metavar="S", help="seed of the surrogate shifts (42)")
+    p.add_argument("--allow-in-sample", action="store_true",
+                   help="judge scores inside a training period (marked in-sample) instead of refusing")
+
     p = command("demo", "Synthetic data -> all models on 7/14/30-day windows -> figures -> HTML report.",
                 "seismag demo --out demo/")
     p.add_argument("--out", default="demo", help="folder for data/, results/ and the report (default: demo)")
@@ -513,6 +535,17 @@ def cmd_build(args) -> None:
     print(format_build_report(report).rstrip())
 
 
+def cmd_skill(args) -> None:
+    from .skill import evaluate_skill, format_skill_report
+
+    result = evaluate_skill(args.scores, args.catalog, args.out, min_magnitude=args.min_magnitude,
+                            radius=args.radius, radius_km=args.radius_km, lead_days=args.lead_days,
+                            max_depth_km=args.max_depth_km, decluster=args.decluster, kp=args.kp, dst=args.dst,
+                            surrogates=args.surrogates, seed=args.seed, allow_in_sample=args.allow_in_sample)
+    print(format_skill_report(result))
+    print(f"skill written to {args.out}")
+
+
 def cmd_demo(args) -> None:
     from .demo import run_demo
 
@@ -523,7 +556,7 @@ def cmd_demo(args) -> None:
 
 COMMANDS = {"env": cmd_env, "synth": cmd_synth, "analyze": cmd_analyze, "models": cmd_models,
             "train": cmd_train, "predict": cmd_predict, "scan": cmd_scan, "plot": cmd_plot, "report": cmd_report,
-            "build": cmd_build, "evaluate": cmd_evaluate, "tune": cmd_tune, "demo": cmd_demo}
+            "build": cmd_build, "evaluate": cmd_evaluate, "tune": cmd_tune, "skill": cmd_skill, "demo": cmd_demo}
 
 
 #: OS errors that are the user's to fix (a path, a permission, the disk), printed in one line.

@@ -1,0 +1,95 @@
+"""The surrogate null of the area skill score: circular time shifts of the scores.
+
+A surrogate keeps everything about a forecast but its timing against the catalog: each
+station's score series (its rows in window-end order, empty scores included) is rotated
+by ``k`` rows, ``score'[i] = score[(i - k) mod n_rows]``, while the rows, the scored
+station-days and the events stay where they are. The scores' own distribution, clustering
+and autocorrelation survive; any alignment with the earthquakes is broken. That needs no
+retraining, and unlike the Normal(0.5, 1/(12 N)) approximation it does not assume that
+alarms are independent from day to day (a 7-day window slides one day at a time, so its
+scores are strongly autocorrelated, and the analytic interval is then too narrow).
+
+**One shift for all stations**, drawn per surrogate: stations see the same geomagnetic
+storms, and a model's scores are correlated across the network. Shifting every station
+by the same ``k`` keeps that correlation, so the surrogates raise alarms as coherently in
+space as the model does; independent shifts would scatter the alarms over the network,
+which changes how often several stations are under alarm on one day and so the event-level
+hits of a random forecast. For stations with daily rows (what ``seismag scan`` writes) a
+shift by ``k`` rows is a shift by ``k`` days; a station with fewer rows is shifted by
+``k mod n_rows``.
+
+Shifts are drawn uniformly from ``[min_shift, T - min_shift]``, ``T`` the fewest rows of a
+station and ``min_shift`` the lead time: a shift shorter than the horizon leaves each alarm
+partly over its own days. Scores autocorrelated over longer than that still leave some
+skill at the smallest shifts, which makes the surrogate ASS larger and the p-value, if
+anything, too large (conservative). ``p = (1 + #{ASS_surrogate >= ASS}) / (1 + n)``.
+
+May import numpy and :mod:`seismag.errors`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from seismag.errors import ConfigError
+
+from .alarms import StationDays
+from .events import TargetEvents, event_levels
+from .molchan import event_alarm_fractions
+
+__all__ = ["draw_shifts", "fast_ass", "shifted_scores", "surrogate_ass", "surrogate_p_value"]
+
+
+def draw_shifts(n_surrogates: int, days: StationDays, seed: int) -> np.ndarray:
+    """``n_surrogates`` shifts (rows), one per surrogate, shared by all stations and models.
+
+    Raises
+    ------
+    ConfigError
+        A station has too few rows for any shift of at least the lead time both ways.
+    """
+    if n_surrogates < 0:
+        raise ConfigError(f"surrogates must be 0 or more, got {n_surrogates}")
+    if n_surrogates == 0:
+        return np.zeros(0, dtype=np.int64)
+    _, counts = days.station_starts()
+    fewest = int(counts.min())
+    low, high = days.lead_days, fewest - days.lead_days
+    if high < low:
+        raise ConfigError(f"too few scored days for surrogates: a station has {fewest} rows, a circular shift "
+                          f"needs at least {2 * days.lead_days} (twice the lead of {days.lead_days} days); "
+                          "use --surrogates 0")
+    return np.random.default_rng(seed).integers(low, high + 1, size=n_surrogates)
+
+
+def shifted_scores(score: np.ndarray, days: StationDays, shift: int) -> np.ndarray:
+    """``score`` (in ``days``'s row order) with each station's series rotated by ``shift`` rows."""
+    starts, counts = days.station_starts()
+    rank = np.arange(days.n_rows) - starts
+    return np.asarray(score)[starts + (rank - shift) % counts]
+
+
+def fast_ass(levels: np.ndarray, days: StationDays, events: TargetEvents) -> float:
+    """ASS from the alarm levels, as ``1 - mean(event_alarm_fractions)`` (no trajectory built)."""
+    return float(1.0 - np.mean(event_alarm_fractions(levels[days.scored], event_levels(levels, events))))
+
+
+def surrogate_ass(score: np.ndarray, days: StationDays, events: TargetEvents, shifts: np.ndarray) -> np.ndarray:
+    """The ASS of the forecast ``score`` shifted by each of ``shifts``.
+
+    Returns
+    -------
+    ndarray of float64, shape (len(shifts),)
+    """
+    return np.array([fast_ass(days.levels(shifted_scores(score, days, int(k))), days, events) for k in shifts])
+
+
+def surrogate_p_value(ass: float, surrogates: np.ndarray) -> float | None:
+    """``(1 + #{surrogate >= ass}) / (1 + n)``; None without surrogates.
+
+    Surrogates equal to ``ass`` up to rounding (1e-12) count as at least as good.
+    """
+    surrogates = np.asarray(surrogates, dtype=np.float64)
+    if surrogates.size == 0:
+        return None
+    return float((1 + np.count_nonzero(surrogates >= ass - 1e-12)) / (1 + surrogates.size))
