@@ -272,6 +272,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=42, metavar="S", help="seed of the surrogate shifts (42)")
     p.add_argument("--allow-in-sample", action="store_true",
                    help="judge scores inside a training period (marked in-sample) instead of refusing")
+    p.add_argument("--dpi", type=float, default=300, help="resolution of the figures in DIR/figures (300)")
 
     p = command("demo", "Synthetic data -> all models on 7/14/30-day windows -> figures -> HTML report.",
                 "seismag demo --out demo/")
@@ -543,7 +544,12 @@ def cmd_skill(args) -> None:
                             max_depth_km=args.max_depth_km, decluster=args.decluster, kp=args.kp, dst=args.dst,
                             surrogates=args.surrogates, seed=args.seed, allow_in_sample=args.allow_in_sample)
     print(format_skill_report(result))
-    print(f"skill written to {args.out}")
+    from .plots.skill import plot_skill
+
+    figures = plot_skill(args.out, scores=args.scores, kp=args.kp, dst=args.dst, dpi=args.dpi)
+    for note in figures.notes:
+        print(f"note: {note}")
+    print(f"skill written to {args.out} ({len(figures)} figures in {Path(args.out) / 'figures'})")
 
 
 def cmd_demo(args) -> None:

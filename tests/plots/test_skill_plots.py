@@ -466,3 +466,19 @@ def test_station_panels_from_the_shared_index_files(tmp_path):
     np.testing.assert_allclose(lines_by_gid(fig)["dst"].get_ydata()[:-1],
                                dst.daily_min()[np.searchsorted(dst.days, shown)])
     assert fig.axes[0].get_title().endswith("(in-sample)")
+
+
+def test_random_alarms_below_the_diagonal_are_drawn_as_their_own_curve():
+    # E1 is within reach of two stations: random alarms catch it with 1 - (1 - tau)^2
+    data = skill_dict()
+    tau = np.linspace(0.0, 1.0, 11)
+    nu = 0.5 * (1 - tau) ** 2 + 0.5 * (1 - tau)
+    data["models"]["reference:random"]["ass"] = 1.0 - float(np.sum((nu[1:] + nu[:-1]) * np.diff(tau)) / 2)
+    data["models"]["reference:random"]["molchan"] = [{"threshold": None, "tau": float(t), "nu": float(v),
+                                                       "alpha": None} for t, v in zip(tau, nu)]
+    fig = build_molchan_figure(data)
+    lines = lines_by_gid(fig)
+    np.testing.assert_allclose(lines["curve:reference:random"].get_ydata(), nu)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "ν = 1 − τ (one station per event)" in legend
+    assert any(text.startswith("random alarms: ASS = 0.58") for text in legend)

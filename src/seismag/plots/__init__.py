@@ -30,6 +30,7 @@ folds). Skips are also logged on the ``seismag.plots`` logger.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Iterable
 
 from seismag.errors import SeismagError
@@ -118,6 +119,11 @@ def plot_all(
         except NothingToPlot as exc:
             out.notes.append(f"{plotter.__name__}: {exc}")
             continue
+        out.extend(written)
+        out.notes.extend(written.notes)
+    skill_dir = Path(results.path) / "skill"
+    if (skill_dir / "skill.json").is_file():  # seismag skill --out RESULTS/skill: its figures too
+        written = plot_skill(skill_dir, dpi=dpi, fmt=fmt)
         out.extend(written)
         out.notes.extend(written.notes)
     out.notes = list(dict.fromkeys(out.notes))

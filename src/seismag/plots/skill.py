@@ -116,23 +116,31 @@ def build_molchan_figure(skill: "Skill | Mapping | str | os.PathLike",
     """The Molchan diagram of every model and reference in ``skill``.
 
     Lines carry gids for tests and tools: ``diagonal``, ``contour_95`` and
-    ``curve:{name}`` (``reference:random`` is the diagonal itself, not a second line).
+    ``curve:{name}``. ``reference:random`` is drawn as its own curve (``curve:reference:random``)
+    when it leaves the diagonal: an event within reach of k stations is caught by random
+    alarms with probability 1 - (1 - tau)^k, so with several stations per event random
+    alarms lie below the diagonal, and a model must beat that curve, not the diagonal.
     """
     skill = read_skill(skill)
     fig = new_figure((7.4, 7.0))
     ax = fig.add_subplot()
     n_events = len(skill.events)
     random_entry = skill.models.get(_RANDOM)
+    random_tau, random_nu = skill.trajectory(_RANDOM) if random_entry else (np.array([]), np.array([]))
+    on_diagonal = random_entry is None or abs(float(random_entry["ass"]) - 0.5) < 1e-6 or random_tau.size < 2
     random_label = "random alarms" + (f": ASS = {random_entry['ass']:.3f}" if random_entry else " (ASS 0.5)")
-    ax.plot([0.0, 1.0], [1.0, 0.0], color="0.45", linestyle=":", linewidth=1.4, label=random_label,
-            gid="diagonal", zorder=2)
+    ax.plot([0.0, 1.0], [1.0, 0.0], color="0.45", linestyle=":", linewidth=1.4, gid="diagonal", zorder=2,
+            label=random_label if on_diagonal else "ν = 1 − τ (one station per event)")
+    if not on_diagonal:
+        ax.plot(random_tau, random_nu, color="0.3", linestyle=":", linewidth=1.8, gid=f"curve:{_RANDOM}", zorder=2,
+                label=f"{random_label} (several stations per event)")
     contour = skill.data["contour_95"]
     if contour:
         tau = np.array([p["tau"] for p in contour])
         nu = np.array([p["nu"] for p in contour])
         ax.fill_between(tau, 0.0, nu, color="0.85", alpha=0.6, linewidth=0, zorder=1)
         ax.plot(tau, nu, color="0.4", linewidth=1.0, gid="contour_95", zorder=2,
-                label=f"95 % significance (binomial, N = {n_events}): significant below")
+                label=f"95 % significance against random alarms (N = {n_events}): significant below")
     models = skill.names("model")
     references = [name for name in skill.names("reference") if name != _RANDOM]
     others = [name for name in references if name not in _REFERENCE_STYLE]
