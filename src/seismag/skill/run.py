@@ -173,6 +173,9 @@ def evaluate_skill(
                            window_days_of(name)) for name, rows in aligned.items()]
     forecasts += _references(forecasts, window_end, kp_series, dst_series, notes)
     shifts = draw_shifts(surrogates, days, seed)
+    if 0 < len(shifts) < surrogates:
+        notes.append(f"{len(shifts)} surrogates, every distinct circular shift of at least the lead time "
+                     f"({surrogates} asked for): the smallest possible p-value is 1/{len(shifts) + 1}")
     judged = {f.name: _judge(f, days, events, shifts) for f in forecasts}
     run_in_sample = any(in_sample.values())
     for forecast in forecasts:
@@ -185,7 +188,7 @@ def evaluate_skill(
             "scores": table.path, "catalog": quakes.path, "min_magnitude": float(min_magnitude), "radius": radius,
             "radius_km": None if radius_km is None else float(radius_km), "lead_days": int(lead_days),
             "max_depth_km": None if max_depth_km is None else float(max_depth_km), "decluster": bool(decluster),
-            "surrogates": int(surrogates), "seed": int(seed),
+            "surrogates": int(surrogates), "surrogates_used": int(len(shifts)), "seed": int(seed),
             "kp": None if kp_series is None else kp_series.path, "dst": None if dst_series is None else dst_series.path,
         },
         "scored_period": {"start": str(start), "end": str(end)},

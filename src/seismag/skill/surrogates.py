@@ -23,6 +23,10 @@ station and ``min_shift`` the lead time: a shift shorter than the horizon leaves
 partly over its own days. Scores autocorrelated over longer than that still leave some
 skill at the smallest shifts, which makes the surrogate ASS larger and the p-value, if
 anything, too large (conservative). ``p = (1 + #{ASS_surrogate >= ASS}) / (1 + n)``.
+The shifts are distinct: drawn without replacement, and when ``--surrogates`` asks for as
+many as there are possible shifts or more, every possible shift is used once (``n`` is
+then their number). Repeated draws of a few possible shifts would let ``p`` fall below
+``1 / (1 + number of possible shifts)``, a precision the record cannot give.
 
 May import numpy and :mod:`seismag.errors`.
 """
@@ -41,7 +45,8 @@ __all__ = ["draw_shifts", "fast_ass", "shifted_scores", "surrogate_ass", "surrog
 
 
 def draw_shifts(n_surrogates: int, days: StationDays, seed: int) -> np.ndarray:
-    """``n_surrogates`` shifts (rows), one per surrogate, shared by all stations and models.
+    """Up to ``n_surrogates`` distinct shifts (rows), one per surrogate, shared by all stations
+    and models: all possible shifts when there are no more of them than ``n_surrogates``.
 
     Raises
     ------
@@ -59,7 +64,10 @@ def draw_shifts(n_surrogates: int, days: StationDays, seed: int) -> np.ndarray:
         raise ConfigError(f"too few scored days for surrogates: a station has {fewest} rows, a circular shift "
                           f"needs at least {2 * days.lead_days} (twice the lead of {days.lead_days} days); "
                           "use --surrogates 0")
-    return np.random.default_rng(seed).integers(low, high + 1, size=n_surrogates)
+    possible = np.arange(low, high + 1, dtype=np.int64)
+    if possible.size <= n_surrogates:
+        return possible
+    return np.sort(np.random.default_rng(seed).choice(possible, size=n_surrogates, replace=False))
 
 
 def shifted_scores(score: np.ndarray, days: StationDays, shift: int) -> np.ndarray:
