@@ -399,6 +399,27 @@ def read_dataset_info(data_dir: str | os.PathLike) -> DatasetInfo | None:
     return DatasetInfo.from_dict(record, path)
 
 
+# ==================================================================== forecast files
+
+#: ``scores.csv`` (``seismag scan`` writes it; ``seismag skill`` and the skill figures read it):
+#: one row per station, UTC day and model, in these columns. ``window_end`` is the ISO date
+#: of the midnight the window ends at; an empty ``prob_class1`` is a day with too much missing
+#: data; ``in_sample`` is ``true``/``false`` against the ensemble's training period.
+SCORE_COLUMNS = ("station", "latitude", "longitude", "window_end", "model", "prob_class1", "member_std",
+                 "missing_fraction", "in_sample")
+#: ``seismag skill --out DIR`` writes ``DIR/skill.json`` and ``DIR/skill.csv``; the report
+#: and ``seismag plot`` look for them in ``RESULTS/skill/``.
+SKILL_FOLDER = "skill"
+SKILL_JSON = "skill.json"
+SKILL_CSV = "skill.csv"
+SKILL_FORMAT = "seismag-skill"
+SKILL_VERSION = 1
+#: The alarm fractions skill.json gives the probability gain at (its keys).
+GAIN_TAUS = ("0.05", "0.1", "0.2")
+SKILL_CSV_COLUMNS = ("model", "kind", "n_events", "n_station_days", "ass", "ass_null_sd", "ass_p_value",
+                     "gain_0.05", "gain_0.1", "gain_0.2", "in_sample", "verdict")
+
+
 # ======================================================================== results layout
 
 RUN_CONFIG_FILE = "run_config.json"

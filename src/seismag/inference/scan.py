@@ -49,9 +49,7 @@ from .predict import predict_array
 
 __all__ = ["SCORE_COLUMNS", "ScanModel", "load_scan_models", "scan_data", "scan_records", "write_scores"]
 
-#: The columns of ``scores.csv``, in order (see the module docstring).
-SCORE_COLUMNS = ("station", "latitude", "longitude", "window_end", "model", "prob_class1", "member_std",
-                 "missing_fraction", "in_sample")
+from ..layout import SCORE_COLUMNS  # noqa: E402  (the columns of scores.csv: layout owns the file)
 
 #: The index file each activity column is computed from (``--kp``, ``--dst``, ``--ssc``).
 ACTIVITY_SOURCES = {"max_kp": "kp", "min_dst": "dst", "n_ssc": "ssc"}

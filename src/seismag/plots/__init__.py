@@ -40,6 +40,7 @@ from seismag.plots.curves import plot_training_curves
 from seismag.plots.report import write_report
 from seismag.plots.results import NothingToPlot, PlotResult, ResultsFolder
 from seismag.plots.roc import plot_roc_curves
+from seismag.layout import SKILL_FOLDER
 from seismag.plots.skill import plot_molchan, plot_probability_gain, plot_skill, plot_station_scores
 from seismag.plots.style import COLORS
 
@@ -121,7 +122,7 @@ def plot_all(
             continue
         out.extend(written)
         out.notes.extend(written.notes)
-    skill_dir = Path(results.path) / "skill"
+    skill_dir = Path(results.path) / SKILL_FOLDER
     if (skill_dir / "skill.json").is_file():  # seismag skill --out RESULTS/skill: its figures too
         written = plot_skill(skill_dir, dpi=dpi, fmt=fmt)
         out.extend(written)

@@ -26,16 +26,12 @@ from seismag.errors import DataError
 __all__ = ["SKILL_FILE", "SKILL_FORMAT", "SKILL_VERSION", "SCORE_COLUMNS", "GAIN_TAUS", "Skill", "ScoreTable",
            "find_skill", "read_skill", "read_scores", "is_number"]
 
-SKILL_FILE = "skill.json"
-SKILL_FORMAT = "seismag-skill"
-SKILL_VERSION = 1
-#: The columns of ``scores.csv`` (``seismag scan``), in order.
-SCORE_COLUMNS = ("station", "latitude", "longitude", "window_end", "model", "prob_class1",
-                 "member_std", "missing_fraction", "in_sample")
+# The file contract is layout's (one owner for scan, skill and these readers).
+from seismag.layout import GAIN_TAUS, SCORE_COLUMNS, SKILL_FORMAT, SKILL_VERSION  # noqa: E402
+from seismag.layout import SKILL_JSON as SKILL_FILE  # noqa: E402
+
 #: Columns the station figures need.
 _NEEDED_SCORE_COLUMNS = ("station", "window_end", "model", "prob_class1", "in_sample")
-#: The alarm fractions ``probability_gain`` is given at (keys of skill.json).
-GAIN_TAUS = ("0.05", "0.1", "0.2")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from seismag.errors import DataError
 from seismag.plots.skill import plot_skill
+from seismag.layout import SKILL_FOLDER
 from seismag.plots.skill_files import GAIN_TAUS, SKILL_FILE, Skill, find_skill, read_skill
 
 #: Figure captions, by file stem (station figures: ``scores_{STATION}``).
@@ -145,7 +146,7 @@ def skill_section(
 
 def default_skill_source(results_path: Path) -> Path:
     """Where the report looks for skill results when none is named: ``RESULTS/skill/``."""
-    return results_path / "skill"
+    return results_path / SKILL_FOLDER
 
 
 __all__ = ["skill_section", "default_skill_source", "find_skill", "SKILL_FILE"]

@@ -68,12 +68,8 @@ from .surrogates import draw_shifts, surrogate_ass, surrogate_p_value
 
 __all__ = ["SKILL_CSV", "SKILL_CSV_COLUMNS", "SKILL_JSON", "evaluate_skill", "format_skill_report"]
 
-SKILL_JSON = "skill.json"
-SKILL_CSV = "skill.csv"
-SKILL_FORMAT = "seismag-skill"
-SKILL_VERSION = 1
-SKILL_CSV_COLUMNS = ("model", "kind", "n_events", "n_station_days", "ass", "ass_null_sd", "ass_p_value",
-                     "gain_0.05", "gain_0.1", "gain_0.2", "in_sample", "verdict")
+# skill.json / skill.csv: the names and the format are layout's, shared with their readers.
+from seismag.layout import SKILL_CSV, SKILL_CSV_COLUMNS, SKILL_FORMAT, SKILL_JSON, SKILL_VERSION  # noqa: E402
 #: Significance level of the verdicts (surrogate p, binomial contour).
 LEVEL = 0.05
 IN_SAMPLE = "in-sample: "

@@ -27,9 +27,7 @@ from seismag.errors import DataError
 
 __all__ = ["SCORE_COLUMNS", "ModelRows", "Scores", "read_scores"]
 
-#: The columns of scores.csv, in order (the contract shared with ``seismag scan``).
-SCORE_COLUMNS = ("station", "latitude", "longitude", "window_end", "model", "prob_class1", "member_std",
-                 "missing_fraction", "in_sample")
+from seismag.layout import SCORE_COLUMNS  # noqa: E402  (the columns of scores.csv: layout owns the file)
 _BOOLEANS = {"true": True, "false": False}
 
 
