@@ -1,4 +1,4 @@
-"""The two on-disk contracts, for the writers and the readers alike.
+"""The on-disk contracts, for the writers and the readers alike.
 
 Why this module is long: it is the one owner of both contracts (names, schemas and the
 checks a file must pass, each problem worded for the user); split up, the readers and
