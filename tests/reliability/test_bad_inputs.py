@@ -118,6 +118,11 @@ def npy(name: str, array):
 
 
 FEATURES = DAYS * SPD
+
+
+def MMB_BUILD(w: Path) -> list[str]:  # noqa: N802 (a case's argv prefix)
+    return ["build", "--observatory", str(SHARED / "observatory" / "mmb_2011_march.txt"), "--catalog",
+            str(SHARED / "catalog" / "usgs_significant_1965_2016.csv"), "--out", str(w / "b"), "--windows", "7"]
 CASES = [
     # ----------------------------------------------------------------- train: data
     Case("train: no data folder", lambda w: train()(w)[:2] + [str(w / "nothing")] + train()(w)[3:], ("nothing",)),
@@ -229,6 +234,38 @@ CASES = [
                                              "--catalog", str(SHARED / "catalog" / "usgs_significant_1965_2016.csv"),
                                              "--out", str(w / "b"), "--radius-km", "-5"], ("radius",),
          needs_shared=True),
+    Case("build: Kp file of garbage", lambda w: MMB_BUILD(w) + ["--kp", str(w / "kp.csv")], ("kp.csv", "Kp"),
+         write_text("kp.csv", "garbage\n"), needs_shared=True),
+    Case("build: Dst file missing", lambda w: MMB_BUILD(w) + ["--dst", str(w / "none.dat")], ("none.dat",),
+         needs_shared=True),
+    Case("build: storm rule without its index", lambda w: MMB_BUILD(w) + ["--exclude-storms", "kp>=5"],
+         ("kp>=5", "--kp"), needs_shared=True),
+    Case("build: unreadable storm rule", lambda w: MMB_BUILD(w) + ["--kp", str(SHARED / "indices" /
+                                                                            "kp_gfz_2006_2022.csv"),
+                                                                     "--exclude-storms", "kp=>5"],
+         ("kp=>5",), needs_shared=True),
+    Case("build: local time out of range", lambda w: MMB_BUILD(w) + ["--local-time", "25-3"], ("25",),
+         needs_shared=True),
+    Case("build: unknown component", lambda w: MMB_BUILD(w) + ["--components", "H,Q"], ("Q",), needs_shared=True),
+    Case("build: a recipe longer than the window", lambda w: MMB_BUILD(w) + ["--sq-quiet-days", "9"], ("quiet",),
+         needs_shared=True),
+    # ----------------------------------------------------------------- scan / skill
+    Case("scan: ensemble file of garbage", lambda w: ["scan", "--ensemble", str(w / "bad.pth"), "--observatory",
+                                                      str(SHARED / "observatory" / "mmb_2011_march.txt"),
+                                                      "--out", str(w / "s.csv")],
+         ("bad.pth",), write_text("bad.pth", "garbage"), needs_shared=True),
+    Case("scan: observatory file missing", lambda w: ["scan", "--ensemble", ENSEMBLE(w), "--observatory",
+                                                      str(w / "none.min"), "--out", str(w / "s.csv")],
+         ("none.min",)),
+    Case("skill: scores of garbage", lambda w: ["skill", "--scores", str(w / "s.csv"), "--catalog",
+                                                str(w / "cat.csv"), "--out", str(w / "sk")],
+         ("s.csv", "missing columns"), both(write_text("s.csv", "garbage\n"), write_text("cat.csv", "x\n"))),
+    Case("skill: a probability of 1.5", lambda w: ["skill", "--scores", str(w / "s.csv"), "--catalog",
+                                                   str(w / "cat.csv"), "--out", str(w / "sk")],
+         ("s.csv", "1.5"), both(write_text("s.csv", "station,latitude,longitude,window_end,model,prob_class1,"
+                                                    "member_std,missing_fraction,in_sample\n"
+                                                    "AAA,40,140,2020-01-01,mlp_4day,1.5,0,0,false\n"),
+                                write_text("cat.csv", "x\n"))),
     # ----------------------------------------------------------------- tune
     Case("tune: unknown model", lambda w: ["tune", "--data", str(w / "data"), "--model", "nope", "--window",
                                           str(DAYS), "--steps-per-day", str(SPD), "--out", str(w / "t")], ("nope",)),

@@ -260,9 +260,9 @@ def scan_records(ensembles: Sequence[str | os.PathLike], observatory: str | os.P
     row for the window ending on ``D - 1``.
     """
     first, last = _check_settings(max_missing, batch_rows, start, end)
+    groups, _ = find_station_files(observatory)  # a missing or foreign file fails before any warning
     models = load_scan_models(ensembles, device=device)
     activity = _activity(models, {"kp": kp, "dst": dst, "ssc": ssc})
-    groups, _ = find_station_files(observatory)
     channels: list[str] = []
     for model in models:
         channels.extend(c for c in model.channels if c not in channels)
