@@ -903,6 +903,20 @@ def _rng(seed: int, *key: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(seed), *map(int, key)]))
 
 
+def check_effect(effect: float | None) -> float:
+    """The precursor strength as a float >= 0 (None: :data:`DEFAULT_EFFECT`); one
+    ConfigError otherwise. Shared by the window and the continuous-record generators."""
+    if effect is None:
+        effect = DEFAULT_EFFECT
+    try:
+        effect = float(effect)
+    except (TypeError, ValueError):
+        raise ConfigError(f"effect must be a number >= 0, got {effect!r}") from None
+    if not math.isfinite(effect) or effect < 0.0:
+        raise ConfigError(f"effect must be a finite number >= 0, got {effect!r}")
+    return effect
+
+
 def _check(window_days: int, steps_per_day: int, seed: int, effect: float | None, n_stations: int,
            stations_per_event: tuple[int, int]) -> float:
     """Validate the common arguments; return the effect as a float."""
@@ -914,14 +928,7 @@ def _check(window_days: int, steps_per_day: int, seed: int, effect: float | None
         raise ConfigError(f"window_days must be below {CALENDAR_DAYS}, got {window_days}")
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")
-    if effect is None:
-        effect = DEFAULT_EFFECT
-    try:
-        effect = float(effect)
-    except (TypeError, ValueError):
-        raise ConfigError(f"effect must be a number >= 0, got {effect!r}") from None
-    if not math.isfinite(effect) or effect < 0.0:
-        raise ConfigError(f"effect must be a finite number >= 0, got {effect!r}")
+    effect = check_effect(effect)
     if not isinstance(n_stations, (int, np.integer)) or n_stations < 1:
         raise ConfigError(f"n_stations must be a positive integer, got {n_stations!r}")
     try:

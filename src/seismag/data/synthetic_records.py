@@ -96,7 +96,6 @@ from seismag.data.synthetic import (
     _MINUTES_PER_DAY,
     _PAD_DAYS,
     _PRECURSOR_RAMP_HOURS,
-    DEFAULT_EFFECT,
     EPOCH,
     PRECURSOR_DAYS,
     ULF_QUIET_RMS_NT,
@@ -110,6 +109,7 @@ from seismag.data.synthetic import (
     _interp_nodes,
     _red_noise,
     _render_storms,
+    check_effect,
     _rng,
     _solar_activity,
     _station_table,
@@ -674,14 +674,7 @@ def _check(days, n_stations, start, effect, seed, storm_coincidence, lead_days) 
         raise ConfigError(f"start must be a date such as 2020-01-01, got {start!r}") from None
     if np.isnat(day) or not exact:
         raise ConfigError(f"start must be a date (records start at 00:00 UT), got {start!r}")
-    if effect is None:
-        effect = DEFAULT_EFFECT
-    try:
-        effect = float(effect)
-    except (TypeError, ValueError):
-        raise ConfigError(f"effect must be a number >= 0, got {effect!r}") from None
-    if not math.isfinite(effect) or effect < 0.0:
-        raise ConfigError(f"effect must be a finite number >= 0, got {effect!r}")
+    effect = check_effect(effect)
     try:
         share = float(storm_coincidence)
     except (TypeError, ValueError):
