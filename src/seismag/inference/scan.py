@@ -92,9 +92,7 @@ class ScanModel:
 
     def in_sample(self, window_end: np.ndarray) -> np.ndarray:
         """True where a window ending at ``window_end`` (datetime64[D]) is in-sample."""
-        if self.last_horizon_end is None:
-            return np.zeros(window_end.shape, dtype=bool)
-        return window_end.astype("datetime64[s]") < self.last_horizon_end
+        return _ensemble.in_sample(self.ensemble.extra, window_end)  # the one in-sample rule
 
     def refuse_in_sample(self, station: str, window_end: np.ndarray, in_sample: np.ndarray) -> None:
         """One line when ``station`` has in-sample windows and they were not allowed."""
