@@ -22,7 +22,7 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -344,12 +344,15 @@ def load_window(
                      f"{interpolated} rows with short gaps interpolated")
     steps = [dict(step) for step in (info.recipe if info is not None and recipe is None else recipe or ())]
     where = str(dataset_info_path(data_dir)) if recipe is None else "the ensemble's recipe"
+    from .recipe import Recipe
+
+    prepared = Recipe.from_dicts(steps, where)
     longitudes = None
-    if steps and _needs_longitude(steps, where):
+    if prepared.needs_longitude:
         longitudes = _row_longitudes(len(features), info, meta, folder)
-    features, day_width, described = apply_recipe(features, steps, window_days=int(window_days), channels=channels,
-                                                  steps_per_day=int(steps_per_day), longitudes=longitudes,
-                                                  where=where)
+    features, day_width, described = apply_recipe(features, prepared, window_days=int(window_days),
+                                                  channels=channels, steps_per_day=int(steps_per_day),
+                                                  longitudes=longitudes)
     if described:
         notes.append(f"window {window_days}: recipe {described}")
     return WindowData(
@@ -363,30 +366,21 @@ def load_window(
 DEFAULT_STEPS_PER_DAY = 1440
 
 
-def _needs_longitude(steps: Sequence[dict], where: str) -> bool:
-    from .recipe import Recipe
-
-    return Recipe.from_dicts(steps, where).needs_longitude
-
-
-def apply_recipe(features: np.ndarray, steps: Sequence[dict], *, window_days: int, channels: int,
-                 steps_per_day: int, longitudes: np.ndarray | None = None,
-                 where: str = "the recipe") -> tuple[np.ndarray, int, str]:
-    """Raw windows (gaps filled, "day, channel, step" order) -> model input, by the recipe.
+def apply_recipe(features: np.ndarray, recipe, *, window_days: int, channels: int, steps_per_day: int,
+                 longitudes: np.ndarray | None = None) -> tuple[np.ndarray, int, str]:
+    """Raw windows (gaps filled, "day, channel, step" order) -> model input, by ``recipe``
+    (a :class:`~seismag.data.recipe.Recipe`, read once by the caller).
 
     The one place where a recipe meets data: ``load_window`` (training, evaluation)
     and ``predict`` / ``scan`` (an ensemble's own recipe) all call it. Returns the
     prepared float32 features, the width of one day of them (every channel) and the
     recipe's one-line description ('' when there are no steps).
     """
-    if not steps:
+    if not recipe:
         return features, channels * int(steps_per_day), ""
-    from .recipe import Recipe
-
-    prepared = Recipe.from_dicts(list(steps), where)
-    out = prepared.apply(features, window_days=int(window_days), channels=channels,
-                         steps_per_day=int(steps_per_day), longitudes=longitudes)
-    return out, channels * prepared.output_steps(int(steps_per_day)), prepared.describe()
+    out = recipe.apply(features, window_days=int(window_days), channels=channels,
+                       steps_per_day=int(steps_per_day), longitudes=longitudes)
+    return out, channels * recipe.output_steps(int(steps_per_day)), recipe.describe()
 
 
 def class_file_or_empty(path: Path, label: int, window_days: int, row_steps: int, require: bool) -> np.ndarray:
@@ -403,9 +397,9 @@ def class_file_or_empty(path: Path, label: int, window_days: int, row_steps: int
     return check_class_file(path, label, window_days, row_steps)
 
 
-def station_longitudes(stations: np.ndarray, info: DatasetInfo | None, where) -> np.ndarray:
-    """Each row's station longitude (east positive) from ``dataset.json``'s station table."""
-    table = info.stations if info is not None else {}
+def station_longitudes(stations: np.ndarray, table: Mapping[str, Mapping], where) -> np.ndarray:
+    """Each row's station longitude (east positive) from a station table (``dataset.json``'s
+    ``stations``, or the one an ensemble carries)."""
     out = np.empty(len(stations), dtype=np.float64)
     for code in np.unique(stations):
         entry = table.get(str(code))
@@ -419,7 +413,7 @@ def station_longitudes(stations: np.ndarray, info: DatasetInfo | None, where) ->
 def _row_longitudes(n_rows: int, info: DatasetInfo | None, meta, folder: Path) -> np.ndarray:
     table = info.stations if info is not None else {}
     if meta is not None and "station" in meta:
-        return station_longitudes(meta["station"], info, folder / META_FILE)
+        return station_longitudes(meta["station"], table, folder / META_FILE)
     if len(table) == 1:
         (entry,) = table.values()
         if "longitude" in entry:

@@ -215,7 +215,6 @@ def prepare_raw(extra: dict, features: np.ndarray, *, station: str | None = None
     if inputs["kind"] == "table" or not inputs["recipe"]:
         return features
     from ..data.recipe import Recipe
-    from ..layout import DatasetInfo
 
     recipe = Recipe.from_dicts(inputs["recipe"], "the ensemble's recipe")
     longitudes = None
@@ -226,11 +225,10 @@ def prepare_raw(extra: dict, features: np.ndarray, *, station: str | None = None
                 raise ConfigError(f"{where}: the ensemble's recipe selects local time and was trained on "
                                   f"{len(stations)} stations ({', '.join(stations)}); name the station (--station)")
             (station,) = stations
-        info = DatasetInfo(tuple(inputs["channels"]), tuple(inputs["units"]), int(inputs["steps_per_day"]), stations)
-        longitudes = station_longitudes(np.full(len(features), station), info, where)
-    out, _, _ = apply_recipe(features, inputs["recipe"], window_days=int(extra["window_days"]),
+        longitudes = station_longitudes(np.full(len(features), station), stations, where)
+    out, _, _ = apply_recipe(features, recipe, window_days=int(extra["window_days"]),
                              channels=int(inputs["n_channels"]), steps_per_day=int(inputs["steps_per_day"]),
-                             longitudes=longitudes, where="the ensemble's recipe")
+                             longitudes=longitudes)
     return out
 
 
