@@ -120,9 +120,7 @@ class WindowData:
         return period
 
     def _times(self, column: str, purpose: str) -> np.ndarray:
-        text = self.meta_column(column) if self.meta is not None else None
-        if text is None:
-            raise DataError(self.meta_path, f"needed for {purpose} but the file does not exist")
+        text = self.meta_column(column)  # a clear DataError when meta.csv or the column is absent
         try:
             return np.array([np.datetime64(value.strip(), "s") for value in text], dtype="datetime64[s]")
         except ValueError:
