@@ -430,8 +430,9 @@ def parse_args(argv=None):
     parser.add_argument("--engine-options", default="",
                         help="extra RunConfig fields for the engine, e.g. 'fused_optimizer=true' (JSON values)")
     parser.add_argument("--switch", action="append", default=[],
-                        help="LABEL:module.attr=JSON[,module.attr=JSON]: an extra engine variant with "
-                             "module-level switches set (for measuring fast paths)")
+                        help="LABEL:KEY=JSON[,KEY=JSON]: an extra engine variant; KEY is precision, a "
+                             "RunConfig field (recurrent_impl=library) or a module-level switch module.attr "
+                             "(for measuring fast paths)")
     parser.add_argument("--no-notebook", action="store_true", help="skip the notebook-style baseline")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--json-out", default=None)
@@ -461,8 +462,11 @@ def variants(args) -> list[dict]:
         label, _, assignments = spec.partition(":")
         options = parse_options(assignments)
         precision = options.pop("precision", "fp32")
+        # module.attr keys are module switches; plain keys are RunConfig fields of this variant
+        fields = {k: v for k, v in options.items() if "." not in k}
+        switches = {k: v for k, v in options.items() if "." in k}
         out.append({"impl": "engine", "label": label, "precision": precision,
-                    "engine_options": engine_options, "module_switches": options})
+                    "engine_options": {**engine_options, **fields}, "module_switches": switches})
     return out
 
 

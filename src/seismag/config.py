@@ -60,6 +60,11 @@ SCALINGS = ("standard", "sample", "none")
 SELECTIONS = ("inner", "outer")
 PRECISIONS = ("fp32", "bf16", "auto")
 OPTIMIZER_IMPLS = ("auto", "fused", "foreach", "loop")
+# How GRU/LSTM/RNN layers run, never what they compute (same parameters, same arithmetic
+# up to floating-point reordering): 'library' is PyTorch's nn.LSTM/GRU/RNN kernel,
+# 'unrolled' the step loop of models.recurrent.unrolled_layer, 'auto' the one measured
+# faster (models.recurrent.uses_unrolled).
+RECURRENT_IMPLS = ("auto", "library", "unrolled")
 NAN_POLICIES = ("interpolate", "refuse")
 
 
@@ -194,6 +199,8 @@ class RunConfig:
         notes={"bf16": "autocast", "auto": "bf16 where it is fast"}))
     # how AdamW runs (fused where available), never what it computes
     optimizer_impl: str = field(default="auto", metadata={**NOT_A_FLAG, "choices": OPTIMIZER_IMPLS})
+    # how GRU/LSTM/RNN layers run (library kernel or step loop), never what they compute
+    recurrent_impl: str = field(default="auto", metadata={**NOT_A_FLAG, "choices": RECURRENT_IMPLS})
     num_threads: int = field(default=0, metadata=_flag(
         "speed", "torch threads per process", name="--threads",
         default_text="PyTorch's choice; with --fold-workers: CPUs / workers"))

@@ -231,3 +231,89 @@ def test_cached_features_train_the_fold_the_per_batch_transform_trains(window, m
         probs = torch.softmax(cached.model(to_model_input(cached.model, x, DAYS, SPD)), dim=1)[:, 1]
     np.testing.assert_allclose(probs.numpy(), cached.val_probs, atol=1e-5)
     assert cached.scaler.kind == "standard"
+
+
+# --------------------------------------------------------------------------- recurrent implementation
+from seismag.models import recurrent  # noqa: E402
+
+
+def recurrent_net(cell, bidirectional=False, **options):
+    torch.manual_seed(0)
+    return create_model(cell, 3, 20, hidden_sizes=[12, 6], bidirectional=bidirectional, **options)
+
+
+@pytest.mark.parametrize("cell, options", [("lstm", {}), ("gru", {}), ("rnn", {}),
+                                           ("rnn", {"nonlinearity": "relu"})])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_unrolled_layers_compute_what_the_library_computes(cell, options, bidirectional):
+    net = recurrent_net(cell, bidirectional, **options).train()
+    x = torch.randn(5, 3, 20)
+    outputs, grads = {}, {}
+    for impl in ("library", "unrolled"):
+        net.set_recurrent_impl(impl)
+        net.zero_grad(set_to_none=True)
+        torch.manual_seed(1)  # the same dropout masks
+        logits = net(x)
+        (logits * torch.arange(1.0, 3.0)).sum().backward()
+        outputs[impl] = logits.detach()
+        grads[impl] = {name: p.grad.clone() for name, p in net.named_parameters()}
+    torch.testing.assert_close(outputs["unrolled"], outputs["library"], atol=1e-5, rtol=1e-5)
+    assert grads["unrolled"].keys() == grads["library"].keys()
+    for name, grad in grads["library"].items():
+        torch.testing.assert_close(grads["unrolled"][name], grad, atol=1e-5, rtol=1e-4, msg=name)
+    # One layer's output sequence, every step (not only the last the head reads).
+    layer = net.recurrent_layers[0]
+    torch.testing.assert_close(recurrent.unrolled_layer(layer, x), layer(x)[0], atol=1e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_unrolled_layers_under_bf16_autocast_match_the_library(cell):
+    net = recurrent_net(cell).eval()
+    x = torch.randn(8, 3, 20)
+    out = {}
+    with torch.no_grad(), runtime.autocast_context(CPU, "bf16"):
+        for impl in ("library", "unrolled"):
+            net.set_recurrent_impl(impl)
+            out[impl] = net(x).float()
+    assert (out["unrolled"] - out["library"]).abs().max() < 0.05
+
+
+def test_auto_unrolls_the_lstm_on_the_cpu_only():
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert recurrent.uses_unrolled("auto", "lstm", cpu)
+    assert not recurrent.uses_unrolled("auto", "gru", cpu) and not recurrent.uses_unrolled("auto", "rnn", cpu)
+    assert not recurrent.uses_unrolled("auto", "lstm", cuda)  # cuDNN's fused kernel stays
+    assert not recurrent.uses_unrolled("library", "lstm", cpu)
+    assert recurrent.uses_unrolled("unrolled", "gru", cuda)
+
+
+@pytest.mark.parametrize("impl, library_calls", [("library", 2), ("unrolled", 0), ("auto", 0)])
+def test_recurrent_impl_decides_which_path_runs(monkeypatch, impl, library_calls):
+    calls = []
+    original = torch.nn.LSTM.forward
+    monkeypatch.setattr(torch.nn.LSTM, "forward", lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+    net = recurrent_net("lstm").eval()
+    net.set_recurrent_impl(impl)
+    with torch.no_grad():
+        net(torch.randn(2, 3, 20))
+    assert len(calls) == library_calls  # two layers
+
+
+def test_an_unknown_recurrent_impl_is_refused():
+    with pytest.raises(ConfigError, match="recurrent_impl must be one of auto, library, unrolled, got 'fast'"):
+        recurrent_net("gru").set_recurrent_impl("fast")
+    with pytest.raises(ConfigError, match="recurrent_impl: unknown value 'fast'"):
+        tiny_config(recurrent_impl="fast")
+
+
+def test_the_fold_trainer_runs_the_configured_path_and_both_train_the_same_fold(window):
+    results = {impl: fit("lstm", window, tiny_config(recurrent_impl=impl, epochs=3))
+               for impl in ("library", "unrolled")}
+    library, unrolled = results["library"], results["unrolled"]
+    assert library.model.recurrent_impl == "library" and unrolled.model.recurrent_impl == "unrolled"
+    # Same seed, batches and dropout masks: only floating-point reordering differs.
+    np.testing.assert_allclose(unrolled.val_probs, library.val_probs, atol=1e-4)
+    assert [h["train_loss"] for h in unrolled.history] == pytest.approx(
+        [h["train_loss"] for h in library.history], abs=1e-4)
+    # The same parameters under the same names: checkpoints serve either path.
+    assert unrolled.model.state_dict().keys() == library.model.state_dict().keys()

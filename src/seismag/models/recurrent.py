@@ -14,8 +14,10 @@ import dataclasses
 from typing import Any, ClassVar, Mapping
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
+from seismag.config import RECURRENT_IMPLS
 from seismag.errors import ConfigError
 from seismag.models.base import ModelMixin, SpecConstructor
 from seismag.models.config import (
@@ -30,6 +32,7 @@ from seismag.models.config import (
 from seismag.models.registry import register_model
 
 _CELLS = {"gru": nn.GRU, "lstm": nn.LSTM, "rnn": nn.RNN}
+
 
 
 @dataclasses.dataclass(frozen=True)
@@ -199,6 +202,9 @@ class RecurrentNetwork(ModelMixin, nn.Module):
         self.dropout = nn.Dropout(config.dropout_prob)
         self.head = nn.Linear(in_features, config.output_size)
         self._init_recurrent_weights()
+        # Not part of the config: it changes how the layers run, not the model, so
+        # checkpoints stay interchangeable. The fold trainer sets it from RunConfig.
+        self.recurrent_impl = "auto"
 
     def _init_recurrent_weights(self) -> None:
         for layer in self.recurrent_layers:
@@ -224,13 +230,20 @@ class RecurrentNetwork(ModelMixin, nn.Module):
             Logits ``(batch, output_size)``.
         """
         self.check_sequence_input(x)
+        unrolled = uses_unrolled(self.recurrent_impl, self.config.cell_type, x.device)
         for recurrent, norm in zip(self.recurrent_layers, self.norms):
-            x, _ = recurrent(x)
+            x = unrolled_layer(recurrent, x) if unrolled else recurrent(x)[0]
             # BatchNorm1d normalises dim 1, so put channels there: statistics
             # are taken over the batch and every time step of the sequence.
             x = norm(x.transpose(1, 2)).transpose(1, 2)
             x = self.dropout(x)
         return self.head(x[:, -1, :])
+
+    def set_recurrent_impl(self, impl: str) -> None:
+        """Run the layers as 'library', 'unrolled' or 'auto' (see :data:`seismag.config.RECURRENT_IMPLS`)."""
+        if impl not in RECURRENT_IMPLS:
+            raise ConfigError(f"recurrent_impl must be one of {', '.join(RECURRENT_IMPLS)}, got {impl!r}")
+        self.recurrent_impl = impl
 
     def architecture(self) -> str:
         c = self.config
@@ -241,6 +254,83 @@ class RecurrentNetwork(ModelMixin, nn.Module):
             f"{direction}{cell} {list(c.hidden_sizes)}{norm} + Dropout({c.dropout_prob:g}) "
             f"-> last step -> Linear({c.output_size})"
         )
+
+
+def uses_unrolled(impl: str, cell_type: str, device: torch.device) -> bool:
+    """Whether ``impl`` runs a layer of ``cell_type`` on ``device`` as :func:`unrolled_layer`.
+
+    'auto' unrolls the LSTM on the CPU only. There PyTorch sends nn.LSTM to
+    oneDNN's fused RNN, whose backward pass is slow, in bf16 slower than in fp32:
+    one paper-size training step (batch 32, 7 days, one thread) took 88 ms in
+    bf16 against 53 ms unrolled, and 108 ms against 88 ms in fp32
+    (``benchmarks/bench_training.py``). GRU and RNN already precompute their
+    input projection on the CPU and gain nothing; CUDA's cuDNN kernels are kept.
+    """
+    if impl == "auto":
+        return cell_type == "lstm" and device.type == "cpu"
+    return impl == "unrolled"
+
+
+def unrolled_layer(layer: nn.RNNBase, x: torch.Tensor) -> torch.Tensor:
+    """``layer(x)[0]`` for a one-layer ``batch_first`` nn.LSTM/GRU/RNN, as a step loop.
+
+    The input projection of every time step is one matrix product; each step
+    adds the recurrent product and applies the gates, whose arithmetic (and the
+    LSTM's cell state) is kept in float32 under bf16 autocast. Uses the layer's
+    own parameters, so gradients land where the library kernel puts them.
+
+    Parameters
+    ----------
+    layer : nn.LSTM, nn.GRU or nn.RNN
+        One layer (``num_layers == 1``), ``batch_first=True``, uni- or bidirectional.
+    x : torch.Tensor
+        ``(batch, time, input_size)``.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(batch, time, directions * hidden_size)``, the output sequence.
+    """
+    outputs = [_unrolled_direction(layer, x, suffix)
+               for suffix in (("", "_reverse") if layer.bidirectional else ("",))]
+    return outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=2)
+
+
+def _unrolled_direction(layer: nn.RNNBase, x: torch.Tensor, suffix: str) -> torch.Tensor:
+    weight_ih = getattr(layer, "weight_ih_l0" + suffix)
+    weight_hh = getattr(layer, "weight_hh_l0" + suffix)
+    bias_ih = getattr(layer, "bias_ih_l0" + suffix) if layer.bias else None
+    bias_hh = getattr(layer, "bias_hh_l0" + suffix) if layer.bias else None
+    mode = layer.mode  # 'LSTM', 'GRU', 'RNN_TANH', 'RNN_RELU'
+    if mode != "GRU" and bias_ih is not None:
+        bias_ih, bias_hh = bias_ih + bias_hh, None  # both enter the same sum
+    projected = F.linear(x, weight_ih, bias_ih)  # (batch, time, gates * hidden), one product
+    batch, steps = x.shape[0], x.shape[1]
+    # Gates and states in float32 under bf16/fp16 autocast, else in the layer's dtype.
+    state = torch.float32 if projected.dtype in (torch.bfloat16, torch.float16) else projected.dtype
+    h = torch.zeros(batch, layer.hidden_size, dtype=state, device=x.device)
+    c = torch.zeros_like(h) if mode == "LSTM" else None
+    order = range(steps - 1, -1, -1) if suffix else range(steps)
+    outputs: list[torch.Tensor] = [h] * steps
+    for t in order:
+        recurrent = F.linear(h, weight_hh, bias_hh).to(state)
+        if mode == "LSTM":
+            i, f, g, o = (projected[:, t].to(state) + recurrent).chunk(4, dim=1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(c)
+        elif mode == "GRU":
+            x_r, x_z, x_n = projected[:, t].to(state).chunk(3, dim=1)
+            h_r, h_z, h_n = recurrent.chunk(3, dim=1)
+            r, z = torch.sigmoid(x_r + h_r), torch.sigmoid(x_z + h_z)
+            n = torch.tanh(x_n + r * h_n)
+            h = n + z * (h - n)
+        else:
+            pre = projected[:, t].to(state) + recurrent
+            h = torch.tanh(pre) if mode == "RNN_TANH" else torch.relu(pre)
+        outputs[t] = h
+    out = torch.stack(outputs, dim=1)
+    # The library returns its compute dtype (bf16 under autocast); so does this.
+    return out.to(projected.dtype)
 
 
 @register_model("gru", display_name="GRU", input_layout="sequence", config_cls=GRUConfig)

@@ -281,6 +281,8 @@ def train_fold(model_name: str, model_config: Any, data: WindowTensors, train_ro
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     model = model_registry.build_model(model_name, model_config).to(device)
+    if hasattr(model, "set_recurrent_impl"):
+        model.set_recurrent_impl(config.recurrent_impl)
     # Several GPUs: DataParallel splits each batch across them; checkpoints and the
     # optimizer keep using the plain module (same parameters).
     net = model
