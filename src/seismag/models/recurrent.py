@@ -17,7 +17,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from seismag.config import RECURRENT_IMPLS
 from seismag.errors import ConfigError
 from seismag.models.base import ModelMixin, SpecConstructor
 from seismag.models.config import (
@@ -240,9 +239,8 @@ class RecurrentNetwork(ModelMixin, nn.Module):
         return self.head(x[:, -1, :])
 
     def set_recurrent_impl(self, impl: str) -> None:
-        """Run the layers as 'library', 'unrolled' or 'auto' (see :data:`seismag.config.RECURRENT_IMPLS`)."""
-        if impl not in RECURRENT_IMPLS:
-            raise ConfigError(f"recurrent_impl must be one of {', '.join(RECURRENT_IMPLS)}, got {impl!r}")
+        """Run the layers as 'library', 'unrolled' or 'auto' (``RunConfig.recurrent_impl``)."""
+        uses_unrolled(impl, self.config.cell_type, torch.device("cpu"))  # refuses an unknown name
         self.recurrent_impl = impl
 
     def architecture(self) -> str:
@@ -268,7 +266,10 @@ def uses_unrolled(impl: str, cell_type: str, device: torch.device) -> bool:
     """
     if impl == "auto":
         return cell_type == "lstm" and device.type == "cpu"
-    return impl == "unrolled"
+    if impl in ("library", "unrolled"):
+        return impl == "unrolled"
+    # The names are seismag.config.RECURRENT_IMPLS (RunConfig checks them); models do not import it.
+    raise ConfigError(f"recurrent_impl must be one of auto, library, unrolled, got {impl!r}")
 
 
 def unrolled_layer(layer: nn.RNNBase, x: torch.Tensor) -> torch.Tensor:
