@@ -278,6 +278,19 @@ def test_unrolled_layers_under_bf16_autocast_match_the_library(cell):
     assert (out["unrolled"] - out["library"]).abs().max() < 0.05
 
 
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_unrolled_layers_run_a_model_cast_to_bf16(cell):
+    net = recurrent_net(cell).eval().to(torch.bfloat16)
+    x = torch.randn(4, 3, 20, dtype=torch.bfloat16)
+    with torch.no_grad():
+        net.set_recurrent_impl("library")
+        library = net(x)
+        net.set_recurrent_impl("unrolled")
+        unrolled = net(x)
+    assert unrolled.dtype == library.dtype == torch.bfloat16
+    assert (unrolled.float() - library.float()).abs().max() < 0.05
+
+
 def test_auto_unrolls_the_lstm_on_the_cpu_only():
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
     assert recurrent.uses_unrolled("auto", "lstm", cpu)

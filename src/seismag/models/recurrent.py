@@ -314,7 +314,8 @@ def _unrolled_direction(layer: nn.RNNBase, x: torch.Tensor, suffix: str) -> torc
     order = range(steps - 1, -1, -1) if suffix else range(steps)
     outputs: list[torch.Tensor] = [h] * steps
     for t in order:
-        recurrent = F.linear(h, weight_hh, bias_hh).to(state)
+        # In the projection's dtype (what autocast would cast to; a bf16 model's own weights).
+        recurrent = F.linear(h.to(projected.dtype), weight_hh, bias_hh).to(state)
         if mode == "LSTM":
             i, f, g, o = (projected[:, t].to(state) + recurrent).chunk(4, dim=1)
             c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
