@@ -6,7 +6,11 @@ training step three ways in one process, side by side:
 - ``notebook``: fp32, PyTorch's default AdamW (its per-parameter loop on the
   CPU), as the notebook-style loop of ``bench_training.py`` runs it;
 - ``engine-fp32`` and ``engine-bf16``: the engine's step (``training.loop.batch_step``:
-  autocast, fused AdamW, clipping, the model's default recurrent implementation).
+  autocast, fused AdamW, clipping, the model's default recurrent implementation);
+- ``bf16-params``: the engine's step on the model cast to bf16, without autocast, an
+  upper bound of what keeping bf16 copies of the weights (no casts of weights or of
+  their gradients in the step) could gain. Not a training mode: AdamW on bf16 weights
+  loses small updates.
 
 For the bf16 engine step it then reports
 
@@ -77,6 +81,8 @@ def make_step(model_name: str, window: int, variant: str):
     x = registry.to_model_input(model, torch.randn(BATCH, window * 1440), window, 1440)
     y = torch.randint(0, 2, (BATCH,))
     loss_fn = torch.nn.CrossEntropyLoss(weight=torch.tensor([1.0, 1.5]))
+    if variant == "bf16-params":
+        model, x = model.to(torch.bfloat16), x.to(torch.bfloat16)
     notebook = variant == "notebook"
     fused = {} if notebook else {"fused": True}
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01, **fused)
@@ -140,7 +146,7 @@ def breakdown(model_name: str, window: int, steps: int) -> dict:
     from torch.profiler import ProfilerActivity, profile
 
     row = {"model": model_name, "window": window}
-    for variant in ("notebook", "engine-fp32", "engine-bf16"):
+    for variant in ("notebook", "engine-fp32", "engine-bf16", "bf16-params"):
         row[variant] = timed(make_step(model_name, window, variant), steps)
     step = make_step(model_name, window, "engine-bf16")
     timed(step, 2)
@@ -161,19 +167,20 @@ def breakdown(model_name: str, window: int, steps: int) -> dict:
 
 def report(rows: list[dict]) -> str:
     lines = ["ms per training step (batch 32, one thread, median); phases and categories of engine-bf16",
-             f"{'model':<12}{'win':>4}{'notebook':>9}{'fp32':>7}{'bf16':>7}{'x':>6}"
+             f"{'model':<12}{'win':>4}{'notebook':>9}{'fp32':>7}{'bf16':>7}{'x':>6}{'bf16p':>7}"
              f"{'fwd':>6}{'bwd':>6}{'clip':>5}{'opt':>5}{'gemm@shape':>11}{'floor':>7}{'best x':>7}  categories"]
     for r in rows:
         nb, bf = r["notebook"]["step"], r["engine-bf16"]
         gemm = r["gemm_at_shape_s"]
         cats = ", ".join(f"{k} {v * 100:.0f}%" for k, v in r["categories"].items() if v >= 0.02)
         lines.append(f"{r['model']:<12}{r['window']:>4}{nb * 1e3:>9.1f}{r['engine-fp32']['step'] * 1e3:>7.1f}"
-                     f"{bf['step'] * 1e3:>7.1f}{nb / bf['step']:>5.2f}x"
+                     f"{bf['step'] * 1e3:>7.1f}{nb / bf['step']:>5.2f}x{r['bf16-params']['step'] * 1e3:>7.1f}"
                      f"{bf['forward'] * 1e3:>6.1f}{bf['backward'] * 1e3:>6.1f}{bf['clip'] * 1e3:>5.1f}"
                      f"{bf['optimizer'] * 1e3:>5.1f}{gemm * 1e3:>11.1f}{r['floor_s'] * 1e3:>7.1f}"
                      f"{nb / gemm if gemm else float('nan'):>6.2f}x  {cats}")
-    lines += ["", "x: notebook step / engine-bf16 step; gemm@shape: the step's matrix products replayed alone "
-              "(bf16); floor: the step's FLOPs at the 4096^3 bf16 matmul peak;",
+    lines += ["", "x: notebook step / engine-bf16 step; bf16p: the step on bf16 weights (no casts);",
+              "gemm@shape: the step's matrix products replayed alone (bf16); floor: the step's FLOPs at the",
+              "  4096^3 bf16 matmul peak;",
               "best x: notebook step / gemm@shape, the speedup left if nothing but the products cost time."]
     return "\n".join(lines)
 

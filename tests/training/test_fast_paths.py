@@ -334,3 +334,29 @@ def test_the_fold_trainer_runs_the_configured_path_and_both_train_the_same_fold(
         [h["train_loss"] for h in library.history], abs=1e-4)
     # The same parameters under the same names: checkpoints serve either path.
     assert unrolled.model.state_dict().keys() == library.model.state_dict().keys()
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_batch_norm_of_the_flattened_sequence_is_batch_norm_over_batch_and_time(cell):
+    # The network normalises (batch * time, channels) rows; the textbook form is
+    # BatchNorm1d of (batch, channels, time). Same outputs, gradients and running statistics.
+    def textbook(net, x):
+        for layer, norm in zip(net.recurrent_layers, net.norms):
+            x = norm(layer(x)[0].transpose(1, 2)).transpose(1, 2)
+        return net.head(x[:, -1, :])
+
+    x = torch.randn(6, 3, 20)
+    results = {}
+    for form in ("network", "textbook"):
+        net = recurrent_net(cell, dropout_prob=0.0).train()
+        net.set_recurrent_impl("library")
+        logits = net(x) if form == "network" else textbook(net, x)
+        (logits * torch.arange(1.0, 3.0)).sum().backward()
+        results[form] = (logits.detach(), {n: p.grad for n, p in net.named_parameters()},
+                         {n: b.clone() for n, b in net.named_buffers()})
+    (out, grads, buffers), (out_ref, grads_ref, buffers_ref) = results["network"], results["textbook"]
+    torch.testing.assert_close(out, out_ref)
+    for name in grads_ref:
+        torch.testing.assert_close(grads[name], grads_ref[name], msg=name)
+    for name in buffers_ref:  # running mean and variance (unbiased over batch x time), batches tracked
+        torch.testing.assert_close(buffers[name], buffers_ref[name], msg=name)
