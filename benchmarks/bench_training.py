@@ -15,7 +15,8 @@ on the same synthetic paper-scale data and the same fold-1 rows of the SPEC's
 
 (a) ``notebook``: the loop the SPEC's Modules 3/5 describe -- a DataLoader over
 a TensorDataset of the globally scaled data (batch 32, shuffle), fp32,
-per-batch ``.to(device)``, AdamW (lr 1e-3, wd 0.01), class-weighted
+per-batch ``.to(device)``, AdamW (lr 1e-3, wd 0.01), the recurrent networks
+as first written (``recurrent_impl='plain'``: PyTorch's kernels), class-weighted
 cross-entropy, clipping at 1.0, ReduceLROnPlateau on the validation loss
 (cosine for the Transformer), scikit-learn metrics on every epoch's
 validation predictions, best state by validation F1.
@@ -265,6 +266,8 @@ def run_notebook_case(case: dict, X: np.ndarray, y: np.ndarray, rows: dict, timi
 
     torch.manual_seed(case["seed"])
     model = create_model(name, days).to(device)
+    if hasattr(model, "set_recurrent_impl"):
+        model.set_recurrent_impl("plain")  # the recurrent network as the notebooks ran it (nn kernels)
     counts = np.bincount(y[rows["train_rows"]], minlength=2)
     weight = torch.tensor(compute_class_weights(counts, method="sqrt"), dtype=torch.float32)
     loss_fn = torch.nn.CrossEntropyLoss(weight=weight.to(device))

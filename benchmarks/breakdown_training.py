@@ -4,7 +4,8 @@ For each paper-size model on one window, batch 32, one thread, this times a
 training step three ways in one process, side by side:
 
 - ``notebook``: fp32, PyTorch's default AdamW (its per-parameter loop on the
-  CPU), as the notebook-style loop of ``bench_training.py`` runs it;
+  CPU), the recurrent networks as first written (``recurrent_impl='plain'``), as
+  the notebook-style loop of ``bench_training.py`` runs it;
 - ``engine-fp32`` and ``engine-bf16``: the engine's step (``training.loop.batch_step``:
   autocast, fused AdamW, clipping, the model's default recurrent implementation);
 - ``bf16-params``: the engine's step on the model cast to bf16, without autocast, an
@@ -81,6 +82,8 @@ def make_step(model_name: str, window: int, variant: str):
     x = registry.to_model_input(model, torch.randn(BATCH, window * 1440), window, 1440)
     y = torch.randint(0, 2, (BATCH,))
     loss_fn = torch.nn.CrossEntropyLoss(weight=torch.tensor([1.0, 1.5]))
+    if variant == "notebook" and hasattr(model, "set_recurrent_impl"):
+        model.set_recurrent_impl("plain")  # as bench_training.py's notebook loop
     if variant == "bf16-params":
         model, x = model.to(torch.bfloat16), x.to(torch.bfloat16)
     notebook = variant == "notebook"

@@ -60,11 +60,12 @@ SCALINGS = ("standard", "sample", "none")
 SELECTIONS = ("inner", "outer")
 PRECISIONS = ("fp32", "bf16", "auto")
 OPTIMIZER_IMPLS = ("auto", "fused", "foreach", "loop")
-# How GRU/LSTM/RNN layers run, never what they compute (same parameters, same arithmetic
-# up to floating-point reordering): 'library' is PyTorch's nn.LSTM/GRU/RNN kernel,
-# 'unrolled' the step loop of models.recurrent.unrolled_layer, 'auto' the one measured
-# faster (models.recurrent.uses_unrolled).
-RECURRENT_IMPLS = ("auto", "library", "unrolled")
+# How GRU/LSTM/RNN networks run, never what they compute (same parameters, same arithmetic
+# up to floating-point reordering): 'plain' as first written (PyTorch's nn.LSTM/GRU/RNN
+# kernel, BatchNorm of a transposed view), 'library' that kernel with BatchNorm of the
+# (batch * time, channels) rows, 'unrolled' the step loop of models.recurrent.unrolled_layer
+# with those rows, 'auto' the one measured faster (models.recurrent.uses_unrolled).
+RECURRENT_IMPLS = ("auto", "plain", "library", "unrolled")
 NAN_POLICIES = ("interpolate", "refuse")
 
 
@@ -199,7 +200,7 @@ class RunConfig:
         notes={"bf16": "autocast", "auto": "bf16 where it is fast"}))
     # how AdamW runs (fused where available), never what it computes
     optimizer_impl: str = field(default="auto", metadata={**NOT_A_FLAG, "choices": OPTIMIZER_IMPLS})
-    # how GRU/LSTM/RNN layers run (library kernel or step loop), never what they compute
+    # how GRU/LSTM/RNN networks run (plain, library kernel or step loop), never what they compute
     recurrent_impl: str = field(default="auto", metadata={**NOT_A_FLAG, "choices": RECURRENT_IMPLS})
     num_threads: int = field(default=0, metadata=_flag(
         "speed", "torch threads per process", name="--threads",

@@ -291,23 +291,27 @@ def test_unrolled_layers_run_a_model_cast_to_bf16(cell):
     assert (unrolled.float() - library.float()).abs().max() < 0.05
 
 
-def test_auto_unrolls_the_lstm_on_the_cpu_only():
+def test_auto_unrolls_the_lstm_on_the_cpu_only_when_training():
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
-    assert recurrent.uses_unrolled("auto", "lstm", cpu)
-    assert not recurrent.uses_unrolled("auto", "gru", cpu) and not recurrent.uses_unrolled("auto", "rnn", cpu)
-    assert not recurrent.uses_unrolled("auto", "lstm", cuda)  # cuDNN's fused kernel stays
-    assert not recurrent.uses_unrolled("library", "lstm", cpu)
-    assert recurrent.uses_unrolled("unrolled", "gru", cuda)
+    assert recurrent.uses_unrolled("auto", "lstm", cpu, grad=True)
+    assert not recurrent.uses_unrolled("auto", "lstm", cpu, grad=False)  # oneDNN's forward is faster
+    assert not recurrent.uses_unrolled("auto", "gru", cpu, True) and not recurrent.uses_unrolled("auto", "rnn", cpu, True)
+    assert not recurrent.uses_unrolled("auto", "lstm", cuda, True)  # cuDNN's fused kernel stays
+    for impl in ("plain", "library"):
+        assert not recurrent.uses_unrolled(impl, "lstm", cpu, True)
+    assert recurrent.uses_unrolled("unrolled", "gru", cuda, False)
 
 
-@pytest.mark.parametrize("impl, library_calls", [("library", 2), ("unrolled", 0), ("auto", 0)])
-def test_recurrent_impl_decides_which_path_runs(monkeypatch, impl, library_calls):
+@pytest.mark.parametrize("impl, grad, library_calls", [("plain", True, 2), ("library", True, 2),
+                                                      ("unrolled", True, 0), ("unrolled", False, 0),
+                                                      ("auto", True, 0), ("auto", False, 2)])
+def test_recurrent_impl_decides_which_path_runs(monkeypatch, impl, grad, library_calls):
     calls = []
     original = torch.nn.LSTM.forward
     monkeypatch.setattr(torch.nn.LSTM, "forward", lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
-    net = recurrent_net("lstm").eval()
+    net = recurrent_net("lstm").train()
     net.set_recurrent_impl(impl)
-    with torch.no_grad():
+    with torch.set_grad_enabled(grad):
         net(torch.randn(2, 3, 20))
     assert len(calls) == library_calls  # two layers
 
@@ -317,7 +321,7 @@ def test_an_unknown_recurrent_impl_is_refused():
 
     for impl in RECURRENT_IMPLS:  # the model interprets every name the configuration allows
         recurrent_net("gru").set_recurrent_impl(impl)
-    with pytest.raises(ConfigError, match="recurrent_impl must be one of auto, library, unrolled, got 'fast'"):
+    with pytest.raises(ConfigError, match="recurrent_impl must be one of auto, plain, library, unrolled, got 'fast'"):
         recurrent_net("gru").set_recurrent_impl("fast")
     with pytest.raises(ConfigError, match="recurrent_impl: unknown value 'fast'"):
         tiny_config(recurrent_impl="fast")
@@ -338,25 +342,33 @@ def test_the_fold_trainer_runs_the_configured_path_and_both_train_the_same_fold(
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
 def test_batch_norm_of_the_flattened_sequence_is_batch_norm_over_batch_and_time(cell):
-    # The network normalises (batch * time, channels) rows; the textbook form is
-    # BatchNorm1d of (batch, channels, time). Same outputs, gradients and running statistics.
-    def textbook(net, x):
-        for layer, norm in zip(net.recurrent_layers, net.norms):
-            x = norm(layer(x)[0].transpose(1, 2)).transpose(1, 2)
-        return net.head(x[:, -1, :])
-
+    # 'library' normalises (batch * time, channels) rows; 'plain', the network as first
+    # written, BatchNorm1d of a transposed (batch, channels, time) view. Same outputs,
+    # gradients and running statistics.
     x = torch.randn(6, 3, 20)
     results = {}
-    for form in ("network", "textbook"):
+    for impl in ("plain", "library"):
         net = recurrent_net(cell, dropout_prob=0.0).train()
-        net.set_recurrent_impl("library")
-        logits = net(x) if form == "network" else textbook(net, x)
+        net.set_recurrent_impl(impl)
+        logits = net(x)
         (logits * torch.arange(1.0, 3.0)).sum().backward()
-        results[form] = (logits.detach(), {n: p.grad for n, p in net.named_parameters()},
+        results[impl] = (logits.detach(), {n: p.grad for n, p in net.named_parameters()},
                          {n: b.clone() for n, b in net.named_buffers()})
-    (out, grads, buffers), (out_ref, grads_ref, buffers_ref) = results["network"], results["textbook"]
+    (out, grads, buffers), (out_ref, grads_ref, buffers_ref) = results["library"], results["plain"]
     torch.testing.assert_close(out, out_ref)
     for name in grads_ref:
         torch.testing.assert_close(grads[name], grads_ref[name], msg=name)
     for name in buffers_ref:  # running mean and variance (unbiased over batch x time), batches tracked
         torch.testing.assert_close(buffers[name], buffers_ref[name], msg=name)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_the_fast_recurrent_paths_train_the_fold_the_plain_path_trains(window, cell):
+    # Without dropout (its masks fall on differently laid out tensors in the plain form).
+    tensors, train_rows, val_rows = window
+    params = model_config(cell, DAYS, SPD, **{**tiny_overrides(cell), "dropout_prob": 0.0})
+    results = {impl: train_fold(cell, params, tensors, train_rows, val_rows,
+                                tiny_config(recurrent_impl=impl, epochs=3), fold=1, seed=7, device=CPU)
+               for impl in ("plain", "auto")}
+    np.testing.assert_allclose(results["auto"].val_probs, results["plain"].val_probs, atol=1e-4)
+    assert results["auto"].best_epoch == results["plain"].best_epoch

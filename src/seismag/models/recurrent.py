@@ -229,20 +229,23 @@ class RecurrentNetwork(ModelMixin, nn.Module):
             Logits ``(batch, output_size)``.
         """
         self.check_sequence_input(x)
-        unrolled = uses_unrolled(self.recurrent_impl, self.config.cell_type, x.device)
+        unrolled = uses_unrolled(self.recurrent_impl, self.config.cell_type, x.device, torch.is_grad_enabled())
+        plain = self.recurrent_impl == "plain"
         for recurrent, norm in zip(self.recurrent_layers, self.norms):
             x = unrolled_layer(recurrent, x) if unrolled else recurrent(x)[0]
-            # Statistics over the batch and every time step of the sequence: BatchNorm1d
-            # of the (batch * time, channels) rows, the very numbers it gives for
-            # (batch, channels, time), without transposed copies (a tenth of a bf16 step).
-            batch, steps, channels = x.shape
-            x = norm(x.reshape(batch * steps, channels)).reshape(batch, steps, channels)
+            # BatchNorm statistics over the batch and every time step of the sequence.
+            if plain:  # the textbook form: channels on dim 1 of a transposed view
+                x = norm(x.transpose(1, 2)).transpose(1, 2)
+            else:  # the same numbers from the (batch * time, channels) rows, without
+                # the transposed copies (a tenth of a bf16 step)
+                batch, steps, channels = x.shape
+                x = norm(x.reshape(batch * steps, channels)).reshape(batch, steps, channels)
             x = self.dropout(x)
         return self.head(x[:, -1, :])
 
     def set_recurrent_impl(self, impl: str) -> None:
-        """Run the layers as 'library', 'unrolled' or 'auto' (``RunConfig.recurrent_impl``)."""
-        uses_unrolled(impl, self.config.cell_type, torch.device("cpu"))  # refuses an unknown name
+        """Run the network as 'plain', 'library', 'unrolled' or 'auto' (``RunConfig.recurrent_impl``)."""
+        uses_unrolled(impl, self.config.cell_type, torch.device("cpu"), True)  # refuses an unknown name
         self.recurrent_impl = impl
 
     def architecture(self) -> str:
@@ -256,22 +259,32 @@ class RecurrentNetwork(ModelMixin, nn.Module):
         )
 
 
-def uses_unrolled(impl: str, cell_type: str, device: torch.device) -> bool:
-    """Whether ``impl`` runs a layer of ``cell_type`` on ``device`` as :func:`unrolled_layer`.
+def uses_unrolled(impl: str, cell_type: str, device: torch.device, grad: bool) -> bool:
+    """Whether ``impl`` runs a layer of ``cell_type`` on ``device`` as :func:`unrolled_layer`,
+    ``grad`` saying whether autograd records the pass.
 
-    'auto' unrolls the LSTM on the CPU only. There PyTorch sends nn.LSTM to
-    oneDNN's fused RNN, whose backward pass is slow, in bf16 slower than in fp32:
-    one paper-size training step (batch 32, 7 days, one thread) took 88 ms in
-    bf16 against 53 ms unrolled, and 108 ms against 88 ms in fp32
-    (``benchmarks/bench_training.py``). GRU and RNN already precompute their
-    input projection on the CPU and gain nothing; CUDA's cuDNN kernels are kept.
+    The names (``seismag.config.RECURRENT_IMPLS``): 'plain' is the network as
+    first written, PyTorch's nn.LSTM/GRU/RNN kernel and BatchNorm of a
+    transposed view; 'library' the same kernel with BatchNorm of the
+    ``(batch * time, channels)`` rows (the same statistics without copies);
+    'unrolled' the step loop with those rows; 'auto' is 'unrolled' for
+    training passes of the LSTM on the CPU and 'library' otherwise.
+
+    On the CPU PyTorch sends nn.LSTM to oneDNN's fused RNN, whose backward
+    pass is slow, in bf16 slower than in fp32: one paper-size training step
+    (batch 32, 7 days, one thread) took 88 ms in bf16 against 53 ms unrolled
+    (``benchmarks/bench_training.py``). The GRU and RNN kernels already
+    precompute their input projection on the CPU, and unrolling them gains
+    nothing; CUDA's cuDNN kernels are kept. Without autograd (evaluation,
+    prediction) oneDNN's forward is the faster: 98 ms against 110 ms for 256
+    windows in bf16, 177 against 206 ms in fp32.
     """
     if impl == "auto":
-        return cell_type == "lstm" and device.type == "cpu"
-    if impl in ("library", "unrolled"):
+        return cell_type == "lstm" and device.type == "cpu" and grad
+    if impl in ("plain", "library", "unrolled"):
         return impl == "unrolled"
     # The names are seismag.config.RECURRENT_IMPLS (RunConfig checks them); models do not import it.
-    raise ConfigError(f"recurrent_impl must be one of auto, library, unrolled, got {impl!r}")
+    raise ConfigError(f"recurrent_impl must be one of auto, plain, library, unrolled, got {impl!r}")
 
 
 def unrolled_layer(layer: nn.RNNBase, x: torch.Tensor) -> torch.Tensor:
