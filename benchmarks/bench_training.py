@@ -483,6 +483,11 @@ def spawn(case: dict, script: str = __file__) -> dict:
     return json.loads(process.stdout.strip().splitlines()[-1])
 
 
+def case_flops(r: dict) -> float:
+    """FLOPs of one full-fold epoch of a case: training on its fit rows, a forward pass on its validation rows."""
+    return r["train_flops_per_sample"] * r["n_fit_full"] + 2 * forward_macs(r["model"], r["window"])[0] * r["n_val_full"]
+
+
 def fmt_hms(seconds: float) -> str:
     hours, rest = divmod(int(round(seconds)), 3600)
     return f"{hours}h{rest // 60:02d}m"
@@ -534,14 +539,20 @@ def report(results: list[dict], peaks: dict, labels: list[str], machine: dict, l
         lines.append(f"  {label:<16} wall {fmt_hms(wall):>7} ({totals[base][0] / wall:5.2f}x)   "
                      f"CPU time {fmt_hms(cpu):>7} ({totals[base][1] / cpu:5.2f}x)")
     # The arithmetic floor: every FLOP of the protocol at the matmul peak.
-    protocol_flops = sum(NUM_FOLDS * PROTOCOL_EPOCHS * (r["train_flops_per_sample"] * r["n_fit_full"]
-                                                        + 2 * forward_macs(r["model"], r["window"])[0] * r["n_val_full"])
-                         for r in results if r["label"] == base)
+    protocol_flops = sum(NUM_FOLDS * PROTOCOL_EPOCHS * case_flops(r) for r in results if r["label"] == base)
     floors = {dtype: protocol_flops / (peaks[dtype] * 1e9) for dtype in ("fp32", "bf16")}
     lines.append(f"  arithmetic floor ({protocol_flops / 1e15:.2f} PFLOP at the matmul peak): "
                  f"fp32 {fmt_hms(floors['fp32'])}, bf16 {fmt_hms(floors['bf16'])} CPU time; the largest possible "
                  f"speedup over {base} is {totals[base][1] / floors['fp32']:.2f}x (fp32), "
                  f"{totals[base][1] / floors['bf16']:.2f}x (bf16)")
+    # The same bound model by model: the most any variant of that model can gain.
+    for model in dict.fromkeys(r["model"] for r in results if r["label"] == base):
+        cpu = {label: sum(r["full_epoch_cpu"] for r in results if r["label"] == label and r["model"] == model)
+               for label in labels}
+        flops = sum(case_flops(r) for r in results if r["label"] == base and r["model"] == model)
+        speedups = "   ".join(f"{label} {cpu[base] / cpu[label]:.2f}x" for label in labels[1:])
+        lines.append(f"  {model:<12} {speedups}   largest possible (bf16 floor) "
+                     f"{cpu[base] / (flops / (peaks['bf16'] * 1e9)):.2f}x")
     lines += ["",
               "train/s, cpu/s: training samples per wall second / per CPU second of this process (steady-state",
               "  epochs, training pass only); s/ep, cpu-s/ep: wall / CPU seconds of one full-fold epoch (training +",
