@@ -11,7 +11,7 @@ import torch
 
 from seismag.data.synthetic import generate_window
 from seismag.errors import ConfigError
-from seismag.models import create_model, get_model_entry, list_models, model_config, to_model_input
+from seismag.models import create_model, get_model_entry, list_models, model_config, recurrent, to_model_input
 from seismag import runtime
 from seismag.training import fold, loop, tensors
 from seismag.training.tensors import WindowTensors
@@ -234,8 +234,6 @@ def test_cached_features_train_the_fold_the_per_batch_transform_trains(window, m
 
 
 # --------------------------------------------------------------------------- recurrent implementation
-from seismag.models import recurrent  # noqa: E402
-
 
 def recurrent_net(cell, bidirectional=False, **options):
     torch.manual_seed(0)
