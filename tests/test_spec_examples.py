@@ -359,11 +359,7 @@ def test_module5_loss_fn_weights_change_the_result(tmp_path, monkeypatch):
         probs[name] = fold_probs(tmp_path / name / "results" / "gru_models")
     for fold in range(2):
         # Same seed, same folds, same initial weights: only the loss differs, and it moves P(class 1).
-        # (The kept epoch is the best-F1 one, so the default loss need not fall between the two
-        # extremes: it did or did not depending on the dropout masks' random stream.)
-        assert probs["towards_0"][fold].mean() < probs["towards_1"][fold].mean()
-        for name in ("towards_0", "towards_1"):
-            assert not np.allclose(probs[name][fold], probs["default"][fold], atol=1e-3)
+        assert probs["towards_0"][fold].mean() < probs["default"][fold].mean() < probs["towards_1"][fold].mean()
 
 
 def test_module5_selection_outer_is_the_spec_protocol(project, tmp_path, monkeypatch):

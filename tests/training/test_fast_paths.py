@@ -341,13 +341,14 @@ def test_the_fold_trainer_runs_the_configured_path_and_both_train_the_same_fold(
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
 def test_batch_norm_of_the_flattened_sequence_is_batch_norm_over_batch_and_time(cell):
     # 'library' normalises (batch * time, channels) rows; 'plain', the network as first
-    # written, BatchNorm1d of a transposed (batch, channels, time) view. Same outputs,
-    # gradients and running statistics.
+    # written, BatchNorm1d of a transposed (batch, channels, time) view and dropout of
+    # that view. Same outputs, gradients and running statistics, dropout masks included.
     x = torch.randn(6, 3, 20)
     results = {}
     for impl in ("plain", "library"):
-        net = recurrent_net(cell, dropout_prob=0.0).train()
+        net = recurrent_net(cell).train()
         net.set_recurrent_impl(impl)
+        torch.manual_seed(1)
         logits = net(x)
         (logits * torch.arange(1.0, 3.0)).sum().backward()
         results[impl] = (logits.detach(), {n: p.grad for n, p in net.named_parameters()},
@@ -362,11 +363,22 @@ def test_batch_norm_of_the_flattened_sequence_is_batch_norm_over_batch_and_time(
 
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 def test_the_fast_recurrent_paths_train_the_fold_the_plain_path_trains(window, cell):
-    # Without dropout (its masks fall on differently laid out tensors in the plain form).
     tensors, train_rows, val_rows = window
-    params = model_config(cell, DAYS, SPD, **{**tiny_overrides(cell), "dropout_prob": 0.0})
+    params = model_config(cell, DAYS, SPD, **tiny_overrides(cell))
+    assert params.dropout_prob > 0  # the same masks, not merely no masks
     results = {impl: train_fold(cell, params, tensors, train_rows, val_rows,
                                 tiny_config(recurrent_impl=impl, epochs=3), fold=1, seed=7, device=CPU)
                for impl in ("plain", "auto")}
     np.testing.assert_allclose(results["auto"].val_probs, results["plain"].val_probs, atol=1e-4)
     assert results["auto"].best_epoch == results["plain"].best_epoch
+
+
+@pytest.mark.parametrize("p", [0.3, 0.0, 1.0])
+def test_dropout_draws_the_masks_of_the_plain_networks_transposed_view(p):
+    x = torch.randn(4, 3, 6)
+    dropout = torch.nn.Dropout(p).train()
+    torch.manual_seed(5)
+    plain = dropout(x.transpose(1, 2).contiguous().transpose(1, 2))  # the plain network's view
+    torch.manual_seed(5)
+    assert torch.equal(recurrent.dropout_as_plain(x, dropout), plain)
+    assert torch.equal(recurrent.dropout_as_plain(x, dropout.eval()), x)

@@ -233,13 +233,14 @@ class RecurrentNetwork(ModelMixin, nn.Module):
         for recurrent, norm in zip(self.recurrent_layers, self.norms):
             x = unrolled_layer(recurrent, x) if unrolled else recurrent(x)[0]
             # BatchNorm statistics over the batch and every time step of the sequence.
-            if plain:  # the textbook form: channels on dim 1 of a transposed view
+            if plain:  # the textbook form: channels on dim 1 of a transposed view, dropped out as it is
                 x = norm(x.transpose(1, 2)).transpose(1, 2)
+                x = self.dropout(x)
             else:  # the same numbers from the (batch * time, channels) rows, without
-                # the transposed copies (a tenth of a bf16 step)
+                # the transposed copies (a tenth of a bf16 step), and the same masks
                 batch, steps, channels = x.shape
                 x = norm(x.reshape(batch * steps, channels)).reshape(batch, steps, channels)
-            x = self.dropout(x)
+                x = dropout_as_plain(x, self.dropout)
         return self.head(x[:, -1, :])
 
     def set_recurrent_impl(self, impl: str) -> None:
@@ -263,9 +264,10 @@ def uses_unrolled(impl: str, cell_type: str, device: torch.device, grad: bool) -
     ``grad`` saying whether autograd records the pass.
 
     The names (``seismag.config.RECURRENT_IMPLS``): 'plain' is the network as
-    first written, PyTorch's nn.LSTM/GRU/RNN kernel and BatchNorm of a
-    transposed view; 'library' the same kernel with BatchNorm of the
-    ``(batch * time, channels)`` rows (the same statistics without copies);
+    first written, PyTorch's nn.LSTM/GRU/RNN kernel, BatchNorm and dropout of
+    a transposed view; 'library' the same kernel with BatchNorm of the
+    ``(batch * time, channels)`` rows (the same statistics without copies) and
+    :func:`dropout_as_plain` (the same masks);
     'unrolled' the step loop with those rows; 'auto' is 'unrolled' for
     training passes of the LSTM on the CPU and 'library' otherwise.
 
@@ -286,6 +288,26 @@ def uses_unrolled(impl: str, cell_type: str, device: torch.device, grad: bool) -
         return impl == "unrolled"
     # The names are seismag.config.RECURRENT_IMPLS (RunConfig checks them); models do not import it.
     raise ConfigError(f"recurrent_impl must be one of auto, plain, library, unrolled, got {impl!r}")
+
+
+def dropout_as_plain(x: torch.Tensor, dropout: nn.Dropout) -> torch.Tensor:
+    """``dropout(x)`` for a contiguous ``(batch, time, channels)`` x, with the masks the
+    plain network draws.
+
+    The plain network drops out a transposed view, whose masks PyTorch fills in
+    the view's memory order, ``(batch, channels, time)``. Drawing them in that
+    order here (same generator, same number of draws, same scaling by
+    ``1 / (1 - p)``) makes every ``recurrent_impl`` train on the same masks from
+    the same seed.
+    """
+    p = dropout.p
+    if not dropout.training or p == 0 or x.numel() == 0:
+        return x
+    if p == 1:
+        return x * torch.zeros((), dtype=x.dtype, device=x.device)
+    batch, steps, channels = x.shape
+    noise = torch.empty(batch, channels, steps, dtype=x.dtype, device=x.device).bernoulli_(1 - p)
+    return x * noise.div_(1 - p).transpose(1, 2)
 
 
 def unrolled_layer(layer: nn.RNNBase, x: torch.Tensor) -> torch.Tensor:
