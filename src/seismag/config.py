@@ -60,11 +60,12 @@ SCALINGS = ("standard", "sample", "none")
 SELECTIONS = ("inner", "outer")
 PRECISIONS = ("fp32", "bf16", "auto")
 OPTIMIZER_IMPLS = ("auto", "fused", "foreach", "loop")
-# How GRU/LSTM/RNN networks run, never what they compute (same parameters, same arithmetic
-# up to floating-point reordering): 'plain' as first written (PyTorch's nn.LSTM/GRU/RNN
-# kernel, BatchNorm and dropout of a transposed view), 'library' that kernel with BatchNorm
-# of the (batch * time, channels) rows and the same dropout masks, 'unrolled' the step loop of models.recurrent.unrolled_layer
-# with those rows, 'auto' the one measured faster (models.recurrent.uses_unrolled).
+# How GRU/LSTM/RNN networks run, never what they compute (same parameters, same dropout
+# masks, same arithmetic up to floating-point reordering): 'plain' as first written
+# (PyTorch's nn.LSTM/GRU/RNN kernel, BatchNorm and dropout of a transposed view),
+# 'library' that kernel with BatchNorm of the (batch * time, channels) rows, 'unrolled'
+# the step loop of models.recurrent.unrolled_layer with those rows, 'auto' the one
+# measured faster (models.recurrent.uses_unrolled).
 RECURRENT_IMPLS = ("auto", "plain", "library", "unrolled")
 NAN_POLICIES = ("interpolate", "refuse")
 
