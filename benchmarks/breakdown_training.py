@@ -6,8 +6,9 @@ training step three ways in one process, side by side:
 - ``notebook``: fp32, PyTorch's default AdamW (its per-parameter loop on the
   CPU), the recurrent networks as first written (``recurrent_impl='plain'``), as
   the notebook-style loop of ``bench_training.py`` runs it;
-- ``engine-fp32`` and ``engine-bf16``: the engine's step (``training.loop.batch_step``:
-  autocast, fused AdamW, clipping, the model's default recurrent implementation);
+- ``engine-fp32`` and ``engine-bf16``: the operations of the engine's step
+  (``training.loop.batch_step``: autocast, fused AdamW, clipping, the model's default
+  recurrent implementation), written out here so each phase can be timed;
 - ``bf16-params``: the engine's step on the model cast to bf16, without autocast, an
   upper bound of what keeping bf16 copies of the weights (no casts of weights or of
   their gradients in the step) could gain. Not a training mode: AdamW on bf16 weights
@@ -73,7 +74,7 @@ def category(name: str) -> str:
 
 
 def make_step(model_name: str, window: int, variant: str):
-    """(step function, model) for one variant; the step returns its phase times."""
+    """The training step of one variant, as a function returning its phase times."""
     from seismag import models as registry
     from seismag.runtime import autocast_context
 
@@ -133,8 +134,7 @@ def replay_seconds(calls: dict, dtype: torch.dtype, steps: int, repeats: int = 5
     for (name, shapes), count in calls.items():
         tensors = [torch.randn(*shape).to(dtype) for shape in shapes]
         op = {"aten::mm": torch.mm, "aten::bmm": torch.bmm,
-              "aten::addmm": lambda b, m1, m2: torch.addmm(b, m1, m2),
-              "aten::baddbmm": lambda b, m1, m2: torch.baddbmm(b, m1, m2)}[name]
+              "aten::addmm": torch.addmm, "aten::baddbmm": torch.baddbmm}[name]
         op(*tensors)  # warm-up
         best = float("inf")
         for _ in range(repeats):
