@@ -188,3 +188,50 @@ def test_tohoku_2011_on_the_usgs_catalog(usgs):
     linked_periods = linked.aftershock_periods()
     assert linked_periods.covers(usgs.time[linked.aftershock], usgs.latitude[linked.aftershock],
                                  usgs.longitude[linked.aftershock]).all()
+
+
+# ------------------------------------------------------------------------- causal declustering
+
+
+def test_causal_an_earlier_smaller_event_stays_a_mainshock():
+    # M6 at day 10, M7 at day 100 20 km away, M5.6 at day 105 5 km from the M7.
+    cat = catalog((10.0, 0.0, 6.0, "m6"), (100.0, 20.0, 7.0, "m7"), (105.0, 25.0, 5.6, "m5.6"))
+    plain = gardner_knopoff(cat)
+    assert plain.foreshock.tolist() == [True, False, False]  # the M7's window reaches back 918 days
+    causal = gardner_knopoff(cat, causal=True)
+    assert causal.mainshock.tolist() == [True, True, False]
+    assert causal.aftershock.tolist() == [False, False, True] and not causal.foreshock.any()
+    assert causal.causal and causal.foreshock_fraction == 0.0 and not plain.causal
+    assert causal.cluster[2] == causal.cluster[1]  # the M7's aftershock, not the M6's
+    periods = causal.aftershock_periods()
+    assert periods.mainshock_index.tolist() == [1] and periods.start.tolist() == [at(100.0)]
+    assert periods.known_from.tolist() == [at(105.0)]  # known once its first aftershock has happened
+    assert (plain.aftershock_periods().known_from == plain.aftershock_periods().start).all()
+
+
+def test_causal_refuses_what_would_look_ahead_or_let_a_smaller_event_decide():
+    cat = catalog((0.0, 0.0, 7.0, "main"), (2.0, 10.0, 5.0, "after"))
+    with pytest.raises(ConfigError, match="linked"):
+        gardner_knopoff(cat, causal=True, linked=True)
+    with pytest.raises(ConfigError, match="foreshock"):
+        gardner_knopoff(cat, causal=True, foreshock_fraction=0.5)
+    assert gardner_knopoff(cat, causal=True, foreshock_fraction=0.0).aftershock.tolist() == [False, True]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_causal_roles_before_a_date_do_not_depend_on_the_events_after_it(seed):
+    rng = np.random.default_rng(seed)
+    n = 300
+    days = np.sort(rng.uniform(0.0, 3000.0, n))
+    cat = catalog(*[(d, km, m, f"e{i}") for i, (d, km, m) in
+                    enumerate(zip(days, rng.uniform(-150.0, 150.0, n), 4.5 + rng.exponential(0.6, n)))])
+    whole = gardner_knopoff(cat, causal=True)
+    assert 0 < whole.aftershock.sum() < n and not whole.foreshock.any()
+    plain = gardner_knopoff(cat)
+    differs = 0
+    for cut in (500.0, 1500.0, 2500.0):
+        before = cat.time < at(cut)
+        part = cat.select(before)
+        assert (gardner_knopoff(part, causal=True).mainshock == whole.mainshock[before]).all()
+        differs += int((gardner_knopoff(part).mainshock != plain.mainshock[before]).sum())
+    assert differs > 0  # plain Gardner-Knopoff does change its mind about earlier events

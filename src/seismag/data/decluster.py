@@ -53,6 +53,26 @@ windows can reach far. On the USGS M>=5.5 catalog 1965-2016, for the 2011 Tohoku
 :meth:`Declustered.aftershock_periods` gives the space-time regions where an event counts
 as an aftershock, for window builders that exclude windows whose label horizon holds
 only aftershocks.
+
+Causal declustering
+-------------------
+Plain Gardner-Knopoff looks into the future: an M 6 becomes a foreshock of an M 7 that
+strikes months later, so a label built from it would change once the M 7 is in the
+catalog. ``causal=True`` (what ``seismag build --decluster`` and ``seismag skill
+--decluster`` use) removes aftershocks only: an event is taken out by a mainshock of at
+least its magnitude that happened before it (or in the same second) and whose window
+holds it, never by a later event. It is the algorithm above with ``foreshock_fraction``
+0 and no linking, and by induction over time an event's role depends only on the
+catalog up to its origin time: the mainshock that takes it out is earlier, and that
+one's role depends only on events earlier still. Every event is a mainshock or an
+aftershock; foreshocks, which only the future reveals, stay mainshocks. For the M 6 at
+day 10 and the M 7 at day 100 nearby, both are mainshocks, and an M 5.6 at day 105 near
+the M 7 is the M 7's aftershock.
+
+The aftershock periods of a causal declustering say, too, from when on each is known:
+``known_from`` is the origin time of the cluster's first aftershock. A window builder
+that counts a period only where it is known by a window's label horizon end (``seismag
+build``) decides about that window from the catalog up to that horizon end alone.
 """
 
 from __future__ import annotations
@@ -119,6 +139,10 @@ class AftershockPeriods:
     latitude, longitude : ndarray of float64, shape (k,)
         Centre of the circle (the source event's epicentre), degrees.
     radius_km : ndarray of float64, shape (k,)
+    known_from : ndarray of datetime64[s], shape (k,)
+        From when the row is known to hold aftershocks: its ``start`` (plain declustering,
+        which knows the whole catalog), or the origin time of its cluster's first
+        aftershock (causal declustering, where the future is not known).
     """
 
     cluster: np.ndarray
@@ -129,6 +153,7 @@ class AftershockPeriods:
     latitude: np.ndarray
     longitude: np.ndarray
     radius_km: np.ndarray
+    known_from: np.ndarray
 
     def __len__(self) -> int:
         return int(self.cluster.shape[0])
@@ -176,6 +201,8 @@ class Declustered:
         ``L(M)`` and ``T(M)`` of each event.
     foreshock_fraction : float
     linked : bool
+    causal : bool
+        Aftershock removal only, by earlier events (see the module docstring).
     """
 
     catalog: Catalog
@@ -187,6 +214,7 @@ class Declustered:
     window_days: np.ndarray
     foreshock_fraction: float = 1.0
     linked: bool = False
+    causal: bool = False
 
     @property
     def n_clusters(self) -> int:
@@ -202,7 +230,11 @@ class Declustered:
         main_of_cluster = np.full(self.n_clusters, -1, dtype=np.int64)
         main_of_cluster[self.cluster[self.mainshock]] = np.flatnonzero(self.mainshock)
         with_aftershocks = np.unique(self.cluster[self.aftershock])
-        rows: list[tuple[int, int, int, np.datetime64, np.datetime64]] = []
+        # The catalog is in time order: the first aftershock of each cluster is its lowest index.
+        first_aftershock = {}
+        for event in np.flatnonzero(self.aftershock)[::-1].tolist():
+            first_aftershock[int(self.cluster[event])] = event
+        rows: list[tuple[int, int, int, np.datetime64, np.datetime64, np.datetime64]] = []
         for cluster in with_aftershocks.tolist():
             main = int(main_of_cluster[cluster])
             sources = np.flatnonzero(self.cluster == cluster) if self.linked else np.array([main])
@@ -213,7 +245,8 @@ class Declustered:
                 start = max(start, cat.time[main]) if source != main else cat.time[main]
                 if end < cat.time[main]:
                     continue
-                rows.append((cluster, main, source, start, end))
+                known = cat.time[first_aftershock[cluster]] if self.causal else start
+                rows.append((cluster, main, source, start, end, known))
         source = np.array([row[2] for row in rows], dtype=np.int64)
         return AftershockPeriods(
             cluster=np.array([row[0] for row in rows], dtype=np.int64),
@@ -224,21 +257,29 @@ class Declustered:
             latitude=cat.latitude[source],
             longitude=cat.longitude[source],
             radius_km=self.window_km[source],
+            known_from=np.array([row[5] for row in rows], dtype="datetime64[s]"),
         )
 
 
-def gardner_knopoff(catalog: Catalog, *, foreshock_fraction: float = 1.0, linked: bool = False) -> Declustered:
+def gardner_knopoff(catalog: Catalog, *, foreshock_fraction: float | None = None, linked: bool = False,
+                    causal: bool = False) -> Declustered:
     """Decluster ``catalog`` with Gardner & Knopoff (1974) windows (see the module docstring).
 
     Parameters
     ----------
     catalog : Catalog
         Events in time order (as :func:`~seismag.data.catalog.read_catalog` gives them).
-    foreshock_fraction : float
+    foreshock_fraction : float, optional
         How much of ``T(M)`` before a mainshock gathers foreshocks, 0..1. 1 (the default)
         uses the whole window before as after it; 0 gathers aftershocks only.
     linked : bool
         Let every member's window gather further events too (see the module docstring).
+    causal : bool
+        Causal declustering (see the module docstring): aftershocks only, each removed by
+        an earlier mainshock at least as large, so an event's role depends on the catalog
+        up to its origin time alone. ``foreshock_fraction`` is then 0 (giving another is
+        an error) and ``linked`` must be False (a linked chain lets a smaller member take
+        out a larger event).
 
     Returns
     -------
@@ -247,11 +288,17 @@ def gardner_knopoff(catalog: Catalog, *, foreshock_fraction: float = 1.0, linked
     Raises
     ------
     ConfigError
-        ``foreshock_fraction`` outside 0..1.
+        ``foreshock_fraction`` outside 0..1; ``causal`` with linking or a foreshock fraction.
     DataError
         An event without a finite magnitude or epicentre.
     """
-    fraction = float(foreshock_fraction)
+    if causal and linked:
+        raise ConfigError("causal declustering takes no linked windows: a chain of windows lets a smaller "
+                          "event take out a larger one")
+    if causal and foreshock_fraction not in (None, 0, 0.0):
+        raise ConfigError(f"causal declustering gathers no foreshocks (they need the future); "
+                          f"foreshock_fraction {foreshock_fraction!r} cannot apply")
+    fraction = (0.0 if causal else 1.0) if foreshock_fraction is None else float(foreshock_fraction)
     if not 0.0 <= fraction <= 1.0:
         raise ConfigError(f"foreshock_fraction must be in 0..1, got {foreshock_fraction!r}")
     n = len(catalog)
@@ -316,6 +363,7 @@ def gardner_knopoff(catalog: Catalog, *, foreshock_fraction: float = 1.0, linked
         window_days=duration,
         foreshock_fraction=fraction,
         linked=bool(linked),
+        causal=bool(causal),
     )
 
 

@@ -6,7 +6,7 @@ read::
     OUT/window-{N}/data_0.npy   float32 (n_class0, N * C * steps_per_day + 1), label 0.0 last
     OUT/window-{N}/data_1.npy   float32 (n_class1, N * C * steps_per_day + 1), label 1.0 last
     OUT/window-{N}/meta.csv     one row per sample, file order (class 0 rows, then class 1)
-    OUT/dataset.json            channels, units, steps per day, stations, settings, recipe
+    OUT/dataset.json            channels, units, steps per day, stations, settings, recipe, labels
     OUT/build_report.json       settings, counts, drops, per-station data quality
     OUT/build_report.txt        the same for people (what ``format_build_report`` prints)
 
@@ -45,12 +45,16 @@ Windows
     its last minute; minutes of those days the record does not cover (e.g. the rest of a
     partial last day) count as missing.
 Labels
-    Class 1 when an earthquake of magnitude >= ``min_magnitude`` has its origin time in the
-    label horizon ``[window_end, window_end + lead_days)`` and its epicentre within the
-    radius of the station (great-circle distance): a fixed ``radius_km``, or the
-    Dobrovolsky preparation-zone radius ``10 ** (0.43 * M)`` km of each event. Otherwise
-    class 0. The ``event_*`` columns of meta.csv describe the *first* qualifying event in
-    the horizon (the one the window immediately precedes); they are empty for class 0.
+    Class 1 when an earthquake of magnitude >= ``min_magnitude`` (and depth <=
+    ``max_depth_km`` when given) has its origin time in the label horizon
+    ``[window_end, window_end + lead_days)`` and its epicentre within the radius of the
+    station (great-circle distance between epicentre and station, whatever the depth): a
+    fixed ``radius_km``, or the Dobrovolsky preparation-zone radius ``10 ** (0.43 * M)`` km
+    of each event. Otherwise class 0. The ``event_*`` columns of meta.csv describe the
+    *first* qualifying event in the horizon (the one the window immediately precedes);
+    they are empty for class 0. ``dataset.json`` records these settings under ``labels``
+    (:data:`seismag.layout.LABEL_KEYS`); the ensembles trained on the folder carry them to
+    ``seismag scan`` and ``seismag skill``, which judges forecasts by the same targets.
 Drops (in this order; a window gets the first reason that applies)
     ``label_horizon_outside_catalog``: the horizon is not inside the catalog's time span
     (``Catalog.start`` .. ``Catalog.end``), so "no event" could mean "not listed yet".
@@ -67,8 +71,13 @@ Window lengths of one class, or none
 Geomagnetic activity and declustering
     ``kp``/``dst``/``ssc`` add each window's ``max_kp``, ``min_dst``, ``n_ssc`` to
     ``meta.csv`` (the ``activity`` model's input); ``exclude_storms`` drops windows with a
-    disturbed day; ``decluster`` labels by Gardner-Knopoff mainshocks and drops windows
-    in aftershock periods (:mod:`.label`).
+    disturbed day; ``decluster`` labels by causal Gardner-Knopoff mainshocks and drops
+    windows in aftershock periods (:mod:`.label`). Causal: an event is removed only as an
+    aftershock of an earlier mainshock at least as large, never as the foreshock of a later
+    one, and a period counts for a window only once its first aftershock has happened by
+    the window's label horizon end; so each window's label and drop depend on the catalog
+    up to its label horizon end alone, and a catalog that goes on past a date labels the
+    windows before it as one that ends there.
 Atomic output
     Every input is read and checked before anything is written. Each ``window-{N}``
     folder and ``dataset.json`` are assembled in a hidden staging folder inside
@@ -93,11 +102,14 @@ from seismag.layout import ACTIVITY_COLUMNS
 from .label import DROP_AFTERSHOCK, DROP_HORIZON, DROP_MISSING, DROP_STORM, LabelContext, WindowPlan, label_station
 from .plan import (
     DEFAULT_LEAD_DAYS,
+    DEFAULT_MIN_MAGNITUDE,
+    DEFAULT_RADIUS,
     MINUTES_PER_DAY,
     candidate_windows,
     check_recipe,
     check_settings,
     find_station_files,
+    label_record,
     plan_station,
     read_station,
     station_days,
@@ -107,6 +119,8 @@ from .write import META_COLUMNS, check_out_dir, write_build
 
 __all__ = [
     "DEFAULT_LEAD_DAYS",
+    "DEFAULT_MIN_MAGNITUDE",
+    "DEFAULT_RADIUS",
     "DROP_AFTERSHOCK",
     "DROP_HORIZON",
     "DROP_MISSING",
@@ -129,12 +143,13 @@ def plan_windows(
     *,
     component: str | None = None,
     components: str | Sequence[str] | None = None,
-    min_magnitude: float = 5.5,
+    min_magnitude: float = DEFAULT_MIN_MAGNITUDE,
     radius_km: float | None = None,
-    radius: str = "dobrovolsky",
+    radius: str = DEFAULT_RADIUS,
     lead_days: int = DEFAULT_LEAD_DAYS,
     stride_days: int = 1,
     max_missing: float = 0.1,
+    max_depth_km: float | None = None,
 ) -> WindowPlan:
     """Label every candidate window of ``window_days`` days of one station (nothing written).
 
@@ -144,7 +159,7 @@ def plan_windows(
     settings = check_settings(
         windows=(window_days,), component=component, components=components, min_magnitude=min_magnitude,
         radius_km=radius_km, radius=radius, lead_days=lead_days, stride_days=stride_days,
-        max_missing=max_missing, steps_per_day=MINUTES_PER_DAY,
+        max_missing=max_missing, steps_per_day=MINUTES_PER_DAY, max_depth_km=max_depth_km,
     )
     (window_days,) = settings["windows"]
     station = station_days(record, settings["channels"])
@@ -160,10 +175,11 @@ def build_dataset(
     windows: Sequence[int] = (7, 14, 30),
     component: str | None = None,
     components: str | Sequence[str] | None = None,
-    min_magnitude: float = 5.5,
+    min_magnitude: float = DEFAULT_MIN_MAGNITUDE,
     radius_km: float | None = None,
-    radius: str = "dobrovolsky",
+    radius: str = DEFAULT_RADIUS,
     lead_days: int = DEFAULT_LEAD_DAYS,
+    max_depth_km: float | None = None,
     stride_days: int = 1,
     max_missing: float = 0.1,
     steps_per_day: int = MINUTES_PER_DAY,
@@ -207,6 +223,10 @@ def build_dataset(
     lead_days
         Label horizon, whole days after the window's last day (default
         :data:`DEFAULT_LEAD_DAYS` = 7).
+    max_depth_km
+        Only events at most this deep (km) label windows; an event of unknown depth then
+        does not. None (the default): no depth cut, every event counts by its epicentral
+        distance, deep ones (> 600 km) included.
     stride_days
         Days between the ends of consecutive windows.
     max_missing
@@ -229,9 +249,13 @@ def build_dataset(
         holds): windows holding a disturbed day are dropped and counted in the report
         (``disturbed_day``). Needs the indices the rule names.
     decluster
-        Gardner-Knopoff declustering of the catalog: only mainshocks label windows, and
+        Causal Gardner-Knopoff declustering of the catalog
+        (``gardner_knopoff(catalog, causal=True)``, :mod:`seismag.data.decluster`): only
+        mainshocks label windows (an event is an aftershock only of an earlier mainshock
+        at least as large; foreshocks, which need the future, stay mainshocks), and
         windows whose data reach into an aftershock period near the station are dropped
-        (``aftershock_period``; :mod:`.label`).
+        once its first aftershock has happened by their label horizon end
+        (``aftershock_period``; :mod:`.label`). Declustered before the depth cut.
     overwrite
         Replace ``window-{N}`` folders, ``dataset.json`` and report files a previous build
         left in ``out_dir``; without it, their presence is an error (nothing is written).
@@ -240,7 +264,8 @@ def build_dataset(
     -------
     BuildReport
         Also written to ``out_dir/build_report.json`` and ``build_report.txt``;
-        ``out_dir/dataset.json`` records the channels (:class:`seismag.layout.DatasetInfo`).
+        ``out_dir/dataset.json`` records the channels and the label settings
+        (:class:`seismag.layout.DatasetInfo`).
 
     Notes
     -----
@@ -262,7 +287,7 @@ def build_dataset(
     settings = check_settings(
         windows=windows, component=component, components=components, min_magnitude=min_magnitude,
         radius_km=radius_km, radius=radius, lead_days=lead_days, stride_days=stride_days,
-        max_missing=max_missing, steps_per_day=steps_per_day,
+        max_missing=max_missing, steps_per_day=steps_per_day, max_depth_km=max_depth_km,
     )
     recipe = check_recipe(recipe, settings)
     rule = parse_storm_rule(exclude_storms) if exclude_storms is not None else None
@@ -296,7 +321,7 @@ def build_dataset(
                                   ssc=read_ssc(ssc) if ssc is not None else None)
     context = LabelContext(activity=activity, rule=rule)
     if decluster:
-        declustered = gardner_knopoff(catalog)
+        declustered = gardner_knopoff(catalog, causal=True)
         context = LabelContext(mainshock=declustered.mainshock, periods=declustered.aftershock_periods(),
                                activity=activity, rule=rule)
     if activity is not None:
@@ -307,7 +332,7 @@ def build_dataset(
     plans = {station.code: label_station(station, candidates[station.code], catalog, settings, context)
              for station in stations}
     report = summarise_build(out_dir, settings, catalog, stations, plans, ignored)
-    info = dataset_info(report, stations, settings, recipe)
+    info = dataset_info(report, stations, settings, recipe, label_record(settings))
     write_build(out_dir, report, stations, plans, catalog, settings, info)
     return report
 

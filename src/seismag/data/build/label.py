@@ -1,7 +1,8 @@
 """Label: the class of each candidate window, from the earthquake catalog.
 
-Lives here: which catalog events qualify for a station (magnitude, great-circle distance
-within a fixed radius or the Dobrovolsky radius ``10 ** (0.43 * M)`` km), the label of
+Lives here: which catalog events qualify for a station (magnitude, depth at most
+``max_depth_km`` when given, great-circle distance between epicentre and station within a
+fixed radius or the Dobrovolsky radius ``10 ** (0.43 * M)`` km), the label of
 each window (class 1 when a qualifying event has its origin time in the window's label
 horizon ``[window_end, window_end + lead_days)``), the first such event of each window,
 the geomagnetic activity of each window (``--kp/--dst/--ssc``), and the drop reasons, in
@@ -11,12 +12,20 @@ into an aftershock period near the station), :data:`DROP_STORM` (``--exclude-sto
 day of the window is disturbed by the rule), then :data:`DROP_MISSING` (more than
 ``max_missing`` of the window's minutes have no value).
 
-With ``--decluster`` (Gardner-Knopoff, :mod:`seismag.data.decluster`) only mainshocks
-label windows, and a window is dropped when its data (``window_start`` to
+With ``--decluster`` (causal Gardner-Knopoff, :mod:`seismag.data.decluster`) only
+mainshocks label windows, and a window is dropped when its data (``window_start`` to
 ``window_end``) reach past a mainshock into that mainshock's aftershock period (its
-``T(M)`` days) while the station lies within the period's ``L(M)`` km: such data are
+``T(M)`` days) while the station lies within the period's ``L(M)`` km, and the period's
+first aftershock happened before the window's label horizon ends: such data are
 post-seismic, and their label horizons hold aftershocks, which a precursor study does
 not try to predict. The windows before the mainshock, whose horizon holds it, stay.
+
+Both rules are causal: whether a window is kept, and its label, depend only on the
+catalog up to the window's label horizon end (an event is removed only by an earlier,
+larger-or-equal mainshock; a period counts only once its first aftershock has happened).
+So a window labelled from a catalog that ends at a date is labelled the same from one
+that goes on past it, and a training cutoff (``--train-until``) keeps no trace of events
+after it.
 
 May import numpy, :mod:`seismag.data.catalog`, :mod:`seismag.data.decluster`,
 :mod:`seismag.data.indices` and :mod:`.plan` (the candidate windows it labels); nothing
@@ -61,7 +70,8 @@ class LabelContext:
     """What labelling uses beside the catalog: the declustering and the geomagnetic activity.
 
     ``mainshock``: bool per catalog event (None: every event may label a window);
-    ``periods``: the aftershock periods whose windows are dropped; ``activity``: the daily
+    ``periods``: the aftershock periods whose windows are dropped (each from its
+    ``known_from`` on); ``activity``: the daily
     activity table (None: no activity columns); ``rule``: the storm rule of
     ``--exclude-storms`` (None: no window is dropped for storms).
     """
@@ -145,9 +155,13 @@ class Qualifying:
 
 def qualifying_events(latitude: float, longitude: float, catalog: Catalog, settings: dict,
                       eligible: np.ndarray | None = None) -> Qualifying:
-    """The events of magnitude >= ``min_magnitude`` within the radius of the station
-    (among the ``eligible`` ones, e.g. the mainshocks of a declustered catalog)."""
+    """The events of magnitude >= ``min_magnitude`` (and depth <= ``max_depth_km`` when the
+    settings give one; an event of unknown depth is then left out) within the radius of the
+    station, epicentral distance (among the ``eligible`` ones, e.g. the mainshocks of a
+    declustered catalog, declustered before the depth cut)."""
     strong = catalog.magnitude >= settings["min_magnitude"]
+    if settings.get("max_depth_km") is not None:
+        strong &= catalog.depth_km <= settings["max_depth_km"]  # NaN (unknown depth): False
     if eligible is not None:
         strong &= eligible
     strong = np.flatnonzero(strong)
@@ -176,27 +190,28 @@ def label_station(station: StationDays, candidates: dict[int, CandidateWindows],
         periods = context.periods
         near = np.asarray(haversine_km(station.latitude, station.longitude, periods.latitude,
                                        periods.longitude)) <= periods.radius_km
-        after_periods = (periods.start[near], periods.end[near])
+        after_periods = (periods.start[near], periods.end[near], periods.known_from[near])
     return {n: label_windows(windows, qualifying, catalog, settings["max_missing"], context=context,
                              aftershock_periods=after_periods)
             for n, windows in candidates.items()}
 
 
-def in_aftershock_period(window_start: np.ndarray, window_end: np.ndarray,
-                         periods: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
-    """True where a window's data reach past a mainshock into its aftershock period:
-    ``window_end > period start`` and ``window_start < period end`` for some period."""
+def in_aftershock_period(window_start: np.ndarray, window_end: np.ndarray, horizon_end: np.ndarray,
+                         periods: tuple[np.ndarray, np.ndarray, np.ndarray] | None) -> np.ndarray:
+    """True where a window's data reach past a mainshock into its aftershock period, known
+    by the window's label horizon end: ``window_end > start``, ``window_start < end`` and
+    ``horizon_end > known_from`` for some period ``(start, end, known_from)``."""
     out = np.zeros(window_end.shape, dtype=bool)
     if periods is None:
         return out
-    for start, end in zip(*periods):
-        out |= (window_end > start) & (window_start < end)
+    for start, end, known_from in zip(*periods):
+        out |= (window_end > start) & (window_start < end) & (horizon_end > known_from)
     return out
 
 
 def label_windows(candidates: CandidateWindows, qualifying: Qualifying, catalog: Catalog,
                   max_missing: float, *, context: LabelContext | None = None,
-                  aftershock_periods: tuple[np.ndarray, np.ndarray] | None = None) -> WindowPlan:
+                  aftershock_periods: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> WindowPlan:
     """Label and keep or drop each candidate window (drop reasons in the module's order)."""
     context = context or LabelContext()
     first = np.searchsorted(qualifying.time, candidates.window_end, side="left")
@@ -217,7 +232,8 @@ def label_windows(candidates: CandidateWindows, qualifying: Qualifying, catalog:
         activity = window_activity(context.activity, start_days, candidates.window_days, context.rule)
         if context.rule is not None:
             status[activity["disturbed_days"] > 0] = DROP_STORM
-    status[in_aftershock_period(candidates.window_start, candidates.window_end, aftershock_periods)] = DROP_AFTERSHOCK
+    status[in_aftershock_period(candidates.window_start, candidates.window_end, candidates.horizon_end,
+                                aftershock_periods)] = DROP_AFTERSHOCK
     status[~covered] = DROP_HORIZON  # last, so it wins: the first reason in the drop order
     return WindowPlan(
         station=candidates.station,

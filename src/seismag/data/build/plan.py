@@ -9,7 +9,8 @@ missing minutes and their label horizons (``window_end`` .. ``horizon_end``); an
 :func:`iso_time`, the one format of every time the build writes.
 
 May import numpy, the standard library, :mod:`seismag.errors`, :mod:`seismag.data.iaga`,
-:mod:`seismag.data.records` (IAGA-2002 or ImagCDF files) and :mod:`.channels`; nothing
+:mod:`seismag.data.records` (IAGA-2002 or ImagCDF files), :mod:`seismag.layout` (the label
+settings' record) and :mod:`.channels`; nothing
 of the catalog (that is :mod:`.label`) and nothing that writes.
 """
 
@@ -26,12 +27,15 @@ import numpy as np
 from seismag.data.iaga import StationRecord
 from seismag.data.records import read_record_header, read_station_record, station_files_in
 from seismag.errors import ConfigError, DataError
+from seismag.layout import label_settings
 
 from .channels import (RATIO_CHANNELS, channel_minutes, files_label, not_derivable, parse_components,
                        source_components)
 
 __all__ = [
     "DEFAULT_LEAD_DAYS",
+    "DEFAULT_MIN_MAGNITUDE",
+    "DEFAULT_RADIUS",
     "MINUTES_PER_DAY",
     "CandidateWindows",
     "StationDays",
@@ -39,8 +43,10 @@ __all__ = [
     "check_recipe",
     "check_settings",
     "day_ranges",
+    "default_label_settings",
     "find_station_files",
     "iso_time",
+    "label_record",
     "plan_station",
     "read_station",
     "station_days",
@@ -50,6 +56,10 @@ __all__ = [
 #: geomagnetic-precursor studies look at (ULF anomalies reported days to ~2 weeks ahead),
 #: and it gives each event several class-1 windows per station at a 1-day stride.
 DEFAULT_LEAD_DAYS = 7
+#: Default smallest magnitude of an event that makes a window class 1.
+DEFAULT_MIN_MAGNITUDE = 5.5
+#: Default radius rule: each event's Dobrovolsky preparation-zone radius ``10 ** (0.43 M)`` km.
+DEFAULT_RADIUS = "dobrovolsky"
 
 MINUTES_PER_DAY = 1440
 
@@ -58,11 +68,12 @@ MINUTES_PER_DAY = 1440
 
 
 def check_settings(*, windows, component, min_magnitude, radius_km, radius, lead_days,
-                   stride_days, max_missing, steps_per_day, components=None) -> dict:
+                   stride_days, max_missing, steps_per_day, components=None, max_depth_km=None) -> dict:
     """Check the build's settings; return them as the plain dict every step reads.
 
     Window lengths come back sorted and without repeats; ``radius_mode`` is ``'fixed'``
-    (``radius_km`` given) or ``'dobrovolsky'``. ``component`` (one letter) and
+    (``radius_km`` given) or ``'dobrovolsky'``; ``max_depth_km`` is there only when given
+    (so a build without a depth cut reports its settings as before). ``component`` (one letter) and
     ``components`` (several channels, :func:`parse_components`) are two spellings of the
     channels; give at most one (neither: H). ``channels`` is the tuple of channels and
     ``component`` their names joined by commas, as the report and ``meta.csv`` write them.
@@ -105,6 +116,8 @@ def check_settings(*, windows, component, min_magnitude, radius_km, radius, lead
     for name, value in (("lead_days", lead_days), ("stride_days", stride_days)):
         if not _is_number(value) or int(value) != value or value < 1:
             raise ConfigError(f"{name} must be a whole number of days >= 1, got {value!r}")
+    if max_depth_km is not None and not (_is_number(max_depth_km) and np.isfinite(max_depth_km)):
+        raise ConfigError(f"max_depth_km must be a number (km), got {max_depth_km!r}")
     if not _is_number(max_missing) or not 0.0 <= max_missing < 1.0:
         raise ConfigError(f"max_missing must be in [0, 1), got {max_missing!r}")
     if (not _is_number(steps_per_day) or int(steps_per_day) != steps_per_day or steps_per_day < 1
@@ -112,7 +125,7 @@ def check_settings(*, windows, component, min_magnitude, radius_km, radius, lead
         raise ConfigError(
             f"steps_per_day must divide 1440 (the records are 1-minute), got {steps_per_day!r}"
         )
-    return {
+    settings = {
         "windows": window_list,
         "component": ",".join(channels),
         "min_magnitude": float(min_magnitude),
@@ -124,6 +137,27 @@ def check_settings(*, windows, component, min_magnitude, radius_km, radius, lead
         "steps_per_day": int(steps_per_day),
         "channels": channels,
     }
+    if max_depth_km is not None:
+        settings["max_depth_km"] = float(max_depth_km)
+    return settings
+
+
+def label_record(settings: Mapping) -> dict:
+    """What ``dataset.json`` records of checked settings' labels (:data:`seismag.layout.LABEL_KEYS`):
+    the events that made a window class 1. ``decluster`` is the build's (set after the check)."""
+    return label_settings({"min_magnitude": settings["min_magnitude"], "radius": settings["radius_mode"],
+                         "radius_km": settings["radius_km"], "lead_days": settings["lead_days"],
+                         "max_depth_km": settings.get("max_depth_km"),
+                         "decluster": bool(settings.get("decluster", False))}, "the build's settings")
+
+
+def default_label_settings() -> dict:
+    """The label settings of a build with every default: M >= :data:`DEFAULT_MIN_MAGNITUDE`
+    within :data:`DEFAULT_RADIUS`, :data:`DEFAULT_LEAD_DAYS` days ahead, no depth cut, no
+    declustering. What ``seismag skill`` judges by when nothing is recorded."""
+    return label_settings({"min_magnitude": DEFAULT_MIN_MAGNITUDE, "radius": DEFAULT_RADIUS, "radius_km": None,
+                         "lead_days": DEFAULT_LEAD_DAYS, "max_depth_km": None, "decluster": False},
+                        "the default label settings")
 
 
 def check_recipe(recipe, settings: dict | None = None) -> list[dict]:

@@ -191,8 +191,10 @@ def _settings_for_report(settings: dict) -> dict:
                          "empty for class 0",
         "drop_order": [DROP_HORIZON, DROP_AFTERSHOCK, DROP_STORM, DROP_MISSING],
         DROP_HORIZON: "the label horizon is not inside the catalog's time span",
-        DROP_AFTERSHOCK: "decluster: the window's data reach past a Gardner-Knopoff mainshock into its "
-                         "aftershock period (T(M) days, within L(M) km of the station); only mainshocks label",
+        DROP_AFTERSHOCK: "decluster: the window's data reach past a causal Gardner-Knopoff mainshock into its "
+                         "aftershock period (T(M) days, within L(M) km of the station) whose first aftershock "
+                         "came before the window's label horizon ends; only mainshocks label (an event is an "
+                         "aftershock only of an earlier, larger-or-equal mainshock: no look into the future)",
         DROP_STORM: "exclude_storms: a day of the window is disturbed by the storm rule (days the indices "
                     "do not cover are counted as undecided, not as quiet)",
         DROP_MISSING: "more than max_missing of the window's minutes have no value; minutes of a "
@@ -217,10 +219,11 @@ def _settings_for_report(settings: dict) -> dict:
 
 
 def dataset_info(report: BuildReport, stations: Sequence[StationDays], settings: dict,
-                 recipe: Sequence[dict] = ()) -> DatasetInfo:
+                 recipe: Sequence[dict] = (), labels: dict | None = None) -> DatasetInfo:
     """What ``dataset.json`` records of a build: channels and units, steps per day, the
     stations (code -> latitude, longitude, name), the report's settings, the recipe as
-    given, and the activity columns of ``meta.csv`` (with ``--kp/--dst/--ssc``)."""
+    given, the activity columns of ``meta.csv`` (with ``--kp/--dst/--ssc``) and the label
+    settings (:func:`.plan.label_record`)."""
     channels = settings["channels"]
     return DatasetInfo(
         channels=channels,
@@ -230,6 +233,7 @@ def dataset_info(report: BuildReport, stations: Sequence[StationDays], settings:
         build=report.settings,
         recipe=tuple(recipe),
         activity_columns=tuple(c for c in settings.get("activity_columns") or () if c in ACTIVITY_COLUMNS),
+        labels=labels,
     )
 
 
@@ -247,7 +251,8 @@ def format_build_report(report: BuildReport) -> str:
                      + "; columns day, channel, step")
     lines.append(f"  windows             {', '.join(str(n) for n in s['windows'])} days, stride {s['stride_days']} day(s)")
     lines.append(f"  steps per day       {s['steps_per_day']}")
-    lines.append(f"  class 1             M >= {s['min_magnitude']:g} within {s['radius_description']}")
+    depth = f", depth <= {s['max_depth_km']:g} km," if s.get("max_depth_km") is not None else ""
+    lines.append(f"  class 1             M >= {s['min_magnitude']:g}{depth} within {s['radius_description']}")
     lines.append(f"                      in the {s['lead_days']} day(s) after the window's last day")
     lines.append(f"  max missing         {s['max_missing']:.1%} of a window's minutes (smaller gaps interpolated)")
     indices = [f"{key} {s[key]}" for key in ("kp", "dst", "ssc") if s.get(key)]
@@ -257,7 +262,8 @@ def format_build_report(report: BuildReport) -> str:
     if s.get("exclude_storms"):
         lines.append(f"  exclude storms      windows holding a day with {s['exclude_storms']}")
     if s.get("decluster"):
-        lines.append("  decluster           Gardner-Knopoff: mainshocks label; windows in aftershock periods dropped")
+        lines.append("  decluster           causal Gardner-Knopoff: mainshocks label; windows in aftershock "
+                     "periods dropped")
     if s.get("recipe"):
         lines.append(f"  recipe              {s['recipe']} (recorded in dataset.json, applied at training "
                      "and prediction)")
