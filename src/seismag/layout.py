@@ -307,6 +307,70 @@ DATASET_VERSION = 1
 #: then day 2, ... A sequence model's day token is one day of every channel side by side.
 FEATURE_ORDER = "day, channel, step"
 
+# ------------------------------------------------------------------------ label settings
+
+#: ``dataset.json``'s key for the events that made a window class 1 (``seismag build``
+#: writes it). Every ensemble trained on the folder carries the same dict, and ``seismag
+#: scan`` records it per model beside ``scores.csv`` (:func:`write_forecast_scores`), so
+#: ``seismag skill`` judges forecasts by the targets the models learnt.
+LABELS_KEY = "labels"
+#: Its keys: ``min_magnitude``; ``radius`` (``'dobrovolsky'``: ``10 ** (0.43 M)`` km per
+#: event, or ``'fixed'``); ``radius_km`` (the fixed radius, None for Dobrovolsky);
+#: ``lead_days`` (the label horizon after a window's end); ``max_depth_km`` (None: no
+#: depth cut, every event counts by its epicentral distance whatever its depth);
+#: ``decluster`` (causal Gardner-Knopoff mainshocks only).
+LABEL_KEYS = ("min_magnitude", "radius", "radius_km", "lead_days", "max_depth_km", "decluster")
+RADIUS_RULES = ("dobrovolsky", "fixed")
+
+
+def label_settings(record: Mapping[str, Any], where: str | os.PathLike) -> dict[str, Any]:
+    """A label-settings mapping checked and in plain types (the :data:`LABEL_KEYS`, in order).
+
+    ``where`` names the file (or thing) in the one-line :class:`DataError` a missing or
+    unknown key, or a value of the wrong kind, raises.
+    """
+    def fail(problem: str) -> DataError:
+        return DataError(where, f"'{LABELS_KEY}': {problem}")
+
+    if not isinstance(record, Mapping):
+        raise fail(f"must be a mapping of {', '.join(LABEL_KEYS)}")
+    missing = [key for key in LABEL_KEYS if key not in record]
+    unknown = sorted(str(key) for key in record if key not in LABEL_KEYS)
+    if missing or unknown:
+        raise fail("; ".join(part for part in (f"missing {', '.join(missing)}" if missing else "",
+                                               f"unknown {', '.join(unknown)}" if unknown else "") if part))
+
+    def number(key: str, value: Any, *, positive: bool = False) -> float:
+        if (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
+                or not np.isfinite(value) or (positive and value <= 0)):
+            raise fail(f"{key} must be a {'positive ' if positive else ''}number, got {value!r}")
+        return float(value)
+
+    radius, radius_km = record["radius"], record["radius_km"]
+    if radius not in RADIUS_RULES:
+        raise fail(f"radius must be one of {', '.join(RADIUS_RULES)}, got {radius!r}")
+    if (radius == "fixed") != (radius_km is not None):
+        raise fail(f"radius_km must be {'a number' if radius == 'fixed' else 'null'} with radius {radius}, "
+                   f"got {radius_km!r}")
+    lead_days = record["lead_days"]
+    if isinstance(lead_days, bool) or not isinstance(lead_days, (int, np.integer)) or lead_days < 1:
+        raise fail(f"lead_days must be a whole number of days >= 1, got {lead_days!r}")
+    if not isinstance(record["decluster"], (bool, np.bool_)):
+        raise fail(f"decluster must be true or false, got {record['decluster']!r}")
+    depth = record["max_depth_km"]
+    return {"min_magnitude": number("min_magnitude", record["min_magnitude"]), "radius": str(radius),
+            "radius_km": None if radius_km is None else number("radius_km", radius_km, positive=True),
+            "lead_days": int(lead_days),
+            "max_depth_km": None if depth is None else number("max_depth_km", depth),
+            "decluster": bool(record["decluster"])}
+
+
+def read_label_settings(data_dir: str | os.PathLike) -> dict[str, Any] | None:
+    """The label settings ``DATA/dataset.json`` records; None when unknown (no
+    ``dataset.json``, or one without :data:`LABELS_KEY`: synthetic windows, older builds)."""
+    info = read_dataset_info(data_dir)
+    return None if info is None else (None if info.labels is None else dict(info.labels))
+
 
 @dataclass(frozen=True)
 class DatasetInfo:
@@ -317,7 +381,9 @@ class DatasetInfo:
     and channel as stored; ``stations``: code -> ``{'latitude', 'longitude', ...}``;
     ``build``: the settings that made the folder; ``recipe``: the preprocessing steps
     (``seismag.data.recipe``) that turn the stored raw windows into model input, as plain
-    dicts in order; ``activity_columns``: the geomagnetic-activity columns of ``meta.csv``.
+    dicts in order; ``activity_columns``: the geomagnetic-activity columns of ``meta.csv``;
+    ``labels``: which events made a window class 1 (:func:`label_settings`; None when the
+    folder does not say: an older build, or synthetic windows).
     """
 
     channels: tuple[str, ...] = ("H",)
@@ -327,6 +393,7 @@ class DatasetInfo:
     build: Mapping[str, Any] = None  # type: ignore[assignment]
     recipe: tuple[Mapping[str, Any], ...] = ()
     activity_columns: tuple[str, ...] = ()
+    labels: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "stations", dict(self.stations or {}))
@@ -335,18 +402,23 @@ class DatasetInfo:
         object.__setattr__(self, "units", tuple(self.units))
         object.__setattr__(self, "recipe", tuple(dict(step) for step in self.recipe))
         object.__setattr__(self, "activity_columns", tuple(self.activity_columns))
+        if self.labels is not None:
+            object.__setattr__(self, "labels", label_settings(self.labels, "the dataset's label settings"))
 
     @property
     def n_channels(self) -> int:
         return len(self.channels)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"format": DATASET_FORMAT, "version": DATASET_VERSION,
-                "channels": list(self.channels), "units": list(self.units),
-                "steps_per_day": int(self.steps_per_day), "feature_order": FEATURE_ORDER,
-                "stations": {code: dict(info) for code, info in self.stations.items()},
-                "build": dict(self.build), "recipe": [dict(step) for step in self.recipe],
-                "activity_columns": list(self.activity_columns)}
+        record = {"format": DATASET_FORMAT, "version": DATASET_VERSION,
+                  "channels": list(self.channels), "units": list(self.units),
+                  "steps_per_day": int(self.steps_per_day), "feature_order": FEATURE_ORDER,
+                  "stations": {code: dict(info) for code, info in self.stations.items()},
+                  "build": dict(self.build), "recipe": [dict(step) for step in self.recipe],
+                  "activity_columns": list(self.activity_columns)}
+        if self.labels is not None:  # absent: unknown (synthetic windows, older builds)
+            record[LABELS_KEY] = dict(self.labels)
+        return record
 
     @classmethod
     def from_dict(cls, record: Mapping[str, Any], path: str | os.PathLike = DATASET_FILE) -> "DatasetInfo":
@@ -373,8 +445,10 @@ class DatasetInfo:
         recipe = record.get("recipe", [])
         if not all(isinstance(step, Mapping) and isinstance(step.get("step"), str) for step in recipe):
             raise DataError(path, "every 'recipe' entry must be a mapping with a 'step' name")
+        labels = record.get(LABELS_KEY)
         return cls(tuple(channels), tuple(units), steps, record.get("stations", {}), record.get("build", {}),
-                   tuple(recipe), tuple(record.get("activity_columns", [])))
+                   tuple(recipe), tuple(record.get("activity_columns", [])),
+                   None if labels is None else label_settings(labels, path))
 
 
 def dataset_info_path(data_dir: str | os.PathLike) -> Path:
@@ -407,17 +481,117 @@ def read_dataset_info(data_dir: str | os.PathLike) -> DatasetInfo | None:
 #: data; ``in_sample`` is ``true``/``false`` against the ensemble's training period.
 SCORE_COLUMNS = ("station", "latitude", "longitude", "window_end", "model", "prob_class1", "member_std",
                  "missing_fraction", "in_sample")
+#: Beside ``scores.csv``, its companion ``scores.meta.json`` (the CSV's name with
+#: :data:`SCORES_META_SUFFIX` for its suffix): per model (the ``model`` column) the
+#: ``ensemble`` scanned, its ``training_period`` and its ``labels`` (:data:`LABEL_KEYS`; null:
+#: the ensemble does not know them), and the CSV's ``scores_sha256``, so that a companion
+#: left beside another CSV is told apart. Written with the CSV by :func:`write_forecast_scores`.
+SCORES_META_SUFFIX = ".meta.json"
+SCORES_META_FORMAT = "seismag-scores-meta"
+SCORES_META_VERSION = 1
+
+
+def scores_meta_path(scores: str | os.PathLike) -> Path:
+    """``DIR/scores.csv`` -> ``DIR/scores.meta.json``, the companion of a scores table."""
+    scores = Path(scores)
+    return scores.with_name(scores.stem + SCORES_META_SUFFIX)
+
+
+def write_forecast_scores(out: str | os.PathLike, rows: Sequence[Sequence[Any]],
+                          models: Mapping[str, Mapping[str, Any]]) -> Path:
+    """Write ``scores.csv`` (:data:`SCORE_COLUMNS`, then ``rows`` as given) and its companion.
+
+    ``models``: the ``model`` column's name -> ``{'ensemble', 'training_period', 'labels'}``
+    (``labels`` checked by :func:`label_settings`, or None). Each file is written atomically
+    and neither replaces an old one unless both were written in full; the companion is
+    renamed into place just before the CSV, and records the CSV's SHA-256, so that the one
+    way they can part (a crash between the two renames) is recognised by
+    :func:`read_forecast_meta`.
+    """
+    import csv
+    import hashlib
+    import io as _io
+
+    from .io import atomic_path, write_json
+
+    text = _io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(SCORE_COLUMNS)
+    writer.writerows(rows)
+    data = text.getvalue().encode("utf-8")
+    record = {"format": SCORES_META_FORMAT, "version": SCORES_META_VERSION, "scores": Path(out).name,
+              "scores_sha256": hashlib.sha256(data).hexdigest(),
+              "models": {name: _model_meta(entry, f"model {name}") for name, entry in sorted(models.items())}}
+    with atomic_path(out) as tmp:
+        tmp.write_bytes(data)
+        write_json(scores_meta_path(out), record)
+    return Path(out)
+
+
+def _model_meta(entry: Mapping[str, Any], where: str) -> dict[str, Any]:
+    labels, period = entry.get("labels"), entry.get("training_period")
+    if period is not None and not isinstance(period, Mapping):
+        raise DataError(where, f"'training_period' must be a mapping or null, got {period!r}")
+    ensemble = entry.get("ensemble")
+    return {"ensemble": None if ensemble is None else str(ensemble),
+            "training_period": None if period is None else dict(period),
+            "labels": None if labels is None else label_settings(labels, where)}
+
+
+def read_forecast_meta(scores: str | os.PathLike) -> dict[str, Any] | None:
+    """The companion of ``scores`` checked (see :func:`write_forecast_scores`); None when
+    there is none (a scores.csv written before companions were, or by other means).
+
+    Raises
+    ------
+    DataError
+        Naming the companion: not JSON, another format or version, a bad model entry, or
+        written with another ``scores.csv`` (its SHA-256 differs).
+    """
+    import hashlib
+    import json
+
+    path = scores_meta_path(scores)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise DataError(path, f"cannot be read: {describe_os_error(error)}") from None
+    try:
+        record = json.loads(text)
+    except ValueError as error:
+        raise DataError(path, f"is not valid JSON ({error})") from None
+    if not isinstance(record, Mapping) or record.get("format") != SCORES_META_FORMAT:
+        raise DataError(path, f"is not a scores companion ('format' must be '{SCORES_META_FORMAT}')")
+    if record.get("version") != SCORES_META_VERSION:
+        raise DataError(path, f"has version {record.get('version')!r}; this seismag reads version "
+                              f"{SCORES_META_VERSION}")
+    models = record.get("models")
+    if not isinstance(models, Mapping) or not all(isinstance(entry, Mapping) for entry in models.values()):
+        raise DataError(path, "'models' must map each model to its ensemble, training_period and labels")
+    try:
+        digest = hashlib.sha256(Path(scores).read_bytes()).hexdigest()
+    except OSError as error:
+        raise DataError(scores, f"cannot be read: {describe_os_error(error)}") from None
+    if digest != record.get("scores_sha256"):
+        raise DataError(path, f"describes another {record.get('scores') or 'scores table'} than {scores} (their "
+                              "SHA-256 differ): scan again to write both, or delete the companion to judge "
+                              "without the recorded label settings")
+    return {**record, "models": {name: _model_meta(entry, path) for name, entry in models.items()}}
 #: ``seismag skill --out DIR`` writes ``DIR/skill.json`` and ``DIR/skill.csv``; the report
 #: and ``seismag plot`` look for them in ``RESULTS/skill/``.
 SKILL_FOLDER = "skill"
 SKILL_JSON = "skill.json"
 SKILL_CSV = "skill.csv"
 SKILL_FORMAT = "seismag-skill"
-SKILL_VERSION = 1
+#: 2: (event, station) pairs against within-station timing levels; surrogate and
+#: family-wise adjusted p; paired comparisons by cluster sign flips (issue 24).
+SKILL_VERSION = 2
 #: The alarm fractions skill.json gives the probability gain at (its keys).
 GAIN_TAUS = ("0.05", "0.1", "0.2")
-SKILL_CSV_COLUMNS = ("model", "kind", "n_events", "n_station_days", "ass", "ass_null_sd", "ass_p_value",
-                     "gain_0.05", "gain_0.1", "gain_0.2", "in_sample", "verdict")
+SKILL_CSV_COLUMNS = ("model", "kind", "n_events", "n_pairs", "n_station_days", "ass", "ass_p_value",
+                     "ass_p_adjusted", "gain_0.05", "gain_0.1", "gain_0.2", "in_sample", "verdict")
 
 
 # ======================================================================== results layout
