@@ -1,5 +1,9 @@
 """One window's job: what every model trained on that window shares, made once.
 
+:func:`prepare_window` is the one preparation of a window's data (load, validate,
+``--train-until`` cut, both classes left): the pipeline, its Ray units and
+``seismag tune`` all train on what it returns, so no path can forget a step.
+
 The window's data, its tensors on the training device, the folds (the same for
 every model, so every comparison is on the same rows), the groups a grouped split
 keeps together, and the fold runner (with ``fold_workers``, one pool of worker
@@ -16,10 +20,36 @@ import torch
 
 from .. import models as model_registry
 from ..config import RunConfig
-from ..data.loading import WindowData
+from ..data.loading import WindowData, load_window
+from ..errors import DataError
 from .parallel import FoldRunner
 from .splits import split_groups
 from .tensors import WindowTensors
+
+
+def prepare_window(config: RunConfig, data_dir, window_days: int) -> WindowData:
+    """The window every path trains on: loaded and validated, cut at ``config.train_until``.
+
+    With ``train_until`` only the windows whose label horizon ends by that date are
+    kept (:meth:`~seismag.data.loading.WindowData.until`), and both classes must remain.
+    The local pipeline (with or without fold workers), each Ray unit and ``seismag
+    tune`` call this, so they train on the same rows and cut the same folds.
+
+    Raises
+    ------
+    DataError
+        A bad file, no ``label_horizon_end`` to cut by, or a class with no window left.
+    """
+    data = load_window(data_dir, window_days, config.steps_per_day, nan_policy=config.nan_policy,
+                       max_missing=config.max_missing)
+    if not config.train_until:
+        return data
+    data = data.until(config.train_until)
+    for label in (0, 1):
+        if not np.any(data.labels == label):
+            raise DataError(data.meta_path, f"no class-{label} window's label horizon ends by "
+                                            f"{config.train_until} (--train-until); training needs both classes")
+    return data
 
 
 @dataclass

@@ -12,20 +12,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from .. import __version__
 from .. import models as model_registry
 from ..config import RunConfig, default_models
 from ..data.analysis import imbalance_ratio, imbalance_severity
-from ..data.loading import load_window
-from ..errors import ConfigError, DataError, output_error
+from ..errors import ConfigError, output_error
 from ..io import make_folder, write_json
 from ..layout import ACTIVITY_COLUMNS, DATASET_SUMMARY_FILE, RUN_CONFIG_FILE, window_fingerprint
 from ..lock import folder_lock
 from ..runtime import prepare_training
-from .job import WindowJob
+from .job import WindowJob, prepare_window
 from .kfold import data_model_config, plain
 from .parallel import check_fold_workers
 from .splits import Split, inner_split, make_splits, split_groups
@@ -133,18 +131,10 @@ def with_activity_reference(config: RunConfig, windows: dict[int, Any]) -> RunCo
 
 
 def load_windows(config: RunConfig, data_dir) -> dict[int, Any]:
-    """Every configured window, validated before anything trains or is written: a bad file
-    late in the list should not cost an hour of training first."""
-    windows = {days: load_window(data_dir, days, config.steps_per_day, nan_policy=config.nan_policy,
-                                 max_missing=config.max_missing) for days in config.windows}
-    if config.train_until:
-        windows = {days: data.until(config.train_until) for days, data in windows.items()}
-        for days, data in windows.items():
-            for label in (0, 1):
-                if not np.any(data.labels == label):
-                    raise DataError(data.meta_path, f"no class-{label} window's label horizon ends by "
-                                                    f"{config.train_until} (--train-until); training needs both classes")
-    return windows
+    """Every configured window, prepared (:func:`~seismag.training.job.prepare_window`) before
+    anything trains or is written: a bad file late in the list should not cost an hour of
+    training first."""
+    return {days: prepare_window(config, data_dir, days) for days in config.windows}
 
 
 def plan_splits(config: RunConfig, windows: dict[int, Any], device: torch.device) -> dict[int, list[Split]]:

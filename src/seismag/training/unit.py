@@ -9,9 +9,8 @@ import time
 from typing import Any
 
 from ..config import RunConfig
-from ..data.loading import load_window
 from ..runtime import prepare_training
-from .job import WindowJob
+from .job import WindowJob, prepare_window
 from .kfold import run_kfold
 from .splits import make_splits
 
@@ -57,12 +56,13 @@ def train_unit(config: RunConfig, data_dir, out_dir, model: str, window_days: in
                resume: bool = False) -> dict[str, Any]:
     """A unit on its own (a Ray task, another machine): the same job, made for one model.
 
-    Loads its window and sets up its process itself, so it can run wherever
-    ``data_dir`` and ``out_dir`` are seen. Per-fold seeds derive from the run
-    seed, so where a unit runs does not change its numbers.
+    Prepares its window (:func:`~seismag.training.job.prepare_window`, the pipeline's
+    own: the same ``--train-until`` cut, so the same rows and folds) and sets up its
+    process itself, so it can run wherever ``data_dir`` and ``out_dir`` are seen.
+    Per-fold seeds derive from the run seed, so where a unit runs does not change
+    its numbers.
     """
     device, precision = prepare_training(config)
-    data = load_window(data_dir, window_days, config.steps_per_day, nan_policy=config.nan_policy,
-                       max_missing=config.max_missing)
+    data = prepare_window(config, data_dir, window_days)
     with WindowJob(config, data, device, precision, make_splits(config, data)) as job:
         return train_model(job, model, out_dir, resume=resume)
