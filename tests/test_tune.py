@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from seismag.config import make_config, tiny_models
+from seismag.config import make_config, read_config_file, tiny_models
 from seismag.data.loading import load_window
 from seismag.errors import ConfigError
 from seismag.training.splits import make_splits, split_groups
@@ -83,6 +83,8 @@ def test_search_space_follows_each_models_config():
     assert "d_model" not in search_space("mlp")
     with pytest.raises(ConfigError, match="cannot be tuned"):
         search_space("gru", {"d_model": choice(64)})
+    with pytest.raises(ConfigError, match="'train_until' cannot be tuned"):  # the cutoff is data, not a knob
+        search_space("gru", {"train_until": choice("2020-01-01", "2021-01-01")})
     with pytest.raises(ConfigError, match="divisible"):
         search_space("transformer", {"d_model": choice(36, 64), "nhead": choice(2, 4, 8)})
 
@@ -133,6 +135,19 @@ def test_study_spec_resolves_and_checks_the_options_once(monkeypatch, data_dir, 
         run_study(spec, trials=5)
 
 
+def test_study_cuts_the_window_at_train_until(data_dir, tmp_path):
+    pytest.importorskip("optuna", reason="Optuna is not installed (pip install 'seismag[tune]')")
+    from seismag.errors import DataError
+    from seismag.tune import StudySpec, run_study
+
+    spec = StudySpec.build(data_dir, "mlp", DAYS, trials=1, out_dir=tmp_path / "t", train_until="2020-01-01", **TINY)
+    assert spec.config.train_until == "2020-01-01"
+    # these windows carry no label horizons: a cutoff that cannot be applied is an error, never ignored
+    with pytest.raises(DataError, match="no column 'label_horizon_end'"):
+        run_study(spec)
+    assert not (tmp_path / "t" / "best_config.toml").exists()
+
+
 # --------------------------------------------------------------------------- a tiny study
 def test_study_prunes_planted_bad_region_and_writes_a_config_that_trains(data_dir, tmp_path):
     pytest.importorskip("optuna", reason="Optuna is not installed (pip install 'seismag[tune]')")
@@ -166,6 +181,11 @@ def test_study_prunes_planted_bad_region_and_writes_a_config_that_trains(data_di
     assert config.num_folds == 3 and config.epochs == 4 and config.steps_per_day == SPD
     assert config.overrides_for("mlp")["hidden_sizes"] == [16, 8]
     assert config.overrides_for("mlp")["dropout_prob"] == pytest.approx(result.best_params["dropout_prob"])
+    # Tuned on every window: the file says so, and a run with a cutoff is refused, naming the file.
+    assert read_config_file(result.config_path)["tuned"] == {"train_until": ""}
+    with pytest.raises(ConfigError, match=r"best_config.toml: tuned on every window \(no train_until\), "
+                                          r"past this run's train_until 2020-06-01"):
+        make_config("paper", result.config_path, train_until="2020-06-01")
 
     summary = json.loads((out / "tune_summary.json").read_text())
     assert summary["protocol"]["protocol"] == "fold" and summary["protocol"]["clean_folds"] == [1]

@@ -153,6 +153,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--steps-per-day", type=int, default=None)
     p.add_argument("--split", default=None)
+    _add_flag(p, TRAIN_FLAGS["train_until"])  # the windows train --train-until trains on; best_config.toml records it
 
     p = command("predict", "Score new windows with a saved ensemble.",
                 "seismag predict --ensemble results/gru_models/GRUModel_7day_ensemble.pth "
@@ -445,7 +446,8 @@ def cmd_tune(args) -> None:
     spec = StudySpec.build(args.data, args.model, args.window, trials=args.trials,
                            timeout=parse_duration(args.timeout), storage=args.storage, study_name=args.study,
                            preset=args.preset, config_file=args.config, out_dir=args.out, protocol=args.protocol,
-                           epochs=args.epochs, seed=args.seed, steps_per_day=args.steps_per_day, split=args.split)
+                           epochs=args.epochs, seed=args.seed, steps_per_day=args.steps_per_day, split=args.split,
+                           train_until=args.train_until)
     print(format_tune_result(run_study(spec)))
 
 

@@ -445,6 +445,26 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 FIELD_NAMES = {f.name for f in dataclasses.fields(RunConfig)}
 
+#: The table of a ``seismag tune`` config (best_config.toml) that records what the search
+#: saw: ``train_until``, the cutoff of its windows ("" for every window). Written by
+#: seismag.tune.summary, read here, judged by :func:`check_tuned_cutoff`.
+TUNED_TABLE = "tuned"
+
+
+def check_tuned_cutoff(path: str | os.PathLike, tuned_until: str, train_until: str) -> None:
+    """Refuse to train at cutoff ``train_until`` with a configuration tuned past it.
+
+    Hyperparameters chosen on windows after the cutoff (a later ``tuned_until``, or
+    none at all) carry what happened after it into the run, whose later scores would
+    then not be out of sample. A run without a cutoff, or one at or after the tuned
+    cutoff, is fine.
+    """
+    if not train_until or (tuned_until and tuned_until <= train_until):
+        return
+    seen = f"windows up to {tuned_until}" if tuned_until else "every window (no train_until)"
+    raise ConfigError(f"{path}: tuned on {seen}, past this run's train_until {train_until}: its hyperparameters "
+                      f"saw data after the cutoff; tune again with --train-until {train_until} or earlier")
+
 
 def make_config(preset: str = "paper", config_file: str | os.PathLike | None = None,
                 **overrides: Any) -> RunConfig:
@@ -455,9 +475,11 @@ def make_config(preset: str = "paper", config_file: str | os.PathLike | None = N
     file set.
     """
     file_values: dict[str, Any] = {}
+    tuned = None
     if config_file is not None:
         file_values = read_config_file(config_file)
         preset = file_values.pop("preset", None) or preset
+        tuned = file_values.pop(TUNED_TABLE, None)
     if preset not in PRESETS:
         raise ConfigError(f"unknown preset '{preset}'; presets: {', '.join(PRESETS)}")
     values: dict[str, Any] = {}
@@ -473,14 +495,18 @@ def make_config(preset: str = "paper", config_file: str | os.PathLike | None = N
             else:
                 values[key] = value
     values["model_overrides"] = model_overrides
-    return RunConfig(**values)
+    config = RunConfig(**values)
+    if tuned is not None:
+        check_tuned_cutoff(config_file, tuned["train_until"], config.train_until)
+    return config
 
 
 def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
     """Read a TOML run configuration; the ``[model]`` table becomes ``model_overrides``.
 
     Every value is checked as :class:`RunConfig` checks it (:func:`check_setting`); the
-    message of a bad one starts with the file's path. The values are returned as read.
+    message of a bad one starts with the file's path. The values are returned as read,
+    except a ``[tuned]`` table (:data:`TUNED_TABLE`), returned with its date checked.
     """
     path = Path(path)
     try:
@@ -505,11 +531,14 @@ def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
     if overrides["*"] or len(overrides) > 1:
         values["model_overrides"] = overrides
     for key in values:
-        if key not in FIELD_NAMES | {"preset"}:
-            raise ConfigError(f"{path}: unknown key '{key}'; valid keys: {', '.join(sorted(FIELD_NAMES | {'preset', 'model'}))}")
+        if key not in FIELD_NAMES | {"preset", TUNED_TABLE}:
+            raise ConfigError(f"{path}: unknown key '{key}'; valid keys: "
+                              f"{', '.join(sorted(FIELD_NAMES | {'preset', 'model', TUNED_TABLE}))}")
     for key, value in values.items():
         try:
-            if key == "preset":
+            if key == TUNED_TABLE:
+                values[key] = _tuned_table(value)
+            elif key == "preset":
                 if not isinstance(value, str):
                     raise ConfigError(f"preset must be a string, one of {', '.join(PRESETS)}; got {value!r}")
             else:
@@ -519,15 +548,26 @@ def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
     return values
 
 
+def _tuned_table(value: Any) -> dict[str, str]:
+    """A ``[tuned]`` table checked: exactly ``train_until``, a date or ""."""
+    if not isinstance(value, dict) or set(value) != {"train_until"}:
+        raise ConfigError(f"[{TUNED_TABLE}] must be a table holding train_until only (a date, or \"\" for none)")
+    until = check_setting("train_until", value["train_until"])
+    return {"train_until": iso_date(until, f"{TUNED_TABLE}.train_until") if until else ""}
+
+
 def write_config_toml(path: str | os.PathLike, values: Mapping[str, Any]) -> Path:
-    """Write a TOML file that :func:`read_config_file` accepts (flat keys + [model] tables)."""
+    """Write a TOML file that :func:`read_config_file` accepts (flat keys, a ``[tuned]``
+    table, [model] tables)."""
     from .io import write_text
 
     lines = []
     model_overrides = values.get("model_overrides", {})
     for key, value in values.items():
-        if key != "model_overrides":
+        if key not in ("model_overrides", TUNED_TABLE):
             lines.append(f"{key} = {_toml_value(value)}")
+    if TUNED_TABLE in values:
+        lines += ["", f"[{TUNED_TABLE}]"] + [f"{k} = {_toml_value(v)}" for k, v in values[TUNED_TABLE].items()]
     common = model_overrides.get("*", {})
     if common:
         lines += ["", "[model]"] + [f"{k} = {_toml_value(v)}" for k, v in common.items()]

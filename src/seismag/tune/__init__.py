@@ -19,7 +19,7 @@ What lives where
 The modules import each other in that order (a later one from earlier ones,
 never back), and from the rest of seismag only what a run of ``seismag
 train`` is made of: ``config``, ``runtime``, ``data.loading``, ``models``, ``training``
-(fold, tensors, kfold, splits), ``errors`` and ``io`` -- never the CLI, ``compat``,
+(job, fold, tensors, kfold, splits), ``errors`` and ``io`` -- never the CLI, ``compat``,
 the pipeline or plots. Optuna is an optional extra (``pip install
 'seismag[tune]'``), imported only inside functions through
 :func:`~seismag.tune.storage.import_optuna`: ``import seismag.tune`` works
@@ -28,7 +28,13 @@ without it.
 Honest numbers: which rows the search sees
 ------------------------------------------
 The outer folds are the ones ``seismag train`` will use with the written
-configuration (same seed, split and number of folds, see :func:`tuning_split`).
+configuration (same seed, split and number of folds, see :func:`tuning_split`),
+cut from the same window: ``train_until`` (``--train-until``) keeps only the
+windows whose label horizon ends by that date, as in ``seismag train``
+(:func:`~seismag.training.job.prepare_window`). ``best_config.toml`` records
+the cutoff in its ``[tuned]`` table, and ``seismag train`` refuses it for a run
+whose cutoff is earlier, or when the search had none
+(:func:`~seismag.config.check_tuned_cutoff`).
 
 ``protocol='fold'`` (default)
     The search sees only the training rows of outer fold ``outer_fold``

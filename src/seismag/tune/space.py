@@ -15,10 +15,11 @@ from .. import models as model_registry
 from ..config import FIELD_NAMES
 from ..errors import ConfigError
 
-# Run settings that a search may vary (everything else is protocol or data).
+# Run settings that a search may vary (everything else is protocol or data; the
+# --train-until cutoff is data: a search choosing it would pick the period it scores best on).
 _NOT_TUNABLE = {"models", "windows", "model_overrides", "steps_per_day", "seed", "num_folds", "split",
                 "group_by", "time_column", "embargo_days", "selection", "inner_fraction",
-                "permutation_control", "nan_policy", "max_missing", "device", "precision"}
+                "permutation_control", "nan_policy", "max_missing", "train_until", "device", "precision"}
 TUNABLE_RUN_FIELDS = frozenset(FIELD_NAMES - _NOT_TUNABLE)
 
 

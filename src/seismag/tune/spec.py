@@ -38,7 +38,8 @@ class StudySpec:
         The window tuned on.
     config : RunConfig
         The base run configuration; trials train exactly as ``seismag train``
-        would with it (``models == (model,)``, ``windows == (window_days,)``).
+        would with it (``models == (model,)``, ``windows == (window_days,)``),
+        on the windows its ``train_until`` keeps.
     preset : str
         The preset ``config`` starts from (a config file's own preset wins).
     space : mapping of str to Param
@@ -109,7 +110,7 @@ class StudySpec:
               inner_fraction: float | None = None, space: Mapping[str, Param | None] | None = None,
               enqueue: Sequence[Mapping[str, Any]] = (), baseline: bool = True, pruning: bool = True,
               n_startup_trials: int = 10, prune_startup_trials: int = 5, prune_warmup_epochs: int = 2,
-              **config_overrides: Any) -> StudySpec:
+              train_until: str | None = None, **config_overrides: Any) -> StudySpec:
         """Resolve the options of a search into a spec.
 
         Parameters
@@ -136,6 +137,13 @@ class StudySpec:
             ``steps_per_day=60``, ``seed=1``, ``model_overrides=...``; None values are
             ignored). Trials train exactly as ``seismag train`` would with it,
             including its epoch selection.
+        train_until : str, optional
+            ``YYYY-MM-DD``: search only on the windows whose label horizon ends by
+            that date (``--train-until``; needs ``meta.csv``'s ``label_horizon_end``),
+            the windows ``seismag train --train-until`` trains on. None: the
+            configuration's (a config file may set it), else every window.
+            ``best_config.toml`` records it, and ``seismag train`` refuses that file
+            for an earlier cutoff.
         out_dir : path
             Where ``best_config.toml``, ``trials.csv``, ``tuning_rows.npz`` and
             ``tune_summary.json`` go (nested: ``fold_{k}/`` per fold).
@@ -169,7 +177,8 @@ class StudySpec:
         """
         trials = int(trials)
         timeout = None if timeout is None else float(timeout)
-        config = make_config(preset, config_file, models=[model], windows=[int(window_days)], **config_overrides)
+        config = make_config(preset, config_file, models=[model], windows=[int(window_days)],
+                             train_until=train_until, **config_overrides)
         if config_file is not None:  # the file's preset wins, as in make_config
             preset = read_config_file(config_file).get("preset") or preset
         model = config.models[0]

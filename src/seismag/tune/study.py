@@ -16,10 +16,11 @@ from typing import Any, Callable, Mapping
 
 from .. import models as model_registry
 from ..config import RunConfig, make_config
-from ..data.loading import WindowData, load_window
+from ..data.loading import WindowData
 from ..errors import ConfigError
 from ..runtime import derive_seed, prepare_training
 from ..training.fold import train_fold
+from ..training.job import prepare_window
 from ..training.splits import make_splits, split_groups
 from ..training.tensors import WindowTensors
 from ..lock import folder_lock
@@ -62,8 +63,7 @@ def run_study(spec: StudySpec | Any, model: str | None = None, window_days: int 
     share = f"study {spec.study_name} in {redact_url(spec.storage)}"
     with folder_lock(spec.out_dir, command="tune", share=share):
         device, precision = prepare_training(config)
-        data = load_window(spec.data_dir, spec.window_days, config.steps_per_day, nan_policy=config.nan_policy,
-                           max_missing=config.max_missing)
+        data = prepare_window(config, spec.data_dir, spec.window_days)  # train's own window, --train-until cut
         tensors = WindowTensors.from_window(data, device)
         deadline = None if spec.timeout is None else time.monotonic() + spec.timeout
         began = time.perf_counter()

@@ -18,7 +18,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from .. import __version__
-from ..config import RunConfig, make_config, write_config_toml
+from ..config import TUNED_TABLE, RunConfig, make_config, write_config_toml
 from ..io import atomic_path, write_json, write_text
 from ..layout import fold_mean_std
 from .spec import StudySpec
@@ -95,7 +95,9 @@ def write_best_config(path: Path, spec: StudySpec, model_fields: set[str], best_
     """A TOML that ``seismag train --config`` accepts: the base configuration plus the best parameters.
 
     It keeps the seed, split and number of folds, so training with it uses
-    the outer folds the search was protected from. ``model_fields`` are the
+    the outer folds the search was protected from, and records the search's
+    ``train_until`` in its ``[tuned]`` table, which ``seismag train`` checks
+    (:func:`~seismag.config.check_tuned_cutoff`). ``model_fields`` are the
     settings of the model's config (those of ``best_params`` go to ``[model.<name>]``).
     """
     preset_config = make_config(spec.preset)
@@ -107,6 +109,7 @@ def write_best_config(path: Path, spec: StudySpec, model_fields: set[str], best_
         value = best_params.get(name, getattr(spec.config, name))
         if name in best_params or value != getattr(preset_config, name) or name in ("seed", "split", "num_folds"):
             values[name] = list(value) if isinstance(value, tuple) else value
+    values[TUNED_TABLE] = {"train_until": spec.config.train_until}  # what the search saw
     model_values = {**spec.config.overrides_for(spec.model, model_fields),
                     **{k: v for k, v in best_params.items() if k in model_fields}}
     if model_values:
@@ -115,6 +118,8 @@ def write_best_config(path: Path, spec: StudySpec, model_fields: set[str], best_
     write_config_toml(path, values)
     header = [f"# seismag tune: study '{study_name}', best trial {best_trial}",
               f"# {OBJECTIVE}: {best_value:.4f}",
+              f"# [{TUNED_TABLE}] train_until: the cutoff of the windows searched (\"\": every window); "
+              "train refuses this file for an earlier cutoff",
               f"# searched on outer fold {split.outer_fold} of {split.num_folds}'s training rows only: "
               f"fold {split.outer_fold}'s score in `seismag train --config` is clean, the others are optimistic",
               f"# train: seismag train --data DIR --config {path.name}", ""]
@@ -173,7 +178,7 @@ def write_summary(spec: StudySpec, studies: tuple[StudyResult, ...], nested: dic
         "split": config.split, "group_by": config.group_by if config.split == "group" else None,
         "num_folds": config.num_folds, "seed": config.seed, "inner_fraction": spec.inner_fraction,
         "inner_split": inner_split_description(config),
-        "selection": config.selection,
+        "selection": config.selection, "train_until": config.train_until or None,
     }
     summary = {
         "model": spec.model, "window_days": spec.window_days, "objective": OBJECTIVE, "direction": "maximize",
