@@ -23,9 +23,10 @@ from seismag.data.catalog import Catalog
 from seismag.data.iaga import write_iaga2002
 from seismag.data.indices import write_dst_wdc, write_kp_csv, write_ssc_list
 from seismag.data.loading import read_meta
-from seismag.errors import ConfigError, DataError
+from seismag.errors import ConfigError, DataError, OutputError
 from seismag.inference import SCORE_COLUMNS, load_trained_ensemble, predict_array, scan_data, scan_records
 from seismag.inference.ensemble import prepare_raw
+from seismag.layout import read_forecast_meta, read_label_settings, scores_meta_path
 from seismag.models import F1WeightedEnsemble
 from seismag.training.pipeline import run_experiment
 
@@ -278,3 +279,59 @@ def test_cli_end_to_end(trained, tmp_path, capsys):
     assert main(["scan", "--ensemble", str(trained["mlp"]), "--data", str(trained["data"]), "--kp", "k.csv",
                  "--out", str(tmp_path / "d.csv")]) == 2
     assert "not with --data" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ the companion: label settings
+
+#: The label settings of the fixture's build (radius_km 1000, lead_days 2, the rest default).
+BUILT_LABELS = {"min_magnitude": 5.5, "radius": "fixed", "radius_km": 1000.0, "lead_days": 2, "max_depth_km": None,
+                "decluster": False}
+
+
+def with_labels(path: Path, labels: dict | None, out: Path) -> Path:
+    """A copy of an ensemble whose label settings are ``labels`` (None: an ensemble that predates them)."""
+    ensemble = F1WeightedEnsemble.load(path)
+    extra = {k: v for k, v in ensemble.extra.items() if k != "labels"}
+    extra["protocol"] = {k: v for k, v in extra["protocol"].items() if k != "labels"}
+    if labels is not None:
+        extra["labels"] = labels
+    return ensemble.save(out, extra=extra)
+
+
+def test_scan_writes_each_models_label_settings_and_period_beside_the_scores(trained, tmp_path):
+    assert read_label_settings(trained["data"]) == BUILT_LABELS  # build recorded them, training carried them
+    out = tmp_path / "scores.csv"
+    summary = scan_records([trained["mlp"], trained["activity"]], [trained["obs"]], out, **trained["indices"])
+    assert summary["meta"] == str(tmp_path / "scores.meta.json") == str(scores_meta_path(out))
+    meta = read_forecast_meta(out)
+    assert meta["scores"] == "scores.csv" and set(meta["models"]) == {"mlp_2day", "activity_2day"}
+    for name in ("mlp", "activity"):
+        entry = meta["models"][f"{name}_2day"]
+        assert entry == {"ensemble": str(trained[name]), "training_period": BEFORE, "labels": BUILT_LABELS}
+
+
+def test_the_companion_records_per_model_what_the_ensembles_say(trained, tmp_path):
+    other = with_labels(trained["mlp"], {**BUILT_LABELS, "min_magnitude": 6.0, "decluster": True},
+                        tmp_path / "MLPModel_2day_ensemble.pth")
+    unknown = with_labels(trained["activity"], None, tmp_path / "ActivityModel_2day_ensemble.pth")
+    out = tmp_path / "scores.csv"
+    scan_records([other, unknown], [trained["obs"]], out, **trained["indices"])
+    models = read_forecast_meta(out)["models"]
+    assert models["mlp_2day"]["labels"] == {**BUILT_LABELS, "min_magnitude": 6.0, "decluster": True}
+    assert models["activity_2day"]["labels"] is None
+    scan_data([trained["mlp"]], trained["data"], tmp_path / "d.csv")  # --data: the ensemble's, too
+    assert read_forecast_meta(tmp_path / "d.csv")["models"]["mlp_2day"]["labels"] == BUILT_LABELS
+
+
+def test_a_companion_is_written_with_its_csv_or_not_at_all(trained, tmp_path):
+    out = tmp_path / "scores.csv"
+    assert read_forecast_meta(out) is None  # no companion: nothing recorded
+    scores_meta_path(out).mkdir()  # the companion cannot be written: the CSV is not either
+    with pytest.raises(OutputError):
+        scan_records([trained["mlp"]], [trained["obs"]], out)
+    assert not out.exists()
+    scores_meta_path(out).rmdir()
+    scan_records([trained["mlp"]], [trained["obs"]], out, start="2020-01-10")
+    out.write_text(out.read_text() + out.read_text().splitlines()[-1] + "\n")  # another table beside it
+    with pytest.raises(DataError, match="SHA-256"):
+        read_forecast_meta(out)

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .. import layout
 from .. import models as model_registry
 from ..errors import CheckpointError, ConfigError, DataError
 from ..training.tensors import Scaler
@@ -254,6 +255,15 @@ def training_period(extra: dict) -> dict | None:
     None for an ensemble written before training periods were recorded."""
     period = extra.get("training_period") or (extra.get("protocol") or {}).get("training_period")
     return dict(period) if period else None
+
+
+def label_settings(extra: dict, where="the ensemble") -> dict | None:
+    """The label settings of the windows the ensemble trained on (the ``labels`` of their
+    ``dataset.json``, :data:`seismag.layout.LABEL_KEYS`), checked; None when unknown: windows
+    whose ``dataset.json`` records none (synthetic windows, an older build), or an ensemble
+    written before ensembles carried them."""
+    labels = extra.get("labels") if "labels" in extra else (extra.get("protocol") or {}).get("labels")
+    return None if labels is None else layout.label_settings(labels, where)
 
 
 def in_sample(extra: dict, window_end) -> np.ndarray:

@@ -15,6 +15,11 @@ ensemble's training period, and the scores table :data:`SCORE_COLUMNS` (the cont
 
     station, latitude, longitude, window_end, model, prob_class1, member_std, missing_fraction, in_sample
 
+with its companion ``scores.meta.json`` beside it (:func:`seismag.layout.write_forecast_scores`,
+written with the CSV): per model the ensemble, its training period and the label settings
+of the windows it trained on (None where the ensemble does not know them), which ``seismag
+skill`` judges by.
+
 Memory: one station at a time (its channels' minute series, float32, ~2 MB per channel
 and station-year) and one batch of ``batch_rows`` window rows per ensemble; never all
 windows of a station (365 30-day windows of 3 channels would be 190 MB). The scores
@@ -26,7 +31,6 @@ build's station reader and row builder, the gap filler, the indices), layout, io
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
 import os
 import warnings
@@ -41,8 +45,7 @@ from ..data.build.write import window_row
 from ..data.indices import DailyActivity, daily_activity, read_dst, read_kp, read_ssc, window_activity
 from ..data.loading import class_file_or_empty, fill_gaps, read_meta
 from ..errors import ConfigError, DataError
-from ..io import atomic_path
-from ..layout import CLASS_FILES, META_FILE, read_dataset_info, window_dir
+from ..layout import CLASS_FILES, META_FILE, read_dataset_info, scores_meta_path, window_dir, write_forecast_scores
 from . import ensemble as _ensemble
 from .ensemble import input_record, load_trained_ensemble, prepare_raw, raw_width
 from .predict import predict_array
@@ -63,7 +66,7 @@ class ScanModel:
 
     ``name`` is ``{registry name}_{N}day`` (the ``model`` column); ``last_horizon_end``
     the end of its training period's last label horizon (None: unknown), before which a
-    window is in-sample.
+    window is in-sample; ``labels`` the label settings of its training windows (None: unknown).
     """
 
     path: Path
@@ -73,6 +76,7 @@ class ScanModel:
     inputs: dict
     training_period: dict | None
     last_horizon_end: np.datetime64 | None
+    labels: dict | None = None
 
     @property
     def extra(self) -> dict:
@@ -111,7 +115,8 @@ class ScanModel:
 
 
 def load_scan_models(paths: Sequence[str | os.PathLike], device: str = "cpu") -> list[ScanModel]:
-    """Load every ensemble, name it, and read its training period (a warning when unknown).
+    """Load every ensemble, name it, and read its training period (a warning when unknown)
+    and label settings.
 
     Raises
     ------
@@ -141,7 +146,7 @@ def load_scan_models(paths: Sequence[str | os.PathLike], device: str = "cpu") ->
                           "or on data without meta.csv times): scan cannot tell in-sample days and marks every "
                           f"{name} row in_sample=false", UserWarning, stacklevel=3)
         models.append(ScanModel(path, ensemble, name, days, input_record(extra), period,
-                                _moment(horizon, path) if horizon else None))
+                                _moment(horizon, path) if horizon else None, _ensemble.label_settings(extra, path)))
     return sorted(models, key=lambda m: m.name)
 
 
@@ -277,7 +282,7 @@ def scan_records(ensembles: Sequence[str | os.PathLike], observatory: str | os.P
             progress(f"{station.code}: {station.series.shape[1] // MINUTES_PER_DAY} days; scored/windows "
                      + ", ".join(counts))
         del station
-    return _summary(write_scores(out, rows), rows, models)
+    return _summary(write_scores(out, rows, models), rows, models)
 
 
 def _activity(models: list[ScanModel], given: dict) -> DailyActivity | None:
@@ -414,7 +419,7 @@ def scan_data(ensembles: Sequence[str | os.PathLike], data_dir: str | os.PathLik
     for model in models:
         rows.extend(_scan_folder(model, Path(data_dir), info, max_missing, allow_in_sample, batch_rows, first,
                                  last, progress))
-    return _summary(write_scores(out, rows), rows, models)
+    return _summary(write_scores(out, rows, models), rows, models)
 
 
 def _scan_folder(model: ScanModel, data_dir: Path, info, max_missing: float, allow_in_sample: bool,
@@ -549,15 +554,13 @@ def _read_rows(arrays: list[np.ndarray], rows: np.ndarray, width: int) -> np.nda
 # --------------------------------------------------------------------------- output
 
 
-def write_scores(out: str | os.PathLike, rows: list[list]) -> Path:
-    """Write ``scores.csv`` atomically, rows sorted by model, station, window_end."""
+def write_scores(out: str | os.PathLike, rows: list[list], models: Sequence[ScanModel] = ()) -> Path:
+    """Write ``scores.csv``, rows sorted by model, station, window_end, and its companion
+    ``scores.meta.json`` (each model's ensemble, training period and label settings), both
+    atomically (:func:`seismag.layout.write_forecast_scores`)."""
     rows.sort(key=lambda r: (r[4], r[0], r[3]))
-    with atomic_path(out) as tmp:
-        with open(tmp, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(SCORE_COLUMNS)
-            writer.writerows(rows)
-    return Path(out)
+    return write_forecast_scores(out, rows, {m.name: {"ensemble": str(m.path), "training_period": m.training_period,
+                                                      "labels": m.labels} for m in models})
 
 
 def _summary(path: Path, rows: list[list], models: list[ScanModel]) -> dict:
@@ -568,4 +571,5 @@ def _summary(path: Path, rows: list[list], models: list[ScanModel]) -> dict:
         counts["rows"] += 1
         counts["scored" if row[5] else "empty"] += 1
         counts["in_sample"] += row[8] == "true"
-    return {"out": str(path), "rows": len(rows), "stations": sorted({r[0] for r in rows}), "models": per_model}
+    return {"out": str(path), "meta": str(scores_meta_path(path)), "rows": len(rows),
+            "stations": sorted({r[0] for r in rows}), "models": per_model}

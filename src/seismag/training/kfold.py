@@ -130,6 +130,10 @@ def run_kfold(model_name: str, job: WindowJob, out_dir, *, resume: bool = False,
     paths = ArtifactPaths(out_dir, model_name, entry.display_name, data.window_days)
     protocol = protocol_record(config)
     protocol["training_period"] = data.training_period(config.train_until)
+    # Which events made a window class 1 (dataset.json's labels; None: unknown): scan
+    # copies them beside scores.csv, and skill judges by the same targets.
+    labels = data.dataset.labels if data.dataset is not None else None
+    protocol["labels"] = None if labels is None else dict(labels)
     if objects is not None and objects.describe():
         protocol["training_objects"] = objects.describe()
         _check_sendable(objects, config)
@@ -255,7 +259,8 @@ def write_ensemble(paths: ArtifactPaths, model_name: str, members: list, scalers
     ensemble.save(paths.ensemble, extra={
         "scalers": [s.to_dict() for s in scalers], "window_days": window_days,
         "steps_per_day": steps_per_day, "model": model_name, "protocol": protocol,
-        "seismag_version": __version__, "inputs": inputs, "training_period": protocol.get("training_period")})
+        "seismag_version": __version__, "inputs": inputs, "training_period": protocol.get("training_period"),
+        "labels": protocol.get("labels")})
     return write_summary(paths, model_name, fold_metrics, protocol, model_params,
                          [float(w) for w in np.asarray(ensemble.weights, dtype=float)], ensemble.strategy, extra)
 
