@@ -14,7 +14,7 @@ from seismag.skill.alarms import StationDays
 from seismag.skill.events import select_target_events
 from seismag.skill.references import activity_scores, dst_scores, kp_scores, reference_name, window_days_of
 from seismag.skill.scores import ModelRows, Scores
-from seismag.skill.surrogates import draw_shifts, fast_ass, shifted_scores, surrogate_ass, surrogate_p_value
+from seismag.skill.surrogates import draw_shifts, shifted_scores, surrogate_ass, surrogate_p_value, timing_ass
 
 
 def daily(first: str, n: int) -> np.ndarray:
@@ -81,7 +81,7 @@ def test_surrogate_p_values_are_roughly_uniform_under_the_null():
         catalog = Catalog.from_events([(d, 40.0, 140.0, 10.0, 6.0, f"e{i}") for i, d in enumerate(event_days)])
         events, _ = select_target_events(catalog, [40.0], [140.0], days, min_magnitude=5.0)
         score = rng.random(150)
-        ass = fast_ass(days.levels(score), days, events)
+        ass = timing_ass(score, days, events)
         shifts = draw_shifts(49, days, int(rng.integers(1 << 30)))
         p_values.append(surrogate_p_value(ass, surrogate_ass(score, days, events, shifts)))
     p_values = np.array(p_values)
@@ -98,8 +98,8 @@ def test_a_perfect_forecaster_beats_every_surrogate():
     events, _ = select_target_events(catalog, [40.0], [140.0], days, min_magnitude=5.0)
     score = np.isin(ends, event_days - 1).astype(float)
     surrogates = surrogate_ass(score, days, events, draw_shifts(99, days, seed=3))
-    assert fast_ass(days.levels(score), days, events) > surrogates.max()
-    assert surrogate_p_value(fast_ass(days.levels(score), days, events), surrogates) == pytest.approx(1 / 100)
+    assert timing_ass(score, days, events) > surrogates.max()
+    assert surrogate_p_value(timing_ass(score, days, events), surrogates) == pytest.approx(1 / 100)
 
 
 def storm_record(seed: int = 4):
@@ -117,7 +117,8 @@ def storm_record(seed: int = 4):
                        4, replace=False)
     event_days = days[np.concatenate([after, quiet])]
     catalog = Catalog.from_events([(d.astype("datetime64[s]") + np.timedelta64(3600 * 5, "s"), 40.2, 140.1, 10.0,
-                                    6.5, f"q{i}") for i, d in enumerate(event_days)])
+                                    6.5, f"q{i}") for i, d in enumerate(event_days)], start=str(days[0]),
+                                  end=str(days[-1] + 5))
     series = KpSeries(days=days, kp=kp)
     ends = days[3:n]
     score = np.clip((kp_scores(series, ends, 3) + rng.normal(0, 0.5, ends.size)) / 10.0, 0, 1)
@@ -126,18 +127,19 @@ def storm_record(seed: int = 4):
     return Scores("storms.csv", ("AAA",), np.array([40.0]), np.array([140.0]), {"follower_3day": rows}), catalog, series
 
 
-def test_a_storm_following_score_beats_random_but_not_the_kp_reference():
+def test_a_storm_following_score_is_above_its_surrogates_but_not_ahead_of_the_kp_reference():
     scores, catalog, kp = storm_record()
     result = evaluate_skill(scores, catalog, min_magnitude=6.0, lead_days=3, kp=kp, surrogates=199, seed=2)
     model, reference = result["models"]["follower_3day"], result["models"]["reference:kp"]
     assert model["n_events"] == 20 and reference["n_station_days"] == model["n_station_days"]
-    assert model["ass_p_value"] <= 0.05 and reference["ass_p_value"] <= 0.05
-    assert model["ass"] <= reference["ass"] + 2 * model["versus"]["reference:kp"]["sd"]
-    assert model["versus"]["reference:kp"]["outcome"] != "beats"
+    assert model["ass_p_value"] <= 0.05 and reference["ass_p_value"] <= 0.05 and model["significant"]
+    comparison = model["versus"]["reference:kp"]
+    assert comparison["outcome"] in ("indistinguishable", "behind") and comparison["ass_difference"] < 0.05
     verdict = model["verdict"]
-    assert verdict.startswith("ASS ") and "better than random alarms" in verdict
-    assert "does not beat alarms raised by geomagnetic storms alone (reference:kp ASS" in verdict
-    assert result["models"]["reference:random"]["ass"] == 0.5
+    assert verdict.startswith("ASS ") and "above its circular-shift surrogates (p = " in verdict
+    assert "adjusted p = " in verdict and "alarms raised by geomagnetic storms (timing only: reference:kp ASS" in verdict
+    assert not verdict.split("; ")[1].startswith("ahead")
+    assert result["models"]["reference:random"]["ass"] == 0.5 and result["models"]["reference:rate"]["ass"] == 0.5
     assert reference["verdict"].startswith("alarms raised by geomagnetic storms alone (daily max Kp")
 
 
@@ -149,11 +151,15 @@ def test_models_share_rows_and_each_meets_the_reference_of_its_own_window():
     both = Scores(scores.path, scores.stations, scores.latitude, scores.longitude,
                   {"follower_3day": rows, "slow_5day": later})
     result = evaluate_skill(both, catalog, min_magnitude=6.0, lead_days=3, kp=kp, surrogates=0)
-    assert list(result["models"]) == ["follower_3day", "slow_5day", "reference:random", "reference:kp_3day",
-                                      "reference:kp_5day"]
+    assert list(result["models"]) == ["follower_3day", "slow_5day", "reference:random", "reference:rate",
+                                      "reference:kp_3day", "reference:kp_5day"]
     assert len({record["n_station_days"] for record in result["models"].values()}) == 1
     assert result["models"]["follower_3day"]["n_station_days"] == len(rows) - 2 + 2  # rows from the 3rd, lead 3
     assert any("follower_3day: 2 row(s) that not every model has" in note for note in result["notes"])
-    assert set(result["models"]["follower_3day"]["versus"]) == {"reference:kp_3day"}
-    assert set(result["models"]["slow_5day"]["versus"]) == {"reference:kp_5day"}
-    assert "Normal-approximation p" in result["models"]["slow_5day"]["verdict"]
+    assert set(result["models"]["follower_3day"]["versus"]) == {"reference:kp_3day", "reference:rate"}
+    assert set(result["models"]["slow_5day"]["versus"]) == {"reference:kp_5day", "reference:rate"}
+    # without surrogates: numbers, and no statement of significance
+    slow = result["models"]["slow_5day"]
+    assert slow["ass_p_value"] is None and slow["significant"] is None
+    assert "no significance statement: --surrogates 0" in slow["verdict"] and "not tested" in slow["verdict"]
+    assert all(c["outcome"] is None for c in slow["versus"].values())

@@ -80,7 +80,10 @@ def hand_case(tmp_path, in_sample_from: str | None = None):
     scores = write(tmp_path / "scores.csv", *lines)
     catalog = Catalog.from_events([(f"{d}T03:00:00", 40.2, 140.1, 15.0, 6.1, f"ev{i}")
                                    for i, d in enumerate(event_days)]
-                                  + [("2020-01-20T00:00:00", 10.0, 10.0, 10.0, 7.0, "elsewhere")],
+                                  + [("2020-01-20T00:00:00", 10.0, 10.0, 10.0, 7.0, "elsewhere"),
+                                     # small events far away: a file's span runs from its first to its last row
+                                     ("2019-12-01T00:00:00", 10.0, 10.0, 10.0, 2.5, "first"),
+                                     ("2020-06-01T00:00:00", 10.0, 10.0, 10.0, 2.5, "last")],
                                   start="2019-12-01", end="2020-06-01")
     catalog_path = write_comcat_csv(tmp_path / "catalog.csv", catalog)
     kp_days = np.datetime64("2019-12-01") + np.arange(160)
@@ -114,7 +117,7 @@ def test_cli_end_to_end(tmp_path, capsys):
     result = json.loads((out / "skill.json").read_text())
     assert set(result) >= {"format", "version", "settings", "scored_period", "in_sample", "stations", "events",
                            "contour_95", "models"}
-    assert (result["format"], result["version"]) == ("seismag-skill", 1)
+    assert (result["format"], result["version"]) == ("seismag-skill", 2)
     assert set(result["settings"]) >= {"scores", "catalog", "min_magnitude", "radius", "radius_km", "lead_days",
                                        "max_depth_km", "decluster", "surrogates", "seed", "kp", "dst"}
     assert result["settings"]["radius"] == "dobrovolsky" and result["settings"]["dst"] is None
@@ -124,34 +127,40 @@ def test_cli_end_to_end(tmp_path, capsys):
                                   "BBB": {"latitude": 40.5, "longitude": 140.0, "n_station_days": 126}}
     assert [e["id"] for e in result["events"]] == ["ev0", "ev1", "ev2"]
     assert result["events"][0]["stations"] == ["AAA", "BBB"] and result["events"][0]["time"] == "2020-01-12T03:00:00"
-    assert list(result["models"]) == ["gru_7day", "mlp_7day", "reference:random", "reference:kp"]
+    assert list(result["models"]) == ["gru_7day", "mlp_7day", "reference:random", "reference:rate", "reference:kp"]
+    assert result["n_pairs"] == 6 and "pointwise" in result["contour"]
+    assert result["family"]["members"] == ["gru_7day", "mlp_7day"]
     for name, record in result["models"].items():
-        assert set(record) >= {"kind", "in_sample", "training_period", "n_events", "n_station_days", "ass",
-                               "ass_null_sd", "ass_p_value", "probability_gain", "molchan", "verdict"}
-        assert record["n_events"] == 3 and record["n_station_days"] == 252
-        # each event within reach of both stations: Beta(1, 2) alarm fractions, mean 1/3, variance 1/18
-        assert record["ass_null_mean"] == pytest.approx(2 / 3)
-        assert record["ass_null_sd"] == pytest.approx((3 / 18) ** 0.5 / 3)
+        assert set(record) >= {"kind", "in_sample", "training_period", "n_events", "n_pairs", "n_station_days", "ass",
+                               "ass_p_value", "ass_p_adjusted", "significant", "probability_gain", "molchan",
+                               "verdict"}
+        assert record["n_events"] == 3 and record["n_pairs"] == 6 and record["n_station_days"] == 252
         first, last = record["molchan"][0], record["molchan"][-1]
         assert (first["tau"], first["nu"], last["tau"], last["nu"]) == (0.0, 1.0, 1.0, 0.0)
         assert set(record["probability_gain"]) == {"0.05", "0.1", "0.2"}
     gru = result["models"]["gru_7day"]
-    # gru is 0.9 on one row a station per event: all three caught at the top threshold with
-    # 3 events x 7 days x 2 stations under alarm; ASS = 1 - (42 / 252) / 2. Random alarms over
-    # tau = 1/6 catch an event of two stations with probability 1 - (5/6)^2 = 11/36.
-    assert gru["molchan"][1] == {"threshold": 0.9, "tau": pytest.approx(42 / 252), "nu": 0.0,
-                                 "alpha": pytest.approx((11 / 36) ** 3)}
+    # gru is 0.9 on one row a station per event, above every other score of its station: at the
+    # top of both stations' timing ranks, 3 events x 7 days x 2 stations, catching all 6 pairs.
+    # ASS = 1 - (42 / 252) / 2; independent random alarms over tau = 1/6 catch all 6 pairs with
+    # probability (1/6)^6 (the pointwise alpha).
+    top = gru["molchan"][1]
+    assert top["tau"] == pytest.approx(42 / 252) and top["nu"] == 0.0 and top["alpha"] == pytest.approx(6 ** -6)
     assert gru["ass"] == pytest.approx(1 - 42 / 252 / 2)
     assert gru["probability_gain"]["0.1"] == pytest.approx(0.6 / 0.1)  # nu(0.1) = 1 - 0.1 * 252 / 42
-    assert gru["ass_p_value"] <= 0.05 and "better than random alarms" in gru["verdict"]
-    assert "reference:kp" in gru["versus"]
+    assert gru["ass_p_value"] <= 0.05 and gru["ass_p_adjusted"] <= 0.05 and gru["significant"]
+    assert "above its circular-shift surrogates" in gru["verdict"]
+    assert set(gru["versus"]) == {"reference:kp", "reference:rate"}
+    assert gru["versus"]["reference:rate"]["ass_difference"] == pytest.approx(gru["ass"] - 0.5)
+    assert not result["models"]["mlp_7day"]["significant"]
     with open(out / "skill.csv", newline="") as handle:
         table = list(csv.reader(handle))
     assert tuple(table[0]) == SKILL_CSV_COLUMNS and [r[0] for r in table[1:]] == list(result["models"])
-    assert table[3][6] == "" and table[3][4] == "0.666667"  # reference:random: 1 - 1/3, no p-value
+    assert table[3][6] == "" and table[3][5] == "0.5"  # reference:random: the diagonal, no p-value
     random = result["models"]["reference:random"]
-    assert random["probability_gain"]["0.1"] == pytest.approx((1 - 0.9 ** 2) / 0.1)
-    assert random["molchan"][1]["alpha"] is None and "a model must beat this, not 0.5" in random["verdict"]
+    assert random["probability_gain"]["0.1"] == 1.0 and random["ass"] == 0.5
+    assert random["molchan"][1]["alpha"] is None and "however its stations' alarms correlate" in random["verdict"]
+    rate = result["models"]["reference:rate"]
+    assert rate["ass"] == pytest.approx(0.5) and rate["ass_p_value"] == 1.0 and "nothing of when" in rate["verdict"]
 
 
 def test_cli_refuses_in_sample_scores_in_one_line(tmp_path, capsys):
@@ -182,7 +191,8 @@ def test_memambetsu_march_2011_in_sample_with_kp_and_dst(tmp_path):
                             kp=SHARED / "indices" / "kp_gfz_2006_2022.csv",
                             dst=SHARED / "indices" / "dst_kyoto_2006_2022.dat", allow_in_sample=True, surrogates=99)
     assert result["in_sample"] is True and result["scored_period"] == {"start": "2011-03-08", "end": "2011-04-07"}
-    assert list(result["models"]) == ["gru_7day", "reference:random", "reference:kp", "reference:dst"]
+    assert list(result["models"]) == ["gru_7day", "reference:random", "reference:rate", "reference:kp",
+                                      "reference:dst"]
     assert all(record["verdict"].startswith("in-sample: ") for record in result["models"].values())
     # the M 7.3 foreshock of 03-09 and the M 9.1 of 03-11 05:46:24 are targets (M 7.3: 1380 km of MMB's reach)
     assert {"2011-03-09T02:45:20", "2011-03-11T05:46:24"} <= {e["time"] for e in result["events"]}

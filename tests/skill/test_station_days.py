@@ -1,4 +1,4 @@
-"""Rows -> scored station-days and alarm levels; target events and event-level counting;
+"""Rows -> scored station-days and alarm levels; target events and (event, station) pairs;
 the perfect forecaster; empty scores; the lead window across month and year ends."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pytest
 
 from seismag.data.catalog import EARTH_RADIUS_KM, Catalog
 from seismag.skill.alarms import StationDays
-from seismag.skill.events import event_levels, event_radius_km, select_target_events
+from seismag.skill.events import event_radius_km, pair_levels, select_target_events
 from seismag.skill.molchan import area_skill_score, event_alarm_fractions, molchan_trajectory
 
 KM_PER_DEGREE = EARTH_RADIUS_KM * np.pi / 180.0
@@ -27,7 +27,7 @@ def quakes(*events, start=None, end=None) -> Catalog:
 def judge(days: StationDays, score, catalog: Catalog, lat, lon, **kw):
     events, _ = select_target_events(catalog, lat, lon, days, min_magnitude=kw.pop("min_magnitude", 5.0), **kw)
     levels = days.levels(score)
-    at = event_levels(levels, events)
+    at = pair_levels(levels, events)
     return events, levels, molchan_trajectory(levels[days.scored], at), at
 
 
@@ -70,7 +70,7 @@ def test_perfect_forecaster_reaches_nu_zero_at_the_smallest_tau():
     assert wide.tau[np.argmax(wide.nu == 0)] == pytest.approx(10 / 22)
 
 
-def test_one_event_seen_by_three_stations_counts_once_and_any_station_catches_it():
+def test_one_event_seen_by_three_stations_is_three_pairs_each_caught_by_its_own_station():
     # stations A, B, C within 100 km of the event, D 3000 km away; ten rows each, lead 1
     ends = np.tile(daily("2020-03-01", 10), 4)
     station = np.repeat(np.arange(4), 10)
@@ -79,15 +79,15 @@ def test_one_event_seen_by_three_stations_counts_once_and_any_station_catches_it
     lon = np.array([140.0, 140.2, 139.8, 140.0])
     catalog = quakes(("2020-03-05T12:00", 0, 6.0, 10.0, "one"))
     score = np.full(40, 0.1)
-    score[10 + 4] = 0.9  # only B is under alarm on 03-05 at a high threshold
+    score[10 + 4] = 0.9  # B is under alarm on 03-05 at a high threshold, C at a middling one
     score[20 + 4] = 0.5
     score[30 + 4] = 1.0  # D's alarm is outside the radius (Dobrovolsky M6: 380 km)
     events, _, trajectory, at = judge(days, score, catalog, lat, lon)
-    assert len(events) == 1 and events.reach[0].tolist() == [True, True, True, False]
-    assert at.tolist() == [0.9]
-    assert trajectory.n_events == 1 and trajectory.n_cells == 40
-    # thresholds 1.0 (D only), 0.9 (B): caught at tau 2/40
-    assert trajectory.tau[np.argmax(trajectory.nu == 0)] == pytest.approx(2 / 40)
+    assert len(events) == 1 and events.reach[0].tolist() == [True, True, True, False] and events.n_pairs == 3
+    assert at.tolist() == [0.1, 0.9, 0.5]  # A, B, C on the event's day
+    assert trajectory.n_events == 3 and trajectory.n_cells == 40
+    # thresholds 1.0 (D), 0.9 (B: one pair), 0.5 (C: two pairs), 0.1 (everything: three)
+    assert trajectory.hits.tolist() == [0, 0, 1, 2, 3, 3] and trajectory.tau[2] == pytest.approx(2 / 40)
 
 
 def test_empty_scores_are_no_alarm_but_count_in_tau():
@@ -142,4 +142,4 @@ def test_no_event_above_the_magnitude_leaves_no_target():
     events, _ = select_target_events(quakes(("2020-01-02T00:00", 0, 5.0, 10.0, "small")), [40.0, 41.0],
                                      [140.0, 141.0], days, min_magnitude=6.0)
     assert len(events) == 0 and events.reach.shape == (0, 2)
-    assert event_levels(days.levels([0.5, 0.5]), events).shape == (0,)
+    assert pair_levels(days.levels([0.5, 0.5]), events).shape == (0,)

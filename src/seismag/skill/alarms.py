@@ -8,7 +8,16 @@ A row (station ``s``, ``window_end`` d, score p) forecasts the ``lead_days`` who
 - at threshold theta a row with ``p >= theta`` puts its horizon under alarm, so a
   station-day is under alarm exactly when the highest score among the rows whose horizon
   covers it is ``>= theta``. That highest score is the day's **alarm level**, and the
-  Molchan trajectory needs nothing else (:mod:`seismag.skill.molchan`).
+  Molchan trajectory needs nothing else (:mod:`seismag.skill.molchan`);
+- what is judged is the **timing** of the alarms: each station-day's level is replaced by
+  its rank among the levels of its own station's days (:meth:`StationDays.timing_levels`),
+  so a threshold puts the same share of every station's days under alarm. A forecast is
+  then credited for knowing *when* events happen at a station, never for knowing *where*
+  (which station sees more of them): a per-station constant, or the per-station event
+  rate, ranks every day of a station alike and lies on the diagonal. This is Zechar &
+  Jordan's (2008) reference measure with each station's own days as the reference: the
+  alarm fraction tau counts each station in proportion to its scored days, whatever the
+  scale of its scores.
 
 Days are counted on one axis shared by all stations, from the earliest window end to the
 last horizon's end. Calendar arithmetic is NumPy's ``datetime64[D]``: a window ending
@@ -19,6 +28,7 @@ May import numpy.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -119,6 +129,43 @@ class StationDays:
         grid = np.full(self.scored.shape, np.nan)
         grid[self.row_station, self.row_offset] = np.asarray(score, dtype=np.float64)
         return _spread(grid, self.lead_days, np.fmax)
+
+    def timing_levels(self, score) -> np.ndarray:
+        """The alarm levels of ``score`` (:meth:`levels`) as ranks within each station.
+
+        Each scored station-day with a level gets its mid-rank among its station's scored
+        days with a level, ``(rank - 1/2) / n`` in (0, 1), ties sharing their mean rank;
+        a station whose days all tie (a constant) sits at 0.5 on every day. NaN elsewhere
+        (no alarm at any threshold, as before).
+
+        Returns
+        -------
+        ndarray of float64, shape (n_stations, n_days)
+        """
+        levels = self.levels(score)
+        out = np.full(levels.shape, np.nan)
+        station, day = np.nonzero(self.scored & np.isfinite(levels))
+        if station.size == 0:
+            return out
+        value = levels[station, day]
+        order = np.lexsort((value, station))
+        station, day, value = station[order], day[order], value[order]
+        counts = np.bincount(station, minlength=levels.shape[0])
+        first_of_station = (np.cumsum(counts) - counts)[station]
+        position = np.arange(station.size) - first_of_station  # 0-based rank within the station
+        # ties: the same station and value form a run; every member takes the run's mean position
+        new_run = np.r_[True, (np.diff(station) != 0) | (np.diff(value) != 0)]
+        run = np.cumsum(new_run) - 1
+        run_mean = np.bincount(run, weights=position) / np.bincount(run)
+        out[station, day] = (run_mean[run] + 0.5) / counts[station]
+        return out
+
+    def within(self, start, end) -> "StationDays":
+        """These station-days with the days outside ``[start, end)`` no longer scored
+        (e.g. past the catalog's end, where no event can be known)."""
+        axis = self.first_day + np.arange(self.n_days).astype("timedelta64[D]")
+        inside = (axis >= np.datetime64(start, "D")) & (axis < np.datetime64(end, "D"))
+        return dataclasses.replace(self, scored=self.scored & inside[None, :])
 
     def station_starts(self) -> tuple[np.ndarray, np.ndarray]:
         """For each row, the index of its station's first row and its station's row count."""

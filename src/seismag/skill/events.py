@@ -12,10 +12,14 @@ A catalog event is a **target** when
 - it lies within the radius of at least one station (Dobrovolsky ``10^(0.43 M)`` km, or a
   fixed radius) whose origin day (UTC) is a scored station-day.
 
-Events are scored at the **event level**: an event within the radius of three stations
-is one event, caught at threshold theta when any of those stations is under alarm on its
-origin day. Its level (:func:`event_levels`) is therefore the highest alarm level among
-them.
+Events are scored as **(event, station) pairs**: an event within the radius of three
+scored stations is three pairs, each caught when its own station-day is under alarm
+(:func:`pair_levels`). Judged this way, alarms without timing skill catch a share tau of
+the pairs whether they are drawn per station or shared by the whole network; judged per
+event ("caught when any of its stations is under alarm") the same alarms would score
+anywhere from 0.5 to 0.8 depending on how alike the stations' alarms are
+(:mod:`seismag.skill.molchan`). The pairs of one event are not independent: the
+circular-shift surrogates keep them, and the events' clustering in time, as they are.
 
 May import numpy, :mod:`seismag.errors` and :mod:`seismag.data` (catalog, decluster).
 """
@@ -32,7 +36,7 @@ from seismag.errors import ConfigError
 
 from .alarms import StationDays
 
-__all__ = ["TargetEvents", "event_levels", "event_radius_km", "select_target_events"]
+__all__ = ["TargetEvents", "event_radius_km", "pair_levels", "select_target_events", "station_rates"]
 
 RADIUS_CHOICES = ("dobrovolsky", "fixed")
 
@@ -64,6 +68,15 @@ class TargetEvents:
 
     def __len__(self) -> int:
         return int(self.event_id.shape[0])
+
+    @property
+    def pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(event_index, station_index)`` of every (event, station) pair, by event."""
+        return np.nonzero(self.reach)
+
+    @property
+    def n_pairs(self) -> int:
+        return int(self.reach.sum())
 
 
 def event_radius_km(magnitude, radius: str = "dobrovolsky", radius_km: float | None = None) -> np.ndarray:
@@ -109,6 +122,45 @@ def select_target_events(
     (TargetEvents, notes)
         ``notes``: what was left out and why, in words (for the report).
     """
+    selected, notes = _eligible(catalog, min_magnitude, max_depth_km, decluster)
+    offset = days.day_offset(selected.time.astype("datetime64[D]")) if len(selected) else np.zeros(0, np.int64)
+    within = _within_radius(selected, station_latitude, station_longitude, radius, radius_km)
+    on_axis = offset >= 0
+    reach = within & on_axis[:, None]
+    reach[on_axis] &= days.scored[:, offset[on_axis]].T
+    keep = reach.any(axis=1)
+    events = TargetEvents(
+        event_id=selected.event_id[keep], time=selected.time[keep], magnitude=selected.magnitude[keep],
+        latitude=selected.latitude[keep], longitude=selected.longitude[keep], depth_km=selected.depth_km[keep],
+        day_offset=offset[keep], reach=reach[keep])
+    return events, notes
+
+
+def station_rates(catalog: Catalog, station_latitude, station_longitude, start, end, *, min_magnitude: float,
+                  radius: str = "dobrovolsky", radius_km: float | None = None, max_depth_km: float | None = None,
+                  decluster: bool = False) -> np.ndarray:
+    """Target events a day within reach of each station over ``[start, end)`` (days): the
+    ``reference:rate`` forecast, which knows where events happen and nothing of when.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_stations,)
+        Zeros when the period is empty.
+    """
+    start, end = np.datetime64(start, "D"), np.datetime64(end, "D")
+    n_days = int((end - start).astype(np.int64))
+    if n_days <= 0:
+        return np.zeros(np.size(station_latitude))
+    selected, _ = _eligible(catalog, min_magnitude, max_depth_km, decluster)
+    day = selected.time.astype("datetime64[D]")
+    selected = selected.select((day >= start) & (day < end))
+    within = _within_radius(selected, station_latitude, station_longitude, radius, radius_km)
+    return within.sum(axis=0) / n_days
+
+
+def _eligible(catalog: Catalog, min_magnitude: float, max_depth_km: float | None,
+              decluster: bool) -> tuple[Catalog, list[str]]:
+    """The events that may be targets by magnitude, declustering and depth, and notes on what was left out."""
     notes: list[str] = []
     selected = catalog.select(catalog.magnitude >= min_magnitude)
     if decluster and len(selected):
@@ -123,37 +175,33 @@ def select_target_events(
         if unknown:
             notes.append(f"{unknown} event(s) of unknown depth left out (max depth {max_depth_km:g} km)")
         selected = selected.select(selected.depth_km <= max_depth_km)
-    offset = days.day_offset(selected.time.astype("datetime64[D]")) if len(selected) else np.zeros(0, np.int64)
+    return selected, notes
+
+
+def _within_radius(selected: Catalog, station_latitude, station_longitude, radius: str,
+                   radius_km: float | None) -> np.ndarray:
+    """``(n_events, n_stations)``: True where the epicentre lies within the event's radius of the station."""
     distance = haversine_km(selected.latitude[:, None], selected.longitude[:, None],
                             np.asarray(station_latitude, dtype=np.float64)[None, :],
                             np.asarray(station_longitude, dtype=np.float64)[None, :])
     n_stations = np.size(station_latitude)
-    within = np.asarray(distance).reshape(len(selected), n_stations) <= event_radius_km(
+    return np.asarray(distance).reshape(len(selected), n_stations) <= event_radius_km(
         selected.magnitude, radius, radius_km)[:, None]
-    on_axis = offset >= 0
-    reach = within & on_axis[:, None]
-    reach[on_axis] &= days.scored[:, offset[on_axis]].T
-    keep = reach.any(axis=1)
-    events = TargetEvents(
-        event_id=selected.event_id[keep], time=selected.time[keep], magnitude=selected.magnitude[keep],
-        latitude=selected.latitude[keep], longitude=selected.longitude[keep], depth_km=selected.depth_km[keep],
-        day_offset=offset[keep], reach=reach[keep])
-    return events, notes
 
 
-def event_levels(levels: np.ndarray, events: TargetEvents) -> np.ndarray:
-    """Each event's level: the highest alarm level, on its origin day, of the stations that reach it.
+def pair_levels(levels: np.ndarray, events: TargetEvents) -> np.ndarray:
+    """Each (event, station) pair's level: its station's alarm level on the event's origin day.
 
     Parameters
     ----------
     levels : ndarray, shape (n_stations, n_days)
-        From :meth:`StationDays.levels`.
+        From :meth:`StationDays.timing_levels` (or :meth:`StationDays.levels`).
 
     Returns
     -------
-    ndarray of float64, shape (n_events,)
-        NaN when none of its stations has a score covering that day.
+    ndarray of float64, shape (n_pairs,)
+        In the order of :attr:`TargetEvents.pairs`; NaN where the station has no score
+        covering that day.
     """
-    at_event = np.where(events.reach, levels[:, events.day_offset].T, np.nan)
-    highest = np.fmax.reduce(at_event, axis=1, initial=-np.inf) if at_event.size else np.zeros(len(events))
-    return np.where(np.isneginf(highest), np.nan, highest)
+    event, station = events.pairs
+    return levels[station, events.day_offset[event]]

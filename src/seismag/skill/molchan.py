@@ -20,17 +20,17 @@ one (random tie-breaking). The area under it is therefore exact as a trapezoid s
 the points; with the per-event form of :func:`event_alarm_fractions`,
 ``ASS = 1 - mean(event_alarm_fractions)``.
 
-**Random alarms at the event level.** Zechar & Jordan's null (the diagonal, ASS ~
-Normal(0.5, 1/(12 N)), alpha from Binomial(N, tau)) assumes each event can be caught by
-one cell. Here an event within reach of ``k`` stations is caught when any of its ``k``
-station-days is under alarm, so independent random alarms covering a fraction tau catch
-it with probability ``1 - (1 - tau)^k``: the random trajectory is
-``nu(tau) = mean_e (1 - tau)^k_e``, an event's alarm fraction is the minimum of ``k``
-uniforms (Beta(1, k): mean ``1/(k+1)``, variance ``k / ((k+1)^2 (k+2))``), and the number
-of hits is a sum of Bernoulli(``1 - (1 - tau)^k_e``). With ``k = 1`` for every event all
-of this is exactly the diagonal, Normal(0.5, 1/(12 N)) and Binomial(N, tau); with a
-network it is not (ten stations a few hundred km apart give random scores an ASS near
-0.75), and the functions below take each event's ``reach`` (its ``k``) to say so.
+**Cells and pairs.** :mod:`seismag.skill.run` hands this module the cells of the
+network (station-days) and, as its "events", the (event, station) **pairs**: each target
+event once for every station within its radius that was scored on its origin day. With
+pairs, alarms with no timing skill lie on the diagonal however their stations correlate:
+a pair is caught exactly when its own cell is under alarm, so random alarms covering tau
+of the cells catch a fraction tau of the pairs in expectation, whether the alarms are
+drawn per station-day, shared by the whole network or anything between. The pairs of one
+event, and of events close in time, are not independent; that dependence is left to the
+circular-shift surrogates (:mod:`seismag.skill.surrogates`), never to a formula here. The binomial alpha below treats
+the pairs as independent and is pointwise: a description of one point of the curve, not a
+test of the curve.
 
 pyCSEP (``csep.plots.plot_Molchan_diagram``) computes the same trajectory and trapezoid
 for a gridded forecast (cells = spatial bins, one time window) but counts active bins
@@ -51,15 +51,10 @@ __all__ = [
     "GAIN_TAUS",
     "Trajectory",
     "area_skill_score",
-    "ass_null_sd",
     "binomial_tail",
     "event_alarm_fractions",
-    "hit_significance",
     "molchan_trajectory",
-    "normal_p_value",
     "probability_gain",
-    "random_alarm_null",
-    "random_alarm_nu",
     "significance_contour",
 ]
 
@@ -156,9 +151,7 @@ def event_alarm_fractions(levels: np.ndarray, event_levels: np.ndarray) -> np.nd
     (NaN) is caught by "always": between ``#{finite levels} / n`` and 1.
 
     ``area_skill_score(trajectory) == 1 - mean(event_alarm_fractions)`` exactly, which
-    makes the ASS a mean over events: its spread over events gives the paired comparison
-    of two forecasts on the same events (see :mod:`seismag.skill.run`), and it is the fast
-    path for the surrogates.
+    makes the ASS a mean over events (here: pairs), the fast path for the surrogates.
 
     Returns
     -------
@@ -174,45 +167,6 @@ def event_alarm_fractions(levels: np.ndarray, event_levels: np.ndarray) -> np.nd
     never = ~np.isfinite(event_levels)
     fraction[never] = (n_finite / n + 1.0) / 2.0
     return fraction
-
-
-def ass_null_sd(n_events: int) -> float:
-    """The standard deviation of ASS under random alarms when every event has one cell, ``sqrt(1 / (12 N))``."""
-    return math.sqrt(1.0 / (12.0 * n_events))
-
-
-def _reach(reach) -> np.ndarray:
-    """Per-event station counts; an int N stands for N events of one station each."""
-    if np.ndim(reach) == 0:
-        return np.ones(int(reach), dtype=np.int64)
-    reach = np.asarray(reach, dtype=np.int64)
-    if reach.size == 0 or reach.min() < 1:
-        raise ValueError("every event needs a reach of at least one station")
-    return reach
-
-
-def random_alarm_null(reach) -> tuple[float, float]:
-    """Mean and standard deviation of ASS under independent random alarms (module docstring).
-
-    ``reach``: each event's number of stations (or an int N: one station each, giving
-    ``(0.5, sqrt(1 / (12 N)))``).
-    """
-    k = _reach(reach).astype(np.float64)
-    mean = 1.0 - float(np.mean(1.0 / (k + 1.0)))
-    sd = math.sqrt(float(np.sum(k / ((k + 1.0) ** 2 * (k + 2.0))))) / k.size
-    return mean, sd
-
-
-def random_alarm_nu(tau, reach) -> np.ndarray:
-    """The expected trajectory of random alarms, ``nu(tau) = mean_e (1 - tau)^k_e``."""
-    k = _reach(reach)
-    tau = np.asarray(tau, dtype=np.float64)
-    return np.mean((1.0 - tau[..., None]) ** k, axis=-1)
-
-
-def normal_p_value(ass: float, mean: float, sd: float) -> float:
-    """One-sided p-value of ``ass`` against Normal(``mean``, ``sd``) (the random-alarm null)."""
-    return 0.5 * math.erfc((ass - mean) / (sd * math.sqrt(2.0)))
 
 
 def probability_gain(tau: np.ndarray, nu: np.ndarray, at: float) -> float | None:
@@ -267,71 +221,46 @@ def binomial_tail(n: int, hits, tau) -> np.ndarray:
     return out
 
 
-def hit_significance(hits, tau, reach) -> np.ndarray:
-    """``alpha = P(X >= hits)`` under random alarms covering ``tau``, elementwise.
-
-    ``X`` is the number of events caught: a sum of Bernoulli(``1 - (1 - tau)^k_e``) over
-    the events (``reach``: their station counts, or an int N for one station each, when
-    this is :func:`binomial_tail`).
-    """
-    k = _reach(reach)
-    hits_array, tau_array = np.broadcast_arrays(np.asarray(hits, dtype=np.int64), np.asarray(tau, dtype=np.float64))
-    out = np.empty(hits_array.shape, dtype=np.float64)
-    for index in np.ndindex(hits_array.shape):
-        h = int(hits_array[index])
-        out[index] = 1.0 if h <= 0 else (0.0 if h > k.size else float(_hit_tail(float(tau_array[index]), k)[h]))
-    return out
-
-
-def significance_contour(reach, level: float = 0.05, taus: np.ndarray | None = None
+def significance_contour(n_events: int, level: float = 0.05, taus: np.ndarray | None = None
                          ) -> tuple[np.ndarray, np.ndarray]:
-    """The 95 % contour of the diagram: for each tau the largest nu with ``alpha <= level``.
+    """The pointwise 95 % contour: for each tau the largest nu with ``alpha <= level``.
 
-    A trajectory point below the contour is significant at ``level`` against random alarms
-    (one-sided test on the events caught, :func:`hit_significance`; ``reach`` as there).
-    The contour is a step function of tau (nu takes the values ``1 - h / N``); it is given
-    on ``taus`` (default: 0 to 1 in steps of 0.005 plus a logarithmic grid from 1e-4, for
-    log axes). Taus where no nu >= 0 is significant (near tau 1) are left out.
+    ``alpha`` is :func:`binomial_tail` of ``n_events`` independent events (pairs). A point
+    below the contour is one that independent random alarms covering the same tau would
+    rarely reach. It is **pointwise**: a trajectory has many points, and the smallest of
+    their alphas is not a p-value of the forecast (that is the surrogates' job). The
+    contour is a step function of tau (nu takes the values ``1 - h / N``); it is given on
+    ``taus`` (default: 0 to 1 in steps of 0.005 plus a logarithmic grid from 1e-4, for log
+    axes). Taus where no nu >= 0 is significant (near tau 1) are left out.
 
     Returns
     -------
     (tau, nu) : two ndarrays of float64
     """
-    k = _reach(reach)
+    if n_events < 1:
+        raise ValueError(f"a contour needs at least one event, got {n_events}")
     if taus is None:
         taus = np.unique(np.concatenate([np.linspace(0.0, 1.0, 201), np.logspace(-4, 0, 41)]))
     out_tau, out_nu = [], []
     for p in np.asarray(taus, dtype=np.float64):
-        significant = np.flatnonzero(_hit_tail(p, k) <= level)
+        significant = np.flatnonzero(_binomial_tails(n_events, float(p)) <= level)
         if significant.size == 0:
             continue
         out_tau.append(float(p))
-        out_nu.append(1.0 - int(significant[0]) / k.size)
+        out_nu.append(1.0 - int(significant[0]) / n_events)
     return np.array(out_tau), np.array(out_nu)
 
 
-def _hit_tail(tau: float, reach: np.ndarray) -> np.ndarray:
-    """``tail[h] = P(X >= h)``, h = 0..N, for the hits of random alarms covering ``tau``.
-
-    X is a sum of binomials, one per distinct reach k: Binomial(n_k, 1 - (1 - tau)^k).
-    """
-    pmf = np.ones(1)
-    for k, n_k in zip(*np.unique(reach, return_counts=True)):
-        pmf = np.convolve(pmf, _binomial_pmf(int(n_k), 1.0 - (1.0 - tau) ** int(k)))
-    return np.minimum(1.0, np.cumsum(pmf[::-1])[::-1])
-
-
-def _binomial_pmf(n: int, p: float) -> np.ndarray:
-    out = np.zeros(n + 1)
+def _binomial_tails(n: int, p: float) -> np.ndarray:
+    """``P(X >= h)`` for h = 0..n, ``X ~ Binomial(n, p)`` (all of :func:`binomial_tail`'s values at once)."""
+    k = np.arange(n + 1)
     if p <= 0.0:
-        out[0] = 1.0
-    elif p >= 1.0:
-        out[n] = 1.0
-    else:
-        k = np.arange(n + 1)
-        log_f = _log_factorials(n)
-        out = np.exp(log_f[n] - log_f[k] - log_f[n - k] + k * math.log(p) + (n - k) * math.log1p(-p))
-    return out
+        return (k == 0).astype(np.float64)
+    if p >= 1.0:
+        return np.ones(n + 1)
+    log_f = _log_factorials(n)
+    pmf = np.exp(log_f[n] - log_f[k] - log_f[n - k] + k * math.log(p) + (n - k) * math.log1p(-p))
+    return np.minimum(1.0, np.cumsum(pmf[::-1])[::-1])
 
 
 def _log_factorials(n: int) -> np.ndarray:

@@ -2,6 +2,14 @@
 
 ``reference:random``
     Random alarms: the diagonal nu = 1 - tau, ASS 0.5, gain 1 (analytic, nothing drawn).
+``reference:rate``
+    Where events happen and nothing of when: each station's rate of target events over the
+    period before the scored days (:func:`seismag.skill.events.station_rates`), the same
+    score on every day of a station. Judged on timing it lies on the diagonal; a model
+    compared with it is compared with "no timing skill" by the paired surrogates.
+``activity_{N}day``
+    A trained ``activity`` ensemble in scores.csv (geomagnetic activity columns alone) is
+    a storm reference too, compared with every model of its window.
 ``reference:kp``
     Geomagnetic activity alone: a row's score is the highest daily maximum Kp over its
     window's days ``[window_end - window_days, window_end)``, from the Kp file
@@ -25,11 +33,14 @@ import numpy as np
 
 from seismag.data.indices import DstSeries, KpSeries
 
-__all__ = ["RANDOM", "activity_scores", "dst_scores", "kp_scores", "reference_name", "window_days_of"]
+__all__ = ["ACTIVITY_MODEL", "RANDOM", "RATE", "activity_scores", "dst_scores", "kp_scores", "reference_name", "window_days_of"]
 
 RANDOM = "reference:random"
+RATE = "reference:rate"
+#: The model name stem of a trained activity ensemble (``activity_7day``).
+ACTIVITY_MODEL = "activity"
 #: The activity references: name stem -> what its alarms are raised by, in words.
-ACTIVITY = {"kp": "daily max Kp", "dst": "-min Dst"}
+ACTIVITY = {"kp": "daily max Kp", "dst": "-min Dst", ACTIVITY_MODEL: "the trained activity ensemble"}
 _WINDOW_RE = re.compile(r"_(\d+)day$")
 
 

@@ -2,39 +2,47 @@
 
 The story of a run (:func:`evaluate_skill`): read the scores, the catalog and the indices;
 take the rows every model has (all forecasts are judged on the same station-days); refuse
-in-sample scores unless allowed; find the target events; score each model and reference
-(trajectory, ASS, gain, alpha, surrogate p); put the verdicts in words; write
-``DIR/skill.json`` and ``DIR/skill.csv``.
+in-sample scores unless allowed; leave out the days the catalog does not cover; find the
+target events; score each model and reference on timing (trajectory, ASS, gain, pointwise
+alpha, circular-shift surrogates); adjust the models' p-values for their number; compare
+each model with the references of its window on the same shifts; put the verdicts in
+words; write ``DIR/skill.json`` and ``DIR/skill.csv``.
 
-**skill.json** (``format`` ``seismag-skill``, ``version`` 1): ``settings`` (the inputs and
-options), ``scored_period`` (``start``, ``end`` exclusive), ``in_sample``, ``stations``
-(code -> latitude, longitude, n_station_days), ``events`` (id, time, magnitude,
-latitude, longitude, depth_km, the stations that can catch it), ``contour_95`` (tau, nu),
-``models`` (name -> kind, in_sample, training_period, window_days, n_events,
-n_station_days, ass, ass_null_mean, ass_null_sd, ass_p_value, ass_surrogate_sd,
-probability_gain at 0.05 / 0.1 / 0.2, molchan points {threshold, tau, nu, alpha}, for a
-model ``versus`` each activity reference {ass_difference, sd, outcome}, verdict) and
-``notes``. ``training_period`` is null: scores.csv carries only each row's ``in_sample``.
-**skill.csv**: one row per model and reference, :data:`SKILL_CSV_COLUMNS`.
+**One null for every forecast.** Alarms are judged on their timing at each station
+(:meth:`~seismag.skill.alarms.StationDays.timing_levels`: each station-day's level is its
+rank within its station) and events as (event, station) pairs (:mod:`seismag.skill.events`).
+Every forecast without timing skill then has the expected ASS 0.5 and gain 1, whether its
+alarms are drawn per station, shared by the network or constant per station; the
+dependence between pairs and between days is left to the resamples below.
 
-**Against random alarms.** The verdict uses the surrogate p-value; with ``surrogates`` 0,
-the Normal approximation of the random-alarm null at the event level
-(:func:`seismag.skill.molchan.random_alarm_null`: mean 0.5 and sd ``sqrt(1/(12 N))`` only
-when each event is within reach of one station). ``reference:random`` is the expected
-trajectory of independent random alarms, ``nu = mean_e (1 - tau)^k_e`` for events within
-reach of ``k_e`` stations: the diagonal when every ``k_e`` is 1, above 0.5 otherwise.
+**Significance, only from resamples.** Against random timing: the circular-shift
+surrogates (:mod:`seismag.skill.surrogates`), raw ``p`` and, over all models of the run
+(every window), the Westfall-Young adjusted ``p`` (:mod:`seismag.skill.family`); the
+verdict uses the adjusted one. Model against reference: the ASS difference
+``D = ASS_model - ASS_reference`` against the differences of their surrogates under the
+*same* shift (both forecasts lose their alignment with the catalog together, and the
+events stay as clustered as they are), two-sided, raw and adjusted over every comparison of
+the run; the verdict uses the adjusted one. With clustered events the old rule
+(``D > 2 sd`` of the per-event differences, which assumes independent events) called two
+zero-skill forecasts different in a third of the draws. A model is
+compared with ``reference:rate`` and with the storm references of its window
+(``reference:kp``, ``reference:dst`` and a trained ``activity_{N}day`` ensemble when the
+scores hold one); it is **ahead of alarms raised by geomagnetic storms** only when it is
+ahead of every one of them. With ``surrogates`` 0 there are numbers and no verdicts of
+significance. The binomial alpha of each Molchan point (and the 95 % contour) treats the
+pairs as independent and is pointwise: it describes a point, it tests nothing.
 
-**Comparing a model with an activity reference.** Both are scored on the same events,
-and ASS is a mean over events: ``ASS = 1 - mean_e(f_e)`` with ``f_e`` the alarm fraction
-at which event ``e`` is caught (:func:`seismag.skill.molchan.event_alarm_fractions`). The
-difference ``D = ASS_model - ASS_reference = mean_e(f_e^ref - f_e^model)`` is a paired mean,
-and its standard error ``sd = std_e(f_e^ref - f_e^model) / sqrt(N)`` says how much of it the
-particular events could produce. The model **beats** the reference when ``D > 2 sd``, is
-**worse** when ``D < -2 sd``, and is **indistinguishable** from it otherwise (and always
-when N = 1). Pairing matters: a model that is the Kp index plus noise has nearly the same
-``f_e`` as the Kp reference on every event, so a small ``D`` is already telling, while two
-unrelated forecasts need a larger one. The surrogate spread would not serve here: it
-measures a forecast against random timing, not two forecasts against each other.
+**skill.json** (``format`` ``seismag-skill``, ``version`` 2): ``settings``,
+``scored_period`` (``start``, ``end`` exclusive), ``in_sample``, ``stations`` (code ->
+latitude, longitude, n_station_days), ``events`` (id, time, magnitude, latitude, longitude,
+depth_km, the stations that can catch it), ``n_pairs``, ``contour_95`` (tau, nu; pointwise), ``family`` (the adjusted members and
+the method), ``models`` (name -> kind, in_sample, training_period, window_days, n_events,
+n_pairs, n_station_days, ass, ass_p_value, ass_p_adjusted, significant,
+ass_surrogate_mean, ass_surrogate_sd, probability_gain at 0.05 / 0.1 / 0.2, molchan points
+{threshold (the within-station rank), tau, nu, alpha (pointwise)}, for a model ``versus``
+each reference {ass_difference, p_value, p_adjusted, outcome: ahead / indistinguishable /
+behind / null}, verdict) and ``notes``. **skill.csv**: one row per model and reference,
+:data:`SKILL_CSV_COLUMNS`.
 
 May import numpy, :mod:`seismag.errors`, :mod:`seismag.io`, :mod:`seismag.lock` and
 :mod:`seismag.data` (catalog, indices, decluster).
@@ -59,10 +67,12 @@ from seismag.io import write_json, write_text
 from seismag.lock import folder_lock
 
 from .alarms import StationDays
-from .events import TargetEvents, event_levels, select_target_events
-from .molchan import (GAIN_TAUS, area_skill_score, event_alarm_fractions, hit_significance, molchan_trajectory,
-                      normal_p_value, probability_gain, random_alarm_null, random_alarm_nu, significance_contour)
-from .references import ACTIVITY, RANDOM, dst_scores, kp_scores, reference_name, window_days_of
+from .events import TargetEvents, pair_levels, select_target_events, station_rates
+from .family import two_sided_p_values, upper_p_values, westfall_young
+from .molchan import (GAIN_TAUS, area_skill_score, binomial_tail, event_alarm_fractions, molchan_trajectory,
+                      probability_gain, significance_contour)
+from .references import (ACTIVITY, ACTIVITY_MODEL, RANDOM, RATE, dst_scores, kp_scores, reference_name,
+                         window_days_of)
 from .scores import Scores, read_scores
 from .surrogates import draw_shifts, surrogate_ass, surrogate_p_value
 
@@ -70,10 +80,14 @@ __all__ = ["SKILL_CSV", "SKILL_CSV_COLUMNS", "SKILL_JSON", "evaluate_skill", "fo
 
 # skill.json / skill.csv: the names and the format are layout's, shared with their readers.
 from seismag.layout import SKILL_CSV, SKILL_CSV_COLUMNS, SKILL_FORMAT, SKILL_JSON, SKILL_VERSION  # noqa: E402
-#: Significance level of the verdicts (surrogate p, binomial contour).
+#: Significance level of the verdicts (surrogate p, the pointwise contour).
 LEVEL = 0.05
 IN_SAMPLE = "in-sample: "
 STORMS = "alarms raised by geomagnetic storms"
+SURROGATES = "its circular-shift surrogates"
+#: The storm references a model must be ahead of, every one, to be ahead of storms.
+STORM_INDICES = ("kp", "dst", ACTIVITY_MODEL)
+ADJUSTMENT = "Westfall-Young single-step min-p over shared resamples"
 
 
 @dataclass(frozen=True)
@@ -85,7 +99,7 @@ class _Forecast:
     score: np.ndarray | None  # None: the analytic random reference
     in_sample: bool
     window_days: int | None
-    index: str | None = None  # "kp" / "dst" for an activity reference
+    index: str | None = None  # "kp" / "dst" / "activity" (storm references), "rate"
 
 
 def evaluate_skill(
@@ -123,10 +137,10 @@ def evaluate_skill(
     lead_days
         A row's forecast horizon ``[window_end, window_end + lead_days)``, days.
     kp, dst
-        Index files (or series) for the activity references; None leaves a reference out.
+        Index files (or series) for the storm references; None leaves a reference out.
     surrogates, seed
-        Circular-shift surrogates of each forecast (0: none; the verdict then uses the
-        Normal approximation) and the seed that draws the shifts.
+        Circular-shift surrogates of each forecast, shared by the comparisons
+        (0: none, and no significance statements) and the seed that draws them.
     allow_in_sample
         Evaluate scores marked in-sample (marked so in every verdict) instead of refusing.
 
@@ -149,14 +163,14 @@ def evaluate_skill(
     kp_series = kp if kp is None or isinstance(kp, KpSeries) else read_kp(kp)
     dst_series = dst if dst is None or isinstance(dst, DstSeries) else read_dst(dst)
     notes: list[str] = []
+    targets = dict(min_magnitude=min_magnitude, radius=radius, radius_km=radius_km, max_depth_km=max_depth_km,
+                   decluster=decluster)
 
     station, window_end, aligned = _common_rows(table, notes)
     in_sample = {name: _in_sample(table, name, rows, allow_in_sample) for name, rows in aligned.items()}
-    days = StationDays.from_rows(len(table.stations), station, window_end, lead_days)
-    events, event_notes = select_target_events(
-        quakes, table.latitude, table.longitude, days, min_magnitude=min_magnitude, radius=radius,
-        radius_km=radius_km, max_depth_km=max_depth_km, decluster=decluster)
-    notes += event_notes + _span_notes(quakes, days)
+    days = _catalog_days(StationDays.from_rows(len(table.stations), station, window_end, lead_days), quakes, notes)
+    events, event_notes = select_target_events(quakes, table.latitude, table.longitude, days, **targets)
+    notes += event_notes
     start, end = days.period
     if len(events) == 0:
         raise DataError(quakes.path or "the catalog",
@@ -165,18 +179,25 @@ def evaluate_skill(
                         f"({start} to {end}, end exclusive); "
                         "nothing to judge the forecasts on")
 
-    forecasts = [_Forecast(name, "model", table.models[name].score[rows], in_sample[name],
-                           window_days_of(name)) for name, rows in aligned.items()]
-    forecasts += _references(forecasts, window_end, kp_series, dst_series, notes)
+    forecasts = [_model_forecast(name, table.models[name].score[rows], in_sample[name])
+                 for name, rows in aligned.items()]
+    rate = station_rates(quakes, table.latitude, table.longitude, quakes.start, _first_scored_day(days), **targets)
+    forecasts += _references(forecasts, station, window_end, rate, kp_series, dst_series, notes)
     shifts = draw_shifts(surrogates, days, seed)
     if 0 < len(shifts) < surrogates:
         notes.append(f"{len(shifts)} surrogates, every distinct circular shift of at least the lead time "
                      f"({surrogates} asked for): the smallest possible p-value is 1/{len(shifts) + 1}")
+    if surrogates == 0:
+        notes.append("--surrogates 0: numbers only; no statement of significance or of one forecast ahead of "
+                     "another is made without resamples")
     judged = {f.name: _judge(f, days, events, shifts) for f in forecasts}
+    family = [f.name for f in forecasts if f.kind == "model"]
+    _adjust_against_surrogates(judged, family)
+    _compare_all(forecasts, judged)
     run_in_sample = any(in_sample.values())
     for forecast in forecasts:
         record = judged[forecast.name]
-        record["verdict"] = (IN_SAMPLE if run_in_sample else "") + _verdict(forecast, record, judged, forecasts)
+        record["verdict"] = (IN_SAMPLE if run_in_sample else "") + _verdict(forecast, record, judged)
     result = {
         "format": SKILL_FORMAT,
         "version": SKILL_VERSION,
@@ -191,8 +212,10 @@ def evaluate_skill(
         "in_sample": run_in_sample,
         "stations": _stations(table, days),
         "events": _events(events, table.stations),
-        "contour_95": [{"tau": float(t), "nu": float(v)} for t, v in zip(*significance_contour(events.reach.sum(axis=1),
-                                                                                               LEVEL))],
+        "n_pairs": events.n_pairs,
+        "contour_95": [{"tau": float(t), "nu": float(v)} for t, v in zip(*significance_contour(events.n_pairs, LEVEL))],
+        "contour": "pointwise: binomial over independent (event, station) pairs; not a test of the curve",
+        "family": {"members": family, "adjustment": ADJUSTMENT},
         "models": {name: {k: v for k, v in record.items() if not k.startswith("_")} for name, record in judged.items()},
         "notes": notes,
     }
@@ -270,26 +293,47 @@ def _in_sample(table: Scores, name: str, rows: np.ndarray, allow: bool) -> bool:
     return bool(marked.any())
 
 
-def _span_notes(catalog: Catalog, days: StationDays) -> list[str]:
-    start, end = days.period
-    first, last = catalog.start.astype("datetime64[D]"), catalog.end.astype("datetime64[D]") + np.timedelta64(1, "D")
-    if start < first or end > last:
-        return [f"the scored days ({start} to {end}) reach beyond the catalog's span ({first} to {last}): days "
-                "outside it count as days without target events"]
-    return []
+def _catalog_days(days: StationDays, catalog: Catalog, notes: list[str]) -> StationDays:
+    """The station-days the catalog covers: a day past its end may hold an event nobody listed,
+    so it would count as a day without one. Days outside the catalog's span are not scored."""
+    first = catalog.start.astype("datetime64[D]")
+    last = catalog.end.astype("datetime64[D]") + np.timedelta64(1, "D")
+    inside = days.within(first, last)
+    cut = days.n_station_days - inside.n_station_days
+    if cut:
+        start, end = days.period
+        notes.append(f"{cut} station-day(s) of the scored period ({start} to {end}) lie outside the catalog's span "
+                     f"({first} to {last}): not scored")
+    if inside.n_station_days == 0:
+        raise DataError(catalog.path or "the catalog", f"the catalog's span ({first} to {last}) covers none of the "
+                                                       f"scored days ({days.period[0]} to {days.period[1]})")
+    return inside
+
+
+def _first_scored_day(days: StationDays) -> np.datetime64:
+    return days.first_day + np.timedelta64(int(np.flatnonzero(days.scored.any(axis=0))[0]), "D")
 
 
 def _radius_words(radius: str, radius_km: float | None) -> str:
     return f"{radius_km:g} km radius" if radius == "fixed" else "Dobrovolsky radius 10^(0.43 M) km"
 
 
-def _references(models: list[_Forecast], window_end: np.ndarray, kp: KpSeries | None, dst: DstSeries | None,
-                notes: list[str]) -> list[_Forecast]:
-    """The random reference, and the activity references for every window length of the models."""
-    out = [_Forecast(RANDOM, "reference", None, False, None)]
-    windows = sorted({m.window_days or 1 for m in models})
-    if any(m.window_days is None for m in models) and (kp is not None or dst is not None):
-        notes.append("a model name without a window length (..._{N}day): its activity references look at the "
+def _model_forecast(name: str, score: np.ndarray, in_sample: bool) -> _Forecast:
+    """A model of the file; a trained activity ensemble (``activity_{N}day``) is a storm reference."""
+    window = window_days_of(name)
+    if name == ACTIVITY_MODEL or name.startswith(f"{ACTIVITY_MODEL}_"):
+        return _Forecast(name, "reference", score, in_sample, window, ACTIVITY_MODEL)
+    return _Forecast(name, "model", score, in_sample, window)
+
+
+def _references(forecasts: list[_Forecast], station: np.ndarray, window_end: np.ndarray, rate: np.ndarray,
+                kp: KpSeries | None, dst: DstSeries | None, notes: list[str]) -> list[_Forecast]:
+    """The random and rate references, and the Kp/Dst references for every window length of the models."""
+    out = [_Forecast(RANDOM, "reference", None, False, None),
+           _Forecast(RATE, "reference", rate[station], False, None, "rate")]
+    windows = sorted({f.window_days or 1 for f in forecasts})
+    if any(f.window_days is None for f in forecasts) and (kp is not None or dst is not None):
+        notes.append("a model name without a window length (..._{N}day): its storm references look at the "
                      "one day before each window end")
     for index, series, scorer in (("kp", kp, kp_scores), ("dst", dst, dst_scores)):
         if series is None:
@@ -307,112 +351,138 @@ def _references(models: list[_Forecast], window_end: np.ndarray, kp: KpSeries | 
 
 def _judge(forecast: _Forecast, days: StationDays, events: TargetEvents, shifts: np.ndarray) -> dict[str, Any]:
     """One forecast's numbers (the skill.json record; keys with ``_`` are for the verdicts only)."""
-    n, reach = len(events), events.reach.sum(axis=1)
-    null_mean, null_sd = random_alarm_null(reach)
-    if forecast.score is None:  # independent random alarms: their expected trajectory, exactly
-        tau = np.array([0.0, 1.0]) if np.all(reach == 1) else np.unique(
-            np.concatenate([np.linspace(0.0, 1.0, 201), np.logspace(-4, 0, 41)]))
-        nu, threshold, alpha = random_alarm_nu(tau, reach), [None] * tau.size, [None] * tau.size
-        ass, fractions, surrogate, p = null_mean, 1.0 / (reach + 1.0), np.zeros(0), None
-        gains = {f"{t:g}": float((1.0 - random_alarm_nu(t, reach)) / t) for t in GAIN_TAUS}
+    n_pairs = events.n_pairs
+    if forecast.score is None:  # random alarms: the diagonal, exactly
+        tau, nu, threshold, alpha = np.array([0.0, 1.0]), np.array([1.0, 0.0]), [None, None], [None, None]
+        ass, fractions, surrogate = 0.5, np.full(n_pairs, 0.5), np.zeros(0)
+        gains = {f"{t:g}": 1.0 for t in GAIN_TAUS}
     else:
-        levels = days.levels(forecast.score)
-        flat, at_events = levels[days.scored], event_levels(levels, events)
-        trajectory = molchan_trajectory(flat, at_events)
+        levels = days.timing_levels(forecast.score)
+        flat, at_pairs = levels[days.scored], pair_levels(levels, events)
+        trajectory = molchan_trajectory(flat, at_pairs)
         tau, nu = trajectory.tau, trajectory.nu
         threshold = [None if math.isnan(t) else float(t) for t in trajectory.threshold]
-        alpha = [float(a) for a in hit_significance(trajectory.hits, tau, reach)]
+        alpha = [float(a) for a in binomial_tail(n_pairs, trajectory.hits, tau)]
         ass = area_skill_score(tau, nu)
-        fractions = event_alarm_fractions(flat, at_events)
+        fractions = event_alarm_fractions(flat, at_pairs)
         surrogate = surrogate_ass(forecast.score, days, events, shifts)
-        p = surrogate_p_value(ass, surrogate)
         gains = {f"{t:g}": probability_gain(tau, nu, t) for t in GAIN_TAUS}
     return {
         "kind": forecast.kind,
         "in_sample": forecast.in_sample,
         "training_period": None,
         "window_days": forecast.window_days,
-        "n_events": n,
+        "n_events": len(events),
+        "n_pairs": n_pairs,
         "n_station_days": days.n_station_days,
         "ass": float(ass),
-        "ass_null_mean": null_mean,
-        "ass_null_sd": null_sd,
-        "ass_p_value": p,
+        "ass_p_value": surrogate_p_value(ass, surrogate),
+        "ass_p_adjusted": None,
+        "significant": None,
+        "ass_surrogate_mean": float(np.mean(surrogate)) if surrogate.size else None,
         "ass_surrogate_sd": float(np.std(surrogate, ddof=1)) if surrogate.size > 1 else None,
         "probability_gain": gains,
         "molchan": [{"threshold": th, "tau": float(t), "nu": float(v), "alpha": a}
                     for th, t, v, a in zip(threshold, tau, nu, alpha)],
         "_fractions": fractions,
         "_surrogate": surrogate,
-        "_reach": reach,
     }
 
 
+def _adjust_against_surrogates(judged: dict[str, dict], family: list[str]) -> None:
+    """Each model's family-wise adjusted surrogate p (the shifts are shared) and its verdict flag."""
+    if not family or judged[family[0]]["_surrogate"].size == 0:
+        return
+    observed = [judged[name]["ass"] for name in family]
+    null = [judged[name]["_surrogate"] for name in family]
+    raw, _ = upper_p_values(observed, null)
+    for name, adjusted in zip(family, westfall_young(observed, null, raw)):
+        judged[name]["ass_p_adjusted"] = float(adjusted)
+        judged[name]["significant"] = bool(adjusted <= LEVEL)
+
+
+def _compare_all(forecasts: list[_Forecast], judged: dict[str, dict]) -> None:
+    """Every model against the rate reference and the storm references of its window
+    (``versus`` in its record): ASS difference, two-sided p under the paired surrogates,
+    family-wise adjusted p over every comparison of the run, outcome."""
+    comparisons = [(model, reference) for model in forecasts if model.kind == "model"
+                   for reference in forecasts if _compared(model, reference)]
+    if not comparisons:
+        return
+    observed = [judged[m.name]["ass"] - judged[r.name]["ass"] for m, r in comparisons]
+    resampled = judged[comparisons[0][0].name]["_surrogate"].size > 0
+    raw = adjusted = [None] * len(comparisons)
+    if resampled:  # the same shift applied to both forecasts: the difference of their surrogates
+        null = [judged[m.name]["_surrogate"] - judged[r.name]["_surrogate"] for m, r in comparisons]
+        raw, _ = two_sided_p_values(observed, null)
+        adjusted = westfall_young(observed, null, raw, two_sided=True)
+    for (model, reference), difference, p, p_adjusted in zip(comparisons, observed, raw, adjusted):
+        outcome = None
+        if p_adjusted is not None:
+            outcome = "indistinguishable" if p_adjusted > LEVEL else ("ahead" if difference > 0 else "behind")
+        judged[model.name].setdefault("versus", {})[reference.name] = {
+            "ass_difference": float(difference), "p_value": None if p is None else float(p),
+            "p_adjusted": None if p_adjusted is None else float(p_adjusted), "outcome": outcome}
+
+
+def _compared(model: _Forecast, reference: _Forecast) -> bool:
+    if reference.kind != "reference" or reference.index is None:
+        return False
+    return reference.index == "rate" or (reference.window_days or 1) == (model.window_days or 1)
+
+
 # --------------------------------------------------------------------------- verdicts
-def _verdict(forecast: _Forecast, record: dict, judged: dict, forecasts: list[_Forecast]) -> str:
+def _verdict(forecast: _Forecast, record: dict, judged: dict) -> str:
     if forecast.score is None:
-        reach = record["_reach"]
-        if np.all(reach == 1):
-            return "random alarms: the diagonal nu = 1 - tau, ASS 0.5 by construction"
-        return (f"random alarms: ASS {record['ass']:.2f} without any skill, because an event within reach of k "
-                f"stations is caught with probability 1 - (1 - tau)^k (here {reach.mean():.1f} stations an event "
-                "on average); a model must beat this, not 0.5")
-    against_random = _against_random(record)
+        return ("random alarms: the diagonal nu = 1 - tau, ASS 0.5; every forecast without timing skill lies on it "
+                "in expectation, however its stations' alarms correlate")
+    if forecast.index == "rate":
+        return (f"knows where events happen and nothing of when (each station's event rate before the scored "
+                f"days): on timing it is the diagonal, ASS {record['ass']:.2f}")
+    against = _against_surrogates(record, adjusted=forecast.kind == "model")
     if forecast.kind == "reference":
-        return (f"{STORMS} alone ({ACTIVITY[forecast.index]} over each {forecast.window_days}-day window): "
-                f"{against_random}")
-    parts = [against_random]
-    for reference in forecasts:
-        if reference.index is None or reference.window_days != (forecast.window_days or 1):
-            continue
-        comparison = _compare(record, judged[reference.name])
-        record.setdefault("versus", {})[reference.name] = comparison
-        parts.append(_comparison_words(reference.name, record["ass"], judged[reference.name]["ass"], comparison))
+        return f"{STORMS} alone ({ACTIVITY[forecast.index]}, {forecast.window_days}-day window): {against}"
+    versus = record.get("versus", {})
+    parts = [against]
+    storms = {name: c for name, c in versus.items() if name != RATE}
+    if storms:
+        parts.append(_relation_words(STORMS, storms, judged))
+    if RATE in versus:
+        parts.append(_relation_words("the per-station event rate", {RATE: versus[RATE]}, judged))
     return "; ".join(parts)
 
 
-def _against_random(record: dict) -> str:
+def _against_surrogates(record: dict, adjusted: bool) -> str:
     ass, surrogate = record["ass"], record["_surrogate"]
-    if surrogate.size:
-        p_better = record["ass_p_value"]
-        p_worse = (1 + np.count_nonzero(surrogate <= ass + 1e-12)) / (1 + surrogate.size)
-        label = "surrogate p"
-    else:
-        p_better = normal_p_value(ass, record["ass_null_mean"], record["ass_null_sd"])
-        p_worse, label = 1.0 - p_better, "Normal-approximation p"
-    if p_better <= LEVEL:
-        return f"ASS {ass:.2f} ({label} = {p_better:.2g}): better than random alarms"
+    if surrogate.size == 0:
+        return f"ASS {ass:.2f} (no significance statement: --surrogates 0)"
+    p = record["ass_p_value"]
+    p_worse = (1 + np.count_nonzero(surrogate <= ass + 1e-12)) / (1 + surrogate.size)
+    numbers = f"p = {p:.2g}" + (f", adjusted p = {record['ass_p_adjusted']:.2g}" if adjusted else "")
+    used = record["ass_p_adjusted"] if adjusted else p
+    if used <= LEVEL:
+        return f"ASS {ass:.2f} above {SURROGATES} ({numbers})"
     if p_worse <= LEVEL:
-        return f"ASS {ass:.2f} ({label} = {p_better:.2g}): worse than random alarms"
-    return f"ASS {ass:.2f} ({label} = {p_better:.2g}): indistinguishable from random alarms"
+        return f"ASS {ass:.2f} below {SURROGATES} ({numbers})"
+    return f"ASS {ass:.2f} indistinguishable from {SURROGATES} ({numbers})"
 
 
-def _compare(model: dict, reference: dict) -> dict[str, Any]:
-    """The paired comparison of the module docstring: difference, its standard error, the outcome."""
-    paired = reference["_fractions"] - model["_fractions"]
-    difference = model["ass"] - reference["ass"]
-    sd = float(np.std(paired, ddof=1) / math.sqrt(paired.size)) if paired.size > 1 else None
-    if sd is not None and difference > 2 * sd:
-        outcome = "beats"
-    elif sd is not None and difference < -2 * sd:
-        outcome = "worse"
+def _relation_words(what: str, comparisons: dict[str, dict], judged: dict) -> str:
+    """"ahead of / indistinguishable from / behind WHAT (timing only: ...)": ahead only when ahead of every one."""
+    outcomes = [c["outcome"] for c in comparisons.values()]
+    details = ", ".join(
+        f"{name} ASS {judged[name]['ass']:.2f}, difference {c['ass_difference']:+.2f}"
+        + ("" if c["p_value"] is None else f", p = {c['p_value']:.2g}, adjusted p = {c['p_adjusted']:.2g}")
+        for name, c in comparisons.items())
+    if any(o is None for o in outcomes):
+        return f"compared with {what} (timing only: {details}; not tested: --surrogates 0)"
+    if all(o == "ahead" for o in outcomes):
+        word = "ahead of"
+    elif any(o == "behind" for o in outcomes):
+        word = "behind"
     else:
-        outcome = "indistinguishable"
-    return {"ass_difference": float(difference), "sd": sd, "outcome": outcome}
-
-
-def _comparison_words(name: str, model_ass: float, reference_ass: float, comparison: dict) -> str:
-    difference, sd, outcome = comparison["ass_difference"], comparison["sd"], comparison["outcome"]
-    if outcome == "beats":
-        return (f"beats {STORMS} alone ({name} ASS {reference_ass:.2f} < {model_ass:.2f}, "
-                f"difference {difference:+.2f} > 2 sd = {2 * sd:.2f})")
-    relation = ">=" if reference_ass >= model_ass else "<"
-    head = (f"does not beat {STORMS} alone ({name} ASS {reference_ass:.2f} {relation} {model_ass:.2f}, "
-            f"difference {difference:+.2f}")
-    if outcome == "worse":
-        return f"{head} below -2 sd = {-2 * sd:.2f}): worse than {STORMS}"
-    spread = f"within 2 sd = {2 * sd:.2f}" if sd is not None else "one event: no spread to judge it by"
-    return f"{head} {spread}): indistinguishable from {STORMS}"
+        word = "indistinguishable from"
+    return f"{word} {what} (timing only: {details})"
 
 
 # --------------------------------------------------------------------------- output
@@ -439,8 +509,8 @@ def skill_csv_text(result: dict[str, Any]) -> str:
     writer.writerow(SKILL_CSV_COLUMNS)
     for name, record in result["models"].items():
         gains = record["probability_gain"]
-        writer.writerow([name, record["kind"], record["n_events"], record["n_station_days"], _cell(record["ass"]),
-                         _cell(record["ass_null_sd"]), _cell(record["ass_p_value"]),
+        writer.writerow([name, record["kind"], record["n_events"], record["n_pairs"], record["n_station_days"],
+                         _cell(record["ass"]), _cell(record["ass_p_value"]), _cell(record["ass_p_adjusted"]),
                          *(_cell(gains[f"{t:g}"]) for t in GAIN_TAUS),
                          "true" if record["in_sample"] else "false", record["verdict"]])
     return buffer.getvalue()
@@ -455,16 +525,18 @@ def format_skill_report(result: dict[str, Any]) -> str:
     s, period = result["settings"], result["scored_period"]
     first = next(iter(result["models"].values()))
     radius = f"{s['radius_km']:g} km" if s["radius"] == "fixed" else "Dobrovolsky radius"
-    lines = [f"{first['n_events']} target events (M >= {s['min_magnitude']:g}, {radius}"
-             f"{', declustered' if s['decluster'] else ''}) on {first['n_station_days']} station-days of "
-             f"{len(result['stations'])} station(s), {period['start']} to {period['end']} (end exclusive), "
-             f"lead {s['lead_days']} days" + (" -- IN-SAMPLE" if result["in_sample"] else "")]
+    lines = [f"{first['n_events']} target events ({result['n_pairs']} event-station pairs; M >= "
+             f"{s['min_magnitude']:g}, {radius}{', declustered' if s['decluster'] else ''}) on "
+             f"{first['n_station_days']} station-days of {len(result['stations'])} station(s), {period['start']} to "
+             f"{period['end']} (end exclusive), lead {s['lead_days']} days"
+             + (" -- IN-SAMPLE" if result["in_sample"] else "")]
     width = max(len(name) for name in result["models"])
-    lines.append(f"  {'forecast':<{width}}  {'ASS':>5}  {'p':>6}  {'G(0.1)':>6}  verdict")
+    lines.append(f"  {'forecast':<{width}}  {'ASS':>5}  {'p':>6}  {'adj. p':>6}  {'G(0.1)':>6}  verdict")
     for name, record in result["models"].items():
-        p = record["ass_p_value"]
+        p, adjusted = record["ass_p_value"], record["ass_p_adjusted"]
         gain = record["probability_gain"]["0.1"]
         lines.append(f"  {name:<{width}}  {record['ass']:5.2f}  {'-' if p is None else f'{p:.2g}':>6}  "
+                     f"{'-' if adjusted is None else f'{adjusted:.2g}':>6}  "
                      f"{'-' if gain is None else f'{gain:.2f}':>6}  {record['verdict']}")
     lines += [f"note: {note}" for note in result["notes"]]
     return "\n".join(lines)

@@ -5,9 +5,12 @@ station's score series (its rows in window-end order, empty scores included) is 
 by ``k`` rows, ``score'[i] = score[(i - k) mod n_rows]``, while the rows, the scored
 station-days and the events stay where they are. The scores' own distribution, clustering
 and autocorrelation survive; any alignment with the earthquakes is broken. That needs no
-retraining, and unlike the Normal(0.5, 1/(12 N)) approximation it does not assume that
-alarms are independent from day to day (a 7-day window slides one day at a time, so its
-scores are strongly autocorrelated, and the analytic interval is then too narrow).
+retraining, and unlike a Normal or binomial approximation it assumes neither that alarms
+are independent from day to day (a 7-day window slides one day at a time, so its scores
+are strongly autocorrelated) nor that events are (they cluster in time, and an event
+reached by three stations is three dependent pairs): the events stay as clustered as
+they are, and every surrogate scores them with the forecast's own autocorrelation. With
+``--surrogates 0`` there is no significance statement at all.
 
 **One shift for all stations**, drawn per surrogate: stations see the same geomagnetic
 storms, and a model's scores are correlated across the network. Shifting every station
@@ -38,10 +41,10 @@ import numpy as np
 from seismag.errors import ConfigError
 
 from .alarms import StationDays
-from .events import TargetEvents, event_levels
+from .events import TargetEvents, pair_levels
 from .molchan import event_alarm_fractions
 
-__all__ = ["draw_shifts", "fast_ass", "shifted_scores", "surrogate_ass", "surrogate_p_value"]
+__all__ = ["draw_shifts", "pair_fractions", "shifted_scores", "surrogate_ass", "surrogate_p_value", "timing_ass"]
 
 
 def draw_shifts(n_surrogates: int, days: StationDays, seed: int) -> np.ndarray:
@@ -77,9 +80,23 @@ def shifted_scores(score: np.ndarray, days: StationDays, shift: int) -> np.ndarr
     return np.asarray(score)[starts + (rank - shift) % counts]
 
 
-def fast_ass(levels: np.ndarray, days: StationDays, events: TargetEvents) -> float:
-    """ASS from the alarm levels, as ``1 - mean(event_alarm_fractions)`` (no trajectory built)."""
-    return float(1.0 - np.mean(event_alarm_fractions(levels[days.scored], event_levels(levels, events))))
+def pair_fractions(score: np.ndarray, days: StationDays, events: TargetEvents) -> np.ndarray:
+    """Each (event, station) pair's alarm fraction under the timing levels of ``score``.
+
+    ``1 - mean`` of it is the forecast's ASS (:func:`seismag.skill.molchan.event_alarm_fractions`);
+    it is the fast path for the surrogates.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_pairs,)
+    """
+    levels = days.timing_levels(score)
+    return event_alarm_fractions(levels[days.scored], pair_levels(levels, events))
+
+
+def timing_ass(score: np.ndarray, days: StationDays, events: TargetEvents) -> float:
+    """The ASS of ``score`` (timing levels, pairs) without building the trajectory."""
+    return float(1.0 - np.mean(pair_fractions(score, days, events)))
 
 
 def surrogate_ass(score: np.ndarray, days: StationDays, events: TargetEvents, shifts: np.ndarray) -> np.ndarray:
@@ -89,7 +106,7 @@ def surrogate_ass(score: np.ndarray, days: StationDays, events: TargetEvents, sh
     -------
     ndarray of float64, shape (len(shifts),)
     """
-    return np.array([fast_ass(days.levels(shifted_scores(score, days, int(k))), days, events) for k in shifts])
+    return np.array([timing_ass(shifted_scores(score, days, int(k)), days, events) for k in shifts])
 
 
 def surrogate_p_value(ass: float, surrogates: np.ndarray) -> float | None:
