@@ -228,6 +228,8 @@ def _parser() -> argparse.ArgumentParser:
     radius.add_argument("--radius", default="dobrovolsky", choices=["dobrovolsky"],
                         help="per-event Dobrovolsky radius 10^(0.43 M) km (default)")
     p.add_argument("--lead-days", type=int, default=7, help="label horizon after a window's end (default 7)")
+    p.add_argument("--max-depth-km", type=float, default=None,
+                   help="only events at most this deep label windows (default: any depth, by epicentral distance)")
     p.add_argument("--stride-days", type=int, default=1)
     p.add_argument("--max-missing", type=float, default=0.1, help="drop windows with more missing minutes (0.1)")
     g = p.add_argument_group("geomagnetic activity and declustering")
@@ -259,14 +261,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--scores", required=True, metavar="CSV", help="scores.csv written by seismag scan")
     p.add_argument("--catalog", required=True, metavar="CAT", help="earthquake catalog CSV (as for build)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for skill.json and skill.csv")
-    p.add_argument("--min-magnitude", type=float, default=5.5, help="smallest target magnitude (5.5)")
-    radius = p.add_mutually_exclusive_group()
+    t = p.add_argument_group("targets (default: as the models' training windows were labelled, recorded by scan "
+                             "beside --scores; else build's defaults; a flag that contradicts the record is refused)")
+    t.add_argument("--min-magnitude", type=float, default=None, metavar="M", help="smallest target magnitude")
+    radius = t.add_mutually_exclusive_group()
     radius.add_argument("--radius", default=None, choices=["dobrovolsky"],
-                        help="per-event Dobrovolsky radius 10^(0.43 M) km (default)")
+                        help="per-event Dobrovolsky radius 10^(0.43 M) km")
     radius.add_argument("--radius-km", type=float, default=None, metavar="R", help="fixed radius around each station")
-    p.add_argument("--lead-days", type=int, default=7, metavar="L", help="a row forecasts [window_end, +L days) (7)")
-    p.add_argument("--max-depth-km", type=float, default=None, help="only events at most this deep")
-    p.add_argument("--decluster", action="store_true", help="Gardner-Knopoff mainshocks only")
+    t.add_argument("--lead-days", type=int, default=None, metavar="L", help="a row forecasts [window_end, +L days)")
+    t.add_argument("--max-depth-km", type=float, default=None, metavar="KM", help="only events at most this deep")
+    t.add_argument("--decluster", action=argparse.BooleanOptionalAction, default=None,
+                   help="causal Gardner-Knopoff mainshocks only (--no-decluster: every event)")
+    t.add_argument("--override-labels", action="store_true",
+                   help="judge with the flags even where they contradict the recorded labels, or the models disagree")
     p.add_argument("--kp", default=None, metavar="FILE", help="Kp file: the reference:kp alarms")
     p.add_argument("--dst", default=None, metavar="FILE", help="Dst file (WDC format): the reference:dst alarms")
     p.add_argument("--surrogates", type=int, default=1000, metavar="N", help="circular-shift surrogates (1000; 0: none)")
@@ -532,6 +539,7 @@ def cmd_build(args) -> None:
                            component=args.component, components=args.components,
                            min_magnitude=args.min_magnitude,
                            radius_km=args.radius_km, radius=args.radius, lead_days=args.lead_days,
+                           max_depth_km=args.max_depth_km,
                            stride_days=args.stride_days, max_missing=args.max_missing, recipe=recipe,
                            kp=args.kp, dst=args.dst, ssc=args.ssc, exclude_storms=args.exclude_storms,
                            decluster=args.decluster, overwrite=args.overwrite)
@@ -539,13 +547,18 @@ def cmd_build(args) -> None:
 
 
 def cmd_skill(args) -> None:
+    from .layout import LABEL_KEYS, scores_meta_path
     from .skill import evaluate_skill, format_skill_report
+    from .skill.labels import read_recorded_labels, resolve_label_settings
 
-    result = evaluate_skill(args.scores, args.catalog, args.out, min_magnitude=args.min_magnitude,
-                            radius=args.radius, radius_km=args.radius_km, lead_days=args.lead_days,
-                            max_depth_km=args.max_depth_km, decluster=args.decluster, kp=args.kp, dst=args.dst,
+    labels, label_notes = resolve_label_settings(
+        read_recorded_labels(args.scores), {key: getattr(args, key) for key in LABEL_KEYS},
+        override=args.override_labels, source=str(scores_meta_path(args.scores)))
+    result = evaluate_skill(args.scores, args.catalog, args.out, **labels, kp=args.kp, dst=args.dst,
                             surrogates=args.surrogates, seed=args.seed, allow_in_sample=args.allow_in_sample)
     print(format_skill_report(result))
+    for note in label_notes:
+        print(f"note: {note}")
     from .plots.skill import plot_skill
 
     figures = plot_skill(args.out, scores=args.scores, kp=args.kp, dst=args.dst, dpi=args.dpi)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pytest
 
+from seismag.cli import main
 from seismag.data.build.plan import DEFAULT_LEAD_DAYS, DEFAULT_MIN_MAGNITUDE, default_label_settings
+from seismag.data.catalog import Catalog, write_comcat_csv
 from seismag.errors import ConfigError, DataError
 from seismag.layout import LABEL_KEYS, scores_meta_path, write_forecast_scores
 from seismag.skill.labels import read_recorded_labels, resolve_label_settings
@@ -110,3 +115,25 @@ def test_read_recorded_labels_from_the_companion(tmp_path):
                                         '{"labels": {"min_magnitude": 5.5}}}}')
     with pytest.raises(DataError, match="scores.meta.json"):
         read_recorded_labels(scores)
+
+
+def test_the_cli_judges_by_the_recorded_labels_and_refuses_a_contradicting_flag(tmp_path, capsys):
+    days = np.datetime64("2020-01-01") + np.arange(90)
+    rng = np.random.default_rng(3)
+    rows = [["AAA", "40.000", "140.000", str(day), "gru_7day", f"{rng.random():.3f}", "0.1", "0.0", "false"]
+            for day in days]
+    recorded = {**BUILT, "min_magnitude": 6.0, "lead_days": 5}
+    scores = write_forecast_scores(tmp_path / "scores.csv", rows,
+                                   {"gru_7day": {"ensemble": "gru.pth", "training_period": None, "labels": recorded}})
+    catalog = write_comcat_csv(tmp_path / "catalog.csv", Catalog.from_events(
+        [("2020-01-20T03:00:00", 40.1, 140.1, 10.0, 6.2, "a"), ("2020-02-25T03:00:00", 40.1, 140.1, 10.0, 5.7, "b")],
+        start="2019-12-01", end="2020-06-01"))
+    base = ["skill", "--scores", str(scores), "--catalog", str(catalog), "--surrogates", "0", "--dpi", "30"]
+    assert main([*base, "--out", str(tmp_path / "refused"), "--lead-days", "7"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and "--lead-days 7 contradicts the labels of the training windows (lead_days 5" in error
+    assert not (tmp_path / "refused" / "skill.json").exists()
+    assert main([*base, "--out", str(tmp_path / "judged"), "--min-magnitude", "6"]) == 0
+    assert "targets as the training windows were labelled" in capsys.readouterr().out
+    settings = json.loads((tmp_path / "judged" / "skill.json").read_text())["settings"]
+    assert {key: settings[key] for key in recorded} == recorded  # the M5.7 is no target

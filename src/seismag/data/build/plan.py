@@ -116,8 +116,8 @@ def check_settings(*, windows, component, min_magnitude, radius_km, radius, lead
     for name, value in (("lead_days", lead_days), ("stride_days", stride_days)):
         if not _is_number(value) or int(value) != value or value < 1:
             raise ConfigError(f"{name} must be a whole number of days >= 1, got {value!r}")
-    if max_depth_km is not None and not (_is_number(max_depth_km) and np.isfinite(max_depth_km)):
-        raise ConfigError(f"max_depth_km must be a number (km), got {max_depth_km!r}")
+    if max_depth_km is not None and not (_is_number(max_depth_km) and np.isfinite(max_depth_km) and max_depth_km >= 0):
+        raise ConfigError(f"max_depth_km must be a number of km, 0 or more, got {max_depth_km!r}")
     if not _is_number(max_missing) or not 0.0 <= max_missing < 1.0:
         raise ConfigError(f"max_missing must be in [0, 1), got {max_missing!r}")
     if (not _is_number(steps_per_day) or int(steps_per_day) != steps_per_day or steps_per_day < 1
