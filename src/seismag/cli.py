@@ -271,7 +271,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--lead-days", type=int, default=None, metavar="L", help="a row forecasts [window_end, +L days)")
     t.add_argument("--max-depth-km", type=float, default=None, metavar="KM", help="only events at most this deep")
     t.add_argument("--decluster", action=argparse.BooleanOptionalAction, default=None,
-                   help="causal Gardner-Knopoff mainshocks only (--no-decluster: every event)")
+                   help="Gardner-Knopoff mainshocks only (--no-decluster: every event)")
     t.add_argument("--override-labels", action="store_true",
                    help="judge with the flags even where they contradict the recorded labels, or the models disagree")
     p.add_argument("--kp", default=None, metavar="FILE", help="Kp file: the reference:kp alarms")
