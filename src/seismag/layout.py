@@ -423,11 +423,7 @@ class DatasetInfo:
     @classmethod
     def from_dict(cls, record: Mapping[str, Any], path: str | os.PathLike = DATASET_FILE) -> "DatasetInfo":
         """Checked: a wrong format, version or field is one :class:`DataError` naming ``path``."""
-        if not isinstance(record, Mapping) or record.get("format") != DATASET_FORMAT:
-            raise DataError(path, f"is not a seismag dataset description ('format' must be '{DATASET_FORMAT}')")
-        if record.get("version") != DATASET_VERSION:
-            raise DataError(path, f"has version {record.get('version')!r}; this seismag reads version "
-                                  f"{DATASET_VERSION}")
+        _check_format(record, path, DATASET_FORMAT, DATASET_VERSION, "a seismag dataset description")
         if record.get("feature_order", FEATURE_ORDER) != FEATURE_ORDER:
             raise DataError(path, f"feature_order must be '{FEATURE_ORDER}', got {record.get('feature_order')!r}")
         channels, units = record.get("channels"), record.get("units")
@@ -457,9 +453,15 @@ def dataset_info_path(data_dir: str | os.PathLike) -> Path:
 
 def read_dataset_info(data_dir: str | os.PathLike) -> DatasetInfo | None:
     """``DATA/dataset.json`` checked, or None when the folder has none (one channel, no recipe)."""
+    path = dataset_info_path(data_dir)
+    record = _read_json(path)
+    return None if record is None else DatasetInfo.from_dict(record, path)
+
+
+def _read_json(path: Path) -> Any | None:
+    """A JSON file's content, or None when there is no such file; DataError naming it otherwise."""
     import json
 
-    path = dataset_info_path(data_dir)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -470,7 +472,15 @@ def read_dataset_info(data_dir: str | os.PathLike) -> DatasetInfo | None:
         record = json.loads(text)
     except ValueError as error:
         raise DataError(path, f"is not valid JSON ({error})") from None
-    return DatasetInfo.from_dict(record, path)
+    return record
+
+
+def _check_format(record: Any, path: str | os.PathLike, name: str, version: int, what: str) -> None:
+    """A record's ``format`` must be ``name`` and its ``version`` ``version`` (DataError naming ``path``)."""
+    if not isinstance(record, Mapping) or record.get("format") != name:
+        raise DataError(path, f"is not {what} ('format' must be '{name}')")
+    if record.get("version") != version:
+        raise DataError(path, f"has version {record.get('version')!r}; this seismag reads version {version}")
 
 
 # ==================================================================== forecast files
@@ -549,24 +559,12 @@ def read_forecast_meta(scores: str | os.PathLike) -> dict[str, Any] | None:
         written with another ``scores.csv`` (its SHA-256 differs).
     """
     import hashlib
-    import json
 
     path = scores_meta_path(scores)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    record = _read_json(path)
+    if record is None:
         return None
-    except OSError as error:
-        raise DataError(path, f"cannot be read: {describe_os_error(error)}") from None
-    try:
-        record = json.loads(text)
-    except ValueError as error:
-        raise DataError(path, f"is not valid JSON ({error})") from None
-    if not isinstance(record, Mapping) or record.get("format") != SCORES_META_FORMAT:
-        raise DataError(path, f"is not a scores companion ('format' must be '{SCORES_META_FORMAT}')")
-    if record.get("version") != SCORES_META_VERSION:
-        raise DataError(path, f"has version {record.get('version')!r}; this seismag reads version "
-                              f"{SCORES_META_VERSION}")
+    _check_format(record, path, SCORES_META_FORMAT, SCORES_META_VERSION, "a scores companion")
     models = record.get("models")
     if not isinstance(models, Mapping) or not all(isinstance(entry, Mapping) for entry in models.values()):
         raise DataError(path, "'models' must map each model to its ensemble, training_period and labels")
