@@ -4,11 +4,12 @@ A catalog event is a **target** when
 
 - its magnitude is at least ``min_magnitude`` (and its depth at most ``max_depth_km`` when
   given; an event of unknown depth is then left out);
-- with ``decluster``, it is a Gardner-Knopoff mainshock (:mod:`seismag.data.decluster`).
-  The catalog is declustered *before* the depth cut (a shallow aftershock of a deep
-  mainshock stays an aftershock). Declustering the catalog cut at ``min_magnitude`` gives
-  the same verdict for every event kept as declustering the whole catalog: an event is
-  gathered only by a window of an event at least as large, and those are all kept;
+- with ``decluster``, it is a mainshock of the causal Gardner-Knopoff rule that ``build``
+  labels by (:mod:`seismag.data.decluster`, ``causal=True``): removed only as an aftershock
+  of an earlier event at least as large, so whether an event is a target never depends on
+  what came after it. The catalog is declustered *before* the depth cut (a shallow
+  aftershock of a deep mainshock stays an aftershock), and cutting it at ``min_magnitude``
+  first changes nothing: only an event at least as large removes another;
 - it lies within the radius of at least one station (Dobrovolsky ``10^(0.43 M)`` km, or a
   fixed radius) whose origin day (UTC) is a scored station-day.
 
@@ -164,7 +165,7 @@ def _eligible(catalog: Catalog, min_magnitude: float, max_depth_km: float | None
     notes: list[str] = []
     selected = catalog.select(catalog.magnitude >= min_magnitude)
     if decluster and len(selected):
-        declustered = gardner_knopoff(selected)
+        declustered = gardner_knopoff(selected, causal=True)
         dropped = int((~declustered.mainshock).sum())
         selected = selected.select(declustered.mainshock)
         if dropped:
