@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import html
 import json
-import math
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -36,33 +35,46 @@ def point(threshold, tau, nu, alpha):
 
 
 def skill_dict(in_sample: bool = False) -> dict:
-    """Two stations, two target events (N = 2), lead 3 days, scores 2020-01-01..10 at each.
+    """Two stations, three target events and four (event, station) pairs, lead 3 days,
+    scores 2020-01-01..10 at each (skill.json version 2).
 
-    Station-days: each station's horizons [d, d + 3) for d = Jan 1..10 cover Jan 1..12:
-    12 days, 24 in all. Trajectories and their ASS:
+    Pairs: E1 is within reach of AAA and BBB, E2 of BBB, E3 of AAA: N = 4 pairs, so nu
+    (the fraction of pairs missed) steps by 0.25. Station-days: each station's horizons
+    [d, d + 3) for d = Jan 1..10 cover Jan 1..12: 12 days, 24 in all. Trajectories, ASS:
       gru_7day   (0,1) (0.1,0.5) (0.25,0) (1,0): flat-then-down area 0.1*1 + 0.15*0.5 = 0.175,
                  ASS 0.825; G at the first tau >= 0.05, 0.1: (1-0.5)/0.1 = 5, at >= 0.2: 1/0.25 = 4
       lstm_7day  (0,1) (0.5,0.5) (1,0): trapezoid area 0.5, ASS 0.5; G = 0.5/0.5 = 1
+      reference:rate and reference:random: the diagonal (0,1) (1,0), ASS 0.5, G 1
       reference:kp  (0,1) (0.2,0.5) (1,0): trapezoid 0.2*0.75 + 0.8*0.25 = 0.35, ASS 0.65; G 2.5
       reference:dst (0,1) (0.3,0.5) (1,0): trapezoid 0.3*0.75 + 0.7*0.25 = 0.4, ASS 0.6; G 5/3
-    Contour (N = 2, alpha = P(X >= hits), X ~ Bin(2, tau)): one hit is significant while
-    1 - (1 - tau)^2 <= 0.05 (tau <= 0.0253), two hits while tau^2 <= 0.05 (tau <= 0.2236).
+    alpha = P(X >= hits), X ~ Bin(4, tau): gru at (0.1, 0.5) 1 - 0.9^4 - 4*0.1*0.9^3 = 0.0523,
+    at (0.25, 0) 0.25^4 = 0.0039. The pointwise contour: h hits are significant while
+    P(X >= h) <= 0.05: tau <= 0.01274 (h = 1), 0.09761 (2), 0.24860 (3), 0.47287 (4).
     """
     period = {"train_until": "2019-12-01", "first_window_start": "2019-01-01",
               "last_horizon_end": "2020-01-05" if in_sample else "2019-12-01"}
-    null_sd = math.sqrt(1 / 24)
 
-    def entry(kind, ass, p, gains, molchan, verdict, model_in_sample=False):
-        return {"kind": kind, "in_sample": model_in_sample, "training_period": period if kind == "model" else None,
-                "n_events": 2, "n_station_days": 24, "ass": ass, "ass_null_sd": null_sd, "ass_p_value": p,
-                "probability_gain": dict(zip(("0.05", "0.1", "0.2"), gains)), "molchan": molchan,
-                "verdict": verdict}
+    def entry(kind, ass, p, gains, molchan, verdict, model_in_sample=False, adjusted=None, versus=None):
+        record = {"kind": kind, "in_sample": model_in_sample, "training_period": period if kind == "model" else None,
+                  "window_days": 7, "n_events": 3, "n_pairs": 4, "n_station_days": 24, "ass": ass,
+                  "ass_p_value": p, "ass_p_adjusted": adjusted,
+                  "significant": None if adjusted is None else adjusted <= 0.05,
+                  "ass_surrogate_mean": None if p is None else 0.5, "ass_surrogate_sd": None if p is None else 0.09,
+                  "probability_gain": dict(zip(("0.05", "0.1", "0.2"), gains)), "molchan": molchan,
+                  "verdict": verdict}
+        if versus is not None:
+            record["versus"] = {name: {"ass_difference": ass - other, "p_value": p_value, "p_adjusted": p_adjusted,
+                                       "outcome": outcome}
+                                for name, (other, p_value, p_adjusted, outcome) in versus.items()}
+        return record
 
+    diagonal = [point(None, 0, 1, 1.0), point(None, 1.0, 0.0, None)]
     return {
-        "format": "seismag-skill", "version": 1,
+        "format": "seismag-skill", "version": 2,
         "settings": {"scores": "scores.csv", "catalog": "catalog.csv", "min_magnitude": 6.0,
                      "radius": "dobrovolsky", "radius_km": None, "lead_days": 3, "max_depth_km": 70.0,
-                     "decluster": False, "surrogates": 200, "seed": 1, "kp": "kp.csv", "dst": "dst.dat"},
+                     "decluster": False, "surrogates": 200, "surrogates_used": 200, "seed": 1, "kp": "kp.csv",
+                     "dst": "dst.dat"},
         "scored_period": {"start": "2020-01-01", "end": "2020-01-13"},
         "in_sample": in_sample,
         "stations": {"AAA": {"latitude": 35.0, "longitude": 140.0, "n_station_days": 12},
@@ -72,27 +84,49 @@ def skill_dict(in_sample: bool = False) -> dict:
              "longitude": 140.5, "depth_km": 10.0, "stations": ["AAA", "BBB"]},
             {"id": "E2", "time": "2020-01-08T03:30:00Z", "magnitude": 6.1, "latitude": 36.2,
              "longitude": 141.3, "depth_km": 30.0, "stations": ["BBB"]},
+            {"id": "E3", "time": "2020-01-10T06:00:00Z", "magnitude": 6.2, "latitude": 35.1,
+             "longitude": 140.1, "depth_km": 20.0, "stations": ["AAA"]},
         ],
-        "contour_95": [{"tau": 0.0, "nu": 0.5}, {"tau": 0.0253, "nu": 0.5}, {"tau": 0.0254, "nu": 0.0},
-                       {"tau": 0.2236, "nu": 0.0}],
+        "n_pairs": 4,
+        "contour_95": [{"tau": 0.0, "nu": 0.75}, {"tau": 0.0127, "nu": 0.75}, {"tau": 0.0128, "nu": 0.5},
+                       {"tau": 0.0976, "nu": 0.5}, {"tau": 0.0977, "nu": 0.25}, {"tau": 0.2486, "nu": 0.25},
+                       {"tau": 0.2487, "nu": 0.0}, {"tau": 0.4728, "nu": 0.0}],
+        "contour": "pointwise: binomial over independent (event, station) pairs; not a test of the curve",
+        "family": {"members": ["gru_7day", "lstm_7day"],
+                   "adjustment": "Westfall-Young single-step min-p over shared resamples"},
         "models": {
             "gru_7day": entry("model", 0.825, 0.031, (5.0, 5.0, 4.0),
-                              [point(None, 0, 1, 1.0), point(0.9, 0.1, 0.5, 0.19), point(0.7, 0.25, 0.0, 0.0625),
-                               point(0.0, 1.0, 0.0, 1.0)],
-                              "beats random alarms (p = 0.031) and the Kp and Dst references"),
+                              [point(None, 0, 1, 1.0), point(0.9, 0.1, 0.5, 0.0523),
+                               point(0.7, 0.25, 0.0, 0.0039), point(0.0, 1.0, 0.0, 1.0)],
+                              "ASS 0.82 above its circular-shift surrogates (p = 0.031, adjusted p = 0.045); "
+                              "ahead of alarms raised by geomagnetic storms (timing only: reference:kp ASS 0.65, "
+                              "difference +0.17, p = 0.01, adjusted p = 0.02, reference:dst ASS 0.60, difference "
+                              "+0.23, p = 0.005, adjusted p = 0.01)",
+                              adjusted=0.045,
+                              versus={"reference:rate": (0.5, 0.002, 0.004, "ahead"),
+                                      "reference:kp": (0.65, 0.01, 0.02, "ahead"),
+                                      "reference:dst": (0.6, 0.005, 0.01, "ahead")}),
             "lstm_7day": entry("model", 0.5, 0.62, (1.0, 1.0, 1.0),
-                               [point(None, 0, 1, 1.0), point(0.5, 0.5, 0.5, 0.75), point(0.0, 1.0, 0.0, 1.0)],
-                               "indistinguishable from alarms raised by geomagnetic storms",
-                               model_in_sample=in_sample),
-            "reference:random": entry("reference", 0.5, None, (1.0, 1.0, 1.0),
-                                      [point(None, 0, 1, 1.0), point(0.0, 1.0, 0.0, 1.0)], "random alarms"),
+                               [point(None, 0, 1, 1.0), point(0.5, 0.5, 0.5, 0.6875), point(0.0, 1.0, 0.0, 1.0)],
+                               "ASS 0.50 indistinguishable from its circular-shift surrogates (p = 0.62, "
+                               "adjusted p = 0.8); indistinguishable from alarms raised by geomagnetic storms",
+                               model_in_sample=in_sample, adjusted=0.8,
+                               versus={"reference:rate": (0.5, 1.0, 1.0, "indistinguishable"),
+                                       "reference:kp": (0.65, 0.3, 0.5, "indistinguishable"),
+                                       "reference:dst": (0.6, 0.4, 0.6, "indistinguishable")}),
+            "reference:random": entry("reference", 0.5, None, (1.0, 1.0, 1.0), diagonal,
+                                      "random alarms: the diagonal nu = 1 - tau, ASS 0.5"),
+            "reference:rate": entry("reference", 0.5, 1.0, (1.0, 1.0, 1.0),
+                                    [point(None, 0, 1, 1.0), point(0.0, 1.0, 0.0, 1.0)],
+                                    "knows where events happen and nothing of when: on timing it is the diagonal"),
             "reference:kp": entry("reference", 0.65, 0.2, (2.5, 2.5, 2.5),
-                                  [point(None, 0, 1, 1.0), point(6.0, 0.2, 0.5, 0.36), point(0.0, 1.0, 0.0, 1.0)],
-                                  "geomagnetic activity reference (daily max Kp)"),
+                                  [point(None, 0, 1, 1.0), point(6.0, 0.2, 0.5, 0.1808), point(0.0, 1.0, 0.0, 1.0)],
+                                  "alarms raised by geomagnetic storms alone (daily max Kp, 7-day window)"),
             "reference:dst": entry("reference", 0.6, 0.3, (5 / 3, 5 / 3, 5 / 3),
-                                   [point(None, 0, 1, 1.0), point(80.0, 0.3, 0.5, 0.51), point(0.0, 1.0, 0.0, 1.0)],
-                                   "geomagnetic activity reference (-min Dst)"),
+                                   [point(None, 0, 1, 1.0), point(80.0, 0.3, 0.5, 0.3483), point(0.0, 1.0, 0.0, 1.0)],
+                                   "alarms raised by geomagnetic storms alone (-min Dst, 7-day window)"),
         },
+        "notes": [],
     }
 
 
@@ -165,26 +199,32 @@ def test_molchan_figure_data():
     np.testing.assert_allclose(gru.get_ydata(), [1, 0.5, 0.0, 0.0])
     assert gru.get_drawstyle() == "steps-post" and gru.get_linestyle() == "-"
     assert lines["curve:lstm_7day"].get_drawstyle() == "default"
-    np.testing.assert_allclose(lines["contour_95"].get_xydata(), [[0, 0.5], [0.0253, 0.5], [0.0254, 0], [0.2236, 0]])
+    np.testing.assert_allclose(lines["contour_95"].get_xydata(),
+                               [[0, 0.75], [0.0127, 0.75], [0.0128, 0.5], [0.0976, 0.5], [0.0977, 0.25],
+                                [0.2486, 0.25], [0.2487, 0], [0.4728, 0]])
     # References: grey, dashed, distinct from each other; the random reference is the diagonal.
-    kp, dst = lines["curve:reference:kp"], lines["curve:reference:dst"]
-    assert kp.get_color() == "0.2" and dst.get_color() == "0.5"
+    kp, dst, rate = lines["curve:reference:kp"], lines["curve:reference:dst"], lines["curve:reference:rate"]
+    assert kp.get_color() == "0.2" and dst.get_color() == "0.5" and rate.get_color() == "0.55"
     assert kp.get_linestyle() == dst.get_linestyle() == "--"  # dashed (custom dash patterns)
+    np.testing.assert_allclose(rate.get_xydata(), [[0, 1], [1, 0]])  # on timing, the rate is the diagonal
     assert "curve:reference:random" not in lines
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert "gru_7day: ASS = 0.825, p = 0.031" in legend
-    assert "lstm_7day: ASS = 0.500, p = 0.620" in legend
-    assert "reference:kp: ASS = 0.650, p = 0.200" in legend
-    assert "random alarms: ASS = 0.500" in legend
-    assert any("N = 2" in text for text in legend)
-    assert "in-sample" not in fig.axes[0].get_title()
+    assert "gru_7day: ASS = 0.825, p = 0.031, adjusted p = 0.045" in legend
+    assert "lstm_7day: ASS = 0.500, p = 0.620, adjusted p = 0.800" in legend
+    assert "reference:kp: ASS = 0.650, p = 0.200" in legend  # references are not in the adjusted family
+    assert legend[0] == diagonal.get_label() and diagonal.get_label().startswith("random alarms: ν = 1 − τ, ASS 0.5")
+    contour = lines["contour_95"].get_label()
+    assert contour.startswith("pointwise 95 % (binomial, independent pairs), 4 pairs") and contour in legend
+    assert not any("random alarms: ASS" in text for text in legend)  # no random curve of its own
+    assert fig.axes[0].get_title() == "Molchan diagram (N = 3 events, 4 pairs)"
+    assert fig.axes[0].get_ylabel() == "ν, fraction of (event, station) pairs missed"
 
 
 def test_molchan_title_and_legend_say_in_sample():
     fig = build_molchan_figure(skill_dict(in_sample=True))
-    assert fig.axes[0].get_title() == "Molchan diagram (N = 2 events) (in-sample)"
+    assert fig.axes[0].get_title() == "Molchan diagram (N = 3 events, 4 pairs) (in-sample)"
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert "lstm_7day: ASS = 0.500, p = 0.620 (in-sample)" in legend
+    assert "lstm_7day: ASS = 0.500, p = 0.620, adjusted p = 0.800 (in-sample)" in legend
 
 
 def test_a_trajectory_whose_ass_fits_no_joining_rule_is_noted():
@@ -214,6 +254,8 @@ def test_gain_figure_data():
     np.testing.assert_allclose(lines["gain:reference:dst"].get_xydata(), [[0.3, 5 / 3], [1.0, 1.0]])
     np.testing.assert_allclose(lines["gain_at:gru_7day"].get_xydata(), [[0.05, 5.0], [0.1, 5.0], [0.2, 4.0]])
     assert list(lines["gain_one"].get_ydata()) == [1.0, 1.0]
+    assert lines["gain_one"].get_label() == "random alarms at the same τ (G = 1)"
+    np.testing.assert_allclose(lines["gain:reference:rate"].get_xydata(), [[1.0, 1.0]])
     assert "gain:reference:random" not in lines
 
 
@@ -241,9 +283,9 @@ def test_station_figure_data(skill_dir):
     assert values.size == 11 and np.isnan(values[3]) and np.isnan(values[10])  # Jan 4: empty score -> gap
     np.testing.assert_allclose(np.delete(values, [3, 10]), np.delete(np.arange(1, 11) / 20, 3))
     np.testing.assert_allclose(lines["score:lstm_7day"].get_ydata()[:10], np.arange(1, 11) / 20 + 0.3)
-    # Only E1 counts for AAA; its line stands at the origin time.
+    # E1 and E3 count for AAA (E2 only for BBB); each line stands at the origin time.
     events = [gid for gid in lines if gid.startswith("event:")]
-    assert events == ["event:E1"]
+    assert sorted(events) == ["event:E1", "event:E3"]
     assert list(lines["event:E1"].get_xdata()) == [np.datetime64("2020-01-05T12:00:00")] * 2
     # Index panels over Jan 1 .. Jan 12 (the last window's horizon): daily max Kp, daily min Dst.
     score_ax, kp_ax, dst_ax = fig.axes[:3]
@@ -319,7 +361,7 @@ def test_plot_skill_notes_a_missing_scores_file_and_refuses_a_missing_given_one(
 @pytest.mark.parametrize("content, problem", [
     ("{not json", "not valid JSON"),
     (json.dumps({**skill_dict(), "format": "other"}), "format 'other', expected 'seismag-skill'"),
-    (json.dumps({**skill_dict(), "version": 2}), "version 2 is not supported"),
+    (json.dumps({**skill_dict(), "version": 1}), "version 1 is not supported (this seismag reads version 2)"),
     (json.dumps([1, 2]), "a JSON list, expected an object"),
 ])
 def test_broken_skill_json_is_one_line_naming_the_file(tmp_path, content, problem):
@@ -386,20 +428,35 @@ def test_report_has_the_skill_section(small_results, skill_dir, tmp_path):
     assert "<h2 id='skill'>Forecast skill</h2>" in page and "href='#skill'" in page
     table = SkillTable()
     table.feed(page)
-    assert list(table.rows) == ["gru_7day", "lstm_7day", "reference:random", "reference:kp", "reference:dst"]
-    # Model, kind, ASS, p, G(0.05), G(0.1), G(0.2), N events, N station-days, verdict
-    assert table.rows["gru_7day"] == ["gru_7day", "model", "0.825", "0.031", "5.00", "5.00", "4.00", "2", "24",
-                                      "beats random alarms (p = 0.031) and the Kp and Dst references"]
-    assert table.rows["reference:random"][3] == "—"  # no surrogate p for the analytic reference
-    assert table.rows["reference:dst"][4:7] == ["1.67", "1.67", "1.67"]
+    assert list(table.rows) == ["gru_7day", "lstm_7day", "reference:random", "reference:rate", "reference:kp",
+                                "reference:dst"]
+    # Model, kind, ASS, p, adjusted p, G(0.05), G(0.1), G(0.2), N events, N pairs, N station-days, verdict
+    verdict = skill_dict()["models"]["gru_7day"]["verdict"]
+    assert table.rows["gru_7day"] == ["gru_7day", "model", "0.825", "0.031", "0.045", "5.00", "5.00", "4.00", "3",
+                                      "4", "24", verdict]
+    assert "<th>Surrogate p</th><th>Adjusted p</th>" in page
+    assert table.rows["reference:random"][3:5] == ["—", "—"]  # no surrogates for the analytic reference
+    assert table.rows["reference:kp"][3:5] == ["0.200", "—"]  # a reference is not in the adjusted family
+    assert table.rows["reference:dst"][5:8] == ["1.67", "1.67", "1.67"]
     assert "indistinguishable from alarms raised by geomagnetic storms" in page
+    # Weak: a model whose adjusted p is not significant; gru's is.
     assert "<tr class='model weak' data-model='lstm_7day'>" in page
+    assert "<tr class='model' data-model='gru_7day'>" in page
     assert "In-sample" not in page and "(in-sample)" not in page
     # τ, ν, ASS and G explained; four skill figures embedded (molchan, gain, two stations).
     assert "<b>τ</b>" in page and "<b>area skill score</b>" in page and "<b>probability gain</b>" in page
-    section = page[page.index("<h2 id='skill'>"):page.index("<h2 id='protocol'>")]
+    start = page.index("<h2 id='skill'>")
+    section = page[start:page.index("<h2 ", start + 1)]  # up to the next section, wherever that stands
     assert section.count("<img src='data:image/png;base64,") == 4
-    assert "alarms last 3 days" in section and "M ≥ 6" in html.unescape(section)
+    text = html.unescape(section)
+    assert "alarms last 3 days" in text and "M ≥ 6" in text and "3 target events (4 event-station pairs)" in text
+    # The explanation of version 2: pairs, timing within each station, the diagonal, surrogate and
+    # adjusted p, timing-only comparisons, a pointwise contour; no analytic sd of the ASS.
+    for words in ("<b>(event, station) pairs</b>", "ranked within its station", "any forecast without timing "
+                  "skill, lie on the diagonal", "circular-shift surrogates", "<b>adjusted p</b>",
+                  "family-wise", "of timing only", "is pointwise", "pointwise 95 %"):
+        assert words in text, words
+    assert "√(1/12N)" not in text and "standard deviation" not in text
 
 
 def test_report_says_in_sample_in_bold(small_results, tmp_path):
@@ -468,17 +525,66 @@ def test_station_panels_from_the_shared_index_files(tmp_path):
     assert fig.axes[0].get_title().endswith("(in-sample)")
 
 
-def test_random_alarms_below_the_diagonal_are_drawn_as_their_own_curve():
-    # E1 is within reach of two stations: random alarms catch it with 1 - (1 - tau)^2
+def test_the_random_reference_is_the_diagonal_whatever_its_entry_says():
+    # Version 2 judges timing within each station: random alarms are the diagonal for every
+    # forecast, so reference:random gets no curve of its own, even from a trajectory off it.
     data = skill_dict()
     tau = np.linspace(0.0, 1.0, 11)
-    nu = 0.5 * (1 - tau) ** 2 + 0.5 * (1 - tau)
-    data["models"]["reference:random"]["ass"] = 1.0 - float(np.sum((nu[1:] + nu[:-1]) * np.diff(tau)) / 2)
-    data["models"]["reference:random"]["molchan"] = [{"threshold": None, "tau": float(t), "nu": float(v),
-                                                       "alpha": None} for t, v in zip(tau, nu)]
+    data["models"]["reference:random"]["molchan"] = [point(None, float(t), float(0.5 * (1 - t) ** 2 + 0.5 * (1 - t)),
+                                                           None) for t in tau]
     fig = build_molchan_figure(data)
     lines = lines_by_gid(fig)
-    np.testing.assert_allclose(lines["curve:reference:random"].get_ydata(), nu)
-    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert "ν = 1 − τ (one station per event)" in legend
-    assert any(text.startswith("random alarms: ASS = 0.58") for text in legend)
+    assert "curve:reference:random" not in lines
+    assert lines["diagonal"].get_label() == "random alarms: ν = 1 − τ, ASS 0.5 (no timing skill)"
+    assert "gain:reference:random" not in lines_by_gid(build_gain_figure(data))
+
+
+def _broken(change) -> dict:
+    data = copy.deepcopy(skill_dict())
+    change(data)
+    return data
+
+
+@pytest.mark.parametrize("change, problem", [
+    (lambda d: d.pop("n_pairs"), "'n_pairs' missing or not a whole number"),
+    (lambda d: d.update(contour=["pointwise"]), "'contour' (what the contour is) is not text"),
+    (lambda d: d.update(family=["gru_7day"]), "'family' is not a JSON object"),
+    (lambda d: d["models"]["gru_7day"].pop("n_pairs"), "models['gru_7day']: 'n_pairs' missing or not a whole"),
+    (lambda d: d["models"]["gru_7day"].update(n_pairs=2.5), "models['gru_7day']: 'n_pairs' missing or not a whole"),
+    (lambda d: d["models"]["gru_7day"].update(ass_p_adjusted=1.5),
+     "models['gru_7day']: 'ass_p_adjusted' 1.5 is not a probability in [0, 1] or null"),
+    (lambda d: d["models"]["gru_7day"].update(ass_p_value="0.03"),
+     "models['gru_7day']: 'ass_p_value' '0.03' is not a probability"),
+    (lambda d: d["models"]["gru_7day"].update(significant="yes"),
+     "models['gru_7day']: 'significant' is not true, false or null"),
+    (lambda d: d["models"]["gru_7day"].update(ass_surrogate_sd="wide"),
+     "models['gru_7day']: 'ass_surrogate_sd' is not a number or null"),
+    (lambda d: d["models"]["gru_7day"].update(versus=[]), "models['gru_7day']: 'versus' is not a JSON object"),
+    (lambda d: d["models"]["gru_7day"]["versus"]["reference:kp"].update(outcome="better"),
+     "models['gru_7day'].versus['reference:kp']: outcome 'better' is not 'ahead', 'indistinguishable', 'behind'"),
+    (lambda d: d["models"]["gru_7day"]["versus"]["reference:kp"].update(p_adjusted=-0.1),
+     "models['gru_7day'].versus['reference:kp']: 'p_adjusted' -0.1 is not a probability"),
+    (lambda d: d["models"]["gru_7day"]["versus"]["reference:kp"].pop("ass_difference"),
+     "models['gru_7day'].versus['reference:kp'] needs a number 'ass_difference'"),
+    (lambda d: d["models"]["gru_7day"]["versus"].update({"reference:ae": d["models"]["gru_7day"]["versus"]
+                                                         ["reference:kp"]}),
+     "models['gru_7day'].versus['reference:ae']: no forecast of that name in 'models'"),
+])
+def test_a_bad_version_2_entry_is_one_line(change, problem):
+    with pytest.raises(DataError) as info:
+        read_skill(_broken(change))
+    message = str(info.value)
+    assert problem in message and "\n" not in message
+
+
+def test_version_2_without_surrogates_reads():
+    # --surrogates 0: no p, no adjusted p, no significance, outcomes null; the figures still draw.
+    def untested(data):
+        for entry in data["models"].values():
+            entry.update(ass_p_value=None, ass_p_adjusted=None, significant=None, ass_surrogate_mean=None,
+                         ass_surrogate_sd=None)
+            for comparison in entry.get("versus", {}).values():
+                comparison.update(p_value=None, p_adjusted=None, outcome=None)
+    data = _broken(untested)
+    legend = [t.get_text() for t in build_molchan_figure(data).axes[0].get_legend().get_texts()]
+    assert "gru_7day: ASS = 0.825" in legend

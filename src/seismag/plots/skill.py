@@ -9,8 +9,9 @@ for are taken from ``skill.json``'s ``events`` (the radius rule is not applied a
 
 Files written (``plot_skill``, default folder ``DIR/figures/``)::
 
-    molchan.{fmt}                 Molchan diagram: trajectories, diagonal, 95 % contour
-    probability_gain.{fmt}        G = (1 - nu) / tau against tau
+    molchan.{fmt}                 Molchan diagram: trajectories, the diagonal (random
+                                  alarms), the pointwise 95 % contour
+    probability_gain.{fmt}        G = (1 - nu) / tau against tau (G = 1: random alarms)
     scores_{STATION}.{fmt}        per station: score series, target events, Kp / Dst
                                   (drawn by :mod:`seismag.plots.skill_stations`)
 
@@ -23,12 +24,23 @@ to ``1 - ass`` of the same entry (straight segments, i.e. the trapezoid rule, or
 staircase: flat then down, or down then flat), so the picture and the ASS in its legend
 always agree. When no convention matches (to 1e-3), straight segments are drawn and a note
 says so.
+
+What the reference lines are
+----------------------------
+skill.json (version 2) judges alarms on their timing within each station and events as
+(event, station) pairs, so random alarms are the diagonal ν = 1 − τ for every forecast
+(ASS 0.5, G = 1), and so is any forecast without timing skill. ``reference:random`` is
+that diagonal and is not drawn again. The 95 % contour is pointwise (binomial over
+independent pairs, skill.json's ``contour``): it says which single points would be
+unlikely for random alarms, it does not test a curve; the tests are the surrogate p-values
+in the legend and the report's table.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import re
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -59,22 +71,35 @@ __all__ = [
 FIGURE_SUBFOLDER = "figures"
 
 #: Reference curves: grey tones and dash patterns, distinct from the models' solid colours.
+#: Keyed by the name without its ``_{N}day`` (``reference:kp_7day`` is drawn as ``reference:kp``).
 _REFERENCE_STYLE = {
     "reference:kp": ("0.2", (0, (6, 2))),
     "reference:dst": ("0.5", (0, (6, 2, 1.5, 2))),
+    "reference:rate": ("0.55", (0, (1, 1.5))),
 }
 _OTHER_REFERENCE_STYLES = (("0.35", (0, (2, 2))), ("0.6", (0, (8, 3, 2, 3))))
+_WINDOW_SUFFIX = re.compile(r"_\d+day$")
 _RANDOM = "reference:random"
 _DRAWSTYLE_TOLERANCE = 1e-3
+#: Legend labels of the lines every forecast is read against.
+DIAGONAL_LABEL = "random alarms: ν = 1 − τ, ASS 0.5 (no timing skill)"
+CONTOUR_LABEL = "pointwise 95 % (binomial, independent pairs)"
+GAIN_ONE_LABEL = "random alarms at the same τ (G = 1)"
 
 
 # --------------------------------------------------------------------------- styles
 
 
 def _reference_style(name: str, others: list[str]) -> tuple[str, Any]:
-    if name in _REFERENCE_STYLE:
-        return _REFERENCE_STYLE[name]
+    stem = _WINDOW_SUFFIX.sub("", name)
+    if stem in _REFERENCE_STYLE:
+        return _REFERENCE_STYLE[stem]
     return _OTHER_REFERENCE_STYLES[others.index(name) % len(_OTHER_REFERENCE_STYLES)]
+
+
+def _other_references(references: list[str]) -> list[str]:
+    """The references without a style of their own (an ``activity_{N}day`` ensemble, ...)."""
+    return [name for name in references if _WINDOW_SUFFIX.sub("", name) not in _REFERENCE_STYLE]
 
 
 def trajectory_drawstyle(tau: np.ndarray, nu: np.ndarray, ass: float) -> str | None:
@@ -99,6 +124,8 @@ def _curve_label(name: str, entry: dict) -> str:
     text = f"{name}: ASS = {entry['ass']:.3f}"
     if entry.get("ass_p_value") is not None:
         text += f", p = {entry['ass_p_value']:.3f}"
+    if entry.get("ass_p_adjusted") is not None:
+        text += f", adjusted p = {entry['ass_p_adjusted']:.3f}"
     if entry.get("in_sample"):
         text += " (in-sample)"
     return text
@@ -116,34 +143,28 @@ def build_molchan_figure(skill: "Skill | Mapping | str | os.PathLike",
     """The Molchan diagram of every model and reference in ``skill``.
 
     Lines carry gids for tests and tools: ``diagonal``, ``contour_95`` and
-    ``curve:{name}``. ``reference:random`` is drawn as its own curve (``curve:reference:random``)
-    when it leaves the diagonal: an event within reach of k stations is caught by random
-    alarms with probability 1 - (1 - tau)^k, so with several stations per event random
-    alarms lie below the diagonal, and a model must beat that curve, not the diagonal.
+    ``curve:{name}``. The diagonal is random alarms for every forecast (alarms are judged
+    on timing within each station); ``reference:random`` is that line and gets no curve of
+    its own. The contour is pointwise (binomial over independent (event, station) pairs)
+    and its legend says so.
     """
     skill = read_skill(skill)
     fig = new_figure((7.4, 7.0))
     ax = fig.add_subplot()
     n_events = len(skill.events)
-    random_entry = skill.models.get(_RANDOM)
-    random_tau, random_nu = skill.trajectory(_RANDOM) if random_entry else (np.array([]), np.array([]))
-    on_diagonal = random_entry is None or abs(float(random_entry["ass"]) - 0.5) < 1e-6 or random_tau.size < 2
-    random_label = "random alarms" + (f": ASS = {random_entry['ass']:.3f}" if random_entry else " (ASS 0.5)")
     ax.plot([0.0, 1.0], [1.0, 0.0], color="0.45", linestyle=":", linewidth=1.4, gid="diagonal", zorder=2,
-            label=random_label if on_diagonal else "ν = 1 − τ (one station per event)")
-    if not on_diagonal:
-        ax.plot(random_tau, random_nu, color="0.3", linestyle=":", linewidth=1.8, gid=f"curve:{_RANDOM}", zorder=2,
-                label=f"{random_label} (several stations per event)")
+            label=DIAGONAL_LABEL)
     contour = skill.data["contour_95"]
     if contour:
         tau = np.array([p["tau"] for p in contour])
         nu = np.array([p["nu"] for p in contour])
         ax.fill_between(tau, 0.0, nu, color="0.85", alpha=0.6, linewidth=0, zorder=1)
         ax.plot(tau, nu, color="0.4", linewidth=1.0, gid="contour_95", zorder=2,
-                label=f"95 % significance against random alarms (N = {n_events}): significant below")
+                label=f"{CONTOUR_LABEL}, {int(skill.data['n_pairs'])} pairs: a point below is unlikely for "
+                      "random alarms")
     models = skill.names("model")
     references = [name for name in skill.names("reference") if name != _RANDOM]
-    others = [name for name in references if name not in _REFERENCE_STYLE]
+    others = _other_references(references)
     colours = curve_colors(models)
     for name in references + models:
         entry = skill.models[name]
@@ -166,8 +187,8 @@ def build_molchan_figure(skill: "Skill | Mapping | str | os.PathLike",
     ax.set_ylim(0.0, 1.0)
     ax.set_aspect("equal")
     ax.set_xlabel("τ, fraction of station-days under alarm")
-    ax.set_ylabel("ν, fraction of target events missed")
-    ax.set_title(_title(f"Molchan diagram (N = {n_events} events)", skill))
+    ax.set_ylabel("ν, fraction of (event, station) pairs missed")
+    ax.set_title(_title(f"Molchan diagram (N = {n_events} events, {int(skill.data['n_pairs'])} pairs)", skill))
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=1, fontsize=10, borderaxespad=0.0)
     fig.tight_layout()
     return fig
@@ -207,7 +228,8 @@ def _log_label(value: float, _position=None) -> str:
 def build_gain_figure(skill: "Skill | Mapping | str | os.PathLike", notes: list[str] | None = None) -> Figure:
     """Probability gain against alarm fraction for every model and reference (log-log).
 
-    Gids: ``gain_one`` (the G = 1 line of random alarms), ``gain:{name}`` (a curve) and
+    Gids: ``gain_one`` (G = 1: random alarms with the same alarm fraction tau, and any
+    forecast without timing skill), ``gain:{name}`` (a curve) and
     ``gain_at:{name}`` (the markers at the tau of :data:`GAIN_TAUS`, the values skill.json
     gives).
     """
@@ -216,7 +238,7 @@ def build_gain_figure(skill: "Skill | Mapping | str | os.PathLike", notes: list[
     ax = fig.add_subplot()
     models = skill.names("model")
     references = [name for name in skill.names("reference") if name != _RANDOM]
-    others = [name for name in references if name not in _REFERENCE_STYLE]
+    others = _other_references(references)
     colours = curve_colors(models)
     smallest = 1.0
     for name in references + models:
@@ -240,8 +262,7 @@ def build_gain_figure(skill: "Skill | Mapping | str | os.PathLike", notes: list[
                     gid=f"gain_at:{name}")
     for key in GAIN_TAUS:
         ax.axvline(float(key), color="0.75", linewidth=0.8, linestyle="--", zorder=0)
-    ax.axhline(1.0, color="0.45", linestyle=":", linewidth=1.4, label="random alarms (G = 1)", gid="gain_one",
-               zorder=2)
+    ax.axhline(1.0, color="0.45", linestyle=":", linewidth=1.4, label=GAIN_ONE_LABEL, gid="gain_one", zorder=2)
     ax.set_xscale("log")
     ax.set_yscale("log")
     for axis in (ax.xaxis, ax.yaxis):

@@ -1,9 +1,14 @@
 """Reading the forecast-skill files for the figures: ``skill.json`` and ``scores.csv``.
 
 ``DIR/skill.json`` is written by ``seismag skill --out DIR`` (format ``seismag-skill``,
-version 1: settings, scored period, in-sample flag, stations, target events with the
-stations each counts for, the 95 % contour, and per model or reference the ASS, its
-surrogate p-value, the probability gains, the Molchan trajectory and a verdict).
+version 2; the full contract is in :mod:`seismag.skill.run`): settings, scored period,
+in-sample flag, stations, target events with the stations each counts for, the number of
+(event, station) pairs, the pointwise 95 % contour and what it is (``contour``), the
+family of models the adjusted p-values run over, and per model or reference the ASS, its
+surrogate p-value (raw and family-wise adjusted), the surrogates' mean and sd, the
+probability gains, the Molchan trajectory, the comparisons with the references
+(``versus``) and a verdict. Alarms are judged on timing, so random alarms are the diagonal
+for every forecast.
 ``scores.csv`` is written by ``seismag scan`` (columns :data:`SCORE_COLUMNS`). Both are
 read as plain files, never through the skill computation, and every problem is one
 :class:`~seismag.errors.DataError` line naming the file.
@@ -93,7 +98,7 @@ def read_skill(source: "str | os.PathLike | Mapping[str, Any] | Skill") -> Skill
     ------
     DataError
         One line naming the file: missing, unreadable, not JSON, not the ``seismag-skill``
-        format or version 1, or an entry missing or of the wrong type.
+        format of :data:`SKILL_VERSION`, or an entry missing, of the wrong type or out of range.
     """
     if isinstance(source, Skill):
         return source
@@ -131,9 +136,13 @@ def _check_skill(where: str, data: Any) -> None:
                       ("stations", dict)):
         if not isinstance(data.get(key), kind):
             fail(f"{key!r} missing or not a JSON {'object' if kind is dict else kind.__name__}")
-    for optional in ("settings", "scored_period"):
+    for optional in ("settings", "scored_period", "family"):
         if data.get(optional) is not None and not isinstance(data[optional], dict):
             fail(f"{optional!r} is not a JSON object")
+    if not _is_count(data.get("n_pairs")):
+        fail("'n_pairs' missing or not a whole number, 0 or more")
+    if data.get("contour") is not None and not isinstance(data["contour"], str):
+        fail("'contour' (what the contour is) is not text")
     _check_points(fail, "contour_95", data["contour_95"])
     for index, event in enumerate(data["events"]):
         if not isinstance(event, dict) or not isinstance(event.get("stations"), list) \
@@ -149,12 +158,19 @@ def _check_skill(where: str, data: Any) -> None:
             fail(f"{label} is not a JSON object")
         if entry.get("kind") not in ("model", "reference"):
             fail(f"{label}: kind {entry.get('kind')!r} is not 'model' or 'reference'")
-        for key in ("ass", "n_events", "n_station_days"):
-            if not is_number(entry.get(key)):
-                fail(f"{label}: {key!r} missing or not a number")
-        for key in ("ass_null_sd", "ass_p_value"):
+        if not is_number(entry.get("ass")):
+            fail(f"{label}: 'ass' missing or not a number")
+        for key in ("n_events", "n_pairs", "n_station_days"):
+            if not _is_count(entry.get(key)):
+                fail(f"{label}: {key!r} missing or not a whole number, 0 or more")
+        for key in ("ass_p_value", "ass_p_adjusted"):
+            _check_probability(fail, f"{label}: {key!r}", entry.get(key))
+        for key in ("ass_surrogate_mean", "ass_surrogate_sd"):
             if entry.get(key) is not None and not is_number(entry[key]):
                 fail(f"{label}: {key!r} is not a number or null")
+        if entry.get("significant") is not None and not isinstance(entry["significant"], bool):
+            fail(f"{label}: 'significant' is not true, false or null")
+        _check_versus(fail, label, entry.get("versus"), data["models"])
         gains = entry.get("probability_gain")
         if not isinstance(gains, dict) or any(g is not None and not is_number(g) for g in gains.values()):
             fail(f"{label}: 'probability_gain' must map tau to a number or null")
@@ -166,6 +182,39 @@ def _check_skill(where: str, data: Any) -> None:
             fail(f"{label}.molchan: tau must not decrease along the trajectory")
         if not isinstance(entry.get("verdict", ""), str):
             fail(f"{label}: 'verdict' is not text")
+
+
+#: A comparison's outcome (``versus[ref]["outcome"]``); null without surrogates.
+OUTCOMES = ("ahead", "indistinguishable", "behind")
+
+
+def _check_versus(fail, label: str, versus: Any, models: dict) -> None:
+    """A model's comparisons: reference name -> {ass_difference, p_value, p_adjusted, outcome}."""
+    if versus is None:
+        return
+    if not isinstance(versus, dict):
+        fail(f"{label}: 'versus' is not a JSON object")
+    for reference, comparison in versus.items():
+        where = f"{label}.versus[{reference!r}]"
+        if reference not in models:
+            fail(f"{where}: no forecast of that name in 'models'")
+        if not isinstance(comparison, dict) or not is_number(comparison.get("ass_difference")):
+            fail(f"{where} needs a number 'ass_difference'")
+        for key in ("p_value", "p_adjusted"):
+            _check_probability(fail, f"{where}: {key!r}", comparison.get(key))
+        outcome = comparison.get("outcome")
+        if outcome is not None and outcome not in OUTCOMES:
+            fail(f"{where}: outcome {outcome!r} is not {', '.join(map(repr, OUTCOMES))} or null")
+
+
+def _check_probability(fail, label: str, value: Any) -> None:
+    if value is not None and not (is_number(value) and 0.0 <= value <= 1.0):
+        fail(f"{label} {value!r} is not a probability in [0, 1] or null")
+
+
+def _is_count(value: Any) -> bool:
+    """A whole number, 0 or more (a float like 3.0 that JSON writers may give counts too)."""
+    return is_number(value) and value >= 0 and float(value).is_integer()
 
 
 def _check_points(fail, label: str, points: list) -> None:

@@ -20,26 +20,37 @@ from seismag.plots.skill_files import GAIN_TAUS, SKILL_FILE, Skill, find_skill, 
 #: Figure captions, by file stem (station figures: ``scores_{STATION}``).
 CAPTIONS = {
     "molchan": "Molchan diagram: each model's trajectory (τ, ν) over every threshold; the diagonal is "
-               "random alarms; below the grey contour a point is significant at 5 % (binomial).",
+               "random alarms, and any forecast without timing skill (ASS 0.5); the grey contour is "
+               "pointwise 95 % (binomial over independent (event, station) pairs): a single point below "
+               "it is unlikely for random alarms, but it tests no trajectory (the surrogate p-values do).",
     "probability_gain": "Probability gain G = (1 − ν)/τ against τ (log-log); circles: G at τ = 0.05, "
-                        "0.1, 0.2 as listed in the table; G = 1 is random alarms.",
+                        "0.1, 0.2 as listed in the table; G = 1 is random alarms at the same τ.",
 }
 
 EXPLANATION = (
     "Every day of every station gets a score from the window that ends at its start; an alarm "
     "at threshold θ covers the {lead} from the end of each window whose score is at least θ. "
-    "<b>τ</b> is the fraction of "
-    "scored station-days under alarm and <b>ν</b> the fraction of target earthquakes that fall "
-    "outside every alarm (an earthquake counts once, however many stations or days saw it). "
+    "Alarms are judged on their <b>timing</b>: each station-day's score is ranked within its "
+    "station, so calling one station more alarming than another earns nothing. <b>τ</b> is the "
+    "fraction of scored station-days under alarm. Target earthquakes are scored as "
+    "<b>(event, station) pairs</b> (an earthquake within reach of three stations is three pairs) "
+    "and <b>ν</b> is the fraction of pairs that fall outside every alarm of their station. "
     "Lowering θ from “never” to “always” traces the Molchan trajectory from (0, 1) to "
-    "(1, 0); random alarms lie on the diagonal ν = 1 − τ. The <b>area skill score</b> "
-    "ASS = 1 − ∫ν dτ is 0.5 for random alarms (standard deviation √(1/12N) for N events) and "
-    "approaches 1 for a forecaster that catches every event with little alarm time; the "
-    "surrogate p-value compares it with the same scores shifted in time against the fixed "
-    "catalog. The <b>probability gain</b> G = (1 − ν)/τ says how many times more of the events "
-    "the alarms catch than random alarms covering the same share of time would (G = 1: random). "
-    "A model that does not beat the Kp / Dst references is indistinguishable from alarms "
-    "raised by geomagnetic storms."
+    "(1, 0). Random alarms, and any forecast without timing skill, lie on the diagonal "
+    "ν = 1 − τ, however their stations' alarms go together. The <b>area skill score</b> "
+    "ASS = 1 − ∫ν dτ is 0.5 on the diagonal and approaches 1 for a forecaster that catches "
+    "every pair with little alarm time. Its <b>p</b> compares it with circular-shift "
+    "surrogates (the same scores shifted in time against the fixed catalog, which keeps the "
+    "clustering of the events and of the scores); the <b>adjusted p</b> allows for every model "
+    "of the run (family-wise, Westfall–Young), and the verdict uses it. The grey contour of "
+    "the Molchan diagram is pointwise (binomial over independent pairs): it marks single "
+    "points and tests no trajectory. The <b>probability gain</b> G = (1 − ν)/τ says how many "
+    "times more of the pairs the alarms catch than random alarms with the same τ would "
+    "(G = 1: random). Each model is compared with the per-station event rate and with the "
+    "alarms raised by geomagnetic storms (Kp, Dst, a trained activity ensemble when there is "
+    "one) under the same shifts: these comparisons are of timing only. A model is ahead of "
+    "alarms raised by geomagnetic storms only when it is ahead of every storm reference; "
+    "otherwise it is indistinguishable from them or behind them."
 )
 
 
@@ -68,7 +79,8 @@ def _settings_text(skill: Skill) -> str:
         parts.append(f"alarms last {settings['lead_days']} days")
     if period.get("start") and period.get("end"):
         parts.append(f"scored {period['start']} to {period['end']} (end exclusive)")
-    parts.append(f"{len(skill.events)} target events at {len(skill.data['stations'])} stations")
+    parts.append(f"{len(skill.events)} target events ({skill.data['n_pairs']} event-station pairs) at "
+                 f"{len(skill.data['stations'])} stations")
     if settings.get("surrogates") is not None:
         parts.append(f"{settings['surrogates']} surrogates")
     return "; ".join(parts)
@@ -77,20 +89,24 @@ def _settings_text(skill: Skill) -> str:
 def _table(skill: Skill) -> str:
     head = ("<div class='table-wrap'><table id='skill-table' class='skill'><thead><tr>"
             "<th class='name'>Model</th><th class='name'>Kind</th><th>ASS</th><th>Surrogate p</th>"
+            "<th>Adjusted p</th>"
             + "".join(f"<th>G(τ = {tau})</th>" for tau in GAIN_TAUS)
-            + "<th>N events</th><th>N station-days</th><th class='name'>Verdict</th></tr></thead><tbody>")
+            + "<th>N events</th><th>N pairs</th><th>N station-days</th><th class='name'>Verdict</th>"
+            "</tr></thead><tbody>")
     rows = []
     for name, entry in skill.models.items():
         gains = entry["probability_gain"]
         verdict = entry.get("verdict") or ""
-        weak = entry["kind"] == "model" and verdict.lower().startswith("indistinguishable")
+        # Weak: tested and not significant after adjustment (null: no surrogates, no statement).
+        weak = entry["kind"] == "model" and entry.get("significant") is False
         classes = " ".join(c for c in (entry["kind"], "weak" if weak else "") if c)
         label = _e(name) + (" <b>(in-sample)</b>" if entry.get("in_sample") else "")
         rows.append(f"<tr class='{classes}' data-model='{_e(name)}'><td class='name'>{label}</td>"
                     f"<td class='name'>{_e(entry['kind'])}</td><td>{_num(entry['ass'], 3)}</td>"
-                    f"<td>{_num(entry.get('ass_p_value'), 3)}</td>"
+                    f"<td>{_num(entry.get('ass_p_value'), 3)}</td><td>{_num(entry.get('ass_p_adjusted'), 3)}</td>"
                     + "".join(f"<td>{_num(gains.get(tau), 2)}</td>" for tau in GAIN_TAUS)
-                    + f"<td>{int(entry['n_events'])}</td><td>{int(entry['n_station_days'])}</td>"
+                    + f"<td>{int(entry['n_events'])}</td><td>{int(entry['n_pairs'])}</td>"
+                    f"<td>{int(entry['n_station_days'])}</td>"
                     f"<td class='name verdict'>{_e(verdict)}</td></tr>")
     return head + "".join(rows) + "</tbody></table></div>"
 
