@@ -5,11 +5,13 @@ URIs, the style sheet is inline, there is no script and no external link, so it
 opens offline by double-click and can be mailed as one file. All text taken
 from the results folder is escaped with :func:`html.escape`.
 
-Sections: notes (what was skipped), metrics (mean ± std over folds per model
-and window, the best model per window marked), against chance, forecast skill
-(when ``RESULTS/skill/skill.json`` exists or ``skill_dir`` names one; see
-:mod:`seismag.plots.skill_report`), evaluation protocol with its leakage caveat,
-dataset summary, figures, run configuration.
+Sections: forecast skill first (when ``RESULTS/skill/skill.json`` exists or
+``skill_dir`` names one; its Molchan diagram and verdicts, see
+:mod:`seismag.plots.skill_report`: whether the forecasts beat random and storm-only
+alarms is the question the cross-validation below cannot answer), notes (what was
+skipped), metrics (mean ± std over folds per model and window, the best model per
+window marked), against chance, evaluation protocol with its leakage caveat, dataset
+summary, figures, run configuration.
 
 The figures are always rendered afresh from the results, at a modest DPI, into
 a temporary folder (the ``performance_visualization/`` folder is neither read
@@ -439,16 +441,17 @@ def write_report(
         f"Trained with seismag {_e(version or 'unknown')}"
         + (f", started {_e(run_config['started_at'])}" if run_config and run_config.get("started_at") else "")
         + f" · report written {_e(now)} by seismag {_e(package_version)}</p>",
-        "<nav class='meta'><a href='#metrics'>Metrics</a> · <a href='#chance'>Against chance</a> · "
-        + ("<a href='#skill'>Forecast skill</a> · " if skill_html else "")
-        + "<a href='#protocol'>Protocol</a> · "
+        "<nav class='meta'>" + ("<a href='#skill'>Forecast skill</a> · " if skill_html else "")
+        + "<a href='#metrics'>Metrics</a> · <a href='#chance'>Against chance</a> · "
+        "<a href='#protocol'>Protocol</a> · "
         "<a href='#dataset'>Dataset</a> · <a href='#figures'>Figures</a> · "
         "<a href='#config'>Run configuration</a></nav>",
     ]
+    parts.append(skill_html)
     if notes:
         parts.append("<h2 id='notes'>Notes</h2><div class='notes'><ul>"
                      + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul></div>")
-    parts += [metrics_html, chance_html, skill_html, _protocol_section(results, all_stats),
+    parts += [metrics_html, chance_html, _protocol_section(results, all_stats),
               _dataset_section(results), figures_html]
     parts.append("<h2 id='config'>Run configuration</h2>")
     if run_config is None:

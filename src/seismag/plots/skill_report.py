@@ -149,13 +149,16 @@ def skill_section(
                      + _e(", ".join(in_sample) or "a model")
                      + "; these scores may have been seen in training and do not measure forecast "
                      "skill on new data.</strong></p>")
-    lead = skill.lead_days
-    parts.append("<p>" + EXPLANATION.format(lead=f"{lead} days" if lead else "lead days") + "</p>")
-    parts.append(_table(skill))
     written = plot_skill(skill, dpi=figure_dpi, fmt="png", out_dir=tmp_dir)
     notes.extend(written.notes)
+    # The answer first (the Molchan diagram and the verdicts), then how to read it, then the rest.
+    molchan = [path for path in written if path.stem == "molchan"]
+    parts += [embed(path, _caption(path)) for path in molchan]
+    parts.append(_table(skill))
+    lead = skill.lead_days
+    parts.append("<p>" + EXPLANATION.format(lead=f"{lead} days" if lead else "lead days") + "</p>")
     parts.append("<section class='figures' data-folder='skill'>")
-    parts += [embed(path, _caption(path)) for path in written]
+    parts += [embed(path, _caption(path)) for path in written if path not in molchan]
     parts.append("</section>")
     return "\n".join(parts)
 
