@@ -73,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Geomagnetic earthquake-precursor classification: train and compare "
                     "GRU, LSTM, RNN, MLP and Transformer models with honest cross-validation.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Start with:  seismag demo      (synthetic data -> training -> figures -> report)",
+        epilog="Start with:  seismag demo      (synthetic data -> forecast skill, training -> figures -> report)",
     )
     from . import __version__
 
@@ -282,9 +282,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="judge scores inside a training period (marked in-sample) instead of refusing")
     p.add_argument("--dpi", type=float, default=300, help="resolution of the figures in DIR/figures (300)")
 
-    p = command("demo", "Synthetic data -> all models on 7/14/30-day windows -> figures -> HTML report.",
+    p = command("demo", "Synthetic data -> the forecast path (records, train until a cutoff, scan after it, skill "
+                        "against random and Kp/Dst alarms) and all models on 7/14/30-day windows -> figures -> "
+                        "HTML report, which opens with the forecast verdicts.",
                 "seismag demo --out demo/")
-    p.add_argument("--out", default="demo", help="folder for data/, results/ and the report (default: demo)")
+    p.add_argument("--out", default="demo",
+                   help="folder for forecast/, data/, results/ and the report (default: demo)")
     p.add_argument("--seed", type=int, default=42)
     _add_flag(p, TRAIN_FLAGS["models"])
     _add_flag(p, TRAIN_FLAGS["windows"])

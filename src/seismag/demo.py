@@ -1,7 +1,16 @@
-"""``seismag demo``: synthetic data -> every model on every window -> figures -> report.
+"""``seismag demo``: the forecast path, then every model on every window, figures and the report.
 
-The whole pipeline a researcher runs on real data, on a built-in synthetic
-dataset small enough for a laptop CPU.
+The whole pipeline a researcher runs on real data, on built-in synthetic data small
+enough for a laptop CPU:
+
+- the forecast path (``OUT/forecast/``): continuous synthetic records (``synth
+  --records``) -> training windows with the Kp / Dst activity columns (``build``) ->
+  models trained on the first half only (``train --train-until``) -> every later day
+  scored (``scan --start``) -> alarms against the catalog with the random and Kp / Dst
+  references (``skill``), written to ``OUT/results/skill/`` where the report finds it;
+- cross-validation of every model on every window of a synthetic window dataset
+  (``OUT/data/``, ``OUT/results/``), its figures, and the HTML report, which opens with
+  the forecast verdicts.
 """
 
 from __future__ import annotations
@@ -12,7 +21,7 @@ from pathlib import Path
 
 from .config import make_config, tiny_models
 from .data.synthetic import generate_dataset
-from .layout import FIGURE_FOLDER
+from .layout import FIGURE_FOLDER, SKILL_FOLDER
 from .training.pipeline import format_summary_table, run_experiment, setup_logging
 
 logger = logging.getLogger("seismag")
@@ -23,6 +32,11 @@ TINY = {
     "steps_per_day": 48,
     "config": {"epochs": 2, "num_folds": 2, "batch_size": 16, "model_overrides": tiny_models()},
 }
+# The forecast path: records of 1-minute data (1440 a day, also with --tiny), trained up to
+# the record's middle day and scored after it; `models` when --models leaves them open.
+FORECAST = {"days": 240, "stations": 4, "start": "2020-01-01", "window": 7, "models": ("features", "mlp"),
+            "surrogates": 200}
+TINY_FORECAST = {**FORECAST, "days": 90, "stations": 2, "models": ("features",), "surrogates": 50}
 
 
 def run_demo(out: str | Path = "demo", *, seed: int = 42, models=None, windows=None, tiny: bool = False,
@@ -36,23 +50,68 @@ def run_demo(out: str | Path = "demo", *, seed: int = 42, models=None, windows=N
     config = make_config("quick", models=models, windows=windows or (7, 14, 30), seed=seed,
                          steps_per_day=steps_per_day, **settings)
     setup_logging(log_dir=out / "logs")
+    results_dir = out / "results"
+    run_forecast(out / "forecast", results_dir / SKILL_FOLDER, TINY_FORECAST if tiny else FORECAST, seed=seed,
+                 models=models, settings=settings, progress=progress, dpi=dpi)
     data_dir = out / "data"
-    logger.info("1/4 synthetic data -> %s", data_dir)
+    logger.info("2/5 synthetic data -> %s", data_dir)
     generate_dataset(data_dir, preset=TINY["synth_preset"] if tiny else "quick", seed=seed,
                      windows=config.windows, steps_per_day=steps_per_day,
                      overwrite=True)  # the demo's own folder: a rerun replaces its data
 
-    logger.info("2/4 training %s on %s-day windows (preset quick)", ", ".join(config.models),
+    logger.info("3/5 training %s on %s-day windows (preset quick)", ", ".join(config.models),
                 ", ".join(map(str, config.windows)))
-    results_dir = out / "results"
     results = run_experiment(config, data_dir, results_dir, progress=progress)
     print(format_summary_table(results))
 
     from .plots import plot_all, write_report
 
-    logger.info("3/4 figures -> %s", results_dir / FIGURE_FOLDER)
+    logger.info("4/5 figures -> %s", results_dir / FIGURE_FOLDER)
     plot_all(results_dir, dpi=dpi)
-    logger.info("4/4 report")
+    logger.info("5/5 report")
     report = write_report(results_dir)
     logger.info("demo finished in %.0f s", time.perf_counter() - began)
     return report
+
+
+def run_forecast(folder: Path, skill_dir: Path, sizes: dict, *, seed: int, models=None, settings: dict,
+                 progress: bool, dpi: int) -> dict:
+    """The forecast path into ``folder`` (records, data, results, scores.csv) and ``skill_dir``.
+
+    Trains ``models`` (``sizes["models"]`` when None) on the windows that end before the
+    record's middle day, scores every day after it and judges the scores against the
+    catalog with the Kp / Dst references; returns what ``skill.json`` holds.
+    """
+    import datetime as dt
+
+    from .data.build import build_dataset
+    from .data.synthetic_records import generate_records
+    from .inference import scan_records
+    from .layout import scores_meta_path
+    from .plots import plot_skill
+    from .skill import evaluate_skill, format_skill_report
+    from .skill.labels import read_recorded_labels, resolve_label_settings
+
+    cutoff = (dt.date.fromisoformat(sizes["start"]) + dt.timedelta(days=sizes["days"] // 2)).isoformat()
+    config = make_config("quick", models=models or sizes["models"], windows=(sizes["window"],), seed=seed,
+                         train_until=cutoff, **settings)
+    records, data_dir, results_dir = folder / "records", folder / "data", folder / "results"
+    logger.info("1/5 forecast path: %d days of records at %d stations -> %s; %s trained until %s, scored after",
+                sizes["days"], sizes["stations"], folder, ", ".join(config.models), cutoff)
+    generate_records(records, days=sizes["days"], n_stations=sizes["stations"], start=sizes["start"], seed=seed,
+                     overwrite=True)  # the demo's own folders: a rerun replaces them
+    kp, dst = records / "indices" / "kp.csv", records / "indices" / "dst.dat"
+    build_dataset(records / "observatory", records / "catalog.csv", data_dir, windows=(sizes["window"],),
+                  kp=kp, dst=dst, overwrite=True)
+    run_experiment(config, data_dir, results_dir, progress=progress)
+    ensembles = sorted(results_dir.glob("*_models/*_ensemble.pth"))
+    scores = folder / "scores.csv"
+    scan_records(ensembles, records / "observatory", scores, kp=kp, dst=dst, start=cutoff)
+    # the targets the training windows were labelled with, as `seismag skill` judges them
+    labels, _ = resolve_label_settings(read_recorded_labels(scores), {}, override=False,
+                                       source=str(scores_meta_path(scores)))
+    result = evaluate_skill(scores, records / "catalog.csv", skill_dir, **labels, kp=kp, dst=dst,
+                            surrogates=sizes["surrogates"], seed=seed)
+    print(format_skill_report(result))
+    plot_skill(skill_dir, scores=scores, kp=kp, dst=dst, dpi=dpi)
+    return result
