@@ -550,18 +550,13 @@ def cmd_build(args) -> None:
 
 
 def cmd_skill(args) -> None:
-    from .layout import LABEL_KEYS, scores_meta_path
+    from .layout import LABEL_KEYS
     from .skill import evaluate_skill, format_skill_report
-    from .skill.labels import read_recorded_labels, resolve_label_settings
 
-    labels, label_notes = resolve_label_settings(
-        read_recorded_labels(args.scores), {key: getattr(args, key) for key in LABEL_KEYS},
-        override=args.override_labels, source=str(scores_meta_path(args.scores)))
-    result = evaluate_skill(args.scores, args.catalog, args.out, **labels, kp=args.kp, dst=args.dst,
+    result = evaluate_skill(args.scores, args.catalog, args.out, **{key: getattr(args, key) for key in LABEL_KEYS},
+                            override_labels=args.override_labels, kp=args.kp, dst=args.dst,
                             surrogates=args.surrogates, seed=args.seed, allow_in_sample=args.allow_in_sample)
     print(format_skill_report(result))
-    for note in label_notes:
-        print(f"note: {note}")
     from .plots.skill import plot_skill
 
     figures = plot_skill(args.out, scores=args.scores, kp=args.kp, dst=args.dst, dpi=args.dpi)

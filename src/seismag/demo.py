@@ -87,10 +87,8 @@ def run_forecast(folder: Path, skill_dir: Path, sizes: dict, *, seed: int, model
     from .data.build import build_dataset
     from .data.synthetic_records import generate_records
     from .inference import scan_records
-    from .layout import scores_meta_path
     from .plots import plot_skill
     from .skill import evaluate_skill, format_skill_report
-    from .skill.labels import read_recorded_labels, resolve_label_settings
 
     cutoff = (dt.date.fromisoformat(sizes["start"]) + dt.timedelta(days=sizes["days"] // 2)).isoformat()
     config = make_config("quick", models=models or sizes["models"], windows=(sizes["window"],), seed=seed,
@@ -107,10 +105,8 @@ def run_forecast(folder: Path, skill_dir: Path, sizes: dict, *, seed: int, model
     ensembles = sorted(results_dir.glob("*_models/*_ensemble.pth"))
     scores = folder / "scores.csv"
     scan_records(ensembles, records / "observatory", scores, kp=kp, dst=dst, start=cutoff)
-    # the targets the training windows were labelled with, as `seismag skill` judges them
-    labels, _ = resolve_label_settings(read_recorded_labels(scores), {}, override=False,
-                                       source=str(scores_meta_path(scores)))
-    result = evaluate_skill(scores, records / "catalog.csv", skill_dir, **labels, kp=kp, dst=dst,
+    # judged by the targets the training windows were labelled with (scores.meta.json)
+    result = evaluate_skill(scores, records / "catalog.csv", skill_dir, kp=kp, dst=dst,
                             surrogates=sizes["surrogates"], seed=seed)
     print(format_skill_report(result))
     plot_skill(skill_dir, scores=scores, kp=kp, dst=dst, dpi=dpi)

@@ -11,8 +11,8 @@ from seismag.cli import main
 from seismag.data.build.plan import DEFAULT_LEAD_DAYS, DEFAULT_MIN_MAGNITUDE, default_label_settings
 from seismag.data.catalog import Catalog, write_comcat_csv
 from seismag.errors import ConfigError, DataError
-from seismag.layout import LABEL_KEYS, scores_meta_path, write_forecast_scores
-from seismag.skill.labels import read_recorded_labels, resolve_label_settings
+from seismag.layout import LABEL_KEYS, read_forecast_meta, scores_meta_path, write_forecast_scores
+from seismag.skill.labels import recorded_labels, resolve_label_settings
 
 SOURCE = "scores.meta.json"
 BUILT = {"min_magnitude": 5.5, "radius": "dobrovolsky", "radius_km": None, "lead_days": 7, "max_depth_km": None,
@@ -102,19 +102,19 @@ def test_models_trained_on_different_labels_are_refused_unless_overridden():
 
 def test_read_recorded_labels_from_the_companion(tmp_path):
     scores = tmp_path / "scores.csv"
-    assert read_recorded_labels(scores) is None  # no companion: nothing recorded
+    assert recorded_labels(read_forecast_meta(scores)) is None  # no companion: nothing recorded
     row = ["AAA", "35.000", "30.000", "2020-01-10", "gru_7day", "0.5", "0.1", "0.0", "false"]
     write_forecast_scores(scores, [row, [*row[:4], "mlp_7day", *row[5:]]], {
         "gru_7day": {"ensemble": "gru.pth", "training_period": None, "labels": FIXED},
         "mlp_7day": {"ensemble": "mlp.pth", "training_period": None, "labels": None}})
     assert scores_meta_path(scores).name == "scores.meta.json"
-    recorded = read_recorded_labels(scores)
+    recorded = recorded_labels(read_forecast_meta(scores))
     assert recorded == {"gru_7day": FIXED, "mlp_7day": None}
     assert resolve(recorded)[0] == FIXED
     scores_meta_path(scores).write_text('{"format": "seismag-scores-meta", "version": 1, "models": {"gru_7day": '
                                         '{"labels": {"min_magnitude": 5.5}}}}')
     with pytest.raises(DataError, match="scores.meta.json"):
-        read_recorded_labels(scores)
+        recorded_labels(read_forecast_meta(scores))
 
 
 def test_the_cli_judges_by_the_recorded_labels_and_refuses_a_contradicting_flag(tmp_path, capsys):

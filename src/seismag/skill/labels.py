@@ -23,30 +23,26 @@ May import :mod:`seismag.errors`, :mod:`seismag.layout` and :mod:`seismag.data.b
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping
 from typing import Any
 
 from seismag.data.build.plan import default_label_settings
 from seismag.errors import ConfigError
-from seismag.layout import LABEL_KEYS, RADIUS_RULES, read_forecast_meta
+from seismag.layout import LABEL_KEYS, RADIUS_RULES
 
-__all__ = ["read_recorded_labels", "resolve_label_settings"]
+__all__ = ["recorded_labels", "resolve_label_settings"]
 
 #: The settings compared one by one; the radius rule and its fixed radius are one setting.
 _PARTS = (("min_magnitude",), ("radius", "radius_km"), ("lead_days",), ("max_depth_km",), ("decluster",))
 OVERRIDE_FLAG = "--override-labels"
 
 
-def read_recorded_labels(scores: str | os.PathLike) -> dict[str, dict[str, Any] | None] | None:
-    """The label settings recorded beside ``scores`` (its ``scores.meta.json``), per model.
+def recorded_labels(meta: Mapping[str, Any] | None) -> dict[str, dict[str, Any] | None] | None:
+    """The label settings per model of a scores companion (:func:`seismag.layout.read_forecast_meta`).
 
     Returns ``{model: settings or None}`` (the ``model`` column's names; None for a model
-    whose ensemble does not know its labels), or None when ``scores`` has no companion.
-    Raises :class:`~seismag.errors.DataError` for a companion that is damaged or was written
-    with another ``scores.csv``.
+    whose ensemble does not know its labels), or None when there is no companion (``meta`` None).
     """
-    meta = read_forecast_meta(scores)
     return None if meta is None else {name: entry["labels"] for name, entry in meta["models"].items()}
 
 
@@ -57,7 +53,7 @@ def resolve_label_settings(recorded: Mapping[str, Mapping[str, Any] | None] | No
     Parameters
     ----------
     recorded
-        :func:`read_recorded_labels`'s answer: per model its recorded settings (None:
+        :func:`recorded_labels`'s answer: per model its recorded settings (None:
         unknown), or None when nothing is recorded.
     given
         The user's flags by :data:`~seismag.layout.LABEL_KEYS` (``min_magnitude``,

@@ -4,7 +4,8 @@
     Random alarms: the diagonal nu = 1 - tau, ASS 0.5, gain 1 (analytic, nothing drawn).
 ``reference:rate``
     Where events happen and nothing of when: each station's rate of target events over the
-    period before the scored days (:func:`seismag.skill.events.station_rates`), the same
+    models' training period (recorded in ``scores.meta.json``; else the catalog before the
+    scored days; :func:`seismag.skill.events.station_rates`), the same
     score on every day of a station. Judged on timing it lies on the diagonal; a model
     compared with it is compared with "no timing skill" by the paired surrogates.
 ``activity_{N}day``

@@ -64,6 +64,7 @@ from seismag.data.catalog import Catalog, read_catalog
 from seismag.data.indices import DstSeries, KpSeries, read_dst, read_kp
 from seismag.errors import ConfigError, DataError
 from seismag.io import write_json, write_text
+from seismag.layout import read_forecast_meta, scores_meta_path
 from seismag.lock import folder_lock
 
 from .alarms import StationDays
@@ -71,6 +72,7 @@ from .events import TargetEvents, pair_levels, select_target_events, station_rat
 from .family import two_sided_p_values, upper_p_values, westfall_young
 from .molchan import (GAIN_TAUS, area_skill_score, binomial_tail, event_alarm_fractions, molchan_trajectory,
                       probability_gain, significance_contour)
+from .labels import recorded_labels, resolve_label_settings
 from .references import (ACTIVITY, ACTIVITY_MODEL, RANDOM, RATE, dst_scores, kp_scores, reference_name,
                          window_days_of)
 from .scores import Scores, read_scores
@@ -107,12 +109,13 @@ def evaluate_skill(
     catalog: str | os.PathLike | Catalog,
     out_dir: str | os.PathLike | None = None,
     *,
-    min_magnitude: float = 5.5,
+    min_magnitude: float | None = None,
     radius: str | None = None,
     radius_km: float | None = None,
-    lead_days: int = 7,
+    lead_days: int | None = None,
     max_depth_km: float | None = None,
-    decluster: bool = False,
+    decluster: bool | None = None,
+    override_labels: bool = False,
     kp: str | os.PathLike | KpSeries | None = None,
     dst: str | os.PathLike | DstSeries | None = None,
     surrogates: int = 1000,
@@ -136,6 +139,11 @@ def evaluate_skill(
         Dobrovolsky radius (``radius`` None or ``'dobrovolsky'``).
     lead_days
         A row's forecast horizon ``[window_end, window_end + lead_days)``, days.
+    override_labels
+        The six target settings above default (None) to the label settings of the models'
+        training windows, recorded beside a scores.csv in ``scores.meta.json``, else to
+        build's defaults; a given one that contradicts the record is refused unless
+        ``override_labels`` (:mod:`seismag.skill.labels`).
     kp, dst
         Index files (or series) for the storm references; None leaves a reference out.
     surrogates, seed
@@ -157,12 +165,20 @@ def evaluate_skill(
         A bad scores, catalog or index file; in-sample scores without ``allow_in_sample``;
         models that share no row; no target event.
     """
-    radius = _check_settings(min_magnitude, radius, radius_km, lead_days, max_depth_km, surrogates, seed)
     table = scores if isinstance(scores, Scores) else read_scores(scores)
+    meta = read_forecast_meta(table.path) if table.path else None
+    labels, notes = resolve_label_settings(
+        recorded_labels(meta),
+        dict(min_magnitude=min_magnitude, radius=radius, radius_km=radius_km, lead_days=lead_days,
+             max_depth_km=max_depth_km, decluster=decluster),
+        override=override_labels, source=str(scores_meta_path(table.path)))
+    min_magnitude, radius_km, lead_days = labels["min_magnitude"], labels["radius_km"], labels["lead_days"]
+    max_depth_km, decluster = labels["max_depth_km"], labels["decluster"]
+    radius = _check_settings(min_magnitude, labels["radius"], radius_km, lead_days, max_depth_km, surrogates, seed)
+    periods = {} if meta is None else {name: entry["training_period"] for name, entry in meta["models"].items()}
     quakes = catalog if isinstance(catalog, Catalog) else read_catalog(catalog, min_magnitude=min_magnitude)
     kp_series = kp if kp is None or isinstance(kp, KpSeries) else read_kp(kp)
     dst_series = dst if dst is None or isinstance(dst, DstSeries) else read_dst(dst)
-    notes: list[str] = []
     targets = dict(min_magnitude=min_magnitude, radius=radius, radius_km=radius_km, max_depth_km=max_depth_km,
                    decluster=decluster)
 
@@ -181,7 +197,8 @@ def evaluate_skill(
 
     forecasts = [_model_forecast(name, table.models[name].score[rows], in_sample[name])
                  for name, rows in aligned.items()]
-    rate = station_rates(quakes, table.latitude, table.longitude, quakes.start, _first_scored_day(days), **targets)
+    rate_start, rate_end = _rate_period(periods, quakes, days, notes)
+    rate = station_rates(quakes, table.latitude, table.longitude, rate_start, rate_end, **targets)
     forecasts += _references(forecasts, station, window_end, rate, kp_series, dst_series, notes)
     shifts = draw_shifts(surrogates, days, seed)
     if 0 < len(shifts) < surrogates:
@@ -191,6 +208,9 @@ def evaluate_skill(
         notes.append("--surrogates 0: numbers only; no statement of significance or of one forecast ahead of "
                      "another is made without resamples")
     judged = {f.name: _judge(f, days, events, shifts) for f in forecasts}
+    for name, period in periods.items():
+        if name in judged:
+            judged[name]["training_period"] = period
     family = [f.name for f in forecasts if f.kind == "model"]
     _adjust_against_surrogates(judged, family)
     _compare_all(forecasts, judged)
@@ -205,7 +225,7 @@ def evaluate_skill(
             "scores": table.path, "catalog": quakes.path, "min_magnitude": float(min_magnitude), "radius": radius,
             "radius_km": None if radius_km is None else float(radius_km), "lead_days": int(lead_days),
             "max_depth_km": None if max_depth_km is None else float(max_depth_km), "decluster": bool(decluster),
-            "surrogates": int(surrogates), "surrogates_used": int(len(shifts)), "seed": int(seed),
+            "override_labels": bool(override_labels), "surrogates": int(surrogates), "surrogates_used": int(len(shifts)), "seed": int(seed),
             "kp": None if kp_series is None else kp_series.path, "dst": None if dst_series is None else dst_series.path,
         },
         "scored_period": {"start": str(start), "end": str(end)},
@@ -310,8 +330,20 @@ def _catalog_days(days: StationDays, catalog: Catalog, notes: list[str]) -> Stat
     return inside
 
 
-def _first_scored_day(days: StationDays) -> np.datetime64:
-    return days.first_day + np.timedelta64(int(np.flatnonzero(days.scored.any(axis=0))[0]), "D")
+def _rate_period(periods: dict, catalog: Catalog, days: StationDays,
+                 notes: list[str]) -> tuple[np.datetime64, np.datetime64]:
+    """The days ``reference:rate`` counts events over: the models' training period (from the
+    first window start to the last label horizon end recorded in ``scores.meta.json``), else
+    the catalog before the first scored day."""
+    starts = [p.get("first_window_start") for p in periods.values() if p]
+    ends = [p.get("last_horizon_end") for p in periods.values() if p]
+    if periods and all(starts) and all(ends) and len(starts) == len(periods):
+        return (min(np.datetime64(t, "D") for t in starts),
+                max(np.datetime64(t, "D") for t in ends))
+    first = days.first_day + np.timedelta64(int(np.flatnonzero(days.scored.any(axis=0))[0]), "D")
+    notes.append(f"reference:rate: no training period recorded for every model; event rates of the catalog "
+                 f"before the scored days ({catalog.start.astype('datetime64[D]')} to {first})")
+    return catalog.start.astype("datetime64[D]"), first
 
 
 def _radius_words(radius: str, radius_km: float | None) -> str:
@@ -437,8 +469,8 @@ def _verdict(forecast: _Forecast, record: dict, judged: dict) -> str:
         return ("random alarms: the diagonal nu = 1 - tau, ASS 0.5; every forecast without timing skill lies on it "
                 "in expectation, however its stations' alarms correlate")
     if forecast.index == "rate":
-        return (f"knows where events happen and nothing of when (each station's event rate before the scored "
-                f"days): on timing it is the diagonal, ASS {record['ass']:.2f}")
+        return (f"knows where events happen and nothing of when (each station's rate of target events over the "
+                f"training period): on timing it is the diagonal, ASS {record['ass']:.2f}")
     against = _against_surrogates(record, adjusted=forecast.kind == "model")
     if forecast.kind == "reference":
         return f"{STORMS} alone ({ACTIVITY[forecast.index]}, {forecast.window_days}-day window): {against}"
