@@ -203,21 +203,9 @@ def binomial_tail(n: int, hits, tau) -> np.ndarray:
     """
     hits_array, tau_array = np.broadcast_arrays(np.asarray(hits, dtype=np.int64), np.asarray(tau, dtype=np.float64))
     out = np.empty(hits_array.shape, dtype=np.float64)
-    k = np.arange(n + 1)
-    log_f = _log_factorials(n)
-    log_choose = log_f[n] - log_f[k] - log_f[n - k]
     for index in np.ndindex(hits_array.shape):
-        h, p = int(hits_array[index]), float(tau_array[index])
-        if h <= 0:
-            out[index] = 1.0
-        elif h > n or p <= 0.0:
-            out[index] = 0.0
-        elif p >= 1.0:
-            out[index] = 1.0
-        else:
-            tail = k[h:]
-            out[index] = min(1.0, float(np.sum(np.exp(log_choose[h:] + tail * math.log(p)
-                                                      + (n - tail) * math.log1p(-p)))))
+        h = int(hits_array[index])
+        out[index] = 1.0 if h <= 0 else (0.0 if h > n else float(_binomial_tails(n, float(tau_array[index]))[h]))
     return out
 
 

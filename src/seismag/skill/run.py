@@ -35,8 +35,8 @@ pairs as independent and is pointwise: it describes a point, it tests nothing.
 **skill.json** (``format`` ``seismag-skill``, ``version`` 2): ``settings``,
 ``scored_period`` (``start``, ``end`` exclusive), ``in_sample``, ``stations`` (code ->
 latitude, longitude, n_station_days), ``events`` (id, time, magnitude, latitude, longitude,
-depth_km, the stations that can catch it), ``n_pairs``, ``contour_95`` (tau, nu; pointwise), ``family`` (the adjusted members and
-the method), ``models`` (name -> kind, in_sample, training_period, window_days, n_events,
+depth_km, the stations that can catch it), ``n_pairs``, ``contour_95`` (tau, nu;
+pointwise), ``family`` (the adjusted members and the method), ``models`` (name -> kind, in_sample, training_period, window_days, n_events,
 n_pairs, n_station_days, ass, ass_p_value, ass_p_adjusted, significant,
 ass_surrogate_mean, ass_surrogate_sd, probability_gain at 0.05 / 0.1 / 0.2, molchan points
 {threshold (the within-station rank), tau, nu, alpha (pointwise)}, for a model ``versus``
@@ -68,7 +68,7 @@ from seismag.layout import read_forecast_meta, scores_meta_path
 from seismag.lock import folder_lock
 
 from .alarms import StationDays
-from .events import TargetEvents, pair_levels, select_target_events, station_rates
+from .events import TargetEvents, select_target_events, station_rates
 from .family import two_sided_p_values, upper_p_values, westfall_young
 from .molchan import (GAIN_TAUS, area_skill_score, binomial_tail, event_alarm_fractions, molchan_trajectory,
                       probability_gain, significance_contour)
@@ -76,7 +76,7 @@ from .labels import recorded_labels, resolve_label_settings
 from .references import (ACTIVITY, ACTIVITY_MODEL, RANDOM, RATE, dst_scores, kp_scores, reference_name,
                          window_days_of)
 from .scores import Scores, read_scores
-from .surrogates import draw_shifts, surrogate_ass, surrogate_p_value
+from .surrogates import draw_shifts, surrogate_ass, surrogate_p_value, timing_cells
 
 __all__ = ["SKILL_CSV", "SKILL_CSV_COLUMNS", "SKILL_JSON", "evaluate_skill", "format_skill_report"]
 
@@ -87,9 +87,7 @@ LEVEL = 0.05
 IN_SAMPLE = "in-sample: "
 STORMS = "alarms raised by geomagnetic storms"
 SURROGATES = "its circular-shift surrogates"
-#: The storm references a model must be ahead of, every one, to be ahead of storms.
-STORM_INDICES = ("kp", "dst", ACTIVITY_MODEL)
-ADJUSTMENT = "Westfall-Young single-step min-p over shared resamples"
+ADJUSTMENT = "Westfall-Young single-step max-T over shared resamples"
 
 
 @dataclass(frozen=True)
@@ -225,7 +223,8 @@ def evaluate_skill(
             "scores": table.path, "catalog": quakes.path, "min_magnitude": float(min_magnitude), "radius": radius,
             "radius_km": None if radius_km is None else float(radius_km), "lead_days": int(lead_days),
             "max_depth_km": None if max_depth_km is None else float(max_depth_km), "decluster": bool(decluster),
-            "override_labels": bool(override_labels), "surrogates": int(surrogates), "surrogates_used": int(len(shifts)), "seed": int(seed),
+            "override_labels": bool(override_labels), "surrogates": int(surrogates),
+            "surrogates_used": int(len(shifts)), "seed": int(seed),
             "kp": None if kp_series is None else kp_series.path, "dst": None if dst_series is None else dst_series.path,
         },
         "scored_period": {"start": str(start), "end": str(end)},
@@ -389,8 +388,7 @@ def _judge(forecast: _Forecast, days: StationDays, events: TargetEvents, shifts:
         ass, fractions, surrogate = 0.5, np.full(n_pairs, 0.5), np.zeros(0)
         gains = {f"{t:g}": 1.0 for t in GAIN_TAUS}
     else:
-        levels = days.timing_levels(forecast.score)
-        flat, at_pairs = levels[days.scored], pair_levels(levels, events)
+        flat, at_pairs = timing_cells(forecast.score, days, events)
         trajectory = molchan_trajectory(flat, at_pairs)
         tau, nu = trajectory.tau, trajectory.nu
         threshold = [None if math.isnan(t) else float(t) for t in trajectory.threshold]
@@ -489,7 +487,7 @@ def _against_surrogates(record: dict, adjusted: bool) -> str:
     if surrogate.size == 0:
         return f"ASS {ass:.2f} (no significance statement: --surrogates 0)"
     p = record["ass_p_value"]
-    p_worse = (1 + np.count_nonzero(surrogate <= ass + 1e-12)) / (1 + surrogate.size)
+    p_worse = surrogate_p_value(-ass, -surrogate)
     numbers = f"p = {p:.2g}" + (f", adjusted p = {record['ass_p_adjusted']:.2g}" if adjusted else "")
     used = record["ass_p_adjusted"] if adjusted else p
     if used <= LEVEL:

@@ -42,9 +42,11 @@ from seismag.errors import ConfigError
 
 from .alarms import StationDays
 from .events import TargetEvents, pair_levels
+from .family import upper_p_values
 from .molchan import event_alarm_fractions
 
-__all__ = ["draw_shifts", "pair_fractions", "shifted_scores", "surrogate_ass", "surrogate_p_value", "timing_ass"]
+__all__ = ["draw_shifts", "pair_fractions", "shifted_scores", "surrogate_ass", "surrogate_p_value", "timing_ass",
+           "timing_cells"]
 
 
 def draw_shifts(n_surrogates: int, days: StationDays, seed: int) -> np.ndarray:
@@ -80,6 +82,18 @@ def shifted_scores(score: np.ndarray, days: StationDays, shift: int) -> np.ndarr
     return np.asarray(score)[starts + (rank - shift) % counts]
 
 
+def timing_cells(score: np.ndarray, days: StationDays, events: TargetEvents) -> tuple[np.ndarray, np.ndarray]:
+    """The timing levels of ``score`` (:meth:`StationDays.timing_levels`) as the Molchan
+    diagram takes them: every scored station-day's, and every (event, station) pair's.
+
+    Returns
+    -------
+    (cells, pairs) : ndarrays of float64, shapes (n_station_days,) and (n_pairs,)
+    """
+    levels = days.timing_levels(score)
+    return levels[days.scored], pair_levels(levels, events)
+
+
 def pair_fractions(score: np.ndarray, days: StationDays, events: TargetEvents) -> np.ndarray:
     """Each (event, station) pair's alarm fraction under the timing levels of ``score``.
 
@@ -90,8 +104,7 @@ def pair_fractions(score: np.ndarray, days: StationDays, events: TargetEvents) -
     -------
     ndarray of float64, shape (n_pairs,)
     """
-    levels = days.timing_levels(score)
-    return event_alarm_fractions(levels[days.scored], pair_levels(levels, events))
+    return event_alarm_fractions(*timing_cells(score, days, events))
 
 
 def timing_ass(score: np.ndarray, days: StationDays, events: TargetEvents) -> float:
@@ -112,9 +125,10 @@ def surrogate_ass(score: np.ndarray, days: StationDays, events: TargetEvents, sh
 def surrogate_p_value(ass: float, surrogates: np.ndarray) -> float | None:
     """``(1 + #{surrogate >= ass}) / (1 + n)``; None without surrogates.
 
-    Surrogates equal to ``ass`` up to rounding (1e-12) count as at least as good.
+    Surrogates equal to ``ass`` up to rounding (1e-12) count as at least as good
+    (:func:`seismag.skill.family.upper_p_values`, the same count for a family).
     """
     surrogates = np.asarray(surrogates, dtype=np.float64)
     if surrogates.size == 0:
         return None
-    return float((1 + np.count_nonzero(surrogates >= ass - 1e-12)) / (1 + surrogates.size))
+    return float(upper_p_values([ass], surrogates[None, :])[0][0])
