@@ -586,6 +586,9 @@ SKILL_FORMAT = "seismag-skill"
 #: 2: (event, station) pairs against within-station timing levels; surrogate and
 #: family-wise adjusted p; paired comparisons by cluster sign flips (issue 24).
 SKILL_VERSION = 2
+#: A comparison's outcome in skill.json (``models[m]["versus"][ref]["outcome"]``; null
+#: without surrogates): the model ahead of the reference, indistinguishable, behind it.
+SKILL_OUTCOMES = ("ahead", "indistinguishable", "behind")
 #: The alarm fractions skill.json gives the probability gain at (its keys).
 GAIN_TAUS = ("0.05", "0.1", "0.2")
 SKILL_CSV_COLUMNS = ("model", "kind", "n_events", "n_pairs", "n_station_days", "ass", "ass_p_value",

@@ -32,7 +32,7 @@ __all__ = ["SKILL_FILE", "SKILL_FORMAT", "SKILL_VERSION", "SCORE_COLUMNS", "GAIN
            "find_skill", "read_skill", "read_scores", "is_number"]
 
 # The file contract is layout's (one owner for scan, skill and these readers).
-from seismag.layout import GAIN_TAUS, SCORE_COLUMNS, SKILL_FORMAT, SKILL_VERSION  # noqa: E402
+from seismag.layout import GAIN_TAUS, SCORE_COLUMNS, SKILL_FORMAT, SKILL_OUTCOMES, SKILL_VERSION  # noqa: E402
 from seismag.layout import SKILL_JSON as SKILL_FILE  # noqa: E402
 
 #: Columns the station figures need.
@@ -184,10 +184,6 @@ def _check_skill(where: str, data: Any) -> None:
             fail(f"{label}: 'verdict' is not text")
 
 
-#: A comparison's outcome (``versus[ref]["outcome"]``); null without surrogates.
-OUTCOMES = ("ahead", "indistinguishable", "behind")
-
-
 def _check_versus(fail, label: str, versus: Any, models: dict) -> None:
     """A model's comparisons: reference name -> {ass_difference, p_value, p_adjusted, outcome}."""
     if versus is None:
@@ -203,8 +199,8 @@ def _check_versus(fail, label: str, versus: Any, models: dict) -> None:
         for key in ("p_value", "p_adjusted"):
             _check_probability(fail, f"{where}: {key!r}", comparison.get(key))
         outcome = comparison.get("outcome")
-        if outcome is not None and outcome not in OUTCOMES:
-            fail(f"{where}: outcome {outcome!r} is not {', '.join(map(repr, OUTCOMES))} or null")
+        if outcome is not None and outcome not in SKILL_OUTCOMES:
+            fail(f"{where}: outcome {outcome!r} is not {', '.join(map(repr, SKILL_OUTCOMES))} or null")
 
 
 def _check_probability(fail, label: str, value: Any) -> None:

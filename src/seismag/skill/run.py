@@ -81,7 +81,9 @@ from .surrogates import draw_shifts, surrogate_ass, surrogate_p_value, timing_ce
 __all__ = ["SKILL_CSV", "SKILL_CSV_COLUMNS", "SKILL_JSON", "evaluate_skill", "format_skill_report"]
 
 # skill.json / skill.csv: the names and the format are layout's, shared with their readers.
-from seismag.layout import SKILL_CSV, SKILL_CSV_COLUMNS, SKILL_FORMAT, SKILL_JSON, SKILL_VERSION  # noqa: E402
+from seismag.layout import (SKILL_CSV, SKILL_CSV_COLUMNS, SKILL_FORMAT, SKILL_JSON, SKILL_OUTCOMES,  # noqa: E402
+                            SKILL_VERSION)
+AHEAD, INDISTINGUISHABLE, BEHIND = SKILL_OUTCOMES
 #: Significance level of the verdicts (surrogate p, the pointwise contour).
 LEVEL = 0.05
 IN_SAMPLE = "in-sample: "
@@ -449,7 +451,7 @@ def _compare_all(forecasts: list[_Forecast], judged: dict[str, dict]) -> None:
     for (model, reference), difference, p, p_adjusted in zip(comparisons, observed, raw, adjusted):
         outcome = None
         if p_adjusted is not None:
-            outcome = "indistinguishable" if p_adjusted > LEVEL else ("ahead" if difference > 0 else "behind")
+            outcome = INDISTINGUISHABLE if p_adjusted > LEVEL else (AHEAD if difference > 0 else BEHIND)
         judged[model.name].setdefault("versus", {})[reference.name] = {
             "ass_difference": float(difference), "p_value": None if p is None else float(p),
             "p_adjusted": None if p_adjusted is None else float(p_adjusted), "outcome": outcome}
@@ -506,9 +508,9 @@ def _relation_words(what: str, comparisons: dict[str, dict], judged: dict) -> st
         for name, c in comparisons.items())
     if any(o is None for o in outcomes):
         return f"compared with {what} (timing only: {details}; not tested: --surrogates 0)"
-    if all(o == "ahead" for o in outcomes):
+    if all(o == AHEAD for o in outcomes):
         word = "ahead of"
-    elif any(o == "behind" for o in outcomes):
+    elif any(o == BEHIND for o in outcomes):
         word = "behind"
     else:
         word = "indistinguishable from"
