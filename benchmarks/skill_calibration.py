@@ -57,6 +57,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))  # run from a checkout without installing
 
+from seismag.layout import SKILL_OUTCOMES  # noqa: E402  (torch-free: the words skill.json's comparisons use)
+
 #: name -> what ``seismag synth --records`` plants.
 SETTINGS = {
     "null": {"effect": 0.0, "storm_coincidence": 0.0},
@@ -76,8 +78,8 @@ MEASURES = ("raw_significant", "significant", "ahead_storm", "ahead_all_storms")
 ALPHA = 0.05
 START = dt.date(2020, 1, 1)
 WINDOW_DAYS = 7
-#: Outcomes that call a model ahead of a reference ("beats": skill.json before issue 24).
-AHEAD = ("ahead", "beats")
+#: The outcome that calls a model ahead of a reference (skill.json's ``versus``).
+AHEAD = SKILL_OUTCOMES[0]
 #: Name prefixes of the storm references (alarms raised by geomagnetic activity alone).
 STORM_REFERENCES = ("reference:kp", "reference:dst", "activity_")
 STAGES = ("synth", "build", "train", "scan", "skill")
@@ -204,16 +206,16 @@ def seed_rows(setting: str, seed: int, skill: dict) -> tuple[dict, list[dict]]:
     storm_outcomes = {name: {ref: result.get("outcome") for ref, result in (e.get("versus") or {}).items()
                              if is_storm_reference(ref)} for name, e in models.items()}
     ahead = sorted(f"{name}>{ref}" for name, outcomes in storm_outcomes.items()
-                   for ref, outcome in outcomes.items() if outcome in AHEAD)
+                   for ref, outcome in outcomes.items() if outcome == AHEAD)
     row = {
         "n_events": len(skill.get("events") or []), "n_models": len(models),
         "min_p_raw": min(raw, default=None), "min_p_adjusted": min(adjusted, default=None),
         "best_ass": max((e["ass"] for e in models.values()), default=None),
         "raw_significant": any(p <= ALPHA for p in raw) if raw else None,
-        # null when no model carries a verdict on it (--surrogates 0, or skill.json before issue 24)
+        # null when no model carries a verdict on it (--surrogates 0)
         "significant": bool(significant) if any(c is not None for c in called) else None,
         "ahead_storm": bool(ahead),
-        "ahead_all_storms": any(outcomes and all(o in AHEAD for o in outcomes.values())
+        "ahead_all_storms": any(outcomes and all(o == AHEAD for o in outcomes.values())
                                 for outcomes in storm_outcomes.values()),
         "significant_models": ";".join(significant), "ahead_models": ";".join(ahead),
     }
