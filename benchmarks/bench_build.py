@@ -24,7 +24,7 @@ sizes the memory should follow (MiB):
     twice the float64 record of the longest station (one per minute per component read;
     the reader holds its files' segments and the assembled grid at once). Finding the
     record's gaps takes another 16 bytes a minute for a moment (int64 edges,
-    ``seismag.data.iaga._find_gaps``), about 85 MiB for ten years, not counted here.
+    ``seismag.sources.iaga._find_gaps``), about 85 MiB for ten years, not counted here.
 
 What a build writes is streamed to disk; a peak that grew with the output (a 10-year
 window-30 class file is about 600 MB per channel) would show here. The machine may be
@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
 
     trees = [("new", args.src)] + ([("compare", args.compare_src)] if args.compare_src else [])
     results = []
-    _, import_peak, _, _ = run_child([sys.executable, "-c", "import seismag.cli, seismag.data.build"], args.src)
+    _, import_peak, _, _ = run_child([sys.executable, "-c", "import seismag.cli, seismag.dataset.build"], args.src)
     print(f"peak RSS of a process that only imports the build: {import_peak:.0f} MiB", flush=True)
     print(f"{'case':>6} {'tree':>8} {'components':>10} {'gen s':>6} {'build s':>8} {'peak MiB':>9} "
           f"{'series':>7} {'record':>7} {'written MiB':>12}", flush=True)

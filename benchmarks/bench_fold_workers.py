@@ -64,7 +64,7 @@ def run_case(case: dict) -> dict:
     import torch
 
     from seismag.config import make_config
-    from seismag.data.loading import WindowData
+    from seismag.dataset.loading import WindowData
     from seismag.runtime import configure_process
     from seismag.training.job import WindowJob
     from seismag.training.splits import make_splits

@@ -162,8 +162,8 @@ def cache_dir() -> Path:
 
 def ensure_data(window_days: int, seed: int) -> tuple[Path, Path]:
     """Paper-size synthetic window, NaN gaps interpolated, cached as .npy."""
-    from seismag.data.loading import fill_gaps
-    from seismag.data.synthetic import PRESETS, generate_window
+    from seismag.dataset.loading import fill_gaps
+    from seismag.synth.windows import PRESETS, generate_window
 
     folder = cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
@@ -249,7 +249,7 @@ def run_notebook_case(case: dict, X: np.ndarray, y: np.ndarray, rows: dict, timi
     from sklearn.preprocessing import StandardScaler
     from torch.utils.data import DataLoader, Subset, TensorDataset
 
-    from seismag.data.analysis import compute_class_weights
+    from seismag.dataset.analysis import compute_class_weights
     from seismag.models import create_model, get_model_entry
 
     device = torch.device("cpu")

@@ -56,7 +56,7 @@ FORMAT = E("SEISMAG_FORMAT", "png")     # png | pdf | svg
 
 ENSURE_DATA = '''\
 # No data yet? Write the synthetic 'quick' dataset there (as `seismag synth` does).
-from seismag.data.synthetic import generate_dataset
+from seismag.synth.windows import generate_dataset
 
 if not DATA_DIR.exists():
     print(f"{DATA_DIR} does not exist: writing synthetic data there")
@@ -95,7 +95,7 @@ def model_cells(title: str, model: str) -> list:
         code(ENSURE_DATA),
         md("## 1 Environment\n\nVersions, CPUs, GPUs and memory; fixed random seeds; the device "
            "training will use."),
-        code("from seismag.compat import *\n\n"
+        code("from seismag.spec.compat import *\n\n"
              "env_info = check_environment()\n"
              "print_environment_info(env_info)\n"
              "set_random_seeds(42)\n"
@@ -109,7 +109,7 @@ def model_cells(title: str, model: str) -> list:
         md("## 3 Utilities\n\nLogging to `LOG_DIR` and the class weights of the first window. Training "
            "computes the weights again on each fold's training rows only (method `sqrt` by default)."),
         code("import seismag\n"
-             "from seismag.data.loading import load_window\n\n"
+             "from seismag.dataset.loading import load_window\n\n"
              "logger = setup_logging(log_dir=LOG_DIR)\n"
              "data = load_window(DATA_DIR, WINDOWS[0], STEPS_PER_DAY)\n"
              'print(f"{WINDOWS[0]}-day window: {data.n_samples} samples, class counts {data.class_counts}")\n'

@@ -130,7 +130,7 @@ def test_synth_out_a_file(tmp_path, capsys):
 
 
 def test_synth_refuses_an_existing_dataset_unless_overwrite(tmp_path, capsys, monkeypatch):
-    from seismag.data import synthetic
+    from seismag.synth import windows as synthetic
 
     # Small sizes keep the test quick; the rule does not depend on them.
     monkeypatch.setitem(synthetic.PRESETS, "quick", {7: (6, 4), 14: (6, 4)})
@@ -150,7 +150,7 @@ def test_synth_refuses_an_existing_dataset_unless_overwrite(tmp_path, capsys, mo
 
 def test_train_with_unwritable_log_dir_and_out(tmp_path, capsys, monkeypatch):
     data = tmp_path / "data"
-    from seismag.data.synthetic import generate_dataset
+    from seismag.synth.windows import generate_dataset
 
     generate_dataset(data, windows=(7,), steps_per_day=8)
     args = ["train", "--data", str(data), "--models", "mlp", "--windows", "7", "--steps-per-day", "8",

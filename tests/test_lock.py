@@ -79,7 +79,7 @@ def test_synth_into_a_locked_folder_exits_2_with_one_line(holder, capsys):
 
 
 def test_build_into_a_locked_folder_is_refused_before_writing(holder):
-    from seismag.data.build.write import write_build
+    from seismag.dataset.build.write import write_build
 
     out, process = holder
     with pytest.raises(ConfigError, match=f"in use by seismag train \\(pid {process.pid}"):

@@ -1,4 +1,4 @@
-"""Every code block of ../shared/SPEC.md, run as written against seismag.compat with only
+"""Every code block of ../shared/SPEC.md, run as written against seismag.spec.compat with only
 paths substituted and sizes shrunk, and the result it documents asserted.
 
 Blocks are read from SPEC.md itself, so a block that changes there is run as it now
@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import torch
 
-from seismag import compat
+from seismag.spec import compat
 from seismag.errors import ConfigError
 
 from training.training_data import write_synthetic
@@ -53,9 +53,9 @@ def run(number: int, namespace: dict, *substitutions: tuple[str, str]) -> str:
 
 
 def spec_namespace(**names) -> dict:
-    """What a notebook has after its first cells: ``from seismag.compat import *`` and torch."""
+    """What a notebook has after its first cells: ``from seismag.spec.compat import *`` and torch."""
     namespace: dict = {}
-    exec("from seismag.compat import *\nimport json, os\nimport numpy as np\nimport torch\n"
+    exec("from seismag.spec.compat import *\nimport json, os\nimport numpy as np\nimport torch\n"
          "import torch.nn as nn\nfrom pathlib import Path\nfrom torch.utils.data import TensorDataset", namespace)
     namespace.update(names)
     return namespace
@@ -134,7 +134,7 @@ def test_path_settings(project, monkeypatch):
 # --------------------------------------------------------------------------- Module 1
 def test_module1_environment():
     ns = spec_namespace()
-    printed = run(7, ns, ("from environment_setup import *", "from seismag.compat import *"))
+    printed = run(7, ns, ("from environment_setup import *", "from seismag.spec.compat import *"))
     assert ns["device"].type in ("cpu", "cuda")
     # The SPEC's expected output (block 8) and the free-memory line.
     for heading in ("PyTorch Environment Information", "Software:", "Python:", "PyTorch:", "NumPy:",
@@ -176,7 +176,7 @@ def test_module2_analysis(tmp_path):
     # The severe branch: the SPEC's FocalLoss, from seismag instead of a package named focal_loss.
     ns["results"] = {"7": ns["results"]["14"]}
     assert ns["results"]["7"].imbalance_analysis.severity == "severe"
-    run(10, ns, ("from focal_loss import FocalLoss", "from seismag.compat import FocalLoss"))
+    run(10, ns, ("from focal_loss import FocalLoss", "from seismag.spec.compat import FocalLoss"))
     criterion = ns["criterion"]
     assert isinstance(criterion, compat.FocalLoss) and criterion.gamma == 2.0
     logits, target = torch.randn(16, 2), torch.randint(0, 2, (16,))

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from seismag.config import make_config, read_config_file, tiny_models
-from seismag.data.loading import load_window
+from seismag.dataset.loading import load_window
 from seismag.errors import ConfigError
 from seismag.training.splits import make_splits, split_groups
 from seismag.training.pipeline import run_experiment

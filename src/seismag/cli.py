@@ -15,8 +15,8 @@ import os
 import sys
 from pathlib import Path
 
-from .config import FLAG_GROUPS, MODEL_FLAGS, TRAIN_FLAGS, Flag, make_config
-from .errors import ConfigError, SeismagError, describe_os_error
+from seismag.config import FLAG_GROUPS, MODEL_FLAGS, TRAIN_FLAGS, Flag, make_config
+from seismag.errors import ConfigError, SeismagError, describe_os_error
 
 
 def _csv_ints(text: str) -> list[int]:
@@ -75,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Start with:  seismag demo      (synthetic data -> forecast skill, training -> figures -> report)",
     )
-    from . import __version__
+    from seismag import __version__
 
     parser.add_argument("--version", action="version", version=f"seismag {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -372,7 +372,7 @@ def config_from_args(args: argparse.Namespace):
 
 # --------------------------------------------------------------------------- commands
 def cmd_env(args) -> None:
-    from .environment import check_environment, environment_json, format_environment_info
+    from seismag.environment import check_environment, environment_json, format_environment_info
 
     info = check_environment(device_preference=args.device)
     print(environment_json(info) if args.json else format_environment_info(info))
@@ -394,7 +394,7 @@ def _given(args, options: dict, other: dict, mode: str) -> dict:
 
 def cmd_synth(args) -> None:
     if args.records:
-        from .data.synthetic_records import generate_records
+        from seismag.synth.records import generate_records
 
         record = generate_records(args.out, seed=args.seed, effect=args.effect, overwrite=args.overwrite,
                                   **_given(args, _SYNTH_RECORD_OPTIONS, _SYNTH_WINDOW_OPTIONS, "--records"))
@@ -406,8 +406,8 @@ def cmd_synth(args) -> None:
               f"{len(record['storms'])} storms; {record['files']['catalog']}, {record['files']['kp']}, "
               f"{record['files']['dst']}, {len(record['files']['ssc'])} SSC list(s), records.json")
         return
-    from .data.synthetic import generate_dataset
-    from .layout import window_dir_name
+    from seismag.synth.windows import generate_dataset
+    from seismag.layout import window_dir_name
 
     options = _given(args, _SYNTH_WINDOW_OPTIONS, _SYNTH_RECORD_OPTIONS, "windows (add --records)")
     if "windows" in options:
@@ -421,7 +421,7 @@ def cmd_synth(args) -> None:
 
 
 def cmd_analyze(args) -> None:
-    from .data.analysis import DatasetAnalyzer
+    from seismag.dataset.analysis import DatasetAnalyzer
 
     periods = [str(w) for w in args.windows] if args.windows else ["7", "14", "30"]
     analyzer = DatasetAnalyzer(args.data, window_periods=periods, steps_per_day=args.steps_per_day)
@@ -434,13 +434,13 @@ def cmd_analyze(args) -> None:
 
 
 def cmd_models(args) -> None:
-    from .models import format_model_table
+    from seismag.models import format_model_table
 
     print(format_model_table(args.window, steps_per_day=args.steps_per_day))
 
 
 def cmd_train(args) -> None:
-    from .training.pipeline import format_summary_table, run_experiment, setup_logging
+    from seismag.training.pipeline import format_summary_table, run_experiment, setup_logging
 
     config = config_from_args(args)
     setup_logging()
@@ -451,7 +451,7 @@ def cmd_train(args) -> None:
 
 
 def cmd_tune(args) -> None:
-    from .tune import StudySpec, format_tune_result, parse_duration, run_study
+    from seismag.tune import StudySpec, format_tune_result, parse_duration, run_study
 
     spec = StudySpec.build(args.data, args.model, args.window, trials=args.trials,
                            timeout=parse_duration(args.timeout), storage=args.storage, study_name=args.study,
@@ -462,7 +462,7 @@ def cmd_tune(args) -> None:
 
 
 def cmd_predict(args) -> None:
-    from .inference import predict_file
+    from seismag.inference import predict_file
 
     rows = predict_file(args.ensemble, args.input, out=args.out, device=args.device, station=args.station)
     if args.out:
@@ -472,7 +472,7 @@ def cmd_predict(args) -> None:
 def cmd_scan(args) -> None:
     import warnings
 
-    from .inference import scan_data, scan_records
+    from seismag.inference import scan_data, scan_records
 
     def progress(line: str) -> None:
         print(f"seismag scan: {line}", file=sys.stderr)
@@ -499,8 +499,8 @@ def cmd_scan(args) -> None:
 
 
 def cmd_evaluate(args) -> None:
-    from .inference import evaluate_results
-    from .training.pipeline import format_summary_table
+    from seismag.inference import evaluate_results
+    from seismag.training.pipeline import format_summary_table
 
     notes: list[str] = []
     results = evaluate_results(args.results, args.test_data, args.out, models=args.models,
@@ -510,7 +510,7 @@ def cmd_evaluate(args) -> None:
     for message in notes:
         print(f"note: {message}")
     if not args.no_figures:
-        from .plots import plot_all, write_report
+        from seismag.plots import plot_all, write_report
 
         plot_all(out, dpi=300)
         print(f"report written to {write_report(out)}")
@@ -518,23 +518,23 @@ def cmd_evaluate(args) -> None:
 
 
 def cmd_plot(args) -> None:
-    from .layout import FIGURE_FOLDER
-    from .plots import plot_all
+    from seismag.layout import FIGURE_FOLDER
+    from seismag.plots import plot_all
 
     files = plot_all(args.results, dpi=args.dpi, fmt=args.format)
     print(f"{len(files)} figures written under {Path(args.results) / FIGURE_FOLDER}")
 
 
 def cmd_report(args) -> None:
-    from .plots import write_report
+    from seismag.plots import write_report
 
     path = write_report(args.results, out=args.out, skill_dir=args.skill)
     print(f"report written to {path}")
 
 
 def cmd_build(args) -> None:
-    from .data.build import build_dataset, format_build_report
-    from .data.recipe import Recipe
+    from seismag.dataset.build import build_dataset, format_build_report
+    from seismag.dataset.recipe import Recipe
 
     recipe = Recipe.parse(despike=args.despike, baseline=args.baseline, sq_quiet_days=args.sq_quiet_days,
                           diff=args.diff, local_time=args.local_time)
@@ -550,14 +550,14 @@ def cmd_build(args) -> None:
 
 
 def cmd_skill(args) -> None:
-    from .layout import LABEL_KEYS
-    from .skill import evaluate_skill, format_skill_report
+    from seismag.layout import LABEL_KEYS
+    from seismag.evaluation.skill import evaluate_skill, format_skill_report
 
     result = evaluate_skill(args.scores, args.catalog, args.out, **{key: getattr(args, key) for key in LABEL_KEYS},
                             override_labels=args.override_labels, kp=args.kp, dst=args.dst,
                             surrogates=args.surrogates, seed=args.seed, allow_in_sample=args.allow_in_sample)
     print(format_skill_report(result))
-    from .plots.skill import plot_skill
+    from seismag.plots.skill import plot_skill
 
     figures = plot_skill(args.out, scores=args.scores, kp=args.kp, dst=args.dst, dpi=args.dpi)
     for note in figures.notes:
@@ -566,7 +566,7 @@ def cmd_skill(args) -> None:
 
 
 def cmd_demo(args) -> None:
-    from .demo import run_demo
+    from seismag.demo import run_demo
 
     report = run_demo(args.out, seed=args.seed, models=args.models, windows=args.windows,
                       tiny=args.tiny, progress=not args.quiet)

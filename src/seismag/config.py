@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
-from .errors import ConfigError
+from seismag.errors import ConfigError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -44,7 +44,7 @@ else:  # pragma: no cover
 def registered_models(default_run: bool = False) -> tuple[str, ...]:
     """Models in the registry (the SPEC's five networks and the baselines);
     ``default_run``: those trained when no models are named."""
-    from .models import list_models
+    from seismag.models import list_models
 
     return tuple(list_models(default_run=default_run))
 
@@ -559,7 +559,7 @@ def _tuned_table(value: Any) -> dict[str, str]:
 def write_config_toml(path: str | os.PathLike, values: Mapping[str, Any]) -> Path:
     """Write a TOML file that :func:`read_config_file` accepts (flat keys, a ``[tuned]``
     table, [model] tables)."""
-    from .io import write_text
+    from seismag.io import write_text
 
     lines = []
     model_overrides = values.get("model_overrides", {})

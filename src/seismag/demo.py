@@ -19,10 +19,10 @@ import logging
 import time
 from pathlib import Path
 
-from .config import make_config, tiny_models
-from .data.synthetic import generate_dataset
-from .layout import FIGURE_FOLDER, SKILL_FOLDER
-from .training.pipeline import format_summary_table, run_experiment, setup_logging
+from seismag.config import make_config, tiny_models
+from seismag.synth.windows import generate_dataset
+from seismag.layout import FIGURE_FOLDER, SKILL_FOLDER
+from seismag.training.pipeline import format_summary_table, run_experiment, setup_logging
 
 logger = logging.getLogger("seismag")
 
@@ -64,7 +64,7 @@ def run_demo(out: str | Path = "demo", *, seed: int = 42, models=None, windows=N
     results = run_experiment(config, data_dir, results_dir, progress=progress)
     print(format_summary_table(results))
 
-    from .plots import plot_all, write_report
+    from seismag.plots import plot_all, write_report
 
     logger.info("4/5 figures -> %s", results_dir / FIGURE_FOLDER)
     plot_all(results_dir, dpi=dpi)
@@ -84,11 +84,11 @@ def run_forecast(folder: Path, skill_dir: Path, sizes: dict, *, seed: int, model
     """
     import datetime as dt
 
-    from .data.build import build_dataset
-    from .data.synthetic_records import generate_records
-    from .inference import scan_records
-    from .plots import plot_skill
-    from .skill import evaluate_skill, format_skill_report
+    from seismag.dataset.build import build_dataset
+    from seismag.synth.records import generate_records
+    from seismag.inference import scan_records
+    from seismag.plots import plot_skill
+    from seismag.evaluation.skill import evaluate_skill, format_skill_report
 
     cutoff = (dt.date.fromisoformat(sizes["start"]) + dt.timedelta(days=sizes["days"] // 2)).isoformat()
     config = make_config("quick", models=models or sizes["models"], windows=(sizes["window"],), seed=seed,

@@ -18,7 +18,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .errors import OutputError, describe_os_error, output_error
+from seismag.errors import OutputError, describe_os_error, output_error
 
 
 def make_folder(path: str | os.PathLike) -> Path:

@@ -40,7 +40,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .errors import DataError, describe_os_error
+from seismag.errors import DataError, describe_os_error
 
 # =========================================================================== seed layout
 
@@ -380,7 +380,7 @@ class DatasetInfo:
     (``('H', 'D', 'Z')``, ``('nT', 'arcmin', 'nT')``); ``steps_per_day``: samples per day
     and channel as stored; ``stations``: code -> ``{'latitude', 'longitude', ...}``;
     ``build``: the settings that made the folder; ``recipe``: the preprocessing steps
-    (``seismag.data.recipe``) that turn the stored raw windows into model input, as plain
+    (``seismag.dataset.recipe``) that turn the stored raw windows into model input, as plain
     dicts in order; ``activity_columns``: the geomagnetic-activity columns of ``meta.csv``;
     ``labels``: which events made a window class 1 (:func:`label_settings`; None when the
     folder does not say: an older build, or synthetic windows).
@@ -522,7 +522,7 @@ def write_forecast_scores(out: str | os.PathLike, rows: Sequence[Sequence[Any]],
     import hashlib
     import io as _io
 
-    from .io import atomic_path, write_json
+    from seismag.io import atomic_path, write_json
 
     text = _io.StringIO()
     writer = csv.writer(text, lineterminator="\n")

@@ -25,9 +25,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, output_error
-from .io import make_folder
-from .layout import LOCK_FILE
+from seismag.errors import ConfigError, output_error
+from seismag.io import make_folder
+from seismag.layout import LOCK_FILE
 
 logger = logging.getLogger("seismag")
 

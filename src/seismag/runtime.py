@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from .config import RunConfig
-from .errors import ConfigError
+from seismag.config import RunConfig
+from seismag.errors import ConfigError
 
 _GB = float(2**30)
 

@@ -18,11 +18,11 @@ import torch
 
 from seismag.cli import main
 from seismag.config import make_config, tiny_models
-from seismag.data.build import build_dataset
-from seismag.data.catalog import Catalog
-from seismag.data.iaga import write_iaga2002
-from seismag.data.indices import write_dst_wdc, write_kp_csv, write_ssc_list
-from seismag.data.loading import read_meta
+from seismag.dataset.build import build_dataset
+from seismag.sources.catalog import Catalog
+from seismag.sources.iaga import write_iaga2002
+from seismag.sources.indices import write_dst_wdc, write_kp_csv, write_ssc_list
+from seismag.dataset.loading import read_meta
 from seismag.errors import ConfigError, DataError, OutputError
 from seismag.inference import SCORE_COLUMNS, load_trained_ensemble, predict_array, scan_data, scan_records
 from seismag.inference.ensemble import prepare_raw
@@ -152,8 +152,8 @@ def test_every_station_and_day_is_scored_as_build_prepares_it(trained, tmp_path)
 
 def test_scan_rows_are_builds_rows_exactly(trained):
     """The row itself, before any model: build's window_row on the station's minutes."""
-    from seismag.data.build.plan import find_station_files, read_station
-    from seismag.data.build.write import window_row
+    from seismag.dataset.build.plan import find_station_files, read_station
+    from seismag.dataset.build.write import window_row
 
     groups, _ = find_station_files([trained["obs"]])
     raw, meta = built_rows(trained["data"])

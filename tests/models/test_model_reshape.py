@@ -13,13 +13,15 @@ from seismag.models import (
     RNNClassifier,
     MLPClassifier,
     TransformerClassifier,
+    sinusoidal_encoding,
+)
+from seismag.spec.aliases import (
     add_positional_encoding,
     prepare_mlp_data,
     reshape_data_for_gru,
     reshape_data_for_lstm,
     reshape_data_for_rnn,
     reshape_data_for_transformer,
-    sinusoidal_encoding,
 )
 
 RESHAPERS = [reshape_data_for_gru, reshape_data_for_lstm, reshape_data_for_rnn, reshape_data_for_transformer]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from seismag.data.loading import fill_gaps, load_window
+from seismag.dataset.loading import fill_gaps, load_window
 from seismag.errors import DataError
 from seismag.inference import load_trained_ensemble, predict_file
 from seismag.inference.predict import predict_array
@@ -213,7 +213,7 @@ def test_the_loader_applies_the_folders_recipe(tmp_path):
     assert prepared.steps_per_day == 3 * (SPD // 2)  # 12 of 24 hours kept, every channel
     assert prepared.features.shape == (raw.n_samples, DAYS * 3 * (SPD // 2))
     assert prepared.recipe == tuple(RECIPE) and prepared.input_record()["recipe"] == RECIPE
-    from seismag.data.recipe import Recipe
+    from seismag.dataset.recipe import Recipe
 
     expected = Recipe.from_dicts(RECIPE, "test").apply(raw.features, window_days=DAYS, channels=3, steps_per_day=SPD,
                                                        longitudes=np.full(raw.n_samples, 140.0))

@@ -8,10 +8,10 @@ import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
-from seismag import compat
+from seismag.spec import compat
 from seismag.errors import ConfigError
 from seismag.training import loop
-from seismag.compat import (
+from seismag.spec.compat import (
     MLPClassifier, calculate_class_weights, create_data_loaders_balanced, create_model, load_checkpoint,
     perform_model_ensemble, run_epoch, save_checkpoint,
 )

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from seismag.data.synthetic import generate_window
+from seismag.synth.windows import generate_window
 from seismag.errors import ConfigError
 from seismag.models import create_model, get_model_entry, list_models, model_config, recurrent, to_model_input
 from seismag import runtime

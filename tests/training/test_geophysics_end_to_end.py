@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from seismag.config import make_config, tiny_models
-from seismag.data.build import build_dataset
-from seismag.data.loading import load_window
-from seismag.data.synthetic_records import generate_records
+from seismag.dataset.build import build_dataset
+from seismag.dataset.loading import load_window
+from seismag.synth.records import generate_records
 from seismag.inference import load_trained_ensemble, predict_file
 from seismag.inference.ensemble import prepare_raw
 from seismag.inference.predict import predict_array

@@ -16,7 +16,7 @@ from seismag.training.fold import train_fold
 from seismag.training.metrics import calculate_binary_metrics
 from seismag.training.splits import stratified_kfold
 from seismag.training.pipeline import run_experiment
-from seismag.data.loading import load_window
+from seismag.dataset.loading import load_window
 from seismag.models import model_config
 from sklearn.metrics import roc_auc_score
 

@@ -6,7 +6,7 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from seismag.cli import main
-from seismag.data.loading import fill_gaps, load_window
+from seismag.dataset.loading import fill_gaps, load_window
 from seismag.models import get_model_entry, list_models, load_model_checkpoint, to_model_input
 from seismag.training.artifacts import ArtifactPaths, parse_epoch_log
 from seismag.training.tensors import Scaler

@@ -70,7 +70,7 @@ def test_time_folds_refuse_more_folds_than_samples():
 
 
 def test_time_folds_name_the_full_path_of_a_bad_meta_csv(tmp_path):
-    from seismag.data.loading import load_window
+    from seismag.dataset.loading import load_window
     from seismag.errors import DataError
 
     from training_data import SPD
@@ -84,7 +84,7 @@ def test_time_folds_name_the_full_path_of_a_bad_meta_csv(tmp_path):
 
 
 def test_split_time_names_the_full_path_of_a_bad_meta_csv(tmp_path):
-    from seismag.data.loading import load_window
+    from seismag.dataset.loading import load_window
     from seismag.errors import DataError
     from seismag.training.splits import make_splits
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from seismag.config import make_config
-from seismag.data.loading import load_window
+from seismag.dataset.loading import load_window
 from seismag.errors import ConfigError, DataError
 from seismag.inference.ensemble import in_sample, load_trained_ensemble, training_period
 from seismag.training.pipeline import run_experiment

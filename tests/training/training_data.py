@@ -4,7 +4,7 @@ import csv
 import numpy as np
 
 from seismag.config import make_config, tiny_models
-from seismag.data.synthetic import generate_window
+from seismag.synth.windows import generate_window
 
 SPD = 48  # steps per day: small, so sequence models train in seconds
 

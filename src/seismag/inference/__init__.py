@@ -13,11 +13,11 @@ scaled), runtime, io, errors. Nothing in training
 imports this package.
 """
 
-from .ensemble import (ScaledMember, TrainedEnsemble, check_ensemble_config, flat_windows, load_ensemble_model,
+from seismag.inference.ensemble import (ScaledMember, TrainedEnsemble, check_ensemble_config, flat_windows, load_ensemble_model,
                        load_trained_ensemble, looks_prescaled)
-from .evaluate import evaluate_results
-from .predict import predict_array, predict_file
-from .scan import SCORE_COLUMNS, scan_data, scan_records
+from seismag.inference.evaluate import evaluate_results
+from seismag.inference.predict import predict_array, predict_file
+from seismag.inference.scan import SCORE_COLUMNS, scan_data, scan_records
 
 __all__ = ["ScaledMember", "TrainedEnsemble", "check_ensemble_config", "evaluate_results", "flat_windows",
            "load_ensemble_model", "load_trained_ensemble", "looks_prescaled", "predict_array", "predict_file",

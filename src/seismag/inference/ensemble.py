@@ -12,10 +12,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from .. import layout
-from .. import models as model_registry
-from ..errors import CheckpointError, ConfigError, DataError
-from ..training.tensors import Scaler
+from seismag import layout
+from seismag import models as model_registry
+from seismag.errors import CheckpointError, ConfigError, DataError
+from seismag.training.tensors import Scaler
 
 
 class ScaledMember(nn.Module):
@@ -133,7 +133,7 @@ def load_ensemble_model(model_path, config_path=None, device="cpu", model_class=
         Call it on raw (unscaled) windows, flat ``(n, days * steps_per_day)`` or
         ``(n, days, steps_per_day)``: ``ensemble(x)`` gives probabilities ``(n, 2)``.
     """
-    from ..runtime import check_gpu_ids
+    from seismag.runtime import check_gpu_ids
 
     gpu_ids = check_gpu_ids(device_ids)
     if len(gpu_ids) > 1 and torch.device(device) != torch.device(f"cuda:{gpu_ids[0]}"):
@@ -210,12 +210,12 @@ def prepare_raw(extra: dict, features: np.ndarray, *, station: str | None = None
     The recipe comes from the ensemble, never from the caller. Its local-time step needs
     the station: ``station`` names it; without it, the ensemble's one training station.
     """
-    from ..data.loading import apply_recipe, station_longitudes
+    from seismag.dataset.loading import apply_recipe, station_longitudes
 
     inputs = input_record(extra)
     if inputs["kind"] == "table" or not inputs["recipe"]:
         return features
-    from ..data.recipe import Recipe
+    from seismag.dataset.recipe import Recipe
 
     recipe = Recipe.from_dicts(inputs["recipe"], "the ensemble's recipe")
     longitudes = None
@@ -251,7 +251,7 @@ def window_input(extra: dict, data, where) -> np.ndarray:
 
 def training_period(extra: dict) -> dict | None:
     """The ensemble's training period (``train_until``, ``first_window_start``,
-    ``last_horizon_end``; see :meth:`seismag.data.loading.WindowData.training_period`), or
+    ``last_horizon_end``; see :meth:`seismag.dataset.loading.WindowData.training_period`), or
     None for an ensemble written before training periods were recorded."""
     period = extra.get("training_period") or (extra.get("protocol") or {}).get("training_period")
     return dict(period) if period else None

@@ -9,17 +9,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.loading import load_window
-from ..errors import DataError
-from ..io import write_json, write_npy
-from ..lock import folder_lock
-from ..layout import (DATASET_SUMMARY_FILE, EVALUATION_FOLDER, MODEL_FOLDER_SUFFIX, RUN_CONFIG_FILE, ArtifactPaths,
+from seismag.dataset.loading import load_window
+from seismag.errors import DataError
+from seismag.io import write_json, write_npy
+from seismag.lock import folder_lock
+from seismag.layout import (DATASET_SUMMARY_FILE, EVALUATION_FOLDER, MODEL_FOLDER_SUFFIX, RUN_CONFIG_FILE, ArtifactPaths,
                       file_prefix, parse_file_name, summary_record)
-from ..training.artifacts import summarise
-from ..training.evaluation import bootstrap_intervals, majority_baseline
-from ..training.metrics import calculate_binary_metrics
-from .ensemble import input_record, load_trained_ensemble, window_input
-from .predict import predict_array
+from seismag.training.artifacts import summarise
+from seismag.training.evaluation import bootstrap_intervals, majority_baseline
+from seismag.training.metrics import calculate_binary_metrics
+from seismag.inference.ensemble import input_record, load_trained_ensemble, window_input
+from seismag.inference.predict import predict_array
 
 logger = logging.getLogger("seismag.evaluate")
 

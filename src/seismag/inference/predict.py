@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..data.loading import fill_gaps
-from ..errors import ConfigError, DataError
-from ..io import atomic_path
-from ..layout import CLASS_FILE_WORDINGS
-from ..training.loop import EVAL_BATCH_SIZE
-from .ensemble import describe_input, input_record, load_trained_ensemble, prepare_raw, raw_width
+from seismag.dataset.loading import fill_gaps
+from seismag.errors import ConfigError, DataError
+from seismag.io import atomic_path
+from seismag.layout import CLASS_FILE_WORDINGS
+from seismag.training.loop import EVAL_BATCH_SIZE
+from seismag.inference.ensemble import describe_input, input_record, load_trained_ensemble, prepare_raw, raw_width
 
 
 def predict_array(ensemble, features: np.ndarray, batch_size: int = EVAL_BATCH_SIZE):

@@ -7,7 +7,7 @@ a copy of the in-sample rule, the empty-score rule and the row format ``skill`` 
 Lives here: the daily windows of a continuous record (every UTC day ``D`` from the first
 on which a full window fits, the window of ``N`` days ending at midnight ``D`` covering
 ``[D - N, D)``, exactly the window ``build`` writes as "ending on day ``D - 1``"), the
-row of each window (built by build's own :func:`~seismag.data.build.write.window_row`,
+row of each window (built by build's own :func:`~seismag.dataset.build.write.window_row`,
 so scan and build cannot prepare a window differently), the rule that a window with too
 much missing data gets an *empty* score (never a skipped row), the in-sample rule of an
 ensemble's training period, and the scores table :data:`SCORE_COLUMNS` (the contract
@@ -40,19 +40,19 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from ..data.build.plan import MINUTES_PER_DAY, StationDays, find_station_files, read_station
-from ..data.build.write import window_row
-from ..data.indices import DailyActivity, daily_activity, read_dst, read_kp, read_ssc, window_activity
-from ..data.loading import class_file_or_empty, fill_gaps, read_meta
-from ..errors import ConfigError, DataError
-from ..layout import CLASS_FILES, META_FILE, read_dataset_info, scores_meta_path, window_dir, write_forecast_scores
-from . import ensemble as _ensemble
-from .ensemble import input_record, load_trained_ensemble, prepare_raw, raw_width
-from .predict import predict_array
+from seismag.dataset.build.plan import MINUTES_PER_DAY, StationDays, find_station_files, read_station
+from seismag.dataset.build.write import window_row
+from seismag.sources.indices import DailyActivity, daily_activity, read_dst, read_kp, read_ssc, window_activity
+from seismag.dataset.loading import class_file_or_empty, fill_gaps, read_meta
+from seismag.errors import ConfigError, DataError
+from seismag.layout import CLASS_FILES, META_FILE, read_dataset_info, scores_meta_path, window_dir, write_forecast_scores
+from seismag.inference import ensemble as _ensemble
+from seismag.inference.ensemble import input_record, load_trained_ensemble, prepare_raw, raw_width
+from seismag.inference.predict import predict_array
 
 __all__ = ["SCORE_COLUMNS", "ScanModel", "load_scan_models", "scan_data", "scan_records", "write_scores"]
 
-from ..layout import SCORE_COLUMNS  # noqa: E402  (the columns of scores.csv: layout owns the file)
+from seismag.layout import SCORE_COLUMNS  # noqa: E402  (the columns of scores.csv: layout owns the file)
 
 #: The index file each activity column is computed from (``--kp``, ``--dst``, ``--ssc``).
 ACTIVITY_SOURCES = {"max_kp": "kp", "min_dst": "dst", "n_ssc": "ssc"}
@@ -226,7 +226,7 @@ def scan_records(ensembles: Sequence[str | os.PathLike], observatory: str | os.P
         The CSV to write (atomically, when everything is scored).
     kp, dst, ssc
         Index files for ``activity`` ensembles: each row gets the window's activity
-        columns (:func:`~seismag.data.indices.window_activity`); an ensemble that needs a
+        columns (:func:`~seismag.sources.indices.window_activity`); an ensemble that needs a
         column whose file was not given is refused before any record is read.
     max_missing
         A window with more than this share of its minutes missing (any channel) gets an
@@ -257,7 +257,7 @@ def scan_records(ensembles: Sequence[str | os.PathLike], observatory: str | os.P
     -----
     Window ``D``: the ``N`` days ``[D - N, D)``; the first ``D`` is the station's first
     day plus ``N`` and the last the day after its last day. The row is build's
-    (:func:`~seismag.data.build.write.window_row`, gaps filled per channel from the
+    (:func:`~seismag.dataset.build.write.window_row`, gaps filled per channel from the
     window's own minutes, minutes averaged to the ensemble's steps per day), cast to
     float32 as build stores it; so a day's score equals the ensemble's score of build's
     row for the window ending on ``D - 1``.

@@ -80,15 +80,6 @@ from seismag.models.baselines import (
 from seismag.models.activity import ActivityClassifier, ActivityConfig
 from seismag.models.checkpoint import load_model_checkpoint, save_model_checkpoint
 from seismag.models.ensemble import STRATEGIES, EnsembleScores, F1WeightedEnsemble
-from seismag.models.aliases import (
-    add_positional_encoding,
-    prepare_mlp_data,
-    reshape_data_for_gru,
-    reshape_data_for_lstm,
-    reshape_data_for_rnn,
-    reshape_data_for_transformer,
-    reshape_to_sequence,
-)
 from seismag.models.summary import format_model_table
 
 __all__ = [
@@ -130,12 +121,5 @@ __all__ = [
     "F1WeightedEnsemble",
     "EnsembleScores",
     "STRATEGIES",
-    "reshape_to_sequence",
-    "reshape_data_for_gru",
-    "reshape_data_for_lstm",
-    "reshape_data_for_rnn",
-    "reshape_data_for_transformer",
-    "prepare_mlp_data",
-    "add_positional_encoding",
     "format_model_table",
 ]

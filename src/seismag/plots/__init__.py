@@ -20,7 +20,7 @@ write_report(results_dir, out=None, *, figure_dpi=100, skill_dir=None)
 plot_skill(skill_dir, scores=None, kp=None, dst=None, dpi=600, fmt="png")
     the forecast-skill figures of a ``seismag skill`` folder into ``skill_dir/figures/``:
     plot_molchan, plot_probability_gain, plot_station_scores (module ``skill``; it reads
-    skill.json and scores.csv, and the Kp / Dst files through ``seismag.data.indices``)
+    skill.json and scores.csv, and the Kp / Dst files through ``seismag.sources.indices``)
 
 Each ``plot_*`` function returns a :class:`PlotResult`: the list of paths
 written, with ``.notes`` saying what was skipped (missing models, windows or

@@ -13,8 +13,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .results import ResultsFolder, window_name
-from .style import model_colors, new_figure, publication_style, save_figure
+from seismag.plots.results import ResultsFolder, window_name
+from seismag.plots.style import model_colors, new_figure, publication_style, save_figure
 
 
 def _e(value: Any) -> str:

@@ -2,7 +2,7 @@
 
 Reads only files: ``DIR/skill.json`` written by ``seismag skill --out DIR`` and the
 ``scores.csv`` written by ``seismag scan`` (both through :mod:`seismag.plots.skill_files`),
-plus the Kp / Dst index files through :mod:`seismag.data.indices`. It never imports the skill
+plus the Kp / Dst index files through :mod:`seismag.sources.indices`. It never imports the skill
 computation: every number drawn is a number in those files, so the figures can be redrawn
 from results made on another machine. The target events and the stations each one counts
 for are taken from ``skill.json``'s ``events`` (the radius rule is not applied again).
@@ -48,7 +48,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from seismag.data.indices import read_dst, read_kp
+from seismag.sources.indices import read_dst, read_kp
 from seismag.errors import ConfigError, DataError
 from seismag.plots.results import PlotResult, note
 from seismag.plots.skill_files import (

@@ -1,7 +1,7 @@
 """Reading the forecast-skill files for the figures: ``skill.json`` and ``scores.csv``.
 
 ``DIR/skill.json`` is written by ``seismag skill --out DIR`` (format ``seismag-skill``,
-version 2; the full contract is in :mod:`seismag.skill.run`): settings, scored period,
+version 2; the full contract is in :mod:`seismag.evaluation.skill.run`): settings, scored period,
 in-sample flag, stations, target events with the stations each counts for, the number of
 (event, station) pairs, the pointwise 95 % contour and what it is (``contour``), the
 family of models the adjusted p-values run over, and per model or reference the ASS, its

@@ -4,7 +4,7 @@ One figure per station of ``skill.json`` (``scores_{STATION}.{fmt}``), from the
 ``scores.csv`` the skill was computed from. The target events and the stations each one
 counts for come from ``skill.json``'s ``events`` (the radius rule is not applied again),
 the lead from its ``settings``; the index panels read the Kp / Dst files through
-:mod:`seismag.data.indices`.
+:mod:`seismag.sources.indices`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Mapping
 import numpy as np
 from matplotlib.figure import Figure
 
-from seismag.data.indices import DstSeries, KpSeries, read_dst, read_kp
+from seismag.sources.indices import DstSeries, KpSeries, read_dst, read_kp
 from seismag.plots.results import PlotResult, note
 from seismag.plots.skill_files import ScoreTable, Skill, is_number, read_scores, read_skill
 from seismag.plots.style import (

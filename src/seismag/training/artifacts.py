@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError
-from ..io import write_json, write_npy, write_text
-from ..layout import (  # noqa: F401  (ArtifactPaths, LOG_KEYS, ... re-exported: callers import them here)
+from seismag.errors import DataError
+from seismag.io import write_json, write_npy, write_text
+from seismag.layout import (  # noqa: F401  (ArtifactPaths, LOG_KEYS, ... re-exported: callers import them here)
     FOLD_ARRAYS,
     LOG_KEYS,
     METRIC_KEYS,
@@ -26,7 +26,7 @@ from ..layout import (  # noqa: F401  (ArtifactPaths, LOG_KEYS, ... re-exported:
     summary_lists,
     summary_record,
 )
-from ..models import save_model_checkpoint
+from seismag.models import save_model_checkpoint
 
 
 def write_fold(paths: ArtifactPaths, result, extra: dict[str, Any], header: list[str]) -> None:

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from .metrics import calculate_binary_metrics, fast_binary_metrics
-from .splits import own_group_if_empty
+from seismag.training.metrics import calculate_binary_metrics, fast_binary_metrics
+from seismag.training.splits import own_group_if_empty
 
 
 CI_METRICS = ("f1", "precision", "recall", "specificity", "mcc", "accuracy", "balanced_accuracy", "roc_auc")

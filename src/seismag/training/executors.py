@@ -19,8 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..config import RunConfig
-from ..errors import ConfigError, SeismagError
+from seismag.config import RunConfig
+from seismag.errors import ConfigError, SeismagError
 
 logger = logging.getLogger("seismag")
 
@@ -131,7 +131,7 @@ class UnitFailure:
         return cls(type(exc).__name__, str(exc), getattr(exc, "path", None), getattr(exc, "problem", None))
 
     def rebuild(self) -> SeismagError:
-        from .. import errors
+        from seismag import errors
 
         if self.kind == "DataError" and self.path is not None:
             return errors.DataError(self.path, self.problem)
@@ -167,7 +167,7 @@ def _run_unit(config: RunConfig, data_dir: str, out_dir: str, model: str, window
     """The body of one Ray task (a module-level function, so workers can import it)."""
     import torch
 
-    from .unit import train_unit
+    from seismag.training.unit import train_unit
 
     torch.set_num_threads(max(1, int(num_threads)))
     unit_logger = logging.getLogger("seismag")

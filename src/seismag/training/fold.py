@@ -15,15 +15,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from .. import models as model_registry
-from ..config import RunConfig
-from ..data.analysis import compute_class_weights
-from ..errors import ConfigError
-from .loop import EpochResult, eval_batch_size, quick_scores, run_epoch
-from .losses import make_loss
-from .metrics import calculate_binary_metrics
-from .splits import inner_split
-from .tensors import Scaler, WindowTensors
+from seismag import models as model_registry
+from seismag.config import RunConfig
+from seismag.dataset.analysis import compute_class_weights
+from seismag.errors import ConfigError
+from seismag.training.loop import EpochResult, eval_batch_size, quick_scores, run_epoch
+from seismag.training.losses import make_loss
+from seismag.training.metrics import calculate_binary_metrics
+from seismag.training.splits import inner_split
+from seismag.training.tensors import Scaler, WindowTensors
 
 
 _FUSED_SUPPORT: dict[tuple[str, str], bool] = {}

@@ -18,20 +18,20 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .. import models as model_registry
-from ..config import RunConfig
-from ..data.loading import WindowData, load_window
-from ..errors import DataError
-from .parallel import FoldRunner
-from .splits import split_groups
-from .tensors import WindowTensors
+from seismag import models as model_registry
+from seismag.config import RunConfig
+from seismag.dataset.loading import WindowData, load_window
+from seismag.errors import DataError
+from seismag.training.parallel import FoldRunner
+from seismag.training.splits import split_groups
+from seismag.training.tensors import WindowTensors
 
 
 def prepare_window(config: RunConfig, data_dir, window_days: int) -> WindowData:
     """The window every path trains on: loaded and validated, cut at ``config.train_until``.
 
     With ``train_until`` only the windows whose label horizon ends by that date are
-    kept (:meth:`~seismag.data.loading.WindowData.until`), and both classes must remain.
+    kept (:meth:`~seismag.dataset.loading.WindowData.until`), and both classes must remain.
     The local pipeline (with or without fold workers), each Ray unit and ``seismag
     tune`` call this, so they train on the same rows and cut the same folds.
 

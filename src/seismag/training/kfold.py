@@ -10,19 +10,19 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from .. import __version__
-from .. import models as model_registry
-from ..config import RunConfig
-from ..errors import ConfigError
-from .artifacts import ArtifactPaths, read_fold_metrics, write_fold, write_summary
-from ..io import write_json
-from .fold import FoldResult, TrainingObjects, train_fold
-from .tensors import Scaler, WindowTensors
-from ..runtime import derive_seed
-from .evaluation import (interval_record, majority_baseline, permutation_rngs, permutation_summary,
+from seismag import __version__
+from seismag import models as model_registry
+from seismag.config import RunConfig
+from seismag.errors import ConfigError
+from seismag.training.artifacts import ArtifactPaths, read_fold_metrics, write_fold, write_summary
+from seismag.io import write_json
+from seismag.training.fold import FoldResult, TrainingObjects, train_fold
+from seismag.training.tensors import Scaler, WindowTensors
+from seismag.runtime import derive_seed
+from seismag.training.evaluation import (interval_record, majority_baseline, permutation_rngs, permutation_summary,
                          permuted_labels)
-from .job import WindowJob
-from .splits import LEAKAGE_NOTES
+from seismag.training.job import WindowJob
+from seismag.training.splits import LEAKAGE_NOTES
 
 logger = logging.getLogger("seismag")
 

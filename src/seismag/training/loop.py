@@ -9,11 +9,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from .. import models as model_registry
-from ..errors import ConfigError
-from ..runtime import autocast_context
-from .metrics import fast_binary_metrics
-from .tensors import Scaler, WindowTensors
+from seismag import models as model_registry
+from seismag.errors import ConfigError
+from seismag.runtime import autocast_context
+from seismag.training.metrics import fast_binary_metrics
+from seismag.training.tensors import Scaler, WindowTensors
 
 EVAL_BATCH_SIZE = 256
 # Evaluation batches are also bounded by the bytes of their input: a 256-row batch

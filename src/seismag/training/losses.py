@@ -9,8 +9,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..config import LOSSES
-from ..errors import ConfigError
+from seismag.config import LOSSES
+from seismag.errors import ConfigError
 
 
 class FocalLoss(nn.Module):

@@ -28,10 +28,10 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 import numpy as np
 import torch
 
-from ..config import RunConfig
-from ..errors import ConfigError, SeismagError
-from .tensors import WindowTensors
-from ..runtime import configure_process
+from seismag.config import RunConfig
+from seismag.errors import ConfigError, SeismagError
+from seismag.training.tensors import WindowTensors
+from seismag.runtime import configure_process
 
 # A worker process's window, set once by its initializer.
 _WORKER_TENSORS: WindowTensors | None = None

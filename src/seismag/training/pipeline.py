@@ -14,20 +14,20 @@ from typing import Any
 
 import torch
 
-from .. import __version__
-from .. import models as model_registry
-from ..config import RunConfig, default_models
-from ..data.analysis import imbalance_ratio, imbalance_severity
-from ..errors import ConfigError, output_error
-from ..io import make_folder, write_json
-from ..layout import ACTIVITY_COLUMNS, DATASET_SUMMARY_FILE, RUN_CONFIG_FILE, window_fingerprint
-from ..lock import folder_lock
-from ..runtime import prepare_training
-from .job import WindowJob, prepare_window
-from .kfold import data_model_config, plain
-from .parallel import check_fold_workers
-from .splits import Split, inner_split, make_splits, split_groups
-from .unit import train_model
+from seismag import __version__
+from seismag import models as model_registry
+from seismag.config import RunConfig, default_models
+from seismag.dataset.analysis import imbalance_ratio, imbalance_severity
+from seismag.errors import ConfigError, output_error
+from seismag.io import make_folder, write_json
+from seismag.layout import ACTIVITY_COLUMNS, DATASET_SUMMARY_FILE, RUN_CONFIG_FILE, window_fingerprint
+from seismag.lock import folder_lock
+from seismag.runtime import prepare_training
+from seismag.training.job import WindowJob, prepare_window
+from seismag.training.kfold import data_model_config, plain
+from seismag.training.parallel import check_fold_workers
+from seismag.training.splits import Split, inner_split, make_splits, split_groups
+from seismag.training.unit import train_model
 
 logger = logging.getLogger("seismag")
 
@@ -99,7 +99,7 @@ def run_experiment(config: RunConfig, data_dir, out_dir, *, resume: bool = False
         write_run_record(out_dir, record, data_dir, windows)
         units = [(model, days) for days in config.windows for model in config.models]
         if executor == "ray":
-            from .executors import run_units_ray
+            from seismag.training.executors import run_units_ray
 
             summaries = run_units_ray(config, data_dir, out_dir, units, resume=resume, address=address)
         else:
@@ -280,7 +280,7 @@ def _window_summary(data) -> dict[str, Any]:
 def _recipe_text(steps) -> str:
     if not steps:
         return "none (the stored windows as they are)"
-    from ..data.recipe import Recipe
+    from seismag.dataset.recipe import Recipe
 
     return Recipe.from_dicts(list(steps), "the recipe").describe()
 

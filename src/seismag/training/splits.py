@@ -13,8 +13,8 @@ import os
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
-from ..errors import ConfigError, DataError
-from ..layout import META_FILE
+from seismag.errors import ConfigError, DataError
+from seismag.layout import META_FILE
 
 Split = tuple[np.ndarray, np.ndarray]
 
@@ -144,7 +144,7 @@ def make_splits(config, data) -> list[Split]:
     """The folds a run configuration asks for on a window (same seed, same folds for every model).
 
     ``config`` is a :class:`~seismag.config.RunConfig`, ``data`` a
-    :class:`~seismag.data.loading.WindowData`.
+    :class:`~seismag.dataset.loading.WindowData`.
     """
     if config.split == "stratified":
         return stratified_kfold(data.labels, config.num_folds, config.seed)

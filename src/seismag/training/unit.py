@@ -8,11 +8,11 @@ import sys
 import time
 from typing import Any
 
-from ..config import RunConfig
-from ..runtime import prepare_training
-from .job import WindowJob, prepare_window
-from .kfold import run_kfold
-from .splits import make_splits
+from seismag.config import RunConfig
+from seismag.runtime import prepare_training
+from seismag.training.job import WindowJob, prepare_window
+from seismag.training.kfold import run_kfold
+from seismag.training.splits import make_splits
 
 logger = logging.getLogger("seismag")
 

@@ -64,13 +64,13 @@ trials already claimed stops. A process killed outright (SIGKILL) leaves its
 trial RUNNING, and that trial still counts.
 """
 
-from .space import (MODEL_SPACE, RUN_SPACE, TUNABLE_RUN_FIELDS, Param, choice, integer, log_uniform, model_fields,
+from seismag.tune.space import (MODEL_SPACE, RUN_SPACE, TUNABLE_RUN_FIELDS, Param, choice, integer, log_uniform, model_fields,
                     search_space, uniform)
-from .spec import PROTOCOLS, StudySpec, parse_duration
-from .split import TuningSplit, tuning_split
-from .storage import import_optuna, open_storage, redact_url, storage_lock
-from .study import run_study, run_trials, tuned_config
-from .summary import (OBJECTIVE, PROTOCOL_NOTES, StudyResult, TuneResult, format_params, format_tune_result,
+from seismag.tune.spec import PROTOCOLS, StudySpec, parse_duration
+from seismag.tune.split import TuningSplit, tuning_split
+from seismag.tune.storage import import_optuna, open_storage, redact_url, storage_lock
+from seismag.tune.study import run_study, run_trials, tuned_config
+from seismag.tune.summary import (OBJECTIVE, PROTOCOL_NOTES, StudyResult, TuneResult, format_params, format_tune_result,
                       write_trials_csv)
 
 __all__ = [

@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from .. import models as model_registry
-from ..config import FIELD_NAMES
-from ..errors import ConfigError
+from seismag import models as model_registry
+from seismag.config import FIELD_NAMES
+from seismag.errors import ConfigError
 
 # Run settings that a search may vary (everything else is protocol or data; the
 # --train-until cutoff is data: a search choosing it would pick the period it scores best on).

@@ -9,11 +9,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
-from ..config import RunConfig, make_config, read_config_file
-from ..errors import ConfigError
-from .space import Param, search_space
-from .split import check_inner_fraction
-from .storage import default_storage_url
+from seismag.config import RunConfig, make_config, read_config_file
+from seismag.errors import ConfigError
+from seismag.tune.space import Param, search_space
+from seismag.tune.split import check_inner_fraction
+from seismag.tune.storage import default_storage_url
 
 PROTOCOLS = ("fold", "nested")
 

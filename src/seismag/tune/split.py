@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import RunConfig
-from ..data.loading import WindowData
-from ..errors import ConfigError
-from ..runtime import derive_seed
-from ..training.splits import make_splits, split_groups
-from ..training.splits import inner_split
+from seismag.config import RunConfig
+from seismag.dataset.loading import WindowData
+from seismag.errors import ConfigError
+from seismag.runtime import derive_seed
+from seismag.training.splits import make_splits, split_groups
+from seismag.training.splits import inner_split
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from ..errors import ConfigError
+from seismag.errors import ConfigError
 
 
 def import_optuna():

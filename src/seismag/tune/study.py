@@ -14,21 +14,21 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from .. import models as model_registry
-from ..config import RunConfig, make_config
-from ..data.loading import WindowData
-from ..errors import ConfigError
-from ..runtime import derive_seed, prepare_training
-from ..training.fold import train_fold
-from ..training.job import prepare_window
-from ..training.splits import make_splits, split_groups
-from ..training.tensors import WindowTensors
-from ..lock import folder_lock
-from .space import TUNABLE_RUN_FIELDS, decode_param, encode_value, model_fields
-from .spec import StudySpec
-from .split import TuningSplit, tuning_split
-from .storage import import_optuna, open_storage, redact_url, storage_lock
-from .summary import (StudyResult, TuneResult, format_params, nested_record, write_best_config, write_rows,
+from seismag import models as model_registry
+from seismag.config import RunConfig, make_config
+from seismag.dataset.loading import WindowData
+from seismag.errors import ConfigError
+from seismag.runtime import derive_seed, prepare_training
+from seismag.training.fold import train_fold
+from seismag.training.job import prepare_window
+from seismag.training.splits import make_splits, split_groups
+from seismag.training.tensors import WindowTensors
+from seismag.lock import folder_lock
+from seismag.tune.space import TUNABLE_RUN_FIELDS, decode_param, encode_value, model_fields
+from seismag.tune.spec import StudySpec
+from seismag.tune.split import TuningSplit, tuning_split
+from seismag.tune.storage import import_optuna, open_storage, redact_url, storage_lock
+from seismag.tune.summary import (StudyResult, TuneResult, format_params, nested_record, write_best_config, write_rows,
                       write_summary, write_trials_csv)
 
 logger = logging.getLogger("seismag")

@@ -17,13 +17,13 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .. import __version__
-from ..config import TUNED_TABLE, RunConfig, make_config, write_config_toml
-from ..io import atomic_path, write_json, write_text
-from ..layout import fold_mean_std
-from .spec import StudySpec
-from .split import TuningSplit, inner_split_description
-from .storage import redact_url
+from seismag import __version__
+from seismag.config import TUNED_TABLE, RunConfig, make_config, write_config_toml
+from seismag.io import atomic_path, write_json, write_text
+from seismag.layout import fold_mean_std
+from seismag.tune.spec import StudySpec
+from seismag.tune.split import TuningSplit, inner_split_description
+from seismag.tune.storage import redact_url
 
 OBJECTIVE = "weighted F1 on the inner validation rows (the model of the epoch the run's selection keeps)"
 

@@ -1,0 +1,30 @@
+"""Alarm-based forecast evaluation: daily scores against an earthquake catalog.
+
+``seismag skill`` reads the scores.csv of ``seismag scan`` and judges each model the way
+the field judges forecasts (Molchan 1990, 1991; Zechar & Jordan 2008): alarms raised when
+a score passes a threshold, the Molchan trajectory of missed events against time under
+alarm, its area skill score (ASS) and probability gain, the binomial significance of each
+point, a circular-shift surrogate null, and references scored on the same station-days
+and events (random alarms, Kp, Dst).
+
+Modules, along the flow of a run:
+
+- :mod:`.scores`      reading and checking scores.csv
+- :mod:`.alarms`      rows -> scored station-days and each day's alarm level
+- :mod:`.events`      target events and the stations that can catch each
+- :mod:`.molchan`     trajectory, ASS, gain, binomial alpha, 95 % contour (plain arrays)
+- :mod:`.surrogates`  the circular-shift null
+- :mod:`.references`  random, Kp and Dst references
+- :mod:`.run`         one evaluation, its verdicts in words, skill.json and skill.csv
+
+Torch-free (NumPy only). May import :mod:`seismag.errors`, :mod:`seismag.io`,
+:mod:`seismag.layout`, :mod:`seismag.lock` and :mod:`seismag.data` (catalog, indices,
+decluster); never torch, models, training or inference: it reads scores.csv files.
+"""
+
+from seismag.evaluation.skill.molchan import area_skill_score, molchan_trajectory, probability_gain
+from seismag.evaluation.skill.run import SKILL_CSV, SKILL_JSON, evaluate_skill, format_skill_report
+from seismag.evaluation.skill.scores import SCORE_COLUMNS, read_scores
+
+__all__ = ["SCORE_COLUMNS", "SKILL_CSV", "SKILL_JSON", "area_skill_score", "evaluate_skill",
+           "format_skill_report", "molchan_trajectory", "probability_gain", "read_scores"]
