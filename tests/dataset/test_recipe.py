@@ -1,6 +1,6 @@
-"""Tests for seismag.dataset.recipe: each step on series whose answer is worked out by hand,
-the fixed step order, the record and the command-line text, and apply's contract
-(chunks, memory maps, shapes, NaN, errors)."""
+"""Tests for seismag.dataset.recipe and its steps (seismag.dataset.recipe_steps): each step
+on series whose answer is worked out by hand, the fixed step order, the record and the
+command-line text, and apply's contract (chunks, memory maps, shapes, NaN, errors)."""
 
 from __future__ import annotations
 
@@ -118,9 +118,9 @@ def test_adjacent_spikes_on_both_sides_of_a_tile_boundary_are_judged_on_the_orig
     # first the second judges carry a spike each. As above, they become x(b+1) and
     # x(b+2); a tile writing its replacement before the next tile read the original
     # would give x(b+1) twice.
-    from seismag.dataset.recipe import _TILE_ELEMENTS
+    from seismag.dataset.recipe_steps import TILE_ELEMENTS
 
-    boundary = _TILE_ELEMENTS // 15 + 7  # first sample of the second tile
+    boundary = TILE_ELEMENTS // 15 + 7  # first sample of the second tile
     series = ramp(3 * boundary)
     spiked = series.copy()
     spiked[boundary - 1:boundary + 1] += 1000.0
