@@ -249,7 +249,7 @@ def run_notebook_case(case: dict, X: np.ndarray, y: np.ndarray, rows: dict, timi
     from sklearn.preprocessing import StandardScaler
     from torch.utils.data import DataLoader, Subset, TensorDataset
 
-    from seismag.dataset.analysis import compute_class_weights
+    from seismag.dataset.balance import compute_class_weights
     from seismag.models import create_model, get_model_entry
 
     device = torch.device("cpu")

@@ -421,7 +421,7 @@ def cmd_synth(args) -> None:
 
 
 def cmd_analyze(args) -> None:
-    from seismag.dataset.analysis import DatasetAnalyzer
+    from seismag.spec.analysis import DatasetAnalyzer
 
     periods = [str(w) for w in args.windows] if args.windows else ["7", "14", "30"]
     analyzer = DatasetAnalyzer(args.data, window_periods=periods, steps_per_day=args.steps_per_day)

@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader, TensorDataset, WeightedRandomSampler
 
 from seismag import models as model_registry
 from seismag.config import FIELD_NAMES, make_config
-from seismag.dataset.analysis import DatasetAnalyzer, compute_class_weights, quick_analyze  # noqa: F401
+from seismag.dataset.balance import compute_class_weights  # noqa: F401
 from seismag.dataset.loading import WindowData
 from seismag.environment import (  # noqa: F401
     check_environment, check_version_compatibility, clear_gpu_memory, get_device, get_memory_usage,
@@ -30,6 +30,7 @@ from seismag.layout import WINDOW_DIR_PREFIX, ArtifactPaths, model_folder_name, 
 from seismag.models import (  # noqa: F401
     F1WeightedEnsemble, GRUClassifier, LSTMClassifier, MLPClassifier, RNNClassifier, TransformerClassifier,
 )
+from seismag.spec.analysis import DatasetAnalyzer, quick_analyze  # noqa: F401
 from seismag.spec.aliases import (  # noqa: F401
     add_positional_encoding, prepare_mlp_data, reshape_data_for_gru, reshape_data_for_lstm,
     reshape_data_for_rnn, reshape_data_for_transformer,

@@ -17,7 +17,7 @@ from torch import nn
 
 from seismag import models as model_registry
 from seismag.config import RunConfig
-from seismag.dataset.analysis import compute_class_weights
+from seismag.dataset.balance import compute_class_weights
 from seismag.errors import ConfigError
 from seismag.training.loop import EpochResult, eval_batch_size, quick_scores, run_epoch
 from seismag.training.losses import make_loss

@@ -17,7 +17,7 @@ import torch
 from seismag import __version__
 from seismag import models as model_registry
 from seismag.config import RunConfig, default_models
-from seismag.dataset.analysis import imbalance_ratio, imbalance_severity
+from seismag.dataset.balance import imbalance_ratio, imbalance_severity
 from seismag.errors import ConfigError, output_error
 from seismag.io import make_folder, write_json
 from seismag.layout import ACTIVITY_COLUMNS, DATASET_SUMMARY_FILE, RUN_CONFIG_FILE, window_fingerprint
