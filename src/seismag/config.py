@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
+from seismag.dataset.loading import NAN_POLICIES  # what the loader accepts for missing samples
 from seismag.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -67,7 +68,6 @@ OPTIMIZER_IMPLS = ("auto", "fused", "foreach", "loop")
 # the step loop of models.recurrent.unrolled_layer with those rows, 'auto' the one
 # measured faster (models.recurrent.uses_unrolled).
 RECURRENT_IMPLS = ("auto", "plain", "library", "unrolled")
-NAN_POLICIES = ("interpolate", "refuse")
 
 
 @dataclass(frozen=True)

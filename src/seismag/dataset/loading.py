@@ -41,6 +41,7 @@ from seismag.layout import (
     window_dir,
 )
 
+#: How missing samples (NaN) in a window are handled: interpolated in time, or refused.
 NAN_POLICIES = ("interpolate", "refuse")
 
 
