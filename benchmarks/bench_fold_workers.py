@@ -67,7 +67,7 @@ def run_case(case: dict) -> dict:
     from seismag.dataset.loading import WindowData
     from seismag.runtime import configure_process
     from seismag.training.job import WindowJob
-    from seismag.training.splits import make_splits
+    from seismag.training.prepared import PreparedWindow
     from seismag.training.kfold import run_kfold
 
     X = np.load(case["x_path"], mmap_mode="r")
@@ -86,7 +86,7 @@ def run_case(case: dict) -> dict:
     configure_process(config)
     wall, cpu = time.perf_counter(), time.process_time()
     with tempfile.TemporaryDirectory() as out, \
-            WindowJob(config, data, torch.device("cpu"), case["precision"], make_splits(config, data)) as job:
+            WindowJob(PreparedWindow.from_data(config, data), torch.device("cpu"), case["precision"]) as job:
         summary = run_kfold(case["model"], job, out)
     wall = time.perf_counter() - wall
     children = resource.getrusage(resource.RUSAGE_CHILDREN)

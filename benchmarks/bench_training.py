@@ -308,6 +308,7 @@ def run_engine_case(case: dict, X: np.ndarray, y: np.ndarray, rows: dict, timing
     from seismag.config import FIELD_NAMES, make_config
     from seismag import runtime
     from seismag.training import fold as engine  # the fold trainer; its run_epoch is timed below
+    from seismag.training import splits
     from seismag.training.tensors import WindowTensors
 
     device = torch.device("cpu")
@@ -353,9 +354,10 @@ def run_engine_case(case: dict, X: np.ndarray, y: np.ndarray, rows: dict, timing
 
     engine.run_epoch = timed_run_epoch
     try:
-        result = engine.train_fold(name, model_config, tensors, rows["train_rows"], rows["val_rows"], config,
-                                   fold=1, seed=case["seed"], device=device, precision=case["precision"],
-                                   on_epoch=on_epoch)
+        fold_rows = splits.fold_rows(rows["train_rows"], rows["val_rows"], tensors.labels.cpu().numpy(), config,
+                                     case["seed"])
+        result = engine.train_fold(name, model_config, tensors, fold_rows, config, fold=1, seed=case["seed"],
+                                   device=device, precision=case["precision"], on_epoch=on_epoch)
     finally:
         engine.run_epoch = original
     # The fold's epoch is chosen on the epoch-closing callback; anything after the

@@ -123,7 +123,7 @@ def model_cells(title: str, model: str) -> list:
              "config = seismag.config.make_config(\n"
              "    PRESET, models=[MODEL], windows=WINDOWS, steps_per_day=STEPS_PER_DAY, epochs=EPOCHS,\n"
              "    num_folds=FOLDS, batch_size=BATCH_SIZE, model_overrides=MODEL_OVERRIDES)\n"
-             "from seismag.training.kfold import resolved_model_config\n\n"
+             "from seismag.training.prepared import resolved_model_config\n\n"
              "entry = seismag.models.get_model_entry(MODEL)\n"
              "model = seismag.models.build_model(\n"
              "    MODEL, resolved_model_config(config, MODEL, WINDOWS[0], STEPS_PER_DAY))\n"

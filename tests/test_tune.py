@@ -15,6 +15,7 @@ import torch
 from seismag.config import make_config, read_config_file, tiny_models
 from seismag.dataset.loading import load_window
 from seismag.errors import ConfigError
+from seismag.training.prepared import PreparedWindow
 from seismag.training.splits import make_splits, split_groups
 from seismag.training.pipeline import run_experiment
 
@@ -219,7 +220,7 @@ def test_inner_split_lies_inside_outer_training_rows(data_dir):
         outer = make_splits(config, data)
         groups = split_groups(config, data)
         for fold, (train_rows, val_rows) in enumerate(outer, start=1):
-            rows = tuning_split(config, data, fold)
+            rows = tuning_split(PreparedWindow.from_data(config, data), fold)
             assert np.array_equal(rows.held_out_rows, val_rows)
             seen = np.concatenate([rows.fit_rows, rows.val_rows])
             assert len(np.intersect1d(rows.fit_rows, rows.val_rows)) == 0
@@ -239,9 +240,9 @@ def test_no_trial_reads_the_scored_fold(data_dir, tmp_path, monkeypatch):
     calls = []
     real_train_fold = tune.train_fold
 
-    def recording_train_fold(model, model_config, data, train_rows, val_rows, config, **kwargs):
-        calls.append((np.array(train_rows), np.array(val_rows)))
-        return real_train_fold(model, model_config, data, train_rows, val_rows, config, **kwargs)
+    def recording_train_fold(model, model_config, data, rows, config, **kwargs):
+        calls.append((np.array(rows.train), np.array(rows.val)))
+        return real_train_fold(model, model_config, data, rows, config, **kwargs)
 
     monkeypatch.setattr(tune, "train_fold", recording_train_fold)
     config = make_config("paper", **{**TINY, "epochs": 2}, split="group")

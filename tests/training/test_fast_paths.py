@@ -16,7 +16,7 @@ from seismag import runtime
 from seismag.training import fold, loop, tensors
 from seismag.training.tensors import WindowTensors
 from seismag.training.fold import train_fold
-from seismag.training.splits import stratified_kfold
+from seismag.training.splits import fold_rows, stratified_kfold
 
 from training_data import SPD, tiny_config
 
@@ -36,8 +36,8 @@ def window():
 def fit(model, window, config, precision="fp32"):
     tensors, train_rows, val_rows = window
     params = model_config(model, DAYS, SPD, **tiny_overrides(model))
-    return train_fold(model, params, tensors, train_rows, val_rows, config, fold=1, seed=7, device=CPU,
-                      precision=precision)
+    rows = fold_rows(train_rows, val_rows, tensors.labels.numpy(), config, seed=7)
+    return train_fold(model, params, tensors, rows, config, fold=1, seed=7, device=CPU, precision=precision)
 
 
 # --------------------------------------------------------------------------- optimizer implementation
@@ -366,9 +366,10 @@ def test_the_fast_recurrent_paths_train_the_fold_the_plain_path_trains(window, c
     tensors, train_rows, val_rows = window
     params = model_config(cell, DAYS, SPD, **tiny_overrides(cell))
     assert params.dropout_prob > 0  # the same masks, not merely no masks
-    results = {impl: train_fold(cell, params, tensors, train_rows, val_rows,
-                                tiny_config(recurrent_impl=impl, epochs=3), fold=1, seed=7, device=CPU)
-               for impl in ("plain", "auto")}
+    configs = {impl: tiny_config(recurrent_impl=impl, epochs=3) for impl in ("plain", "auto")}
+    results = {impl: train_fold(cell, params, tensors, fold_rows(train_rows, val_rows, tensors.labels.numpy(), config, 7),
+                                config, fold=1, seed=7, device=CPU)
+               for impl, config in configs.items()}
     np.testing.assert_allclose(results["auto"].val_probs, results["plain"].val_probs, atol=1e-4)
     assert results["auto"].best_epoch == results["plain"].best_epoch
 

@@ -14,7 +14,7 @@ from seismag.training.evaluation import (
 from seismag.training.tensors import WindowTensors
 from seismag.training.fold import train_fold
 from seismag.training.metrics import calculate_binary_metrics
-from seismag.training.splits import stratified_kfold
+from seismag.training.splits import fold_rows, stratified_kfold
 from seismag.training.pipeline import run_experiment
 from seismag.dataset.loading import load_window
 from seismag.models import model_config
@@ -32,8 +32,9 @@ def test_only_the_chosen_rows_ever_select_an_epoch(tmp_path, monkeypatch, select
     original = fold.selection_score
     monkeypatch.setattr(fold, "selection_score", lambda result: seen.append(set(result.rows.tolist())) or original(result))
     config = tiny_config(selection=selection, epochs=3)
-    result = train_fold("mlp", model_config("mlp", 4, SPD, hidden_sizes=[8, 4]), tensors, train_rows, val_rows,
-                        config, fold=1, seed=0, device=runtime.resolve_device("cpu"))
+    result = train_fold("mlp", model_config("mlp", 4, SPD, hidden_sizes=[8, 4]), tensors,
+                        fold_rows(train_rows, val_rows, data.labels, config, seed=0), config, fold=1, seed=0,
+                        device=runtime.resolve_device("cpu"))
     assert len(seen) == 3  # one selection per epoch
     for rows in seen:
         if selection == "inner":

@@ -42,8 +42,8 @@ from seismag.training.losses import FocalLoss  # noqa: F401
 from seismag.inference import load_ensemble_model, load_trained_ensemble  # noqa: F401
 from seismag.lock import folder_lock
 from seismag.training.job import WindowJob
-from seismag.training.splits import make_splits
-from seismag.training.kfold import load_fold, protocol_record, resolved_model_config, run_kfold, write_ensemble
+from seismag.training.prepared import PreparedWindow
+from seismag.training.kfold import load_fold, protocol_record, run_kfold, write_ensemble
 from seismag.training.metrics import calculate_binary_metrics  # noqa: F401
 from seismag.training.pipeline import format_summary_table, run_experiment, setup_logging  # noqa: F401
 from seismag.plots import (  # noqa: F401  Result_drawing's four figure modules and the report
@@ -264,10 +264,10 @@ def kfold_train_eval(model_name: str, dataset, output_dir: str = "results", loss
         root = root.parent
     device, precision = prepare_training(config)
     # A bad model option or split is refused here, before the folder is touched.
-    resolved_model_config(config, model_name, window_days, steps_per_day)
-    splits = make_splits(config, data)
+    window = PreparedWindow.from_data(config, data)
+    window.model_config(model_name)
     with folder_lock(root, command="kfold_train_eval"), \
-            WindowJob(config, data, device, precision, splits) as job:
+            WindowJob(window, device, precision) as job:
         return run_kfold(model_name, job, root, objects=TrainingObjects(**objects) if objects else None)
 
 

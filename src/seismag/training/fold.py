@@ -22,7 +22,7 @@ from seismag.errors import ConfigError
 from seismag.training.loop import EpochResult, eval_batch_size, quick_scores, run_epoch
 from seismag.training.losses import make_loss
 from seismag.training.metrics import calculate_binary_metrics
-from seismag.training.splits import inner_split
+from seismag.training.splits import FoldRows
 from seismag.training.tensors import Scaler, WindowTensors
 
 
@@ -256,11 +256,10 @@ class EpochSelection:
             self.stale += 1
 
 
-def train_fold(model_name: str, model_config: Any, data: WindowTensors, train_rows: np.ndarray,
-               val_rows: np.ndarray, config: RunConfig, *, fold: int, seed: int,
-               device: torch.device, precision: str = "fp32",
+def train_fold(model_name: str, model_config: Any, data: WindowTensors, rows: FoldRows, config: RunConfig, *,
+               fold: int, seed: int, device: torch.device, precision: str = "fp32",
                on_epoch: Callable[[dict[str, float]], None] | None = None,
-               groups: np.ndarray | None = None, objects: TrainingObjects | None = None) -> FoldResult:
+               objects: TrainingObjects | None = None) -> FoldResult:
     """Train one fold and keep the epoch with the best selection F1 (SPEC Module 5).
 
     AdamW, class-weighted cross-entropy (weights from the rows trained on),
@@ -268,12 +267,11 @@ def train_fold(model_name: str, model_config: Any, data: WindowTensors, train_ro
     selection loss (cosine annealing for the Transformer), optional early
     stopping on the selection loss.
 
-    ``config.selection == 'outer'`` (the SPEC): the selection rows are the
-    validation rows, so the reported score is the maximum over epochs of the
-    very score reported. ``'inner'``: a stratified (grouped, when ``groups`` is
-    given) share ``config.inner_fraction`` of the training rows is held out to
-    choose the epoch; the validation rows are scored every epoch for the curves
-    but never decide anything.
+    ``rows`` (:func:`~seismag.training.splits.fold_rows`, cut by the caller): under
+    outer selection (the SPEC's) the selection rows are the validation rows, so the
+    reported score is the maximum over epochs of the very score reported; under inner
+    selection a share of the training rows chooses the epoch, and the validation rows
+    are scored every epoch for the curves but never decide anything.
 
     ``objects`` (the SPEC's ``kfold_train_eval`` arguments) replaces the
     configuration's loss, optimizer, scheduler or GPUs where set.
@@ -292,11 +290,8 @@ def train_fold(model_name: str, model_config: Any, data: WindowTensors, train_ro
             net = nn.DataParallel(model, device_ids=list(device_ids))
     elif device.type == "cuda" and config.device in ("auto", "cuda") and torch.cuda.device_count() > 1:
         net = nn.DataParallel(model)
-    if config.selection == "inner":
-        all_labels = data.labels.cpu().numpy()
-        fit_rows, selection_rows = inner_split(train_rows, all_labels, config.inner_fraction, seed, groups)
-    else:
-        fit_rows, selection_rows = train_rows, val_rows
+    train_rows, val_rows, fit_rows, selection_rows = rows.train, rows.val, rows.fit, rows.selection
+    selects_on_validation = rows.selects_on_validation
     # Scaling statistics come from the outer training rows (never validation rows);
     # they involve no labels, so the inner selection rows may share them.
     scaling = config.scaling
@@ -307,8 +302,8 @@ def train_fold(model_name: str, model_config: Any, data: WindowTensors, train_ro
     if fixed_transform:
         # Fixed-transform baselines (FixedTransformClassifier: features, MiniRocket) set their
         # data-dependent parts from the rows they train on, without labels, before the first step.
-        rows = torch.as_tensor(fit_rows, device=data.features.device)
-        x = scaler.apply(data.features[rows], inplace=True)
+        fit_index = torch.as_tensor(fit_rows, device=data.features.device)
+        x = scaler.apply(data.features[fit_index], inplace=True)
         model.fit_unsupervised(model_registry.to_model_input(model, x, data.window_days, data.steps_per_day))
 
     if config.cache_features and fixed_transform:
@@ -337,7 +332,7 @@ def train_fold(model_name: str, model_config: Any, data: WindowTensors, train_ro
         train = run_epoch(net, epoch_data, fit_rows, optimizer=optimizer, generator=generator,
                           sample_weights=sample_weights, max_grad_norm=config.max_grad_norm, **common)
         val = run_epoch(net, epoch_data, val_rows, **common)
-        selection = val if selection_rows is val_rows else run_epoch(net, epoch_data, selection_rows, **common)
+        selection = val if selects_on_validation else run_epoch(net, epoch_data, selection_rows, **common)
         train_acc, train_f1 = quick_scores(train.labels, train.probs)
         val_acc, val_f1 = quick_scores(val.labels, val.probs)
         score = selection_score(selection)

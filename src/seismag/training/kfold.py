@@ -18,11 +18,10 @@ from seismag.training.artifacts import ArtifactPaths, read_fold_metrics, write_f
 from seismag.io import write_json
 from seismag.training.fold import FoldResult, TrainingObjects, train_fold
 from seismag.training.tensors import Scaler, WindowTensors
-from seismag.runtime import derive_seed
 from seismag.training.evaluation import (interval_record, majority_baseline, permutation_rngs, permutation_summary,
                          permuted_labels)
 from seismag.training.job import WindowJob
-from seismag.training.splits import LEAKAGE_NOTES
+from seismag.training.splits import LEAKAGE_NOTES, FoldRows
 
 logger = logging.getLogger("seismag")
 
@@ -34,27 +33,6 @@ SELECTION_NOTES = {
     "inner": ("each fold's epoch was chosen on an inner split ({share:.0%} of its training rows); "
               "the validation rows it is scored on never chose anything"),
 }
-
-
-def resolved_model_config(config: RunConfig, model_name: str, window_days: int, steps_per_day: int,
-                          channels: int = 1):
-    """The model's config for a window: its paper preset with the run's overrides that apply to it.
-
-    ``steps_per_day``: the width of one day of input (every channel); for a ``'table'``
-    model, its number of columns."""
-    fields = set(model_registry.get_model_entry(model_name).config_cls.field_names())
-    return model_registry.model_config(model_name, window_days, steps_per_day, channels=channels,
-                                       **config.overrides_for(model_name, fields))
-
-
-def data_model_config(config: RunConfig, model_name: str, data):
-    """:func:`resolved_model_config` for the input a window's data give this model: its
-    series (every channel of a day side by side), or its activity columns for a
-    ``'table'`` model (which fails here, before anything is written, when there are none)."""
-    if model_registry.get_model_entry(model_name).input_layout == "table":
-        columns, _ = data.activity_table()
-        return resolved_model_config(config, model_name, data.window_days, len(columns))
-    return resolved_model_config(config, model_name, data.window_days, data.steps_per_day, data.n_channels)
 
 
 def protocol_record(config: RunConfig) -> dict[str, Any]:
@@ -89,15 +67,13 @@ class FoldTask:
 
     model_name: str
     model_config: Any
-    train_rows: np.ndarray
-    val_rows: np.ndarray
+    rows: FoldRows
     config: RunConfig
     fold: int
     num_folds: int
     seed: int
     device: torch.device
     precision: str
-    groups: np.ndarray | None = None
     objects: TrainingObjects | None = None
     paths: ArtifactPaths | None = None
     protocol: dict[str, Any] | None = None
@@ -109,9 +85,9 @@ class FoldTask:
         if self.labels is not None:
             tensors = WindowTensors(tensors.features, torch.as_tensor(self.labels, device=tensors.labels.device),
                                     tensors.window_days, tensors.steps_per_day)
-        return train_fold(self.model_name, self.model_config, tensors, self.train_rows, self.val_rows,
-                          self.config, fold=self.fold, seed=self.seed, device=self.device,
-                          precision=self.precision, on_epoch=on_epoch, groups=self.groups, objects=self.objects)
+        return train_fold(self.model_name, self.model_config, tensors, self.rows, self.config, fold=self.fold,
+                          seed=self.seed, device=self.device, precision=self.precision, on_epoch=on_epoch,
+                          objects=self.objects)
 
 
 def run_kfold(model_name: str, job: WindowJob, out_dir, *, resume: bool = False,
@@ -123,10 +99,10 @@ def run_kfold(model_name: str, job: WindowJob, out_dir, *, resume: bool = False,
     ``objects``: a loss, optimizer, scheduler or GPUs to use instead of the
     configuration's (the SPEC's ``kfold_train_eval``); recorded in the protocol.
     """
-    config, data, splits = job.config, job.data, job.splits
+    config, data, splits, prepared = job.config, job.data, job.splits, job.prepared
     entry = model_registry.get_model_entry(model_name)
     tensors, runner, inputs = job.inputs(model_name)
-    model_config = data_model_config(config, model_name, data)
+    model_config = prepared.model_config(model_name)
     paths = ArtifactPaths(out_dir, model_name, entry.display_name, data.window_days)
     protocol = protocol_record(config)
     protocol["training_period"] = data.training_period(config.train_until)
@@ -139,14 +115,14 @@ def run_kfold(model_name: str, job: WindowJob, out_dir, *, resume: bool = False,
         _check_sendable(objects, config)
 
     tasks = []
-    for fold, (train_rows, val_rows) in enumerate(splits, start=1):
+    for fold in range(1, len(splits) + 1):
         if resume and paths.fold_complete(fold):
             logger.info("%s %dday fold %d/%d: complete on disk, skipped (--resume)",
                         entry.display_name, data.window_days, fold, len(splits))
             continue
-        tasks.append(FoldTask(model_name, model_config, train_rows, val_rows, config, fold, len(splits),
-                              derive_seed(config.seed, model_name, data.window_days, fold), job.device,
-                              job.precision, job.groups, objects, paths=paths, protocol=protocol,
+        seed = prepared.fold_seed(model_name, fold)
+        tasks.append(FoldTask(model_name, model_config, prepared.fold_rows(fold, seed), config, fold, len(splits),
+                              seed, job.device, job.precision, objects, paths=paths, protocol=protocol,
                               inputs=inputs))
 
     def epoch_bar(task: FoldTask) -> dict[str, Any]:
@@ -184,7 +160,7 @@ def train_and_write_fold(tensors: WindowTensors, task: FoldTask, on_epoch: Calla
              "steps_per_day": tensors.steps_per_day, "scaler": result.scaler.to_dict(),
              "run_config": config.to_dict(), "protocol": task.protocol, "inputs": task.inputs}
     header = [f"{paths.display_name}Model {tensors.window_days}day fold {task.fold}/{task.num_folds}",
-              f"seed={task.seed} n_train={len(task.train_rows)} n_val={len(task.val_rows)} best_epoch={result.best_epoch}",
+              f"seed={task.seed} n_train={len(task.rows.train)} n_val={len(task.rows.val)} best_epoch={result.best_epoch}",
               f"split={config.split} scaling={config.scaling} selection={config.selection}"]
     write_fold(paths, result, extra, header)
     return result.metrics
@@ -203,18 +179,17 @@ def permutation_control(model_name: str, model_config: Any, job: WindowJob, fold
     p-values and a verdict (see :func:`~seismag.training.evaluation.permutation_summary`).
     Every permuted fold is one task for the job's runner (parallel with ``fold_workers``).
     """
-    config, splits = job.config, job.splits
+    config, splits, prepared = job.config, job.splits, job.prepared
     _, runner, _ = job.inputs(model_name)
     real_labels = job.tensors.labels.cpu().numpy()
     n, k = config.permutation_control, len(splits)
     tasks = []
     for index, rng in enumerate(permutation_rngs(n, config.seed), start=1):
-        for fold, (train_rows, val_rows) in enumerate(splits, start=1):
-            tasks.append(FoldTask(
-                model_name, model_config, train_rows, val_rows, config, fold, k,
-                derive_seed(config.seed, model_name, job.window_days, fold, "permutation", index), job.device,
-                job.precision, job.groups, objects,
-                labels=permuted_labels(real_labels, train_rows, rng, job.groups)))
+        for fold, (train_rows, _) in enumerate(splits, start=1):
+            labels = permuted_labels(real_labels, train_rows, rng, job.groups)
+            seed = prepared.fold_seed(model_name, fold, "permutation", index)
+            tasks.append(FoldTask(model_name, model_config, prepared.fold_rows(fold, seed, labels), config, fold,
+                                  k, seed, job.device, job.precision, objects, labels=labels))
     scores: list[dict[str, Any] | None] = [None] * len(tasks)
     for index, metrics in runner.run(train_fold_metrics, tasks):
         scores[index] = metrics

@@ -23,10 +23,10 @@ from seismag.io import make_folder, write_json
 from seismag.layout import ACTIVITY_COLUMNS, DATASET_SUMMARY_FILE, RUN_CONFIG_FILE, window_fingerprint
 from seismag.lock import folder_lock
 from seismag.runtime import prepare_training
-from seismag.training.job import WindowJob, prepare_window
-from seismag.training.kfold import data_model_config, plain
+from seismag.training.job import WindowJob
+from seismag.training.kfold import plain
 from seismag.training.parallel import check_fold_workers
-from seismag.training.splits import Split, inner_split, make_splits, split_groups
+from seismag.training.prepared import PreparedWindow, prepare_window
 from seismag.training.unit import train_model
 
 logger = logging.getLogger("seismag")
@@ -91,7 +91,9 @@ def run_experiment(config: RunConfig, data_dir, out_dir, *, resume: bool = False
     windows = load_windows(config, data_dir)
     config = with_activity_reference(config, windows)
     check_model_overrides(config)
-    splits = plan_splits(config, windows, device)
+    check_fold_workers(config, device)
+    for window in windows.values():
+        window.check_folds(config.models)
     record = run_record(config, data_dir, windows, device, precision)
     with folder_lock(out_dir, command="train"):
         if resume:
@@ -104,11 +106,11 @@ def run_experiment(config: RunConfig, data_dir, out_dir, *, resume: bool = False
             summaries = run_units_ray(config, data_dir, out_dir, units, resume=resume, address=address)
         else:
             summaries = {}
-            for days, data in windows.items():
-                for note in data.notes:
+            for days, window in windows.items():
+                for note in window.data.notes:
                     logger.info(note)
                 # tensors, workers: once per window, for every model
-                with WindowJob(config, data, device, precision, splits[days]) as job:
+                with WindowJob(window, device, precision) as job:
                     for model in config.models:
                         summaries[(model, days)] = train_model(job, model, out_dir, resume=resume,
                                                                progress=progress)
@@ -118,56 +120,36 @@ def run_experiment(config: RunConfig, data_dir, out_dir, *, resume: bool = False
     return results
 
 
-def with_activity_reference(config: RunConfig, windows: dict[int, Any]) -> RunConfig:
+def with_activity_reference(config: RunConfig, windows: dict[int, PreparedWindow]) -> RunConfig:
     """The default models gain the ``activity`` reference when every window has activity
     columns: what geomagnetic activity alone predicts stands beside every comparison."""
     if tuple(config.models) != default_models() or "activity" in config.models:
         return config
-    if not all(window.meta is not None and any(c in window.meta for c in ACTIVITY_COLUMNS)
+    if not all(window.data.meta is not None and any(c in window.data.meta for c in ACTIVITY_COLUMNS)
                for window in windows.values()):
         return config
     logger.info("the data carry geomagnetic-activity columns: the activity reference trains beside the models")
-    return dataclasses.replace(config, models=(*config.models, "activity"))
+    config = dataclasses.replace(config, models=(*config.models, "activity"))
+    for window in windows.values():
+        window.config = config
+    return config
 
 
-def load_windows(config: RunConfig, data_dir) -> dict[int, Any]:
-    """Every configured window, prepared (:func:`~seismag.training.job.prepare_window`) before
-    anything trains or is written: a bad file late in the list should not cost an hour of
-    training first."""
+def load_windows(config: RunConfig, data_dir) -> dict[int, PreparedWindow]:
+    """Every configured window, prepared (:func:`~seismag.training.prepared.prepare_window`:
+    loaded, cut, its folds cut) before anything trains or is written: a bad file late in the
+    list should not cost an hour of training first."""
     return {days: prepare_window(config, data_dir, days) for days in config.windows}
 
 
-def plan_splits(config: RunConfig, windows: dict[int, Any], device: torch.device) -> dict[int, list[Split]]:
-    """Every window's folds, cut (and checked) before anything is written.
-
-    The folds against the class counts, the split's ``meta.csv`` columns, the inner
-    selection split of every fold, the rows each fold trains on and the fold workers
-    against the device fail here, not after ``run_config.json`` has replaced the one
-    of an earlier run.
-    """
-    check_fold_workers(config, device)
-    splits = {}
-    for days, data in windows.items():
-        splits[days] = make_splits(config, data)
-        groups = split_groups(config, data)
-        for fold, (train_rows, _) in enumerate(splits[days], start=1):
-            fit_rows = train_rows
-            if config.selection == "inner":
-                fit_rows, _ = inner_split(train_rows, data.labels, config.inner_fraction, config.seed, groups)
-            if len(fit_rows) < 2:  # the epoch loop would find no batch of two to train on
-                raise ConfigError(f"{days}-day window, fold {fold}: {len(fit_rows)} row(s) to train on; a "
-                                  "batch needs two (use fewer folds or more data)")
-    return splits
-
-
-def run_record(config: RunConfig, data_dir, windows: dict[int, Any], device: torch.device,
+def run_record(config: RunConfig, data_dir, windows: dict[int, PreparedWindow], device: torch.device,
                precision: str) -> dict[str, Any]:
     """What ``run_config.json`` holds: the run configuration, how it resolved, every
     model's resolved config per window, and a fingerprint of each window's data."""
-    models = {model: {str(days): plain(data_model_config(config, model, data))
-                      for days, data in windows.items()} for model in config.models}
-    data = {str(days): {"n_samples": window.n_samples, "class_counts": list(window.class_counts),
-                        "sha256": window_fingerprint(window.path), "inputs": window.input_record()}
+    models = {model: {str(days): plain(window.model_config(model))
+                      for days, window in windows.items()} for model in config.models}
+    data = {str(days): {"n_samples": window.data.n_samples, "class_counts": list(window.data.class_counts),
+                        "sha256": window_fingerprint(window.data.path), "inputs": window.data.input_record()}
             for days, window in windows.items()}
     return {**config.to_dict(), "resolved_device": str(device), "resolved_precision": precision,
             "data_dir": str(Path(data_dir).resolve()), "seismag_version": __version__,
@@ -244,7 +226,7 @@ def _show(value: Any) -> str:
     return json.dumps(value) if isinstance(value, (list, dict, str)) else str(value)
 
 
-def write_run_record(out_dir: Path, record: dict[str, Any], data_dir, windows: dict[int, Any]) -> None:
+def write_run_record(out_dir: Path, record: dict[str, Any], data_dir, windows: dict[int, PreparedWindow]) -> None:
     """``run_config.json`` and ``dataset_summary.json``: how the results folder was made."""
     out_dir.mkdir(parents=True, exist_ok=True)
     logger.info("data %s -> results %s%s", data_dir, out_dir,
@@ -252,7 +234,7 @@ def write_run_record(out_dir: Path, record: dict[str, Any], data_dir, windows: d
     write_json(out_dir / RUN_CONFIG_FILE, record)
     write_json(out_dir / DATASET_SUMMARY_FILE, {
         "data_dir": str(Path(data_dir).resolve()),
-        "windows": {str(days): _window_summary(data) for days, data in windows.items()}})
+        "windows": {str(days): _window_summary(window.data) for days, window in windows.items()}})
 
 
 def check_model_overrides(config: RunConfig) -> None:

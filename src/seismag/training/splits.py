@@ -9,6 +9,7 @@ time split's embargo removes from training, which are still validated once).
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
@@ -124,6 +125,37 @@ def inner_split(rows: np.ndarray, labels: np.ndarray, fraction: float = 0.2, see
         splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
         fit, sel = next(splitter.split(np.zeros(len(rows)), row_labels))
     return np.sort(rows[fit]).astype(np.int64), np.sort(rows[sel]).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class FoldRows:
+    """One fold's rows (sorted int64 indices into the window).
+
+    The model trains on ``fit`` and its epoch is chosen on ``selection``; scaling is fitted
+    on ``train`` (``fit`` plus, under inner selection, ``selection``: no labels involved) and
+    the fold is scored on ``val``. Under outer selection (the SPEC's) ``fit`` is ``train``
+    and ``selection`` is ``val``: the scored rows choose the epoch.
+    """
+
+    train: np.ndarray
+    val: np.ndarray
+    fit: np.ndarray
+    selection: np.ndarray
+
+    @property
+    def selects_on_validation(self) -> bool:
+        return self.selection is self.val
+
+
+def fold_rows(train_rows: np.ndarray, val_rows: np.ndarray, labels: np.ndarray, config, seed: int,
+              groups: np.ndarray | None = None) -> FoldRows:
+    """A fold's :class:`FoldRows` under ``config.selection``: ``'inner'`` carves the selection rows
+    out of ``train_rows`` (:func:`inner_split` with ``config.inner_fraction``, this ``seed``, by
+    ``groups`` when given); ``'outer'`` selects on ``val_rows``."""
+    if config.selection == "inner":
+        fit, selection = inner_split(train_rows, np.asarray(labels), config.inner_fraction, seed, groups)
+        return FoldRows(train_rows, val_rows, fit, selection)
+    return FoldRows(train_rows, val_rows, train_rows, val_rows)
 
 
 def _check_fold_count(labels: np.ndarray, n_folds: int) -> None:

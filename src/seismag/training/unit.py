@@ -10,9 +10,9 @@ from typing import Any
 
 from seismag.config import RunConfig
 from seismag.runtime import prepare_training
-from seismag.training.job import WindowJob, prepare_window
+from seismag.training.job import WindowJob
 from seismag.training.kfold import run_kfold
-from seismag.training.splits import make_splits
+from seismag.training.prepared import prepare_window
 
 logger = logging.getLogger("seismag")
 
@@ -56,13 +56,12 @@ def train_unit(config: RunConfig, data_dir, out_dir, model: str, window_days: in
                resume: bool = False) -> dict[str, Any]:
     """A unit on its own (a Ray task, another machine): the same job, made for one model.
 
-    Prepares its window (:func:`~seismag.training.job.prepare_window`, the pipeline's
+    Prepares its window (:func:`~seismag.training.prepared.prepare_window`, the pipeline's
     own: the same ``--train-until`` cut, so the same rows and folds) and sets up its
     process itself, so it can run wherever ``data_dir`` and ``out_dir`` are seen.
     Per-fold seeds derive from the run seed, so where a unit runs does not change
     its numbers.
     """
     device, precision = prepare_training(config)
-    data = prepare_window(config, data_dir, window_days)
-    with WindowJob(config, data, device, precision, make_splits(config, data)) as job:
+    with WindowJob(prepare_window(config, data_dir, window_days), device, precision) as job:
         return train_model(job, model, out_dir, resume=resume)

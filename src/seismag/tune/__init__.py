@@ -31,7 +31,7 @@ The outer folds are the ones ``seismag train`` will use with the written
 configuration (same seed, split and number of folds, see :func:`tuning_split`),
 cut from the same window: ``train_until`` (``--train-until``) keeps only the
 windows whose label horizon ends by that date, as in ``seismag train``
-(:func:`~seismag.training.job.prepare_window`). ``best_config.toml`` records
+(:func:`~seismag.training.prepared.prepare_window`). ``best_config.toml`` records
 the cutoff in its ``[tuned]`` table, and ``seismag train`` refuses it for a run
 whose cutoff is earlier, or when the search had none
 (:func:`~seismag.config.check_tuned_cutoff`).

@@ -1,7 +1,7 @@
 """Which rows a trial may see: the inner split carved from one outer fold's training rows.
 
 The outer folds are the ones ``seismag train`` uses with the same configuration
-(:func:`~seismag.training.splits.make_splits`), so the fold a search is carved
+(the prepared window's, :func:`~seismag.training.prepared.prepare_window`), so the fold a search is carved
 from is the fold whose later score stays clean.
 """
 
@@ -12,10 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from seismag.config import RunConfig
-from seismag.dataset.loading import WindowData
 from seismag.errors import ConfigError
 from seismag.runtime import derive_seed
-from seismag.training.splits import make_splits, split_groups
+from seismag.training.prepared import PreparedWindow
 from seismag.training.splits import inner_split
 
 
@@ -47,24 +46,23 @@ def check_inner_fraction(fraction: float) -> float:
     return fraction
 
 
-def tuning_split(config: RunConfig, data: WindowData, outer_fold: int = 1,
-                 inner_fraction: float | None = None) -> TuningSplit:
+def tuning_split(window: PreparedWindow, outer_fold: int = 1, inner_fraction: float | None = None) -> TuningSplit:
     """Carve the tuning rows out of outer fold ``outer_fold``'s training rows.
 
-    The outer folds are :func:`~seismag.training.splits.make_splits` of ``config``,
+    The outer folds are the prepared window's (:func:`~seismag.training.prepared.prepare_window`),
     i.e. the folds ``seismag train`` uses with the same seed, split and number of
     folds. The inner split is stratified by label, and grouped by
     ``config.group_by`` when ``config.split == 'group'`` (no group on both sides).
     With ``split='time'`` the inner split is not time-ordered; the outer fold's
     validation block and its embargo stay out of it all the same.
     """
-    splits = make_splits(config, data)
+    config, splits = window.config, window.splits
     if not 1 <= int(outer_fold) <= len(splits):
         raise ConfigError(f"outer_fold must be between 1 and {len(splits)}, got {outer_fold}")
     train_rows, held_out = splits[int(outer_fold) - 1]
     fraction = check_inner_fraction(config.inner_fraction if inner_fraction is None else inner_fraction)
-    fit_rows, val_rows = inner_split(train_rows, data.labels, fraction,
-                                     derive_seed(config.seed, "tune", int(outer_fold)), split_groups(config, data))
+    fit_rows, val_rows = inner_split(train_rows, window.data.labels, fraction,
+                                     derive_seed(config.seed, "tune", int(outer_fold)), window.groups)
     return TuningSplit(int(outer_fold), len(splits), fit_rows, val_rows, np.asarray(held_out, dtype=np.int64))
 
 

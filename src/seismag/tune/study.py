@@ -16,12 +16,11 @@ from typing import Any, Callable, Mapping
 
 from seismag import models as model_registry
 from seismag.config import RunConfig, make_config
-from seismag.dataset.loading import WindowData
 from seismag.errors import ConfigError
 from seismag.runtime import derive_seed, prepare_training
 from seismag.training.fold import train_fold
-from seismag.training.job import prepare_window
-from seismag.training.splits import make_splits, split_groups
+from seismag.training.prepared import PreparedWindow, prepare_window
+from seismag.training.splits import fold_rows
 from seismag.training.tensors import WindowTensors
 from seismag.lock import folder_lock
 from seismag.tune.space import TUNABLE_RUN_FIELDS, decode_param, encode_value, model_fields
@@ -63,23 +62,23 @@ def run_study(spec: StudySpec | Any, model: str | None = None, window_days: int 
     share = f"study {spec.study_name} in {redact_url(spec.storage)}"
     with folder_lock(spec.out_dir, command="tune", share=share):
         device, precision = prepare_training(config)
-        data = prepare_window(config, spec.data_dir, spec.window_days)  # train's own window, --train-until cut
-        tensors = WindowTensors.from_window(data, device)
+        window = prepare_window(config, spec.data_dir, spec.window_days)  # train's own window and folds
+        tensors = WindowTensors.from_window(window.data, device)
         deadline = None if spec.timeout is None else time.monotonic() + spec.timeout
         began = time.perf_counter()
-        search = _Search(optuna, spec, data, tensors, device, precision)
+        search = _Search(optuna, spec, window, tensors, device, precision)
 
         verbosity = optuna.logging.get_verbosity()
         optuna.logging.set_verbosity(optuna.logging.WARNING)  # seismag logs each trial itself
         try:
             if spec.protocol == "fold":
-                split = tuning_split(config, data, spec.outer_fold, spec.inner_fraction)
+                split = tuning_split(window, spec.outer_fold, spec.inner_fraction)
                 studies = (search.run(split, spec.study_name, spec.out_dir, deadline),)
                 nested = None
             else:
                 studies, fold_scores = [], []
-                for fold in range(1, len(make_splits(config, data)) + 1):
-                    split = tuning_split(config, data, fold, spec.inner_fraction)
+                for fold in range(1, window.num_folds + 1):
+                    split = tuning_split(window, fold, spec.inner_fraction)
                     result = search.run(split, f"{spec.study_name}-fold{fold}", spec.out_dir / f"fold_{fold}",
                                         deadline)
                     studies.append(result)
@@ -89,7 +88,7 @@ def run_study(spec: StudySpec | Any, model: str | None = None, window_days: int 
         finally:
             optuna.logging.set_verbosity(verbosity)
 
-        counts = tuning_split(config, data, spec.outer_fold, spec.inner_fraction).counts()
+        counts = tuning_split(window, spec.outer_fold, spec.inner_fraction).counts()
         counts.pop("outer_fold")
         summary_path = write_summary(spec, studies, nested, counts, time.perf_counter() - began, optuna.__version__)
         return TuneResult(spec.model, spec.window_days, spec.protocol, redact_url(spec.storage), spec.out_dir,
@@ -173,13 +172,13 @@ def _trial_seeded_tpe(optuna, seed: int, n_startup_trials: int):
 class _Search:
     """The objective and the trial loop for one window's data (shared by every study of a run)."""
 
-    def __init__(self, optuna, spec: StudySpec, data: WindowData, tensors: WindowTensors, device,
+    def __init__(self, optuna, spec: StudySpec, window: PreparedWindow, tensors: WindowTensors, device,
                  precision: str):
-        self.optuna, self.spec, self.data, self.tensors = optuna, spec, data, tensors
+        self.optuna, self.spec, self.window, self.tensors = optuna, spec, window, tensors
+        self.data = window.data
         self.config, self.model, self.space = spec.config, spec.model, spec.space
         self.device, self.precision = device, precision
         self.fields = model_fields(spec.model)
-        self.groups = split_groups(spec.config, data)
 
     # ---------------------------------------------------------------- parameters -> configs
     def configs(self, params: Mapping[str, Any]):
@@ -280,9 +279,9 @@ class _Search:
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
         began = time.perf_counter()
         try:
-            result = train_fold(self.model, model_config, self.tensors, split.fit_rows, split.val_rows, config,
-                                fold=split.outer_fold, seed=seed, device=self.device, precision=self.precision,
-                                on_epoch=on_epoch, groups=self.groups)
+            rows = fold_rows(split.fit_rows, split.val_rows, self.data.labels, config, seed, self.window.groups)
+            result = train_fold(self.model, model_config, self.tensors, rows, config, fold=split.outer_fold,
+                                seed=seed, device=self.device, precision=self.precision, on_epoch=on_epoch)
         except optuna.TrialPruned:
             logger.info("trial %d pruned at epoch %s  %s", trial.number, trial.user_attrs.get("pruned_at_epoch"),
                         format_params(params))
@@ -304,11 +303,11 @@ class _Search:
         The fold seed is the one ``seismag train`` uses for that fold.
         """
         config, model_config = self.configs(study.best_params)
-        train_rows, val_rows = make_splits(self.config, self.data)[split.outer_fold - 1]
-        seed = derive_seed(self.config.seed, self.model, self.data.window_days, split.outer_fold)
-        result = train_fold(self.model, model_config, self.tensors, train_rows, val_rows, config,
-                            fold=split.outer_fold, seed=seed, device=self.device, precision=self.precision,
-                            groups=self.groups)
+        train_rows, val_rows = self.window.splits[split.outer_fold - 1]
+        seed = self.window.fold_seed(self.model, split.outer_fold)  # the seed seismag train gives this fold
+        rows = fold_rows(train_rows, val_rows, self.data.labels, config, seed, self.window.groups)
+        result = train_fold(self.model, model_config, self.tensors, rows, config, fold=split.outer_fold,
+                            seed=seed, device=self.device, precision=self.precision)
         metrics = result.metrics
         logger.info("nested fold %d: F1 %.4f  MCC %.4f on %d validation rows its search never saw",
                     split.outer_fold, metrics["f1"], metrics["mcc"], len(val_rows))
