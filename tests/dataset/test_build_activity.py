@@ -9,7 +9,8 @@ import pytest
 
 from seismag.dataset.build import build_dataset
 from seismag.sources.catalog import Catalog
-from seismag.sources.indices import read_dst, read_kp
+from seismag.sources.indices.dst import read_dst
+from seismag.sources.indices.kp import read_kp
 from seismag.errors import ConfigError, DataError
 from seismag.layout import read_dataset_info
 

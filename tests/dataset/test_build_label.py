@@ -14,7 +14,9 @@ from seismag.dataset.build.plan import CandidateWindows, default_label_settings
 from seismag.sources.catalog import Catalog
 from seismag.sources.decluster import gardner_knopoff
 from seismag.sources.iaga import write_iaga2002
-from seismag.sources.indices import daily_activity, parse_storm_rule, read_kp, write_kp_csv
+from seismag.sources.indices.activity import daily_activity
+from seismag.sources.indices.kp import read_kp, write_kp_csv
+from seismag.sources.indices.storm import parse_storm_rule
 from seismag.errors import ConfigError, DataError
 from seismag.layout import (CLASS_FILES, DATASET_FILE, LABEL_KEYS, DatasetInfo, label_settings, read_dataset_info,
                             read_label_settings)

@@ -21,7 +21,9 @@ from seismag.config import make_config, tiny_models
 from seismag.dataset.build import build_dataset
 from seismag.sources.catalog import Catalog
 from seismag.sources.iaga import write_iaga2002
-from seismag.sources.indices import write_dst_wdc, write_kp_csv, write_ssc_list
+from seismag.sources.indices.dst import write_dst_wdc
+from seismag.sources.indices.kp import write_kp_csv
+from seismag.sources.indices.ssc import write_ssc_list
 from seismag.dataset.loading import read_meta
 from seismag.errors import ConfigError, DataError, OutputError
 from seismag.inference import SCORE_COLUMNS, load_trained_ensemble, predict_array, scan_data, scan_records

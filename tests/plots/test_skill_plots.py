@@ -19,7 +19,8 @@ from matplotlib import dates as mdates
 from PIL import Image
 
 from seismag.cli import main
-from seismag.sources.indices import read_dst, read_kp, write_dst_wdc, write_kp_csv
+from seismag.sources.indices.dst import read_dst, write_dst_wdc
+from seismag.sources.indices.kp import read_kp, write_kp_csv
 from seismag.errors import DataError, SeismagError
 from seismag.plots import write_report
 from seismag.plots.skill import (

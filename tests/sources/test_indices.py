@@ -11,19 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seismag.sources.indices import (
-    DailyActivity,
-    StormClause,
-    daily_activity,
-    parse_storm_rule,
-    read_dst,
-    read_kp,
-    read_ssc,
-    window_activity,
-    windows_with_disturbed_days,
-    write_dst_wdc,
-    write_kp_csv,
-    write_ssc_list,
+from seismag.sources.indices.activity import DailyActivity, daily_activity, window_activity
+from seismag.sources.indices.dst import read_dst, write_dst_wdc
+from seismag.sources.indices.kp import read_kp, write_kp_csv
+from seismag.sources.indices.ssc import read_ssc, write_ssc_list
+from seismag.sources.indices.storm import (
+    DST_STORM, KP_STORM, STORM_RULE, StormClause, parse_storm_rule, windows_with_disturbed_days,
 )
 from seismag.errors import ConfigError, DataError
 
@@ -406,13 +399,13 @@ def test_write_ssc_list_refuses_bad_arguments(tmp_path):
 
 
 def small_kp(days: list[str], rows: list[list[float]]):
-    from seismag.sources.indices import KpSeries
+    from seismag.sources.indices.kp import KpSeries
 
     return KpSeries(days=np.array(days, dtype="datetime64[D]"), kp=np.array(rows, dtype=float))
 
 
 def small_dst(days: list[str], rows: list[list[float]]):
-    from seismag.sources.indices import DstSeries
+    from seismag.sources.indices.dst import DstSeries
 
     values = np.array(rows, dtype=float)
     return DstSeries(days=np.array(days, dtype="datetime64[D]"), dst=values,
@@ -454,6 +447,12 @@ def test_parse_storm_rule():
     assert rule.clauses == (StormClause("kp", ">=", 5.0), StormClause("dst", "<=", -50.0), StormClause("ssc", ">", 0.0))
     assert str(rule) == "kp>=5,dst<=-50,ssc>0"
     assert rule.keys == {"kp", "dst", "ssc"}
+
+
+def test_the_storm_of_summaries_and_figures_is_one_rule():
+    rule = parse_storm_rule(STORM_RULE)
+    assert STORM_RULE == "kp>=5,dst<=-50"
+    assert rule.clauses == (StormClause("kp", ">=", KP_STORM), StormClause("dst", "<=", DST_STORM))
 
 
 def test_a_rule_naming_an_index_not_loaded_leaves_quiet_days_undecided():

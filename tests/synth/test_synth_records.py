@@ -12,7 +12,9 @@ import pytest
 
 from seismag.sources.catalog import dobrovolsky_radius_km, haversine_km, read_catalog
 from seismag.sources.iaga import read_iaga2002, read_iaga2002_header
-from seismag.sources.indices import read_dst, read_kp, read_ssc
+from seismag.sources.indices.dst import read_dst
+from seismag.sources.indices.kp import read_kp
+from seismag.sources.indices.ssc import read_ssc
 from seismag.synth.records import generate_records
 from seismag.errors import ConfigError, DataError
 

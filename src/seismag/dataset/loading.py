@@ -40,6 +40,7 @@ from seismag.layout import (
     npy_file_problem,
     window_dir,
 )
+from seismag.sources.indices.storm import DST_STORM, KP_STORM
 
 #: How missing samples (NaN) in a window are handled: interpolated in time, or refused.
 NAN_POLICIES = ("interpolate", "refuse")
@@ -158,7 +159,8 @@ class WindowData:
 
     def activity_by_class(self) -> dict | None:
         """Per class, each activity column's mean, min and max, and the share of windows
-        with a storm (max Kp >= 5 or min Dst <= -50 nT); None without activity columns.
+        with a storm (max Kp >= KP_STORM or min Dst <= DST_STORM nT, the storm of
+        :mod:`seismag.sources.indices.storm`); None without activity columns.
         A class that differs from the other here differs in storms, whatever else it holds."""
         try:
             columns, table = self.activity_table()
@@ -172,9 +174,9 @@ class WindowData:
                 for k in (0, 1)]
         storm = np.zeros(self.n_samples, dtype=bool)
         if "max_kp" in columns:
-            storm |= table[:, columns.index("max_kp")] >= 5.0
+            storm |= table[:, columns.index("max_kp")] >= KP_STORM
         if "min_dst" in columns:
-            storm |= table[:, columns.index("min_dst")] <= -50.0
+            storm |= table[:, columns.index("min_dst")] <= DST_STORM
         out["storm_share"] = [float(storm[self.labels == k].mean()) if np.any(self.labels == k) else None
                               for k in (0, 1)]
         return out

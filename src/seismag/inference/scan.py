@@ -42,7 +42,10 @@ import numpy as np
 
 from seismag.dataset.build.plan import MINUTES_PER_DAY, StationDays, find_station_files, read_station
 from seismag.dataset.build.write import window_row
-from seismag.sources.indices import DailyActivity, daily_activity, read_dst, read_kp, read_ssc, window_activity
+from seismag.sources.indices.activity import DailyActivity, daily_activity, window_activity
+from seismag.sources.indices.dst import read_dst
+from seismag.sources.indices.kp import read_kp
+from seismag.sources.indices.ssc import read_ssc
 from seismag.dataset.loading import class_file_or_empty, fill_gaps, read_meta
 from seismag.errors import ConfigError, DataError
 from seismag.layout import CLASS_FILES, META_FILE, read_dataset_info, scores_meta_path, window_dir, write_forecast_scores
@@ -226,7 +229,7 @@ def scan_records(ensembles: Sequence[str | os.PathLike], observatory: str | os.P
         The CSV to write (atomically, when everything is scored).
     kp, dst, ssc
         Index files for ``activity`` ensembles: each row gets the window's activity
-        columns (:func:`~seismag.sources.indices.window_activity`); an ensemble that needs a
+        columns (:func:`~seismag.sources.indices.activity.window_activity`); an ensemble that needs a
         column whose file was not given is refused before any record is read.
     max_missing
         A window with more than this share of its minutes missing (any channel) gets an

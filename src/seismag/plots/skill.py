@@ -48,7 +48,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from seismag.sources.indices import read_dst, read_kp
+from seismag.sources.indices.dst import read_dst
+from seismag.sources.indices.kp import read_kp
 from seismag.errors import ConfigError, DataError
 from seismag.plots.results import PlotResult, note
 from seismag.plots.skill_files import (

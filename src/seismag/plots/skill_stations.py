@@ -17,18 +17,17 @@ from typing import Mapping
 import numpy as np
 from matplotlib.figure import Figure
 
-from seismag.sources.indices import DstSeries, KpSeries, read_dst, read_kp
+from seismag.sources.indices.dst import DstSeries, read_dst
+from seismag.sources.indices.kp import KpSeries, read_kp
+from seismag.sources.indices.storm import DST_STORM, KP_STORM
 from seismag.plots.results import PlotResult, note
 from seismag.plots.skill_files import ScoreTable, Skill, is_number, read_scores, read_skill
 from seismag.plots.style import (
     check_dpi, check_format, curve_colors, new_figure, publication_style, save_figure,
 )
 
-__all__ = ["KP_STORM", "DST_STORM", "build_station_figure", "plot_station_scores", "station_file"]
+__all__ = ["build_station_figure", "plot_station_scores", "station_file"]
 
-#: Storm levels drawn on the index panels (the activity rule of the dataset summary).
-KP_STORM = 5.0
-DST_STORM = -50.0
 _EVENT_COLOR = "black"
 
 

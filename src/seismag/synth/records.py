@@ -91,7 +91,9 @@ import numpy as np
 from seismag.dataset.build.plan import DEFAULT_LEAD_DAYS
 from seismag.sources.catalog import Catalog, dobrovolsky_radius_km, haversine_km, write_comcat_csv
 from seismag.sources.iaga import write_iaga2002
-from seismag.sources.indices import write_dst_wdc, write_kp_csv, write_ssc_list
+from seismag.sources.indices.dst import write_dst_wdc
+from seismag.sources.indices.kp import write_kp_csv
+from seismag.sources.indices.ssc import write_ssc_list
 from seismag.synth.windows import (
     _MINUTES_PER_DAY,
     _PAD_DAYS,

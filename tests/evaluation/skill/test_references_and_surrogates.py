@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from seismag.sources.catalog import Catalog
-from seismag.sources.indices import DstSeries, KpSeries
+from seismag.sources.indices.dst import DstSeries
+from seismag.sources.indices.kp import KpSeries
 from seismag.errors import ConfigError
 from seismag.evaluation.skill import evaluate_skill
 from seismag.evaluation.skill.alarms import StationDays

@@ -12,7 +12,7 @@ import pytest
 
 from seismag.cli import main
 from seismag.sources.catalog import Catalog, write_comcat_csv
-from seismag.sources.indices import write_kp_csv
+from seismag.sources.indices.kp import write_kp_csv
 from seismag.errors import DataError
 from seismag.evaluation.skill import SCORE_COLUMNS, evaluate_skill, read_scores
 from seismag.evaluation.skill.run import SKILL_CSV_COLUMNS

@@ -95,7 +95,11 @@ from typing import Iterable, Sequence
 from seismag.sources.catalog import Catalog, read_catalog
 from seismag.sources.decluster import gardner_knopoff
 from seismag.sources.iaga import StationRecord
-from seismag.sources.indices import daily_activity, parse_storm_rule, read_dst, read_kp, read_ssc
+from seismag.sources.indices.activity import daily_activity
+from seismag.sources.indices.dst import read_dst
+from seismag.sources.indices.kp import read_kp
+from seismag.sources.indices.ssc import read_ssc
+from seismag.sources.indices.storm import parse_storm_rule
 from seismag.errors import ConfigError
 from seismag.layout import ACTIVITY_COLUMNS
 

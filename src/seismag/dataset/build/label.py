@@ -40,7 +40,8 @@ import numpy as np
 
 from seismag.sources.catalog import Catalog, dobrovolsky_radius_km, haversine_km
 from seismag.sources.decluster import AftershockPeriods
-from seismag.sources.indices import DailyActivity, StormRule, window_activity
+from seismag.sources.indices.activity import DailyActivity, window_activity
+from seismag.sources.indices.storm import StormRule
 
 from seismag.dataset.build.plan import CandidateWindows, StationDays
 

@@ -14,7 +14,7 @@
 ``reference:kp``
     Geomagnetic activity alone: a row's score is the highest daily maximum Kp over its
     window's days ``[window_end - window_days, window_end)``, from the Kp file
-    (:func:`seismag.sources.indices.read_kp`).
+    (:func:`seismag.sources.indices.kp.read_kp`).
 ``reference:dst``
     The same with ``-min Dst`` (nT): the deeper the storm, the higher the score.
 
@@ -23,7 +23,7 @@ reference looks at exactly the days the model looked at. Scores whose window hol
 index value are empty (no alarm), as a model's are when its window has no data. Days with
 some values missing use the values present (``daily_max`` / ``daily_min``).
 
-May import numpy and :mod:`seismag.sources.indices`.
+May import numpy and :mod:`seismag.sources.indices` (kp, dst).
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ import re
 
 import numpy as np
 
-from seismag.sources.indices import DstSeries, KpSeries
+from seismag.sources.indices.dst import DstSeries
+from seismag.sources.indices.kp import KpSeries
 
 __all__ = ["ACTIVITY_MODEL", "RANDOM", "RATE", "activity_scores", "dst_scores", "kp_scores", "reference_name", "window_days_of"]
 

@@ -61,7 +61,8 @@ from typing import Any
 import numpy as np
 
 from seismag.sources.catalog import Catalog, read_catalog
-from seismag.sources.indices import DstSeries, KpSeries, read_dst, read_kp
+from seismag.sources.indices.dst import DstSeries, read_dst
+from seismag.sources.indices.kp import KpSeries, read_kp
 from seismag.errors import ConfigError, DataError
 from seismag.io import write_json, write_text
 from seismag.layout import read_forecast_meta, scores_meta_path
