@@ -298,5 +298,26 @@ def test_suggest_batch_size_is_a_power_of_two_within_bounds():
         suggest_batch_size(0, "cpu")
 
 
-def test_clear_gpu_memory_runs_anywhere():
-    assert clear_gpu_memory() is None
+def test_clear_gpu_memory_collects_garbage_and_empties_the_cuda_cache(monkeypatch):
+    import gc
+    import weakref
+
+    import torch
+
+    class Node:
+        pass
+
+    node = Node()
+    node.self = node  # a reference cycle: only the cyclic collector frees it
+    alive = weakref.ref(node)
+    del node
+    gc.disable()  # no automatic collection may do the function's work
+    try:
+        emptied = []
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+        monkeypatch.setattr(torch.cuda, "empty_cache", lambda: emptied.append(True))
+        clear_gpu_memory()
+    finally:
+        gc.enable()
+    assert alive() is None
+    assert emptied == [True]

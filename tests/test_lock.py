@@ -9,8 +9,7 @@ import pytest
 
 from seismag.cli import main
 from seismag.errors import ConfigError
-from seismag.layout import LOCK_FILE
-from seismag.lock import folder_lock
+from seismag.lock import LOCK_FILE, folder_lock
 
 HOLD = ("import sys, time\n"
         "from seismag.lock import folder_lock\n"
@@ -137,7 +136,7 @@ def test_a_study_folder_is_locked_against_a_training_run(tmp_path, monkeypatch):
         raise ConfigError("stop here")
 
     monkeypatch.setattr(study, "tuning_split", during_the_search)
-    from training.training_data import SPD, write_synthetic
+    from helpers import SPD, write_synthetic
 
     data = write_synthetic(tmp_path / "data", n0=20, n1=14)
     with pytest.raises(ConfigError, match="stop here"):

@@ -21,7 +21,7 @@ import torch
 from seismag.spec import compat
 from seismag.errors import ConfigError
 
-from training.training_data import write_synthetic
+from helpers import write_synthetic
 
 SPEC = Path(__file__).resolve().parents[1].parent / "shared" / "SPEC.md"
 DAYS, SPD = 7, 48  # a 7-day window at 48 steps a day stands in for 1440 one-minute steps

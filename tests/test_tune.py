@@ -19,7 +19,7 @@ from seismag.training.prepared import PreparedWindow
 from seismag.training.splits import make_splits, split_groups
 from seismag.training.pipeline import run_experiment
 
-from training.training_data import write_synthetic
+from helpers import write_synthetic
 
 SPD = 48  # steps per day: small, so the networks train in a fraction of a second
 DAYS = 4

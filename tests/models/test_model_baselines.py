@@ -24,7 +24,7 @@ from seismag.models.baselines import (
 )
 from seismag.training.pipeline import run_experiment
 
-from training.training_data import write_synthetic
+from helpers import write_synthetic
 
 BASELINES = ["features", "minirocket"]
 SPD = 48  # steps per day of the end-to-end data: small, so a run takes about a second

@@ -20,7 +20,7 @@ import torch
 
 from seismag.cli import main
 
-from training.training_data import SPD, write_synthetic
+from helpers import SPD, write_synthetic
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 DAYS = 4

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from training.training_data import SPD, write_synthetic
+from helpers import SPD, write_synthetic
 
 DAYS = 4
 SRC = str(Path(__file__).resolve().parents[2] / "src")

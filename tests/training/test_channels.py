@@ -10,11 +10,11 @@ from seismag.dataset.loading import fill_gaps, load_window
 from seismag.errors import DataError
 from seismag.inference import load_trained_ensemble, predict_file
 from seismag.inference.predict import predict_array
-from seismag.layout import DatasetInfo
+from seismag.layout.dataset_info import DatasetInfo
 from seismag.models import load_model_checkpoint
 from seismag.training.pipeline import run_experiment
 
-from training_data import SPD, tiny_config
+from helpers import SPD, tiny_config
 
 DAYS = 4
 CHANNELS = ("H", "D", "Z")
@@ -183,7 +183,7 @@ def test_channels_reach_models_as_one_token_per_day():
 
 
 def test_the_report_shows_components_and_activity_by_class(three_channel_run):
-    from seismag.plots import write_report
+    from seismag.report import write_report
 
     _, out, _ = three_channel_run
     summary = json.loads((out / "dataset_summary.json").read_text())["windows"][str(DAYS)]

@@ -16,7 +16,7 @@ from seismag.spec.compat import (
     perform_model_ensemble, run_epoch, save_checkpoint,
 )
 
-from training_data import SPD, write_synthetic
+from helpers import SPD, write_synthetic
 
 
 def test_every_model_has_its_spec_functions_bound_to_it():

@@ -10,7 +10,7 @@ from seismag.errors import ConfigError
 from seismag.training.executors import run_units_ray
 from seismag.training.pipeline import run_experiment
 
-from training_data import tiny_config, write_synthetic
+from helpers import tiny_config, write_synthetic
 
 MODELS = ["gru", "mlp"]
 PREFIXES = {"gru": "GRUModel", "mlp": "MLPModel"}

@@ -18,7 +18,7 @@ from seismag.training.tensors import WindowTensors
 from seismag.training.fold import train_fold
 from seismag.training.splits import fold_rows, stratified_kfold
 
-from training_data import SPD, tiny_config
+from helpers import SPD, tiny_config
 
 CPU = torch.device("cpu")
 DAYS = 4

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from seismag.cli import main
-from seismag.layout import ArtifactPaths
+from seismag.layout.results import ArtifactPaths
 from seismag.training.pipeline import run_experiment
 
-from training_data import SPD, tiny_config, write_synthetic
+from helpers import SPD, tiny_config, write_synthetic
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

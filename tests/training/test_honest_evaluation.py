@@ -20,7 +20,7 @@ from seismag.dataset.loading import load_window
 from seismag.models import model_config
 from sklearn.metrics import roc_auc_score
 
-from training_data import SPD, tiny_config, write_synthetic
+from helpers import SPD, tiny_config, write_synthetic
 
 
 @pytest.mark.parametrize("selection", ["inner", "outer"])
@@ -83,7 +83,7 @@ def test_permutation_verdicts(tmp_path):
     assert null["metrics"]["roc_auc"]["p_value"] > 0.05 and null["metrics"]["f1"]["p_value"] > 0.05
     assert null["verdict"] == "indistinguishable from chance"
     # the report says it in words and shows the permutation distribution
-    from seismag.plots import write_report
+    from seismag.report import write_report
     page = write_report(tmp_path / "out0.0", figure_dpi=40).read_text()
     assert "id='chance-table'" in page and "indistinguishable from chance" in page
     assert "Permutation control" in page

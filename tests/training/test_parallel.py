@@ -12,7 +12,7 @@ from seismag.training.tensors import WindowTensors
 from seismag.training.parallel import FoldRunner, worker_threads
 from seismag.training.pipeline import run_experiment
 
-from training_data import tiny_config, write_synthetic
+from helpers import tiny_config, write_synthetic
 
 
 def _fold_outputs(root, model, display, folds):
@@ -86,7 +86,7 @@ def refuse_row(tensors, row):
 
 def test_cli_fold_workers_and_threads(tmp_path, capsys):
     from seismag.cli import main
-    from training_data import SPD
+    from helpers import SPD
 
     data_dir = write_synthetic(tmp_path / "data", n0=12, n1=10)
     args = ["train", "--data", str(data_dir), "--models", "mlp", "--windows", "4", "--epochs", "1",

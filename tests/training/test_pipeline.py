@@ -13,7 +13,7 @@ from seismag.training.tensors import Scaler
 from seismag.inference import load_trained_ensemble, predict_array
 from seismag.training.pipeline import run_experiment
 
-from training_data import SPD, tiny_config, write_synthetic
+from helpers import SPD, tiny_config, write_synthetic
 
 DISPLAY = {name: get_model_entry(name).display_name for name in list_models()}
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from training_data import SPD, tiny_config, write_synthetic
+from helpers import SPD, tiny_config, write_synthetic
 
 from seismag.cli import main
 from seismag.errors import ConfigError, SeismagError
-from seismag.layout import LOCK_FILE
+from seismag.lock import LOCK_FILE
 from seismag.training.pipeline import run_experiment
 
 

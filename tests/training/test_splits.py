@@ -73,7 +73,7 @@ def test_time_folds_name_the_full_path_of_a_bad_meta_csv(tmp_path):
     from seismag.dataset.loading import load_window
     from seismag.errors import DataError
 
-    from training_data import SPD
+    from helpers import SPD
 
     meta = _write_bad_window_start(tmp_path)
     data = load_window(tmp_path, 4, SPD)
@@ -88,7 +88,7 @@ def test_split_time_names_the_full_path_of_a_bad_meta_csv(tmp_path):
     from seismag.errors import DataError
     from seismag.training.splits import make_splits
 
-    from training_data import SPD, tiny_config
+    from helpers import SPD, tiny_config
 
     meta = _write_bad_window_start(tmp_path)
     with pytest.raises(DataError) as info:  # what `--split time` runs
@@ -98,7 +98,7 @@ def test_split_time_names_the_full_path_of_a_bad_meta_csv(tmp_path):
 
 def _write_bad_window_start(root):
     """A tiny dataset whose meta.csv has one non-ISO window_start; returns the meta.csv path."""
-    from training_data import write_synthetic
+    from helpers import write_synthetic
 
     write_synthetic(root, days=(4,), n0=12, n1=8)
     meta = root / "window-4" / "meta.csv"

@@ -15,7 +15,7 @@ from seismag.training.pipeline import run_experiment
 from seismag.training.unit import train_unit
 
 from test_train_until import DAYS, write_dated
-from training_data import SPD
+from helpers import SPD
 
 UNTIL = "2020-02-10"
 KEPT = 36  # window i's horizon ends Jan (i + 6): by Feb 10 for i <= 35

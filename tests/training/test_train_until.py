@@ -10,7 +10,7 @@ from seismag.errors import ConfigError, DataError
 from seismag.inference.ensemble import in_sample, load_trained_ensemble, training_period
 from seismag.training.pipeline import run_experiment
 
-from training_data import SPD, tiny_config
+from helpers import SPD, tiny_config
 
 DAYS = 2
 
@@ -68,7 +68,7 @@ def test_every_ensemble_records_its_training_period(tmp_path):
 def test_a_bad_date_and_data_without_horizons_are_one_line(tmp_path):
     with pytest.raises(ConfigError, match="train_until must be a date YYYY-MM-DD, got '2020-02-30'"):
         make_config("paper", train_until="2020-02-30")
-    from training_data import write_synthetic
+    from helpers import write_synthetic
 
     data_dir = write_synthetic(tmp_path / "synth", days=(4,))
     with pytest.raises(DataError, match="meta.csv.*no column 'label_horizon_end'"):

@@ -1,4 +1,4 @@
-"""Tiny synthetic datasets and configs shared by the training tests."""
+"""The one shared test helper module: tiny synthetic datasets and configs (import it as ``helpers``)."""
 import csv
 
 import numpy as np
