@@ -94,33 +94,30 @@ from seismag.sources.iaga import write_iaga2002
 from seismag.sources.indices.dst import write_dst_wdc
 from seismag.sources.indices.kp import write_kp_csv
 from seismag.sources.indices.ssc import write_ssc_list
-from seismag.synth.windows import (
-    _MINUTES_PER_DAY,
-    _PAD_DAYS,
-    _PRECURSOR_RAMP_HOURS,
-    EPOCH,
-    PRECURSOR_DAYS,
-    ULF_QUIET_RMS_NT,
-    _add_spikes_and_gaps,
-    _channel_table,
-    _d_channel,
-    _draw_storm,
-    _draw_storms,
-    _field,
-    _h_channel,
-    _interp_nodes,
-    _red_noise,
-    _render_storms,
-    check_effect,
-    _rng,
-    _solar_activity,
-    _station_table,
-    _Stations,
-    _z_channel,
-)
 from seismag.errors import ConfigError, DataError
 from seismag.io import make_folder, write_json
 from seismag.lock import folder_lock
+from seismag.synth.field import (
+    PRECURSOR_DAYS,
+    PRECURSOR_RAMP_HOURS,
+    check_effect,
+    d_channel,
+    h_channel,
+    sq_day_factor,
+    station_field,
+    station_level,
+    z_channel,
+)
+from seismag.synth.noise import ULF_QUIET_RMS_NT, add_instrument_faults, interp_nodes, random_stream, red_noise
+from seismag.synth.stations import (
+    EPOCH,
+    KM_PER_DEGREE,
+    MINUTES_PER_DAY,
+    StationTable,
+    draw_channel_baselines,
+    draw_stations,
+)
+from seismag.synth.storms import STORM_PAD_DAYS, draw_storm, draw_storms, render_storms
 
 __all__ = ["RECORDS_FILE", "generate_records"]
 
@@ -163,7 +160,7 @@ AP_PER_NT_PER_HOUR = 3.0  # per nT/h of its fastest hourly change in the interva
 AP_RATE_DEADBAND_NT_PER_HOUR = 3.0  # the quiet wander's few nT/h
 
 # SeedSequence purposes (the window generator uses 1-9).
-(_SEED_STATIONS, _SEED_CHANNEL_STATIONS, _SEED_STORMS, _SEED_COINCIDENT, _SEED_EVENTS, _SEED_STATION_DAYS,
+(_SEED_STATIONS, _SEED_CHANNEL_STATIONS, _SEED_STORMS, _SEED_COINCIDENT, _SEED_EVENTS, _SEED_SLOW_TERMS,
  _SEED_NOISE, _SEED_SPIKES, _SEED_KP, _SEED_BACKGROUND, _SEED_SHARED_DAYS, _SEED_PLACES,
  _SEED_QUIET) = range(20, 33)
 
@@ -198,9 +195,9 @@ class _Event:
 class _Plan:
     start: np.datetime64  # first minute of the record (00:00 UT)
     days: int
-    stations: _Stations
+    stations: StationTable
     elevation_m: np.ndarray
-    storms: list  # of _Storm, onsets in minutes of the storm grid (_PAD_DAYS before the start)
+    storms: list  # of seismag.synth.storms.Storm, onsets in minutes of the storm grid (STORM_PAD_DAYS before the start)
     coinciding: dict  # storm index -> event index
     events: list  # of _Event
     quiet_nodes: np.ndarray  # quiet-time disturbance (nT) at every hour of the record, and one more
@@ -211,7 +208,7 @@ class _Plan:
 
     @property
     def pad_minutes(self) -> int:
-        return _PAD_DAYS * _MINUTES_PER_DAY
+        return STORM_PAD_DAYS * MINUTES_PER_DAY
 
     def time(self, minute: float) -> np.datetime64:
         return self.start + np.timedelta64(int(round(minute)), "m")
@@ -220,21 +217,21 @@ class _Plan:
 def _plan(seed: int, days: int, n_stations: int, start: np.datetime64, storm_coincidence: float,
           lead_days: int) -> _Plan:
     codes = tuple(f"S{i + 1:02d}" for i in range(n_stations))
-    stations = _station_table(_rng(seed, _SEED_STATIONS, n_stations), codes, NETWORK_HALF_WIDTH_KM)
-    elevation_m = _rng(seed, _SEED_PLACES, n_stations).uniform(5.0, 400.0, n_stations)
-    pad = _PAD_DAYS * _MINUTES_PER_DAY
-    storms = _draw_storms(_rng(seed, _SEED_STORMS), pad + (days + 2) * _MINUTES_PER_DAY,
-                          _days_since_epoch(start) - _PAD_DAYS)
+    stations = draw_stations(random_stream(seed, _SEED_STATIONS, n_stations), codes, NETWORK_HALF_WIDTH_KM)
+    elevation_m = random_stream(seed, _SEED_PLACES, n_stations).uniform(5.0, 400.0, n_stations)
+    pad = STORM_PAD_DAYS * MINUTES_PER_DAY
+    storms = draw_storms(random_stream(seed, _SEED_STORMS), pad + (days + 2) * MINUTES_PER_DAY,
+                          _days_since_epoch(start) - STORM_PAD_DAYS)
     events = _draw_events(seed, stations, days, lead_days)
     # Storms that coincide with events: onset within the lead window before the event.
-    rng = _rng(seed, _SEED_COINCIDENT)
+    rng = random_stream(seed, _SEED_COINCIDENT)
     chosen = np.sort(rng.permutation(len(events))[: int(round(storm_coincidence * len(events)))])
     coinciding = {}
     for index in chosen.tolist():
         event = events[index]
-        onset = rng.uniform(event.minute - lead_days * _MINUTES_PER_DAY, event.minute - 720)
+        onset = rng.uniform(event.minute - lead_days * MINUTES_PER_DAY, event.minute - 720)
         coinciding[len(storms)] = index
-        storms.append(_draw_storm(rng, int(onset) + pad))
+        storms.append(draw_storm(rng, int(onset) + pad))
     return _Plan(start, days, stations, elevation_m, storms, coinciding, events, _quiet_nodes(seed, days))
 
 
@@ -245,7 +242,7 @@ def _days_since_epoch(start: np.datetime64) -> int:
 
 def _quiet_nodes(seed: int, days: int) -> np.ndarray:
     """An Ornstein-Uhlenbeck wander (SD ``QUIET_RING_CURRENT_NT``) at hourly nodes: quiet Dst is not 0."""
-    rng = _rng(seed, _SEED_QUIET)
+    rng = random_stream(seed, _SEED_QUIET)
     keep = math.exp(-1.0 / QUIET_RING_CURRENT_HOURS)
     shocks = rng.normal(0.0, QUIET_RING_CURRENT_NT, days * 24 + 2)
     nodes = np.empty_like(shocks)
@@ -258,28 +255,28 @@ def _quiet_nodes(seed: int, days: int) -> np.ndarray:
 def _disturbance(plan: _Plan, first: int, count: int) -> np.ndarray:
     """The global disturbance (nT) at record minutes ``first ...``: storms plus the quiet wander."""
     hours = np.arange(first, first + count, dtype=np.float64) / 60.0
-    quiet = _interp_nodes(plan.quiet_nodes[None, :], hours)[0]
-    return _render_storms(plan.storms, plan.pad_minutes + first, count) + quiet
+    quiet = interp_nodes(plan.quiet_nodes[None, :], hours)[0]
+    return render_storms(plan.storms, plan.pad_minutes + first, count) + quiet
 
 
-def _draw_events(seed: int, stations: _Stations, days: int, lead_days: int) -> list[_Event]:
+def _draw_events(seed: int, stations: StationTable, days: int, lead_days: int) -> list[_Event]:
     """One event per slot of ~``DAYS_PER_EVENT`` days, after a margin that holds its lead window."""
-    rng = _rng(seed, _SEED_EVENTS, len(stations.code))
+    rng = random_stream(seed, _SEED_EVENTS, len(stations.code))
     margin = _event_margin_days(lead_days)
     n_events = max(1, int(round(days / DAYS_PER_EVENT)))
     slot = (days - 0.25 - margin) / n_events
     events = []
     for k in range(n_events):
-        minute = int((margin + slot * (k + rng.uniform())) * _MINUTES_PER_DAY)
+        minute = int((margin + slot * (k + rng.uniform())) * MINUTES_PER_DAY)
         magnitude = round(_gutenberg_richter(rng, *EVENT_MAGNITUDES), 1)
         radius = float(dobrovolsky_radius_km(magnitude))
         anchor = int(rng.integers(len(stations.code)))
         distance, bearing = rng.uniform(0.0, EVENT_REACH_RADII * radius), rng.uniform(0.0, 2.0 * math.pi)
-        latitude = float(stations.latitude_deg[anchor] + distance * math.cos(bearing) / 111.0)
+        latitude = float(stations.latitude_deg[anchor] + distance * math.cos(bearing) / KM_PER_DEGREE)
         longitude = float(stations.longitude_deg[anchor]
-                          + distance * math.sin(bearing) / (111.0 * math.cos(math.radians(latitude))))
+                          + distance * math.sin(bearing) / (KM_PER_DEGREE * math.cos(math.radians(latitude))))
         size = float(rng.lognormal(0.0, 0.25))
-        onset = minute - PRECURSOR_DAYS * (1.0 + rng.uniform(-0.15, 0.15)) * _MINUTES_PER_DAY
+        onset = minute - PRECURSOR_DAYS * (1.0 + rng.uniform(-0.15, 0.15)) * MINUTES_PER_DAY
         events.append(_Event(
             event_id=f"sy{k + 1:04d}", minute=minute, latitude=round(latitude, 4), longitude=round(longitude, 4),
             depth_km=round(float(rng.uniform(5.0, 40.0)), 2), magnitude=magnitude, radius_km=radius, size=size,
@@ -305,17 +302,19 @@ def _gutenberg_richter(rng: np.random.Generator, low: float, high: float) -> flo
 
 
 @dataclass(frozen=True)
-class _StationDays:
-    """What one station draws for the whole record (a few values a day)."""
+class _SlowStationTerms:
+    """The slow terms one station draws once for the whole record (a few values a day): its
+    instrument drift and baseline walk per component, its Sq day factor and its quiet ULF level."""
 
-    walk: dict  # component -> (nodes,) random walk at 3-hourly nodes
-    drift_per_day: dict  # component -> linear drift
-    day_factor_nodes: np.ndarray  # (days + 1,) Sq day factor (shared x own)
-    ulf_rms: float
+    walk: dict  # component -> (days * 8 + 2,) random walk at 3-hourly nodes (nT; arc-minutes for D)
+    drift_per_day: dict  # component -> linear drift per day (nT; arc-minutes for D)
+    day_factor_nodes: np.ndarray  # (days + 1,) Sq day factor (shared x own), one node a day
+    ulf_rms: float  # quiet ULF level, nT RMS
 
 
-def _station_days(seed: int, station: int, days: int, shared_days: np.ndarray) -> _StationDays:
-    rng = _rng(seed, _SEED_STATION_DAYS, station)
+def _draw_slow_terms(seed: int, station: int, days: int, shared_days: np.ndarray) -> _SlowStationTerms:
+    """``station``'s slow terms; ``shared_days`` is the Sq day factor all stations share."""
+    rng = random_stream(seed, _SEED_SLOW_TERMS, station)
     nodes = days * 8 + 2
     walk, drift = {}, {}
     for component, (drift_sd, walk_sd) in (("H", (DRIFT_NT_PER_DAY, 0.5)), ("D", (0.002, 0.03)),
@@ -323,14 +322,12 @@ def _station_days(seed: int, station: int, days: int, shared_days: np.ndarray) -
         drift[component] = float(rng.normal(0.0, drift_sd))
         walk[component] = np.cumsum(rng.normal(0.0, walk_sd, nodes))
     own = np.exp(rng.normal(0.0, 0.1, days + 1))
-    return _StationDays(walk, drift, shared_days * own, ULF_QUIET_RMS_NT * float(rng.lognormal(0.0, 0.2)))
+    return _SlowStationTerms(walk, drift, shared_days * own, ULF_QUIET_RMS_NT * float(rng.lognormal(0.0, 0.2)))
 
 
 def _shared_day_factor(seed: int, start_day: int, days: int) -> np.ndarray:
     """Day-to-day Sq change shared by the stations, (days + 1,), as the windows' calendar."""
-    rng = _rng(seed, _SEED_SHARED_DAYS)
-    day = start_day + np.arange(days + 1)
-    return np.exp(rng.normal(0.0, 0.15, days + 1)) * (0.85 + 0.15 * _solar_activity(day))
+    return sq_day_factor(random_stream(seed, _SEED_SHARED_DAYS), start_day + np.arange(days + 1))
 
 
 def _continuous_noise(seed: int, station: int, component: int, first: int, count: int) -> np.ndarray:
@@ -345,7 +342,7 @@ def _continuous_noise(seed: int, station: int, component: int, first: int, count
         begin, end = max(k * span, first), min((k + 2) * span, first + count)
         if begin >= end:
             continue
-        segment = _red_noise(_rng(seed, _SEED_NOISE, station, component, k + 1), 1, 2 * span, _MINUTES_PER_DAY)[0]
+        segment = red_noise(random_stream(seed, _SEED_NOISE, station, component, k + 1), 1, 2 * span, MINUTES_PER_DAY)[0]
         u = np.arange(begin - k * span, end - k * span)
         out[begin - first: end - first] += np.sin(np.pi * u / (2 * span)) * segment[u]
     return out
@@ -355,7 +352,7 @@ def _precursor_strength(plan: _Plan, station: int, minutes: np.ndarray, effect: 
     """(1, L) precursor strength at ``station``, or None when nothing reaches it in these minutes."""
     if effect <= 0.0:
         return None
-    ramp = _PRECURSOR_RAMP_HOURS * 60.0
+    ramp = PRECURSOR_RAMP_HOURS * 60.0
     total = None
     for event in plan.events:
         strength = event.strength()[station]
@@ -375,41 +372,35 @@ def _smoothstep(x: np.ndarray) -> np.ndarray:
     return x * x * (3.0 - 2.0 * x)
 
 
-def _station_month(seed: int, plan: _Plan, station: int, own: _StationDays, channel_table, effect: float,
+def _station_month(seed: int, plan: _Plan, station: int, own: _SlowStationTerms, channel_table, effect: float,
                    first: int, count: int, disturbance: np.ndarray, chunk: int) -> dict[str, np.ndarray]:
     """H, D, Z, F (each (count,)) of ``station`` at record minutes ``first ...``; NaN in gaps."""
     minutes = np.arange(first, first + count, dtype=np.float64)
-    t_record = minutes / _MINUTES_PER_DAY  # days since the record's start
+    t_record = minutes / MINUTES_PER_DAY  # days since the record's start
     t_abs = (plan.start_day + t_record)[None, :]  # days since EPOCH, (1, L)
     index = np.array([station])
     stations = plan.stations
-    field = _field(stations, index, t_abs, _interp_nodes(own.day_factor_nodes[None, :], t_record),
-                   disturbance[None, :], np.array([[own.ulf_rms]]), _MINUTES_PER_DAY)
+    field = station_field(stations, index, t_abs, interp_nodes(own.day_factor_nodes[None, :], t_record),
+                          disturbance[None, :], np.array([[own.ulf_rms]]), MINUTES_PER_DAY)
 
     def level(component: str, baseline: float, secular: float) -> np.ndarray:
-        trend = baseline + secular * (t_abs / 365.25) + own.drift_per_day[component] * t_record
-        return trend + _interp_nodes(own.walk[component][None, :], t_record * 8.0)
+        return station_level(baseline, secular, t_abs, own.drift_per_day[component], t_record,
+                             own.walk[component][None, :])
 
     strength = _precursor_strength(plan, station, minutes, effect)
-    h = _h_channel(level("H", stations.baseline_nt[station], stations.secular_nt_per_year[station]), field,
-                   strength, _continuous_noise(seed, station, 0, first, count)[None, :])
-    d = _d_channel(level("D", channel_table.d_baseline_arcmin[station],
-                         channel_table.d_secular_arcmin_per_year[station]),
-                   field, _continuous_noise(seed, station, 1, first, count)[None, :])
-    z = _z_channel(level("Z", channel_table.z_baseline_nt[station], channel_table.z_secular_nt_per_year[station]),
-                   field, strength, _continuous_noise(seed, station, 2, first, count)[None, :])
+    h = h_channel(level("H", stations.baseline_nt[station], stations.secular_nt_per_year[station]), field,
+                  strength, _continuous_noise(seed, station, 0, first, count)[None, :])
+    d = d_channel(level("D", channel_table.d_baseline_arcmin[station],
+                        channel_table.d_secular_arcmin_per_year[station]),
+                  field, _continuous_noise(seed, station, 1, first, count)[None, :])
+    z = z_channel(level("Z", channel_table.z_baseline_nt[station], channel_table.z_secular_nt_per_year[station]),
+                  field, strength, _continuous_noise(seed, station, 2, first, count)[None, :])
     f = np.hypot(h, z)  # before spikes: F is its own instrument
-    rng = _rng(seed, _SEED_SPIKES, station, chunk)
-    by_day = count // _MINUTES_PER_DAY
-    _add_spikes_and_gaps(rng, h.reshape(by_day, _MINUTES_PER_DAY), _MINUTES_PER_DAY,
-                         spike_share=SPIKE_DAY_SHARE, gap_share=GAP_DAY_SHARE)
-    _add_spikes_and_gaps(rng, d.reshape(by_day, _MINUTES_PER_DAY), _MINUTES_PER_DAY,
-                         spike_share=SPIKE_DAY_SHARE, gap_share=0.0, spike_range=(3.0, 40.0))
-    _add_spikes_and_gaps(rng, z.reshape(by_day, _MINUTES_PER_DAY), _MINUTES_PER_DAY,
-                         spike_share=SPIKE_DAY_SHARE, gap_share=0.0)
-    gaps = np.isnan(h)
-    for values in (d, z, f):
-        values[gaps] = np.nan
+    rng = random_stream(seed, _SEED_SPIKES, station, chunk)
+    by_day = count // MINUTES_PER_DAY
+    add_instrument_faults({"H": h.reshape(by_day, MINUTES_PER_DAY), "D": d.reshape(by_day, MINUTES_PER_DAY),
+                           "Z": z.reshape(by_day, MINUTES_PER_DAY), "F": f.reshape(by_day, MINUTES_PER_DAY)},
+                          MINUTES_PER_DAY, rng, rng, spike_share=SPIKE_DAY_SHARE, gap_share=GAP_DAY_SHARE)
     return {"H": h[0], "D": d[0], "Z": z[0], "F": f[0]}
 
 
@@ -420,8 +411,8 @@ def _months(start: np.datetime64, days: int) -> list[tuple[int, int]]:
     while day < end_day:
         next_month = (day.astype("datetime64[M]") + 1).astype("datetime64[D]")
         stop = min(next_month, end_day)
-        pieces.append((int((day - first_day).astype(np.int64)) * _MINUTES_PER_DAY,
-                       int((stop - day).astype(np.int64)) * _MINUTES_PER_DAY))
+        pieces.append((int((day - first_day).astype(np.int64)) * MINUTES_PER_DAY,
+                       int((stop - day).astype(np.int64)) * MINUTES_PER_DAY))
         day = stop
     return pieces
 
@@ -438,7 +429,7 @@ def _kp_from_dst(seed: int, dst_hourly: np.ndarray) -> np.ndarray:
     """(days, 8) Kp in thirds from hourly Dst: an ap-like amplitude, quiet level plus the
     3-hour mean depression and the fastest hourly change, turned into the Kp step whose
     ap equivalent it reaches."""
-    quiet = AP_QUIET * _rng(seed, _SEED_KP).lognormal(0.0, 0.4, dst_hourly.size // 3)
+    quiet = AP_QUIET * random_stream(seed, _SEED_KP).lognormal(0.0, 0.4, dst_hourly.size // 3)
     change = np.abs(np.diff(dst_hourly, prepend=dst_hourly[:1])).reshape(-1, 3).max(axis=1)
     level = np.clip(-dst_hourly.reshape(-1, 3).mean(axis=1), 0.0, None)
     ap = quiet + AP_PER_NT * level + AP_PER_NT_PER_HOUR * np.clip(change - AP_RATE_DEADBAND_NT_PER_HOUR, 0.0, None)
@@ -516,9 +507,9 @@ def generate_records(
 def _write_observatory(seed: int, plan: _Plan, effect: float, folder: Path) -> dict:
     """One IAGA-2002 file per station-month, month by month; the hourly Dst along the way."""
     stations = plan.stations
-    channel_table = _channel_table(_rng(seed, _SEED_CHANNEL_STATIONS, len(stations.code)), stations)
+    channel_table = draw_channel_baselines(random_stream(seed, _SEED_CHANNEL_STATIONS, len(stations.code)), stations)
     shared = _shared_day_factor(seed, plan.start_day, plan.days)
-    own = [_station_days(seed, s, plan.days, shared) for s in range(len(stations.code))]
+    own = [_draw_slow_terms(seed, s, plan.days, shared) for s in range(len(stations.code))]
     names, dst = [], []
     for chunk, (first, count) in enumerate(_months(plan.start, plan.days)):
         disturbance = _disturbance(plan, first, count)
@@ -544,7 +535,7 @@ def _write_indices(seed: int, plan: _Plan, dst_hourly: np.ndarray, out: Path) ->
     write_dst_wdc(out / DST_FILE, days, dst_hourly.reshape(plan.days, 24))
     write_kp_csv(out / KP_FILE, days, _kp_from_dst(seed, dst_hourly))
     commencements = [(plan.time(storm.onset - plan.pad_minutes), round(storm.ssc_nt, 1)) for storm in plan.storms
-                     if storm.ssc_nt > 0.0 and 0 <= storm.onset - plan.pad_minutes < plan.days * _MINUTES_PER_DAY]
+                     if storm.ssc_nt > 0.0 and 0 <= storm.onset - plan.pad_minutes < plan.days * MINUTES_PER_DAY]
     commencements.sort(key=lambda item: item[0])
     ssc = []
     for year in range(int(str(days[0])[:4]), int(str(days[-1])[:4]) + 1):
@@ -558,8 +549,8 @@ def _write_indices(seed: int, plan: _Plan, dst_hourly: np.ndarray, out: Path) ->
 
 def _write_catalog(seed: int, plan: _Plan, lead_days: int, path: Path) -> tuple[np.datetime64, np.datetime64]:
     """The events and small background earthquakes; the span runs ``lead_days`` past the record."""
-    rng = _rng(seed, _SEED_BACKGROUND)
-    span_minutes = (plan.days + lead_days) * _MINUTES_PER_DAY
+    rng = random_stream(seed, _SEED_BACKGROUND)
+    span_minutes = (plan.days + lead_days) * MINUTES_PER_DAY
     n_background = max(2, int(rng.poisson(BACKGROUND_EVENTS_PER_DAY * (plan.days + lead_days))))
     minutes = np.sort(rng.uniform(0, span_minutes, n_background)).astype(np.int64)
     # The first and the last row mark the span: from the record's first hour to just past the
@@ -586,7 +577,7 @@ def _write_catalog(seed: int, plan: _Plan, lead_days: int, path: Path) -> tuple[
     return catalog.start, catalog.end
 
 
-def _place(stations: _Stations, latitude: float, longitude: float) -> str:
+def _place(stations: StationTable, latitude: float, longitude: float) -> str:
     """ComCat's ``place``: distance and direction from the nearest station."""
     distance = np.asarray(haversine_km(stations.latitude_deg, stations.longitude_deg, latitude, longitude))
     nearest = int(np.argmin(distance))
@@ -606,7 +597,7 @@ def _describe(plan: _Plan, settings: dict, catalog_span, files: dict) -> dict:
     storms = []
     for index, storm in enumerate(plan.storms):
         onset = storm.onset - pad  # minutes of the record
-        if onset + storm.span_min < 0 or onset >= plan.days * _MINUTES_PER_DAY:
+        if onset + storm.span_min < 0 or onset >= plan.days * MINUTES_PER_DAY:
             continue
         storms.append({"index": index, "onset": iso(plan.time(onset)),
                        "main_phase_end": iso(plan.time(onset + storm.initial_min + storm.main_min)),
@@ -629,7 +620,7 @@ def _describe(plan: _Plan, settings: dict, catalog_span, files: dict) -> dict:
         })
     return {
         "format": RECORDS_FORMAT, "version": 1, "settings": settings,
-        "span": {"start": iso(plan.start), "end": iso(plan.time(plan.days * _MINUTES_PER_DAY))},
+        "span": {"start": iso(plan.start), "end": iso(plan.time(plan.days * MINUTES_PER_DAY))},
         "catalog_span": {"start": iso(catalog_span[0]), "end": iso(catalog_span[1])},
         "stations": [{"code": code, "latitude": round(float(stations.latitude_deg[s]), 6),
                       "longitude": round(float(stations.longitude_deg[s]), 6),

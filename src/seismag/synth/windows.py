@@ -1,11 +1,12 @@
 """Synthetic geomagnetic windows in the seed layout.
 
-Why this module is long: one generator of plausible records (baselines, Sq, storms, ULF noise,
-spikes, gaps, the precursor, in H, D, Z and F) whose parts share one random stream; split up,
-the seeds would have to be threaded through every piece. The continuous records of
-:mod:`seismag.synth.records` are drawn from these same parts (the station table,
-the storms, :func:`_field` and the channel functions), so the two can never disagree on
-the physics.
+Why this module is long: it tells the whole story of a window dataset, what a row holds
+(this docstring), who recorded what and when, the rows chunk by chunk and the files. The
+physics it draws from is shared with the continuous records of :mod:`seismag.synth.records`,
+so that the two can never disagree on it: the clock and the station table
+(:mod:`~seismag.synth.stations`), the storms (:mod:`~seismag.synth.storms`), the field at a
+station and the H, D, Z channels with the precursor (:mod:`~seismag.synth.field`), and red
+noise, spikes and gaps (:mod:`~seismag.synth.noise`).
 
 The generator stands in for real magnetometer records so that every stage
 downstream (loading, analysis, training, plots) can run anywhere, and so that
@@ -19,7 +20,7 @@ days, sampled ``steps_per_day`` times a day (1440: one value a minute), the
 window starting at 00:00 UT. It is the sum of
 
 * the station baseline (~30,000 nT; the stations form a dense local array, so
-  they differ by tens of nT, see :func:`_stations`) plus secular variation
+  they differ by tens of nT, see ``LOCAL_ARRAY_HALF_WIDTH_KM``) plus secular variation
   (~10 nT a year) and a slow instrumental drift;
 * the daily (Sq) variation: a bell peaking near local noon (so the peak's UT
   depends on the station's longitude), tens of nT, larger in summer, changing
@@ -42,17 +43,12 @@ the windows names them. Without it a row is H alone and no ``dataset.json`` is
 written, byte for byte as before the other channels existed. D and Z come from
 random streams of their own, so H is the same whatever else is asked for.
 
-* D (declination, arc-minutes east, about -438 = 7.3 degrees west) has its own
-  baseline, secular change and drift; a small Sq swing (east in the morning,
-  west in the afternoon, ~3 arc-minutes); the same storms as a transverse field
-  a fifth of H's whose sign follows local time (a few arc-minutes in a large
-  storm); ULF noise 0.7 times H's (turned into arc-minutes).
-* Z (vertical, nT down, ~35,000) has a Sq swing of the opposite sign and a
-  third of H's size, the storm field a quarter of H's with the opposite sign
-  (the ring current's field points down here, partly cancelled by induction),
-  and ULF noise 0.4 times H's.
-* F is ``sqrt(H**2 + Z**2)``, without the spikes of H and Z (a separate
-  instrument); a gap stops every channel at once.
+D (declination, arc-minutes east, about -438 = 7.3 degrees west) and Z (vertical, nT
+down, ~35,000) have their own baselines, secular change and drift, and carry the same Sq,
+storms and ULF noise in their own proportions (:mod:`seismag.synth.field`: in D a few
+arc-minutes, in Z a third of H's Sq and a quarter of its storm field with the opposite
+sign). F is ``sqrt(H**2 + Z**2)``, without the spikes of H and Z (a separate instrument);
+a gap stops every channel at once.
 
 Windows come in groups: one earthquake is recorded by several stations, so
 several class-1 rows share an ``event_id`` and the same dates (and therefore
@@ -79,12 +75,11 @@ factor (distance to the epicentre, 0.7 ... 1):
   10 min ... hours variation;
 * the daily variation weakens by ``PRECURSOR_SQ_DROP * strength`` (25 %).
 
-In Z the precursor raises the level by ``PRECURSOR_Z_LEVEL_NT`` (50 nT at strength 1),
-grows the ULF faster than in H (``1 + PRECURSOR_Z_ULF_GAIN * strength``, so the Z/H
-ULF ratio doubles at strength 1: the polarisation ratio that ULF precursor studies
-report) and weakens Sq as in H. D carries no precursor: lithospheric sources are
-thought to show in the vertical field and in Z/H, and D is left as the control
-channel that only the external field moves.
+In Z the precursor raises the level (50 nT at strength 1), grows the ULF faster than in H
+(the Z/H ULF ratio doubles at strength 1: the polarisation ratio that ULF precursor studies
+report) and weakens Sq as in H. D carries no precursor: lithospheric sources are thought to
+show in the vertical field and in Z/H, and D is left as the control channel that only the
+external field moves (:mod:`seismag.synth.field` holds these numbers).
 
 ``effect=0`` adds nothing, so both classes are the same distribution. The
 default is far larger than precursors reported in real records: it is sized so
@@ -110,29 +105,28 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, NamedTuple, Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
-from seismag.dataset.seed_writer import ClassRows, write_window
+from seismag.layout.seed import ClassRows, write_window
 from seismag.errors import ConfigError, DataError
 from seismag.io import write_json
-from seismag.layout import DATASET_FILE, DatasetInfo, dataset_info_path, window_dir
+from seismag.layout.dataset_info import DATASET_FILE, DatasetInfo, dataset_info_path
+from seismag.layout.seed import window_dir
 from seismag.lock import folder_lock
+from seismag.synth.field import (COMPONENT_UNITS, COMPONENTS, DEFAULT_EFFECT, PRECURSOR_DAYS, PRECURSOR_RAMP_HOURS,
+                                 check_components, check_effect, d_channel, h_channel, sq_day_factor, station_field,
+                                 station_level, z_channel)
+from seismag.synth.noise import ULF_QUIET_RMS_NT, add_instrument_faults, interp_nodes, random_stream, red_noise
+from seismag.synth.stations import (EPOCH, MINUTES_PER_DAY, ChannelBaselines, StationTable, draw_channel_baselines,
+                                    draw_stations)
+from seismag.synth.storms import STORM_PAD_DAYS, draw_storms, render_storms
 
-__all__ = [
-    "COMPONENTS",
-    "DEFAULT_EFFECT",
-    "PRESETS",
-    "generate_dataset",
-    "generate_window",
-]
+__all__ = ["COMPONENTS", "DEFAULT_EFFECT", "PRESETS", "generate_dataset", "generate_window"]
 
 # The columns of the meta.csv it writes (generate_window returns them per row).
 META_COLUMNS = ("station", "event_id", "window_start")
-
-# Strength of the class-1 precursor in the default dataset (see module docs).
-DEFAULT_EFFECT = 1.0
 
 # window_days -> (n_class0, n_class1). 'paper' follows SPEC.md (window 7: 1661 / 999;
 # window 14: 2.27:1); 'quick' keeps the ratios at a size the demo trains in minutes.
@@ -141,54 +135,10 @@ PRESETS: dict[str, dict[int, tuple[int, int]]] = {
     "paper": {7: (1661, 999), 14: (1500, 661), 30: (1000, 500)},
 }
 
-# --- physical constants of the synthetic world (units in the names) -------------------
+# --- the windows' corner of the synthetic world (the rest: stations, storms, field, noise) --
 
-EPOCH = _dt.datetime(2015, 1, 1)  # first day windows may start on (00:00 UT)
-CALENDAR_DAYS = 1461  # four years of dates to draw windows from
-_PAD_DAYS = 30  # storms that start this long before EPOCH still reach the first windows
-_MINUTES_PER_DAY = 1440
-
-ARRAY_LATITUDE_DEG = 35.0  # geographic
-ARRAY_LONGITUDE_DEG = 139.0  # east; local time = UT + 9.3 h
-ARRAY_GEOMAGNETIC_LATITUDE_DEG = 26.0
-ARRAY_H_NT = 30_000.0
-H_GRADIENT_NT_PER_KM = 3.0  # H falls northwards at mid-latitudes
-SECULAR_NT_PER_YEAR = 10.0
+CALENDAR_DAYS = 1461  # four years of dates from EPOCH (00:00 UT) to draw windows from
 LOCAL_ARRAY_HALF_WIDTH_KM = 10.0  # the windows' stations lie within +-10 km of the centre
-_KM_PER_DEGREE = 111.0
-
-# D (declination, arc-minutes east) and Z (vertical, nT down), as in central Japan.
-ARRAY_D_ARCMIN = -438.0  # 7.3 degrees west
-D_GRADIENT_ARCMIN_PER_KM = -0.11  # D turns westwards going north
-D_SECULAR_ARCMIN_PER_YEAR = -1.0
-ARRAY_Z_NT = 35_000.0
-Z_GRADIENT_NT_PER_KM = 8.0  # Z grows northwards
-Z_SECULAR_NT_PER_YEAR = 15.0
-# A field of 1 nT across the horizontal component turns it by 1/H radians.
-ARCMIN_PER_NT = 180.0 * 60.0 / (math.pi * ARRAY_H_NT)
-D_SQ_ARCMIN_PER_NT = 0.1  # D's Sq swing per nT of H's Sq amplitude (30 nT -> 3 arc-minutes)
-Z_SQ_RATIO = 0.35  # Z's Sq swing / H's Sq amplitude
-D_STORM_RATIO = 0.2  # transverse storm field / H's storm field (partial ring current, FACs)
-Z_STORM_RATIO = -0.25  # Z rises when H falls (external field minus the induced part)
-D_ULF_RATIO = 0.7  # ULF amplitude across H / along H
-Z_ULF_RATIO = 0.4  # ULF amplitude in Z / in H: external sources are mostly horizontal
-COMPONENTS = ("H", "D", "Z", "F")  # the channels the generators can write
-COMPONENT_UNITS = {"H": "nT", "D": "arcmin", "Z": "nT", "F": "nT"}
-
-STORMS_PER_YEAR = 24.0  # mean rate of storms with a main phase below -50 nT
-SOLAR_CYCLE_YEARS = 11.0
-
-PRECURSOR_DAYS = 3.0
-PRECURSOR_LEVEL_NT = 100.0
-PRECURSOR_ULF_GAIN = 2.0
-PRECURSOR_SQ_DROP = 0.25
-PRECURSOR_Z_LEVEL_NT = 50.0  # Z rises while H sinks (a local source below the station)
-PRECURSOR_Z_ULF_GAIN = 5.0  # Z's ULF grows faster than H's: the Z/H ratio doubles at strength 1
-_PRECURSOR_RAMP_HOURS = 12.0
-
-ULF_SPECTRAL_EXPONENT = 1.7  # power ~ f^-a
-ULF_CORNER_PERIOD_S = 3.0 * 3600.0  # flat below this frequency; drift covers slower change
-ULF_QUIET_RMS_NT = 2.5
 
 NAN_ROW_SHARE = 0.10  # rows with one to three gaps of 1-10 minutes
 SPIKE_ROW_SHARE = 0.10  # rows with one to three single-sample spikes
@@ -201,29 +151,16 @@ DEFAULT_STATIONS_PER_EVENT = (2, 5)  # inclusive range of stations that record o
 _CHUNK_VALUES = 1 << 20
 _MAX_CHUNK_ROWS = 64
 
-# SeedSequence purposes: never reuse a number for a new purpose (synthetic_records uses 20+).
+# SeedSequence purposes: never reuse a number for a new purpose (seismag.synth.records uses 20+).
 _SEED_STATIONS, _SEED_STORMS, _SEED_CALENDAR, _SEED_PLAN, _SEED_ROWS = 1, 2, 3, 4, 5
 _SEED_CHANNEL_STATIONS, _SEED_CHANNEL_ROWS = 6, 7
 
 
-# --- the shared world: stations, storms, calendar ---------------------------------------
-
-
-@dataclass(frozen=True)
-class _Stations:
-    code: tuple[str, ...]
-    north_km: np.ndarray  # position relative to the network centre
-    east_km: np.ndarray
-    latitude_deg: np.ndarray  # geographic
-    longitude_deg: np.ndarray  # east longitude; local time = UT + longitude / 15 h
-    baseline_nt: np.ndarray  # H at EPOCH
-    secular_nt_per_year: np.ndarray
-    sq_amplitude_nt: np.ndarray
-    storm_scale: np.ndarray  # response to the global disturbance
+# --- the windows' world: stations, storms, calendar ------------------------------------
 
 
 @functools.lru_cache(maxsize=8)
-def _stations(seed: int, n_stations: int) -> _Stations:
+def _stations(seed: int, n_stations: int) -> StationTable:
     """A dense local array (stations within ~10 km), as precursor studies use.
 
     Absolute H is ~30,000 nT and differs between stations by tens of nT (the
@@ -233,148 +170,29 @@ def _stations(seed: int, n_stations: int) -> _Stations:
     mostly which station a row came from.
     """
     codes = tuple(f"ST{i + 1:02d}" for i in range(n_stations))
-    return _station_table(_rng(seed, _SEED_STATIONS, n_stations), codes, LOCAL_ARRAY_HALF_WIDTH_KM)
-
-
-def _station_table(rng: np.random.Generator, codes: tuple[str, ...], half_width_km: float) -> _Stations:
-    """Stations placed at random in a square of ``2 * half_width_km`` around the array centre.
-
-    The windows' local array and the continuous records' regional network
-    (:mod:`seismag.synth.records`) are both drawn here; only the size differs.
-    """
-    n_stations = len(codes)
-    north_km = rng.uniform(-half_width_km, half_width_km, n_stations)
-    east_km = rng.uniform(-half_width_km, half_width_km, n_stations)
-    return _Stations(
-        code=codes,
-        north_km=north_km,
-        east_km=east_km,
-        latitude_deg=ARRAY_LATITUDE_DEG + north_km / _KM_PER_DEGREE,
-        longitude_deg=ARRAY_LONGITUDE_DEG + east_km / (_KM_PER_DEGREE * math.cos(math.radians(ARRAY_LATITUDE_DEG))),
-        baseline_nt=ARRAY_H_NT - H_GRADIENT_NT_PER_KM * north_km + rng.normal(0.0, 10.0, n_stations),
-        secular_nt_per_year=SECULAR_NT_PER_YEAR + rng.normal(0.0, 1.0, n_stations),
-        sq_amplitude_nt=rng.uniform(26.0, 34.0, n_stations),
-        storm_scale=math.cos(math.radians(ARRAY_GEOMAGNETIC_LATITUDE_DEG)) * rng.uniform(0.95, 1.05, n_stations),
-    )
-
-
-@dataclass(frozen=True)
-class _ChannelStations:
-    """The D and Z baselines of a station table (a stream of their own, so H stays as it was)."""
-
-    d_baseline_arcmin: np.ndarray  # D at EPOCH, arc-minutes east
-    d_secular_arcmin_per_year: np.ndarray
-    z_baseline_nt: np.ndarray  # Z at EPOCH, nT down
-    z_secular_nt_per_year: np.ndarray
-
-
-def _channel_table(rng: np.random.Generator, stations: _Stations) -> _ChannelStations:
-    """D and Z at each station: the regional gradients plus crustal anomalies."""
-    n_stations = len(stations.code)
-    return _ChannelStations(
-        d_baseline_arcmin=(ARRAY_D_ARCMIN + D_GRADIENT_ARCMIN_PER_KM * stations.north_km
-                           + rng.normal(0.0, 2.0, n_stations)),
-        d_secular_arcmin_per_year=D_SECULAR_ARCMIN_PER_YEAR + rng.normal(0.0, 0.2, n_stations),
-        z_baseline_nt=ARRAY_Z_NT + Z_GRADIENT_NT_PER_KM * stations.north_km + rng.normal(0.0, 20.0, n_stations),
-        z_secular_nt_per_year=Z_SECULAR_NT_PER_YEAR + rng.normal(0.0, 1.5, n_stations),
-    )
-
+    return draw_stations(random_stream(seed, _SEED_STATIONS, n_stations), codes, LOCAL_ARRAY_HALF_WIDTH_KM)
 
 @functools.lru_cache(maxsize=8)
-def _channel_stations(seed: int, n_stations: int) -> _ChannelStations:
-    return _channel_table(_rng(seed, _SEED_CHANNEL_STATIONS, n_stations), _stations(seed, n_stations))
-
-
-def _solar_activity(days: np.ndarray) -> np.ndarray:
-    """Solar-cycle factor (0.4 ... 1.6) at ``days`` since EPOCH; the cycle peaked in 2014."""
-    phase = 2.0 * np.pi * (np.asarray(days, dtype=np.float64) / 365.25 + 0.7) / SOLAR_CYCLE_YEARS
-    return 1.0 + 0.6 * np.cos(phase)
-
-
-class _Storm(NamedTuple):
-    """One storm of the global disturbance; times in minutes of its grid."""
-
-    onset: int  # sudden commencement (or gradual start when ssc_nt is 0)
-    ssc_nt: float
-    initial_min: float
-    main_min: float
-    depth_nt: float
-    recovery_min: float
-
-    @property
-    def span_min(self) -> int:
-        """Minutes after the onset during which the storm is drawn (it has faded below 0.1 %)."""
-        return int(self.initial_min + self.main_min + 7.0 * self.recovery_min)
-
-
-def _draw_storm(rng: np.random.Generator, onset: int) -> _Storm:
-    """The shape of one storm starting at ``onset``: the draws of every storm, in their order."""
-    ssc_nt = rng.uniform(5.0, 40.0) if rng.uniform() < 0.6 else 0.0
-    initial_min = rng.uniform(1.0, 6.0) * 60.0
-    main_min = rng.uniform(3.0, 12.0) * 60.0
-    depth_nt = min(50.0 + rng.exponential(50.0), 300.0)
-    recovery_min = rng.uniform(12.0, 48.0) * 60.0
-    return _Storm(int(onset), ssc_nt, initial_min, main_min, depth_nt, recovery_min)
-
-
-def _draw_storms(rng: np.random.Generator, total_minutes: int, first_day: float) -> list[_Storm]:
-    """Storms over a grid of ``total_minutes`` whose minute 0 is ``first_day`` days after EPOCH.
-
-    Onsets are a Poisson process thinned by the solar cycle, ``STORMS_PER_YEAR`` at its mean.
-    """
-    max_rate_per_minute = STORMS_PER_YEAR * 1.6 / (365.25 * _MINUTES_PER_DAY)
-    n_candidates = rng.poisson(max_rate_per_minute * total_minutes)
-    onsets = np.sort(rng.uniform(0, total_minutes, n_candidates))
-    keep = rng.uniform(0, 1.6, n_candidates) < _solar_activity(onsets / _MINUTES_PER_DAY + first_day)
-    return [_draw_storm(rng, onset) for onset in onsets[keep].astype(np.int64)]
-
-
-def _render_storms(storms: list[_Storm], first_minute: int, n_minutes: int) -> np.ndarray:
-    """The disturbance (nT, float64) at minutes ``first_minute ...`` of the storms' grid.
-
-    Any slice of the grid holds the same values as the whole grid rendered at once.
-    """
-    series = np.zeros(n_minutes, dtype=np.float64)
-    stop = first_minute + n_minutes
-    for storm in storms:
-        begin, end = max(storm.onset, first_minute), min(storm.onset + storm.span_min, stop)
-        if begin >= end:
-            continue
-        t = np.arange(begin - storm.onset, end - storm.onset, dtype=np.float64)
-        series[begin - first_minute: end - first_minute] += _storm_shape(
-            t, storm.ssc_nt, storm.initial_min, storm.main_min, storm.depth_nt, storm.recovery_min)
-    return series
+def _channel_stations(seed: int, n_stations: int) -> ChannelBaselines:
+    return draw_channel_baselines(random_stream(seed, _SEED_CHANNEL_STATIONS, n_stations), _stations(seed, n_stations))
 
 
 @functools.lru_cache(maxsize=4)
 def _disturbance_minutes(seed: int) -> np.ndarray:
     """The global storm disturbance (nT, Dst-like), one value a minute.
 
-    Index 0 is ``_PAD_DAYS`` days before EPOCH. Shared by every station, both
+    Index 0 is ``STORM_PAD_DAYS`` days before EPOCH. Shared by every station, both
     classes and all window lengths: storms hit all stations on the same dates.
     """
-    total_minutes = (_PAD_DAYS + CALENDAR_DAYS + 2) * _MINUTES_PER_DAY
-    storms = _draw_storms(_rng(seed, _SEED_STORMS), total_minutes, -_PAD_DAYS)
-    return _render_storms(storms, 0, total_minutes).astype(np.float32)
-
-
-def _storm_shape(t, ssc_nt, initial_min, main_min, depth_nt, recovery_min):
-    """One storm (nT) at ``t`` minutes after its sudden commencement."""
-    end_main = initial_min + main_min
-    # Sudden commencement: a step within minutes that fades during the main phase.
-    ssc = ssc_nt * (1.0 - np.exp(-t / 3.0)) * np.clip((end_main - t) / main_min, 0.0, 1.0)
-    progress = np.clip((t - initial_min) / main_min, 0.0, 1.0)
-    main = -depth_nt * progress * progress * (3.0 - 2.0 * progress)  # smooth descent
-    recovery = np.exp(-np.clip(t - end_main, 0.0, None) / recovery_min)
-    return ssc + main * recovery
+    total_minutes = (STORM_PAD_DAYS + CALENDAR_DAYS + 2) * MINUTES_PER_DAY
+    storms = draw_storms(random_stream(seed, _SEED_STORMS), total_minutes, -STORM_PAD_DAYS)
+    return render_storms(storms, 0, total_minutes).astype(np.float32)
 
 
 @functools.lru_cache(maxsize=4)
 def _sq_day_factor(seed: int) -> np.ndarray:
     """Day-to-day change of the Sq amplitude shared by all stations (one value a day)."""
-    rng = _rng(seed, _SEED_CALENDAR)
-    days = np.arange(CALENDAR_DAYS + 64)
-    return np.exp(rng.normal(0.0, 0.15, days.size)) * (0.85 + 0.15 * _solar_activity(days))
+    return sq_day_factor(random_stream(seed, _SEED_CALENDAR), np.arange(CALENDAR_DAYS + 64))
 
 
 # --- per-window plan: who recorded what, when -------------------------------------------
@@ -398,7 +216,7 @@ def _plan(seed: int, window_days: int, label: int, n_rows: int, n_stations: int,
     Both labels use this one procedure, so dates, stations and group sizes have
     the same distribution in both classes.
     """
-    rng = _rng(seed, _SEED_PLAN, window_days, label, n_stations)
+    rng = random_stream(seed, _SEED_PLAN, window_days, label, n_stations)
     low, high = stations_per_event
     stations, starts, groups, strengths, n_groups = [], [], [], [], 0
     total = 0
@@ -437,7 +255,7 @@ def _plan(seed: int, window_days: int, label: int, n_rows: int, n_stations: int,
     )
 
 
-def _meta_rows(plan: _Plan, stations: _Stations) -> list[dict]:
+def _meta_rows(plan: _Plan, stations: StationTable) -> list[dict]:
     return [
         {
             "station": stations.code[plan.station[i]],
@@ -448,107 +266,10 @@ def _meta_rows(plan: _Plan, stations: _Stations) -> list[dict]:
     ]
 
 
-# --- the physics both generators share ----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Field:
-    """What the stations see of the world over some rows of samples, before any precursor.
-
-    Arrays are ``(n, L)``: ``n`` rows (stations or windows), ``L`` samples.
-    """
-
-    local_hour: np.ndarray
-    sq_amplitude: np.ndarray  # nT, H's Sq amplitude (season and day-to-day change included)
-    storm: np.ndarray  # nT, H's storm field
-    ulf_envelope: np.ndarray  # nT RMS of H's ULF noise
-
-
-def _local_hour(longitude_deg: np.ndarray, t_abs_days: np.ndarray) -> np.ndarray:
-    return (t_abs_days * 24.0 + longitude_deg[:, None] / 15.0) % 24.0
-
-
-def _field(stations: _Stations, station: np.ndarray, t_abs: np.ndarray, day_factor: np.ndarray,
-           disturbance: np.ndarray, ulf_rms: np.ndarray, steps_per_day: int) -> _Field:
-    """Sq amplitude, storm field and ULF envelope of ``station`` rows at ``t_abs`` (days since EPOCH)."""
-    # Daily variation: seasonal and day-to-day amplitude change (its shape: _sq_bell).
-    local_hour = _local_hour(stations.longitude_deg[station], t_abs)
-    day_of_year = t_abs % 365.25  # EPOCH is 1 January
-    season = 1.0 + 0.35 * np.cos(2.0 * np.pi * (day_of_year - 172.0) / 365.25)
-    sq_amplitude = stations.sq_amplitude_nt[station][:, None] * season * day_factor
-
-    # Storms: the shared disturbance, scaled per station, with a small local-time asymmetry.
-    asymmetry = 1.0 + 0.1 * np.cos(2.0 * np.pi * (local_hour - 18.0) / 24.0)
-    storm = stations.storm_scale[station][:, None] * disturbance * asymmetry
-
-    # ULF: red noise whose amplitude follows storm activity.
-    storm_rate_nt_per_min = np.abs(np.gradient(storm, axis=1)) * steps_per_day / _MINUTES_PER_DAY
-    ulf_envelope = ulf_rms * (1.0 + np.clip(-storm, 0.0, None) / 60.0 + storm_rate_nt_per_min)
-    return _Field(local_hour, sq_amplitude, storm, ulf_envelope)
-
-
-def _sq_bell(local_hour: np.ndarray) -> np.ndarray:
-    """H's Sq shape: a bell near local noon (1 at its peak), slightly negative at night."""
-    return np.exp(-0.5 * ((local_hour - 11.5) / 3.0) ** 2) - 0.15
-
-
-def _sq_swing(local_hour: np.ndarray) -> np.ndarray:
-    """D's and Z's Sq shape: +1 at 08:30 local time, -1 at 14:30, near 0 at night."""
-    x = (local_hour - 11.5) / 3.0
-    return -x * np.exp(0.5 - 0.5 * x * x)
-
-
-def _h_channel(level: np.ndarray, field: _Field, strength: np.ndarray | None, noise: np.ndarray) -> np.ndarray:
-    """H (nT): level, Sq, storm and ULF noise; the precursor (``strength``, None for none)
-    lowers the level, raises the ULF and weakens Sq (see the module docstring)."""
-    sq_amplitude, ulf_envelope = field.sq_amplitude, field.ulf_envelope
-    if strength is not None:
-        level = level - PRECURSOR_LEVEL_NT * strength
-        ulf_envelope = ulf_envelope * (1.0 + PRECURSOR_ULF_GAIN * strength)
-        sq_amplitude = sq_amplitude * np.clip(1.0 - PRECURSOR_SQ_DROP * strength, 0.0, None)
-    return level + sq_amplitude * _sq_bell(field.local_hour) + field.storm + ulf_envelope * noise
-
-
-def _d_channel(level: np.ndarray, field: _Field, noise: np.ndarray) -> np.ndarray:
-    """D (arc-minutes east): level, a small Sq swing (east in the morning, west in the
-    afternoon), a storm excursion whose sign follows local time, and ULF noise. The
-    precursor leaves D alone: it is the control channel."""
-    swing = D_SQ_ARCMIN_PER_NT * field.sq_amplitude * _sq_swing(field.local_hour)
-    storm = (D_STORM_RATIO * ARCMIN_PER_NT) * field.storm * np.sin(2.0 * np.pi * (field.local_hour - 12.0) / 24.0)
-    return level + swing + storm + (D_ULF_RATIO * ARCMIN_PER_NT) * field.ulf_envelope * noise
-
-
-def _z_channel(level: np.ndarray, field: _Field, strength: np.ndarray | None, noise: np.ndarray) -> np.ndarray:
-    """Z (nT down): level, a Sq swing of the opposite sign (down in the morning, up in the
-    afternoon), a storm field a quarter of H's and of the opposite sign, and ULF noise.
-    The precursor raises the level and the ULF (faster than in H: the Z/H ratio grows)
-    and weakens Sq as in H."""
-    sq_amplitude, ulf_envelope = field.sq_amplitude, Z_ULF_RATIO * field.ulf_envelope
-    if strength is not None:
-        level = level + PRECURSOR_Z_LEVEL_NT * strength
-        ulf_envelope = ulf_envelope * (1.0 + PRECURSOR_Z_ULF_GAIN * strength)
-        sq_amplitude = sq_amplitude * np.clip(1.0 - PRECURSOR_SQ_DROP * strength, 0.0, None)
-    swing = -Z_SQ_RATIO * sq_amplitude * _sq_swing(field.local_hour)
-    return level + swing + Z_STORM_RATIO * field.storm + ulf_envelope * noise
-
-
-def _check_components(components: Sequence[str] | None) -> tuple[str, ...]:
-    """Component letters (any case) -> upper-case tuple; None -> ('H',)."""
-    if components is None:
-        return ("H",)
-    if isinstance(components, str):
-        components = components.split(",")
-    letters = tuple(str(c).strip().upper() for c in components)
-    if not letters or any(c not in COMPONENTS for c in letters) or len(set(letters)) != len(letters):
-        raise ConfigError(f"components must be distinct letters among {', '.join(COMPONENTS)}, "
-                          f"got {','.join(map(str, components)) or '(none)'}")
-    return letters
-
-
 # --- rows --------------------------------------------------------------------------------
 
 
-def _rows(seed: int, window_days: int, steps_per_day: int, plan: _Plan, stations: _Stations,
+def _rows(seed: int, window_days: int, steps_per_day: int, plan: _Plan, stations: StationTable,
           effect: float, chunk: int, rows: slice, components: tuple[str, ...] = ("H",)) -> np.ndarray:
     """Generate ``plan`` rows ``rows`` (chunk number ``chunk``): float32 (n, days * channels * spd).
 
@@ -556,7 +277,7 @@ def _rows(seed: int, window_days: int, steps_per_day: int, plan: _Plan, stations
     from its own random stream and D, Z from another, so a row's H is the same whichever
     other channels are asked for (and the H-only rows are those of earlier versions).
     """
-    rng = _rng(seed, _SEED_ROWS, window_days, plan.label, steps_per_day, chunk)
+    rng = random_stream(seed, _SEED_ROWS, window_days, plan.label, steps_per_day, chunk)
     station = plan.station[rows]
     start_day = plan.start_day[rows].astype(np.float64)
     n = station.size
@@ -570,38 +291,33 @@ def _rows(seed: int, window_days: int, steps_per_day: int, plan: _Plan, stations
                           t_abs, t_in_window, window_days, 0.4, 0.5)
     shared_days = _sq_day_factor(seed)[plan.start_day[rows][:, None] + np.arange(window_days + 1)[None, :]]
     own_days = np.exp(rng.normal(0.0, 0.1, (n, window_days + 1)))
-    day_factor = _interp_nodes(shared_days * own_days, t_in_window)
+    day_factor = interp_nodes(shared_days * own_days, t_in_window)
     disturbance = _sample_disturbance(seed, t_abs)
     ulf_rms = ULF_QUIET_RMS_NT * rng.lognormal(0.0, 0.2, n)[:, None]
-    field = _field(stations, station, t_abs, day_factor, disturbance, ulf_rms, steps_per_day)
+    field = station_field(stations, station, t_abs, day_factor, disturbance, ulf_rms, steps_per_day)
 
     # Precursor (class 1 only): smooth switch-on over the last days.
     strength = None
     if plan.label == 1 and effect > 0.0:
         precursor_days = min(PRECURSOR_DAYS, 0.5 * window_days)
         onset = window_days - precursor_days * (1.0 + plan.onset_jitter_days[rows])
-        ramp = 0.5 * (1.0 + np.tanh((t_in_window[None, :] - onset[:, None]) * 24.0 / _PRECURSOR_RAMP_HOURS))
+        ramp = 0.5 * (1.0 + np.tanh((t_in_window[None, :] - onset[:, None]) * 24.0 / PRECURSOR_RAMP_HOURS))
         strength = effect * plan.strength[rows][:, None] * ramp
 
-    values = {"H": _h_channel(level, field, strength, _red_noise(rng, n, n_steps, steps_per_day))}
+    values = {"H": h_channel(level, field, strength, red_noise(rng, n, n_steps, steps_per_day))}
+    extra = None
     if components != ("H",):
-        extra = _rng(seed, _SEED_CHANNEL_ROWS, window_days, plan.label, steps_per_day, chunk)
+        extra = random_stream(seed, _SEED_CHANNEL_ROWS, window_days, plan.label, steps_per_day, chunk)
         table = _channel_stations(seed, len(stations.code))
         # Every extra channel is drawn, asked for or not, so each is the same in any selection.
         level_d = _window_level(extra, table.d_baseline_arcmin[station], table.d_secular_arcmin_per_year[station],
                                 t_abs, t_in_window, window_days, 0.02, 0.03)
         level_z = _window_level(extra, table.z_baseline_nt[station], table.z_secular_nt_per_year[station],
                                 t_abs, t_in_window, window_days, 0.3, 0.4)
-        values["D"] = _d_channel(level_d, field, _red_noise(extra, n, n_steps, steps_per_day))
-        values["Z"] = _z_channel(level_z, field, strength, _red_noise(extra, n, n_steps, steps_per_day))
+        values["D"] = d_channel(level_d, field, red_noise(extra, n, n_steps, steps_per_day))
+        values["Z"] = z_channel(level_z, field, strength, red_noise(extra, n, n_steps, steps_per_day))
         values["F"] = np.hypot(values["H"], values["Z"])  # before spikes: F is its own instrument
-    _add_spikes_and_gaps(rng, values["H"], steps_per_day)
-    if components != ("H",):
-        _add_spikes_and_gaps(extra, values["D"], steps_per_day, gap_share=0.0, spike_range=(3.0, 40.0))
-        _add_spikes_and_gaps(extra, values["Z"], steps_per_day, gap_share=0.0)
-        gaps = np.isnan(values["H"])  # an outage stops every channel
-        for name in ("D", "Z", "F"):
-            values[name][gaps] = np.nan
+    add_instrument_faults(values, steps_per_day, rng, extra, spike_share=SPIKE_ROW_SHARE, gap_share=NAN_ROW_SHARE)
     return _day_channel_step([values[name] for name in components], window_days).astype(np.float32)
 
 
@@ -618,74 +334,22 @@ def _day_channel_step(channels: list[np.ndarray], window_days: int) -> np.ndarra
 def _window_level(rng: np.random.Generator, baseline: np.ndarray, secular_per_year: np.ndarray,
                   t_abs: np.ndarray, t_in_window: np.ndarray, window_days: int,
                   drift_per_day: float, walk_step: float) -> np.ndarray:
-    """Baseline + secular variation + a linear drift + a random walk with 3-hourly nodes."""
+    """The level of (n, L) rows (:func:`~seismag.synth.field.station_level`): the drift (SD
+    ``drift_per_day`` a day) and the walk's 3-hourly steps (SD ``walk_step``) drawn per row."""
     n = baseline.size
-    level = baseline[:, None] + secular_per_year[:, None] * (t_abs / 365.25)
-    level += rng.normal(0.0, drift_per_day, n)[:, None] * t_in_window[None, :]
+    drift = rng.normal(0.0, drift_per_day, n)
     walk_nodes = int(math.ceil(window_days * 8)) + 2
     walk = np.cumsum(rng.normal(0.0, walk_step, (n, walk_nodes)), axis=1)
-    level += _interp_nodes(walk, t_in_window * 8.0)
-    return level
-
-
-def _interp_nodes(nodes: np.ndarray, position: np.ndarray) -> np.ndarray:
-    """Linear interpolation of per-row ``nodes`` (n, m) at fractional node ``position`` (L,)."""
-    index = np.minimum(np.floor(position).astype(np.int64), nodes.shape[1] - 2)
-    frac = position - index
-    return nodes[:, index] * (1.0 - frac) + nodes[:, index + 1] * frac
+    return station_level(baseline[:, None], secular_per_year[:, None], t_abs, drift[:, None], t_in_window, walk)
 
 
 def _sample_disturbance(seed: int, t_abs_days: np.ndarray) -> np.ndarray:
     grid = _disturbance_minutes(seed)
-    minutes = (t_abs_days + _PAD_DAYS) * _MINUTES_PER_DAY
+    minutes = (t_abs_days + STORM_PAD_DAYS) * MINUTES_PER_DAY
     whole = np.rint(minutes)
     if np.allclose(minutes, whole, rtol=0.0, atol=1e-6):
         return grid[whole.astype(np.int64)].astype(np.float64)
     return np.interp(minutes, np.arange(grid.size), grid)
-
-
-def _red_noise(rng: np.random.Generator, n: int, n_steps: int, steps_per_day: int) -> np.ndarray:
-    """Unit-RMS noise with power ~ f^-a above the corner frequency, flat below it.
-
-    The spectrum is defined in physical frequency, so at coarser sampling the
-    series holds what an anti-aliased (averaged) record would.
-    """
-    dt_s = 86_400.0 / steps_per_day
-    freq = np.fft.rfftfreq(n_steps, d=dt_s)
-    corner = 1.0 / ULF_CORNER_PERIOD_S
-    shape = np.maximum(freq, corner) ** (-ULF_SPECTRAL_EXPONENT / 2.0)
-    shape[0] = 0.0
-    # Expected variance of irfft(shape * (a + ib)/sqrt(2)) per sample, to normalise to unit RMS.
-    weight = np.full(freq.size, 2.0)
-    weight[0] = 1.0
-    if n_steps % 2 == 0:
-        weight[-1] = 1.0
-    variance = np.sum(weight * shape**2) / n_steps**2
-    coeffs = rng.standard_normal((n, freq.size)) + 1j * rng.standard_normal((n, freq.size))
-    coeffs *= shape / (math.sqrt(2.0) * math.sqrt(variance) if variance > 0 else 1.0)
-    if n_steps % 2 == 0:
-        coeffs[:, -1] = coeffs[:, -1].real * math.sqrt(2.0)  # the Nyquist bin is real
-    return np.fft.irfft(coeffs, n=n_steps, axis=1)
-
-
-def _add_spikes_and_gaps(rng: np.random.Generator, values: np.ndarray, steps_per_day: int, *,
-                         spike_share: float = SPIKE_ROW_SHARE, gap_share: float = NAN_ROW_SHARE,
-                         spike_range: tuple[float, float] = (30.0, 400.0)) -> None:
-    """In place: one to three single-sample spikes (sizes in ``spike_range``, either sign) in a
-    ``spike_share`` of the rows, one to three NaN gaps of 1-10 minutes in a ``gap_share``."""
-    n, n_steps = values.shape
-    spiky = rng.uniform(size=n) < spike_share
-    n_spikes = rng.integers(1, 4, n)
-    gappy = rng.uniform(size=n) < gap_share
-    n_gaps = rng.integers(1, 4, n)
-    for row in np.flatnonzero(spiky):
-        where = rng.integers(0, n_steps, n_spikes[row])
-        values[row, where] += rng.choice([-1.0, 1.0], where.size) * rng.uniform(*spike_range, where.size)
-    for row in np.flatnonzero(gappy):
-        for _ in range(n_gaps[row]):
-            length = max(1, int(round(rng.integers(1, 11) * steps_per_day / _MINUTES_PER_DAY)))
-            begin = int(rng.integers(0, max(1, n_steps - length)))
-            values[row, begin : begin + length] = np.nan
 
 
 # --- public API --------------------------------------------------------------------------
@@ -739,7 +403,7 @@ def generate_window(
         groups recorded on shared dates), ``window_start`` (ISO, 00:00 UT).
     """
     effect = _check(window_days, steps_per_day, seed, effect, n_stations, stations_per_event)
-    components = _check_components(components)
+    components = check_components(components)
     for name, count in (("n_class0", n_class0), ("n_class1", n_class1)):
         if not isinstance(count, (int, np.integer)) or count < 0:
             raise ConfigError(f"{name} must be a non-negative integer, got {count!r}")
@@ -829,7 +493,7 @@ def generate_dataset(
     effect = checked[0]
     stations_per_event = (int(stations_per_event[0]), int(stations_per_event[1]))
     described = components is not None
-    components = _check_components(components)
+    components = check_components(components)
 
     out = Path(out_dir)
     _check_out_dir(out, windows, overwrite)
@@ -871,7 +535,7 @@ def generate_dataset(
     return summary
 
 
-def _dataset_info(components: tuple[str, ...], steps_per_day: int, stations: _Stations,
+def _dataset_info(components: tuple[str, ...], steps_per_day: int, stations: StationTable,
                   settings: dict) -> DatasetInfo:
     """The ``dataset.json`` of synthetic windows: raw channels, no recipe, no activity columns."""
     return DatasetInfo(
@@ -889,7 +553,7 @@ def _dataset_info(components: tuple[str, ...], steps_per_day: int, stations: _St
 # --- helpers -----------------------------------------------------------------------------
 
 
-def _iter_chunks(seed: int, window_days: int, steps_per_day: int, plan: _Plan, stations: _Stations,
+def _iter_chunks(seed: int, window_days: int, steps_per_day: int, plan: _Plan, stations: StationTable,
                  effect: float, components: tuple[str, ...] = ("H",)) -> Iterator[np.ndarray]:
     n_rows = plan.station.size
     # Chunks follow one channel's row length, so H is the same whatever the channels.
@@ -898,23 +562,6 @@ def _iter_chunks(seed: int, window_days: int, steps_per_day: int, plan: _Plan, s
         rows = slice(begin, min(begin + chunk_rows, n_rows))
         yield _rows(seed, window_days, steps_per_day, plan, stations, effect, chunk, rows, components)
 
-
-def _rng(seed: int, *key: int) -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence([int(seed), *map(int, key)]))
-
-
-def check_effect(effect: float | None) -> float:
-    """The precursor strength as a float >= 0 (None: :data:`DEFAULT_EFFECT`); one
-    ConfigError otherwise. Shared by the window and the continuous-record generators."""
-    if effect is None:
-        effect = DEFAULT_EFFECT
-    try:
-        effect = float(effect)
-    except (TypeError, ValueError):
-        raise ConfigError(f"effect must be a number >= 0, got {effect!r}") from None
-    if not math.isfinite(effect) or effect < 0.0:
-        raise ConfigError(f"effect must be a finite number >= 0, got {effect!r}")
-    return effect
 
 
 def _check(window_days: int, steps_per_day: int, seed: int, effect: float | None, n_stations: int,
