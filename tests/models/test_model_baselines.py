@@ -14,14 +14,8 @@ import torch
 
 from seismag.config import make_config
 from seismag.models import create_model, load_model_checkpoint, save_model_checkpoint
-from seismag.models.baselines import (
-    DAY_STATISTICS,
-    KERNEL_INDICES,
-    WINDOW_SUMMARIES,
-    band_matrix,
-    bias_quantiles,
-    fit_dilations,
-)
+from seismag.models.features import DAY_STATISTICS, WINDOW_SUMMARIES, band_matrix
+from seismag.models.minirocket import KERNEL_INDICES, bias_quantiles, fit_dilations
 from seismag.training.pipeline import run_experiment
 
 from helpers import write_synthetic
@@ -143,7 +137,7 @@ def test_transform_is_deterministic(name, rows):
 
 @pytest.mark.parametrize("name", BASELINES)
 def test_default_chunks_are_bounded_by_input_values(name, rows, monkeypatch):
-    from seismag.models import baselines
+    from seismag.models import fixed_transform
 
     model = _fit(name, rows, seed=3)
     x = _model_input(model, rows)
@@ -151,7 +145,7 @@ def test_default_chunks_are_bounded_by_input_values(name, rows, monkeypatch):
     seen = []
     real_transform = model.transform
     monkeypatch.setattr(model, "transform", lambda chunk: seen.append(len(chunk)) or real_transform(chunk))
-    monkeypatch.setattr(baselines, "FIT_CHUNK_VALUES", 3 * x[0].numel())
+    monkeypatch.setattr(fixed_transform, "FIT_CHUNK_VALUES", 3 * x[0].numel())
     assert torch.equal(model.features(x), expected)
     assert max(seen) == 3 and sum(seen) == len(x)
 

@@ -9,7 +9,8 @@ import torch
 from torch import nn
 
 from seismag.errors import ConfigError
-from seismag.models import GRUClassifier, create_model, get_model_entry, list_models, model_config, to_model_input
+from seismag.models import create_model, get_model_entry, list_models, model_config, to_model_input
+from seismag.spec.classifiers import GRUClassifier
 
 WINDOW_DAYS, STEPS_PER_DAY = 3, 32
 ALL_MODELS = list_models()

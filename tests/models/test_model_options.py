@@ -8,16 +8,13 @@ from torch import nn
 
 from seismag.errors import ConfigError
 from seismag.models import (
-    GRUClassifier,
     GRUConfig,
-    LSTMClassifier,
-    MLPClassifier,
-    RNNClassifier,
     create_model,
     load_model_checkpoint,
     model_config,
     save_model_checkpoint,
 )
+from seismag.spec.classifiers import GRUClassifier, LSTMClassifier, MLPClassifier, RNNClassifier
 
 RECURRENT = ("gru", "lstm", "rnn")
 CLASSIFIERS = {"gru": GRUClassifier, "lstm": LSTMClassifier, "rnn": RNNClassifier}

@@ -9,12 +9,8 @@ import pytest
 import torch
 
 from seismag.errors import ConfigError
-from seismag.models import (
-    RNNClassifier,
-    MLPClassifier,
-    TransformerClassifier,
-    sinusoidal_encoding,
-)
+from seismag.models import sinusoidal_encoding
+from seismag.spec.classifiers import MLPClassifier, RNNClassifier, TransformerClassifier
 from seismag.spec.aliases import (
     add_positional_encoding,
     prepare_mlp_data,

@@ -10,31 +10,40 @@ Importing this package registers the models, in the order of :func:`list_models`
 What lives where, each module importing only modules listed above it:
 
 ``config``
-    :class:`ModelConfig`, the frozen base of every model config, and the field
-    validators (``check_positive_int``, ``check_choice``, ...). A leaf: it
-    imports no other module of this package, and not torch.
+    :class:`ModelConfig`, the frozen base of every model config,
+    :class:`HiddenLayersConfig` (the MLP's and the recurrent networks' shared
+    options) and the field validators (``check_positive_int``, ``check_choice``,
+    ...). A leaf: it imports no other module of this package, and not torch.
 ``registry``
-    Name -> config class, input layout and builder: ``register_model``,
+    Name -> config class, builder and policy (input layout, default schedule,
+    scaling, fitted transform, recurrent implementation): ``register_model``,
     ``create_model``, ``build_model``, ``to_model_input``. Imports ``config``.
 ``checkpoint``
     Weights-only checkpoint files: ``save_model_checkpoint``,
     ``load_model_checkpoint``, the format header. Imports ``registry``.
 ``base``
     :class:`ModelMixin` (``get_model_info``, ``save_checkpoint``,
-    ``load_checkpoint``...) and ``SpecConstructor``, the SPEC's keyword
-    constructor derived from a config class. Imports ``config``,
-    ``registry``, ``checkpoint``.
-``recurrent``, ``mlp``, ``transformer``, ``baselines``, ``activity``
-    The networks, each registered by its decorator. Import ``config``,
-    ``base``, ``registry``.
-``ensemble``, ``aliases``, ``summary``
-    The F1-weighted ensemble, the SPEC's reshape helpers, the model table.
+    ``load_checkpoint``...). Imports ``config``, ``registry``, ``checkpoint``.
+``recurrent``, ``mlp``, ``transformer``
+    The networks, one class each (one for the three recurrent cells), each
+    registered by its decorator. Import ``config``, ``base``, ``registry``.
+``fixed_transform``, ``features``, ``minirocket``, ``activity``
+    The fixed-transform classifier and the baselines built on it: the per-day
+    features, MiniRocket, and the geomagnetic-activity reference.
+``ensemble``, ``summary``
+    The F1-weighted ensemble and the model table.
+
+The SPEC's classifier classes (``GRUClassifier``, ``MLPClassifier``, ...: these
+networks with keyword constructors) live in :mod:`seismag.spec.classifiers`, its
+reshape helpers in :mod:`seismag.spec.aliases`.
 
 Outside this package the modules import only ``seismag`` (its version),
 ``seismag.errors`` and ``seismag.io``: models come before training, inference
 and plots in the flow of data and never import them. No submodule imports this
 ``__init__`` (which imports them all); ``tests/models/test_model_imports.py``
 checks these rules and that the imports have no cycle.
+
+May import: seismag (its version), seismag.errors, seismag.io.
 """
 
 from seismag.models.registry import (
@@ -47,36 +56,19 @@ from seismag.models.registry import (
     model_name_of_class,
     register_model,
     to_model_input,
+    unwrap_model,
 )
-from seismag.models.config import ModelConfig
+from seismag.models.config import HiddenLayersConfig, ModelConfig
 from seismag.models.base import ModelMixin
 
 # Import order is registration order: gru, lstm, rnn, mlp, transformer, then the
 # baselines features and minirocket, then the activity reference.
-from seismag.models.recurrent import (
-    GRUClassifier,
-    GRUConfig,
-    LSTMClassifier,
-    LSTMConfig,
-    RecurrentConfig,
-    RecurrentNetwork,
-    RNNClassifier,
-    RNNConfig,
-)
-from seismag.models.mlp import MLPClassifier, MLPConfig, MLPNetwork
-from seismag.models.transformer import (
-    TransformerClassifier,
-    TransformerConfig,
-    TransformerNetwork,
-    sinusoidal_encoding,
-)
-from seismag.models.baselines import (
-    FeaturesClassifier,
-    FeaturesConfig,
-    FixedTransformClassifier,
-    MiniRocketClassifier,
-    MiniRocketConfig,
-)
+from seismag.models.recurrent import GRUConfig, LSTMConfig, RecurrentConfig, RecurrentNetwork, RNNConfig
+from seismag.models.mlp import MLPConfig, MLPNetwork
+from seismag.models.transformer import TransformerConfig, TransformerNetwork, sinusoidal_encoding
+from seismag.models.fixed_transform import FixedTransformClassifier
+from seismag.models.features import FeaturesClassifier, FeaturesConfig
+from seismag.models.minirocket import MiniRocketClassifier, MiniRocketConfig
 from seismag.models.activity import ActivityClassifier, ActivityConfig
 from seismag.models.checkpoint import load_model_checkpoint, save_model_checkpoint
 from seismag.models.ensemble import STRATEGIES, EnsembleScores, F1WeightedEnsemble
@@ -84,7 +76,9 @@ from seismag.models.summary import format_model_table
 
 __all__ = [
     "ModelEntry",
+    "unwrap_model",
     "ModelConfig",
+    "HiddenLayersConfig",
     "ModelMixin",
     "register_model",
     "list_models",
@@ -99,15 +93,10 @@ __all__ = [
     "LSTMConfig",
     "RNNConfig",
     "RecurrentNetwork",
-    "GRUClassifier",
-    "LSTMClassifier",
-    "RNNClassifier",
     "MLPConfig",
     "MLPNetwork",
-    "MLPClassifier",
     "TransformerConfig",
     "TransformerNetwork",
-    "TransformerClassifier",
     "sinusoidal_encoding",
     "FixedTransformClassifier",
     "FeaturesConfig",

@@ -12,7 +12,7 @@ A deep model that does not beat it has learned storms, not precursors.
 Input ``(batch, columns)`` (the registry's ``'table'`` layout), standardised per column
 with each fold's training statistics (under ``scaling = "sample"`` too: a row's columns
 are not one series); output logits ``(batch, 2)``. It is a
-:class:`~seismag.models.baselines.FixedTransformClassifier` whose transform is the
+:class:`~seismag.models.fixed_transform.FixedTransformClassifier` whose transform is the
 identity: the same standardised linear head, gain and start as the ``features`` baseline.
 """
 
@@ -24,7 +24,7 @@ from typing import ClassVar
 import torch
 
 from seismag.errors import ConfigError
-from seismag.models.baselines import FixedTransformClassifier
+from seismag.models.fixed_transform import FixedTransformClassifier
 from seismag.models.config import ModelConfig, check_positive_float, check_positive_int, check_probability
 from seismag.models.registry import register_model
 
@@ -42,7 +42,7 @@ class ActivityConfig(ModelConfig):
         Dropout on the standardised columns (0: plain logistic regression).
     feature_gain : float, default 10.0
         Factor on the standardised columns before the head, as the ``features``
-        baseline's (see :class:`~seismag.models.baselines.FixedTransformClassifier`).
+        baseline's (see :class:`~seismag.models.fixed_transform.FixedTransformClassifier`).
     """
 
     model_name: ClassVar[str] = "activity"
@@ -59,8 +59,10 @@ class ActivityConfig(ModelConfig):
         check_positive_float(self, "feature_gain")
 
 
+# scaling="columns": a row's columns (Kp, Dst, ...) are not one series, so a run's
+# "sample" scaling standardises them per column over the training rows instead.
 @register_model("activity", display_name="Activity", input_layout="table", config_cls=ActivityConfig,
-                in_default_run=False)
+                in_default_run=False, scaling="columns", fitted_transform=True)
 class ActivityClassifier(FixedTransformClassifier):
     """Logistic regression ``Linear(columns, 2)`` on the standardised activity columns."""
 
@@ -71,7 +73,7 @@ class ActivityClassifier(FixedTransformClassifier):
         if not isinstance(config, ActivityConfig):
             raise ConfigError(f"ActivityClassifier needs an ActivityConfig, got {type(config).__name__}")
         self.config = config
-        self._init_head(config.input_size, config.output_size, config.dropout_prob, config.feature_gain)
+        self.init_head(config.input_size)
 
     def check_input(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 2 or x.shape[-1] != self.config.input_size:
@@ -82,5 +84,4 @@ class ActivityClassifier(FixedTransformClassifier):
         return x
 
     def architecture(self) -> str:
-        return (f"{self.config.input_size} activity columns -> standardise -> Dropout({self.config.dropout_prob:g}) "
-                f"-> Linear({self.config.output_size})")
+        return f"{self.config.input_size} activity columns -> " + self.head_architecture()

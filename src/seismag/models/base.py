@@ -1,12 +1,12 @@
-"""What seismag networks share: :class:`ModelMixin` and :class:`SpecConstructor`.
+"""What seismag networks share: :class:`ModelMixin`.
 
 A model is a plain :class:`torch.nn.Module` configured by one frozen dataclass
 (a subclass of :class:`~seismag.models.config.ModelConfig`). :class:`ModelMixin`
 adds the read-only helpers the SPEC names (``get_model_info``,
 ``monitor_batch_norm_stats``) and thin wrappers around the checkpoint functions
-of :mod:`seismag.models.checkpoint`; :class:`SpecConstructor` gives a network
-the SPEC's keyword constructor, derived from its config class. Training and
-evaluation live elsewhere.
+of :mod:`seismag.models.checkpoint`. The SPEC's keyword constructors
+(``GRUClassifier(input_size=1440, ...)``) live in :mod:`seismag.spec.classifiers`.
+Training and evaluation live elsewhere.
 
 Imports go one way: this module uses the registry (a model's display name and
 input layout) and the checkpoint functions, and neither of them imports it --
@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from seismag.errors import CheckpointError, ConfigError
+from seismag.errors import ConfigError
 from seismag.models.checkpoint import load_model_checkpoint, save_model_checkpoint
 from seismag.models.config import ModelConfig
 from seismag.models.registry import get_model_entry
@@ -142,10 +142,10 @@ class ModelMixin:
 
     @classmethod
     def load_checkpoint(cls, filepath, device="cpu"):
-        """Rebuild a model from a checkpoint written by :meth:`save_checkpoint`.
+        """Rebuild a model of this class from a checkpoint written by :meth:`save_checkpoint`.
 
-        The model is rebuilt from the config stored in the file, moved to
-        ``device`` and returned in eval mode (call ``.train()`` to go on
+        The model is rebuilt from the config stored in the file, as this class,
+        moved to ``device`` and returned in eval mode (call ``.train()`` to go on
         training). Use :func:`seismag.models.load_model_checkpoint` to also get
         the optimizer state, epoch, metrics and extra data.
 
@@ -155,68 +155,8 @@ class ModelMixin:
             The file is missing, corrupt, not a seismag checkpoint, or holds a
             model this class cannot represent (e.g. an LSTM for ``GRUClassifier``).
         """
-        model, _ = load_model_checkpoint(filepath, device=device)
-        if not isinstance(model, cls):
-            raise CheckpointError(
-                f"{filepath}: holds a {model.model_name!r} model ({type(model).__name__}), "
-                f"which {cls.__name__}.load_checkpoint cannot return; use seismag.models.load_model_checkpoint"
-            )
+        model, _ = load_model_checkpoint(filepath, device=device, model_class=cls)
         return model
-
-
-
-class SpecConstructor:
-    """The SPEC's keyword constructor of a network, derived from its config class.
-
-    Put it before the network class, whose ``__init__`` takes a config::
-
-        class MLPClassifier(SpecConstructor, MLPNetwork): ...
-
-    ``MLPClassifier(input_size=10080, hidden_sizes=[512, 256])`` then builds
-    ``MLPConfig.from_dict({"input_size": 10080, "hidden_sizes": [512, 256]})``
-    and passes it to ``MLPNetwork.__init__``. The options, their defaults (the
-    paper preset) and their validation are those of ``config_cls`` and nowhere
-    else, so a new config field is a new constructor option at once.
-
-    Positional arguments fill the config's fields in declaration order, as the
-    SPEC's written-out signatures did (``input_size`` first). ``input_size``
-    defaults to :attr:`default_input_size` when that is not None.
-
-    Raises
-    ------
-    ConfigError
-        An unknown or invalid option, or no ``input_size`` where there is no default.
-    TypeError
-        More positional arguments than config fields, or an option given both
-        by position and by keyword.
-    """
-
-    config_cls: ClassVar[type[ModelConfig]]
-    default_input_size: ClassVar[int | None] = None
-
-    def __init__(self, *args: Any, **options: Any):
-        names = self.config_cls.field_names()
-        if len(args) > len(names):
-            raise TypeError(
-                f"{type(self).__name__} takes at most {len(names)} positional arguments "
-                f"({', '.join(names)}), got {len(args)}"
-            )
-        for name, value in zip(names, args):
-            if name in options:
-                raise TypeError(f"{type(self).__name__} got multiple values for argument {name!r}")
-            options[name] = value
-        if "input_size" not in options and self.default_input_size is not None:
-            options["input_size"] = self.default_input_size
-        super().__init__(self.config_cls.from_dict(options))
-
-    @classmethod
-    def from_config(cls, config: ModelConfig):
-        """Build the model from an instance of exactly ``config_cls`` (the registry's builder)."""
-        if type(config) is not cls.config_cls:
-            raise ConfigError(
-                f"{cls.__name__} needs a config of class {cls.config_cls.__name__}, got {type(config).__name__}"
-            )
-        return cls(**config.to_dict())
 
 
 def _summary(values: torch.Tensor) -> dict[str, float]:

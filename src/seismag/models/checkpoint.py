@@ -38,7 +38,7 @@ from torch import nn
 from seismag import __version__
 from seismag.errors import CheckpointError, ConfigError
 from seismag.io import save_torch
-from seismag.models.registry import _unwrap, build_model, get_model_entry
+from seismag.models.registry import build_model, get_model_entry, unwrap_model
 
 CHECKPOINT_FORMAT = "seismag-checkpoint"
 ENSEMBLE_FORMAT = "seismag-ensemble"
@@ -80,10 +80,7 @@ def save_model_checkpoint(
         Plain data and tensors: fold index, scaler mean/std, run config...
         NumPy arrays are stored as tensors and dataclasses as dicts.
 
-    Returns
-    -------
-    Path
-        ``path``.
+    Returns the path written.
 
     Raises
     ------
@@ -91,7 +88,7 @@ def save_model_checkpoint(
         ``metrics`` or ``extra`` hold something that is neither a tensor nor
         plain data (it would not load with ``weights_only=True``).
     """
-    model = _unwrap(model)
+    model = unwrap_model(model)
     if not hasattr(model, "config") or not hasattr(model, "model_name"):
         raise TypeError(f"{type(model).__name__} is not a seismag model (it has no config/model_name)")
     if optimizer is not None and not isinstance(optimizer, Mapping):
@@ -112,11 +109,14 @@ def save_model_checkpoint(
     return save_torch(path, with_checksum(checkpoint))
 
 
-def load_model_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[nn.Module, dict]:
+def load_model_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu",
+                          model_class: type | None = None) -> tuple[nn.Module, dict]:
     """Rebuild a model from a checkpoint written by :func:`save_model_checkpoint`.
 
     The file is read on the CPU with ``weights_only=True``; the model is then
-    moved to ``device`` and returned in eval mode.
+    moved to ``device`` and returned in eval mode. ``model_class``: rebuild it as
+    this class (the registered one or a subclass of it for the stored model, such
+    as a SPEC classifier); the registered class by default.
 
     Returns
     -------
@@ -130,11 +130,12 @@ def load_model_checkpoint(path: str | os.PathLike, device: str | torch.device = 
     CheckpointError
         One line naming the file: missing, corrupt, not a PyTorch file, not a
         seismag checkpoint, from a newer seismag, damaged (tensors that do
-        not match the stored checksum, or non-finite weights), or weights that
-        do not fit the stored config.
+        not match the stored checksum, or non-finite weights), weights that
+        do not fit the stored config, or a model ``model_class`` cannot be.
     """
     checkpoint = read_seismag_file(path, CHECKPOINT_FORMAT)
-    model = model_from_parts(path, checkpoint["model_name"], checkpoint["model_config"], checkpoint["state_dict"])
+    model = model_from_parts(path, checkpoint["model_name"], checkpoint["model_config"], checkpoint["state_dict"],
+                             model_class)
     return model.to(device).eval(), checkpoint
 
 
@@ -247,12 +248,23 @@ def _named_tensors(value: Any, name: str = ""):
 
 
 def model_from_parts(
-    path, model_name: str, model_config: Mapping[str, Any], state_dict: Mapping[str, Any]
+    path, model_name: str, model_config: Mapping[str, Any], state_dict: Mapping[str, Any],
+    model_class: type | None = None,
 ) -> nn.Module:
-    """Build a registered model and load weights, turning failures into one-line errors."""
+    """Build a registered model (as ``model_class`` when given) and load weights,
+    turning failures into one-line errors."""
     try:
-        get_model_entry(model_name)
-        model = build_model(model_name, model_config)
+        entry = get_model_entry(model_name)
+    except ConfigError as exc:
+        raise CheckpointError(f"{path}: stored model config is not usable: {exc}") from exc
+    if model_class is not None and not entry.is_class_of(model_class):
+        shown = entry.model_class.__name__ if entry.model_class is not None else "a registered builder"
+        raise CheckpointError(
+            f"{path}: holds a {model_name!r} model ({shown}), which {model_class.__name__}.load_checkpoint "
+            "cannot return; use seismag.models.load_model_checkpoint"
+        )
+    try:
+        model = build_model(model_name, model_config, model_class)
     except ConfigError as exc:
         raise CheckpointError(f"{path}: stored model config is not usable: {exc}") from exc
     try:

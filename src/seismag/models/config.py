@@ -168,3 +168,40 @@ def check_positive_float(config: ModelConfig, name: str) -> None:
     ):
         raise ConfigError(f"{config.model_name}: {name} must be a positive number, got {value!r}")
     set_field(config, name, float(value))
+
+
+@dataclasses.dataclass(frozen=True)
+class HiddenLayersConfig(ModelConfig):
+    """Options of a network of stacked hidden layers and a linear head (the MLP and
+    the recurrent networks); defaults are the paper preset.
+
+    Attributes
+    ----------
+    input_size : int
+        Features per time step (recurrent networks) or per window (the MLP).
+    hidden_sizes : tuple of int, default (512, 256)
+        One hidden layer per entry.
+    output_size : int, default 2
+        Number of classes (logits per sample).
+    dropout_prob : float, default 0.3
+        Dropout after every hidden layer.
+    use_batch_norm : bool, default True
+        BatchNorm1d after every hidden layer.
+    """
+
+    input_size: int
+    hidden_sizes: tuple[int, ...] = (512, 256)
+    output_size: int = 2
+    dropout_prob: float = 0.3
+    use_batch_norm: bool = True
+
+    def validate(self) -> None:
+        check_positive_int(self, "input_size")
+        self.check_layers()
+        check_positive_int(self, "output_size")
+        check_probability(self, "dropout_prob")
+        check_bool(self, "use_batch_norm")
+
+    def check_layers(self) -> None:
+        """Check (and normalise) ``hidden_sizes``."""
+        check_hidden_sizes(self)

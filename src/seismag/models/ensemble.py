@@ -29,7 +29,7 @@ from seismag.models.checkpoint import (
     to_plain,
     with_checksum,
 )
-from seismag.models.registry import _unwrap, get_model_entry
+from seismag.models.registry import get_model_entry, unwrap_model
 
 STRATEGIES = ("weighted_mean", "voting", "max_confidence")
 
@@ -105,7 +105,7 @@ class F1WeightedEnsemble(nn.Module):
         canonical = canonical_choice(strategy, STRATEGIES)
         if canonical is None:
             raise ConfigError(f"unknown ensemble strategy {strategy!r}; valid strategies: {', '.join(STRATEGIES)}")
-        names = {getattr(_unwrap(m), "model_name", None) for m in models} - {None}
+        names = {getattr(unwrap_model(m), "model_name", None) for m in models} - {None}
         if len(names) > 1:
             raise ConfigError(f"ensemble members must be one model type, got {', '.join(sorted(names))}")
         scores = np.asarray(weights, dtype=np.float64).reshape(-1) if weights is not None else np.empty(0)
@@ -299,7 +299,7 @@ class F1WeightedEnsemble(nn.Module):
         """
         members = []
         for index, member in enumerate(self.models):
-            member = _unwrap(member)
+            member = unwrap_model(member)
             if not hasattr(member, "config") or not hasattr(member, "model_name"):
                 raise TypeError(
                     f"ensemble member {index} ({type(member).__name__}) is not a seismag model; cannot save"
@@ -353,6 +353,6 @@ class F1WeightedEnsemble(nn.Module):
 
 
 def _member_config(member: nn.Module) -> dict[str, Any] | None:
-    config = getattr(_unwrap(member), "config", None)
+    config = getattr(unwrap_model(member), "config", None)
     return config.to_dict() if hasattr(config, "to_dict") else None
 

@@ -14,15 +14,8 @@ import torch
 from torch import nn
 
 from seismag.errors import ConfigError
-from seismag.models.base import ModelMixin, SpecConstructor
-from seismag.models.config import (
-    ModelConfig,
-    check_bool,
-    check_choice,
-    check_hidden_sizes,
-    check_positive_int,
-    check_probability,
-)
+from seismag.models.base import ModelMixin
+from seismag.models.config import HiddenLayersConfig, ModelConfig, check_choice
 from seismag.models.registry import register_model
 
 # Keys are the canonical names stored in configs and checkpoints; any spelling
@@ -39,17 +32,14 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 
 
 @dataclasses.dataclass(frozen=True)
-class MLPConfig(ModelConfig):
+class MLPConfig(HiddenLayersConfig):
     """Options of the MLP; defaults are the paper preset.
+
+    The fields of :class:`~seismag.models.config.HiddenLayersConfig` (``input_size``
+    is the features per window, ``days * steps_per_day``), then:
 
     Attributes
     ----------
-    input_size : int
-        Features per window (``days * steps_per_day``).
-    hidden_sizes : tuple of int, default (512, 256)
-    output_size : int, default 2
-    dropout_prob : float, default 0.3
-    use_batch_norm : bool, default True
     activation : {'relu', 'tanh', 'gelu', 'elu', 'leaky_relu', 'selu'}, default 'relu'
         Case and underscores do not matter ('LeakyReLU', 'LEAKY_RELU' and
         'leakyrelu' all mean 'leaky_relu'); the canonical name is stored.
@@ -57,22 +47,14 @@ class MLPConfig(ModelConfig):
 
     model_name: ClassVar[str] = "mlp"
 
-    input_size: int
-    hidden_sizes: tuple[int, ...] = (512, 256)
-    output_size: int = 2
-    dropout_prob: float = 0.3
-    use_batch_norm: bool = True
     activation: str = "relu"
 
     def validate(self) -> None:
-        check_positive_int(self, "input_size")
-        check_hidden_sizes(self)
-        check_positive_int(self, "output_size")
-        check_probability(self, "dropout_prob")
-        check_bool(self, "use_batch_norm")
+        super().validate()
         check_choice(self, "activation", tuple(ACTIVATIONS))
 
 
+@register_model("mlp", display_name="MLP", input_layout="flat", config_cls=MLPConfig)
 class MLPNetwork(ModelMixin, nn.Module):
     """Linear -> BatchNorm -> activation -> Dropout per hidden layer, then a linear head.
 
@@ -133,33 +115,3 @@ class MLPNetwork(ModelMixin, nn.Module):
             f"Linear {list(c.hidden_sizes)}{norm} + {c.activation} + Dropout({c.dropout_prob:g}) "
             f"-> Linear({c.output_size})"
         )
-
-
-@register_model("mlp", display_name="MLP", input_layout="flat", config_cls=MLPConfig)
-class MLPClassifier(SpecConstructor, MLPNetwork):
-    """MLP with the SPEC's constructor (paper defaults).
-
-    The options are the fields of :class:`MLPConfig`, taken as
-    :class:`~seismag.models.base.SpecConstructor` describes (by keyword, or
-    by position in this order).
-
-    Parameters
-    ----------
-    input_size : int
-        Flattened features per window: 10080 / 20160 / 43200 for 7 / 14 / 30
-        days. Required (it depends on the window).
-    hidden_sizes : sequence of int, default (512, 256)
-    output_size : int, default 2
-    dropout_prob : float, default 0.3
-    use_batch_norm : bool, default True
-    activation : str, default 'relu'
-        One of relu, tanh, gelu, elu, leaky_relu, selu, in any case, with or
-        without underscores (the SPEC's 'ReLU', 'LeakyReLU', 'SELU' work).
-
-    Raises
-    ------
-    ConfigError
-        An unknown or out-of-range option, or no ``input_size``.
-
-    Input ``(batch, input_size)``, output logits ``(batch, output_size)``.
-    """

@@ -18,14 +18,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from seismag.errors import ConfigError
-from seismag.models.base import ModelMixin, SpecConstructor
+from seismag.models.base import ModelMixin
 from seismag.models.config import (
+    HiddenLayersConfig,
     ModelConfig,
     check_bool,
     check_choice,
     check_hidden_sizes,
     check_positive_int,
-    check_probability,
     set_field,
 )
 from seismag.models.registry import register_model
@@ -34,22 +34,17 @@ _CELLS = {"gru": nn.GRU, "lstm": nn.LSTM, "rnn": nn.RNN}
 
 
 @dataclasses.dataclass(frozen=True)
-class RecurrentConfig(ModelConfig):
+class RecurrentConfig(HiddenLayersConfig):
     """Options of a recurrent classifier; defaults are the paper preset.
+
+    The fields of :class:`~seismag.models.config.HiddenLayersConfig` (``input_size``
+    is the features per time step, ``steps_per_day``, 1440 for 1-minute data; each
+    entry of ``hidden_sizes`` is one recurrent layer, and a single int with
+    ``num_layers=N`` means N layers of that size; dropout and BatchNorm1d over the
+    hidden channels follow every recurrent layer), then:
 
     Attributes
     ----------
-    input_size : int
-        Features per time step (``steps_per_day``, 1440 for 1-minute data).
-    hidden_sizes : tuple of int, default (512, 256)
-        One recurrent layer per entry. A single int with ``num_layers=N``
-        means N layers of that size.
-    output_size : int, default 2
-        Number of classes (logits per sample).
-    dropout_prob : float, default 0.3
-        Dropout after every recurrent layer.
-    use_batch_norm : bool, default True
-        BatchNorm1d over the hidden channels after every recurrent layer.
     bidirectional : bool, default False
         Doubles the channels of every layer.
     num_layers : int, optional
@@ -68,11 +63,6 @@ class RecurrentConfig(ModelConfig):
 
     cell_type: ClassVar[str] = ""
 
-    input_size: int
-    hidden_sizes: tuple[int, ...] = (512, 256)
-    output_size: int = 2
-    dropout_prob: float = 0.3
-    use_batch_norm: bool = True
     bidirectional: bool = False
     # Last, so that positional construction of the fields above is unchanged.
     num_layers: int | None = None
@@ -96,14 +86,10 @@ class RecurrentConfig(ModelConfig):
         return super().replace(**overrides)
 
     def validate(self) -> None:
-        check_positive_int(self, "input_size")
-        self._resolve_layers()
-        check_positive_int(self, "output_size")
-        check_probability(self, "dropout_prob")
-        check_bool(self, "use_batch_norm")
+        super().validate()
         check_bool(self, "bidirectional")
 
-    def _resolve_layers(self) -> None:
+    def check_layers(self) -> None:
         """Reconcile ``hidden_sizes`` and ``num_layers``; both agree afterwards."""
         sizes, layers = self.hidden_sizes, self.num_layers
         single_size = isinstance(sizes, int) and not isinstance(sizes, bool)
@@ -159,6 +145,11 @@ class RNNConfig(RecurrentConfig):
 
 class RecurrentNetwork(ModelMixin, nn.Module):
     """Stacked recurrent layers -> BatchNorm -> dropout, head on the last step.
+
+    Registered three times, as ``gru``, ``lstm`` and ``rnn`` (see the end of
+    this module); the SPEC's ``GRUClassifier``, ``LSTMClassifier`` and
+    ``RNNClassifier`` (:mod:`seismag.spec.classifiers`) are it with keyword
+    constructors.
 
     Parameters
     ----------
@@ -373,54 +364,11 @@ def _unrolled_direction(layer: nn.RNNBase, x: torch.Tensor, suffix: str) -> torc
     return out.to(projected.dtype)
 
 
-@register_model("gru", display_name="GRU", input_layout="sequence", config_cls=GRUConfig)
-class GRUClassifier(SpecConstructor, RecurrentNetwork):
-    """GRU classifier with the SPEC's constructor (paper defaults).
-
-    The options are the fields of :class:`GRUConfig`, taken as
-    :class:`~seismag.models.base.SpecConstructor` describes.
-
-    Parameters
-    ----------
-    input_size : int, default 1440
-        Features per time step (``steps_per_day``).
-    **options
-        The other fields of :class:`GRUConfig`, defaulting to
-        the paper preset: ``hidden_sizes`` (512, 256), ``num_layers``
-        (``len(hidden_sizes)``), ``output_size`` 2, ``dropout_prob`` 0.3,
-        ``use_batch_norm`` True, ``bidirectional`` False.
-
-    Raises
-    ------
-    ConfigError
-        An unknown or out-of-range option (``nonlinearity`` included: GRU
-        and LSTM cells have none), or ``num_layers`` contradicting
-        ``hidden_sizes``.
-
-    Input ``(batch, days, input_size)``, output logits ``(batch, output_size)``.
-    """
-
-    config_cls: ClassVar[type[ModelConfig]] = GRUConfig
-    default_input_size: ClassVar[int] = 1440  # steps per day of 1-minute data
-
-
-@register_model("lstm", display_name="LSTM", input_layout="sequence", config_cls=LSTMConfig)
-class LSTMClassifier(SpecConstructor, RecurrentNetwork):
-    """LSTM classifier with the SPEC's constructor; arguments as :class:`GRUClassifier`."""
-
-    config_cls: ClassVar[type[ModelConfig]] = LSTMConfig
-    default_input_size: ClassVar[int] = 1440
-
-
-@register_model("rnn", display_name="RNN", input_layout="sequence", config_cls=RNNConfig)
-class RNNClassifier(SpecConstructor, RecurrentNetwork):
-    """Vanilla RNN classifier with the SPEC's constructor.
-
-    Arguments as :class:`GRUClassifier`, plus ``nonlinearity`` ('tanh', the
-    default, or 'relu'), so SPEC Module 6's sequential-model config
-    ``{'hidden_sizes': [512, 256], 'num_layers': 2, 'dropout_prob': 0.3,
-    'nonlinearity': 'tanh'}`` can be passed as ``**config``.
-    """
-
-    config_cls: ClassVar[type[ModelConfig]] = RNNConfig
-    default_input_size: ClassVar[int] = 1440
+# One network, three registry entries (registration order gru, lstm, rnn): the config's
+# class decides the cell. Each runs as RunConfig.recurrent_impl says.
+register_model("gru", display_name="GRU", input_layout="sequence", config_cls=GRUConfig,
+               recurrent=True)(RecurrentNetwork)
+register_model("lstm", display_name="LSTM", input_layout="sequence", config_cls=LSTMConfig,
+               recurrent=True)(RecurrentNetwork)
+register_model("rnn", display_name="RNN", input_layout="sequence", config_cls=RNNConfig,
+               recurrent=True)(RecurrentNetwork)

@@ -1,9 +1,18 @@
-"""One registry of models: name -> config class, input layout and builder.
+"""One registry of models: name -> config class, builder and the model's policy.
 
 The CLI's model choices, the paper presets and the tests all come from here,
 so adding a model is one module plus one :func:`register_model` decorator.
 Registration order is the order of :func:`list_models` (gru, lstm, rnn, mlp,
-transformer).
+transformer, then the baselines).
+
+An entry declares everything the rest of the package needs to know about a
+model (timm's ``pretrained_cfg``, aeon's tags): its input layout, its default
+learning-rate schedule, how a run's scaling applies to its rows, whether it
+fits a fixed transform on the training rows, whether it runs as
+``RunConfig.recurrent_impl`` says. Training, inference and the run config ask
+the entry (``entry.scheduler``, ``entry.scaling_for(...)``,
+``entry.fitted_transform``, ``entry.per_window_table``, ``entry.recurrent``),
+never a model's name or class.
 
 Of :mod:`seismag.models` this module imports only :mod:`seismag.models.config`:
 it knows a model class by its ``from_config`` alone, so the networks and
@@ -22,11 +31,17 @@ from seismag.errors import ConfigError
 from seismag.models.config import ModelConfig
 
 INPUT_LAYOUTS = ("sequence", "flat", "table")
+#: A model's default learning-rate schedule (``RunConfig.scheduler = "auto"``).
+SCHEDULERS = ("plateau", "cosine")
+#: ``'series'``: a row's values are one series, every ``RunConfig.scaling`` applies as asked;
+#: ``'columns'``: a row's values are separate quantities (Kp, Dst, ...), which ``'sample'``
+#: scaling (one row standardised as one series) would mix, so they are standardised per column.
+SCALINGS = ("series", "columns")
 
 
 @dataclasses.dataclass(frozen=True)
 class ModelEntry:
-    """A registered model.
+    """A registered model and its policy.
 
     Attributes
     ----------
@@ -44,6 +59,22 @@ class ModelEntry:
         The frozen config dataclass; its field defaults are the paper preset.
     builder : callable
         ``builder(config) -> nn.Module``.
+    in_default_run : bool
+        Whether a run trains it when no models are named (expensive ones are opt-in).
+    scheduler : {'plateau', 'cosine'}
+        The learning-rate schedule a run uses for it when ``RunConfig.scheduler``
+        is ``'auto'``: ReduceLROnPlateau on the selection loss, or cosine annealing
+        over the epochs.
+    scaling : {'series', 'columns'}
+        How a run's input scaling applies to its rows; see :meth:`scaling_for`.
+    fitted_transform : bool
+        The model fits a fixed transform on the training rows, without labels,
+        before the first step (``fit_unsupervised(x)``); once fitted, its
+        ``features(x)`` can be computed once per fold and ``feature_head()``
+        trained on them.
+    recurrent : bool
+        The network runs as ``RunConfig.recurrent_impl`` says
+        (``set_recurrent_impl(impl)``).
     """
 
     name: str
@@ -52,6 +83,38 @@ class ModelEntry:
     config_cls: type[ModelConfig]
     builder: Callable[[ModelConfig], nn.Module]
     in_default_run: bool = True
+    scheduler: str = "plateau"
+    scaling: str = "series"
+    fitted_transform: bool = False
+    recurrent: bool = False
+
+    @property
+    def per_window_table(self) -> bool:
+        """Whether the model's input is a window's row of activity statistics
+        (``meta.csv``'s columns) rather than its series: the ``'table'`` layout."""
+        return self.input_layout == "table"
+
+    @property
+    def model_class(self) -> type | None:
+        """The registered class (None when a plain function is the builder)."""
+        return getattr(self.builder, "__self__", None)
+
+    def scaling_for(self, scaling: str) -> str:
+        """The ``RunConfig.scaling`` this model's rows get when a run asks for ``scaling``.
+
+        ``'sample'`` standardises each row as one series; a ``'columns'`` model's row is
+        not one (its columns are different quantities), so it gets ``'standard'``
+        (per column over the training rows) instead. Every other request is kept.
+        """
+        return "standard" if scaling == "sample" and self.scaling == "columns" else scaling
+
+    def is_class_of(self, cls: Any) -> bool:
+        """Whether ``cls`` builds this model: the registered class, or a subclass of it
+        (such as a SPEC classifier) whose config is this model's or is not model-specific."""
+        base = self.model_class
+        if base is None or not (isinstance(cls, type) and issubclass(cls, base)):
+            return False
+        return getattr(getattr(cls, "config_cls", None), "model_name", "") in ("", self.name)
 
     def input_size(self, window_days: int, steps_per_day: int = 1440) -> int:
         """The config's ``input_size`` for a window: features per step or per window."""
@@ -61,7 +124,7 @@ class ModelEntry:
     def input_width(self, window_days: int, steps_per_day: int = 1440) -> int:
         """Columns of one flat input row."""
         window_days, steps_per_day = _check_window(window_days, steps_per_day)
-        return steps_per_day if self.input_layout == "table" else window_days * steps_per_day
+        return steps_per_day if self.per_window_table else window_days * steps_per_day
 
     def input_shape(self, window_days: int, steps_per_day: int = 1440) -> tuple[int, ...]:
         """Shape of one input sample: ``(days, steps_per_day)`` or ``(days * steps_per_day,)``."""
@@ -75,23 +138,30 @@ _REGISTRY: dict[str, ModelEntry] = {}
 
 
 def register_model(name: str, *, display_name: str, input_layout: str, config_cls: type[ModelConfig],
-                   in_default_run: bool = True):
-    """Decorator that registers a model builder under ``name``.
+                   in_default_run: bool = True, scheduler: str = "plateau", scaling: str = "series",
+                   fitted_transform: bool = False, recurrent: bool = False):
+    """Decorator that registers a model builder under ``name``, with its policy.
 
     Decorate either a model class (its ``from_config`` classmethod becomes the
     builder) or a function ``builder(config) -> nn.Module``. The decorated
-    object is returned unchanged.
+    object is returned unchanged, so one class may be registered under several
+    names (one network for the GRU, LSTM and RNN configs). The keyword
+    arguments are the :class:`ModelEntry` attributes.
 
     Examples
     --------
-    >>> @register_model("gru", display_name="GRU", input_layout="sequence",
-    ...                 config_cls=GRUConfig)  # doctest: +SKIP
-    ... class GRUClassifier(RecurrentNetwork): ...
+    >>> @register_model("mlp", display_name="MLP", input_layout="flat",
+    ...                 config_cls=MLPConfig)  # doctest: +SKIP
+    ... class MLPNetwork(ModelMixin, nn.Module): ...
     """
     if name != name.lower() or not name:
         raise ValueError(f"model names are lower case and non-empty, got {name!r}")
     if input_layout not in INPUT_LAYOUTS:
         raise ValueError(f"input_layout must be one of {INPUT_LAYOUTS}, got {input_layout!r}")
+    if scheduler not in SCHEDULERS:
+        raise ValueError(f"scheduler must be one of {SCHEDULERS}, got {scheduler!r}")
+    if scaling not in SCALINGS:
+        raise ValueError(f"scaling must be one of {SCALINGS}, got {scaling!r}")
     if not (isinstance(config_cls, type) and issubclass(config_cls, ModelConfig)):
         raise TypeError(f"config_cls must be a ModelConfig subclass, got {config_cls!r}")
     if config_cls.model_name != name:
@@ -100,10 +170,16 @@ def register_model(name: str, *, display_name: str, input_layout: str, config_cl
         raise ValueError(f"{config_cls.__name__}.model_name is {config_cls.model_name!r}, not {name!r}")
     if name in _REGISTRY:
         raise ValueError(f"a model named {name!r} is already registered")
+    needs = {"fit_unsupervised", "features", "feature_head"} if fitted_transform else set()
+    needs |= {"set_recurrent_impl"} if recurrent else set()
 
     def decorate(obj):
+        missing = sorted(method for method in needs if isinstance(obj, type) and not hasattr(obj, method))
+        if missing:
+            raise TypeError(f"{obj.__name__} is declared to have {', '.join(missing)}, which it lacks")
         builder = obj.from_config if isinstance(obj, type) else obj
-        _REGISTRY[name] = ModelEntry(name, display_name, input_layout, config_cls, builder, in_default_run)
+        _REGISTRY[name] = ModelEntry(name, display_name, input_layout, config_cls, builder, in_default_run,
+                                     scheduler, scaling, fitted_transform, recurrent)
         return obj
 
     return decorate
@@ -116,11 +192,11 @@ def list_models(default_run: bool = False) -> list[str]:
 
 
 def model_name_of_class(cls: type) -> str | None:
-    """The registry name of a registered model class (``GRUClassifier`` -> 'gru'), else None."""
-    for name, entry in _REGISTRY.items():
-        if getattr(entry.builder, "__self__", None) is cls:
-            return name
-    return None
+    """The registry name of the one model ``cls`` builds (``MLPNetwork`` or the SPEC's
+    ``GRUClassifier`` -> 'mlp', 'gru'), else None (also for ``RecurrentNetwork``, which
+    builds three)."""
+    names = [name for name, entry in _REGISTRY.items() if entry.is_class_of(cls)]
+    return names[0] if len(names) == 1 else None
 
 
 def get_model_entry(name: str) -> ModelEntry:
@@ -181,7 +257,7 @@ def model_config(name: str, window_days: int, steps_per_day: int = 1440, *, chan
         if "channels" in overrides and overrides["channels"] != channels:
             raise ConfigError(f"{entry.name}: channels {overrides['channels']!r} contradicts the data ({channels})")
         values["channels"] = int(channels)
-    elif int(channels) != 1 and entry.input_layout != "table" and steps_per_day % int(channels):
+    elif int(channels) != 1 and not entry.per_window_table and steps_per_day % int(channels):
         raise ConfigError(f"{entry.name}: a day of {steps_per_day} values cannot hold {channels} channels")
     return entry.config_cls.from_dict(values)
 
@@ -206,13 +282,18 @@ def create_model(name: str, window_days: int, steps_per_day: int = 1440, *, chan
     return build_model(name, model_config(name, window_days, steps_per_day, channels=channels, **overrides))
 
 
-def build_model(name: str, config: ModelConfig | Mapping[str, Any]) -> nn.Module:
+def build_model(name: str, config: ModelConfig | Mapping[str, Any], model_class: type | None = None) -> nn.Module:
     """Build model ``name`` from a config dataclass or a plain dict (e.g. from a checkpoint).
+
+    ``model_class``: build it as this class instead of the registered one; it must be
+    the registered class or a subclass of it for this model (:meth:`ModelEntry.is_class_of`),
+    such as a SPEC classifier.
 
     Raises
     ------
     ConfigError
-        Unknown model, a config of another model, or a bad dict.
+        Unknown model, a config of another model, a bad dict, or a ``model_class``
+        that does not build this model.
     """
     entry = get_model_entry(name)
     if isinstance(config, ModelConfig):
@@ -220,7 +301,11 @@ def build_model(name: str, config: ModelConfig | Mapping[str, Any]) -> nn.Module
             raise ConfigError(f"{entry.name} needs a {entry.config_cls.__name__}, got {type(config).__name__}")
     else:
         config = entry.config_cls.from_dict(config)
-    return entry.builder(config)
+    if model_class is None or model_class is entry.model_class:
+        return entry.builder(config)
+    if not entry.is_class_of(model_class):
+        raise ConfigError(f"{getattr(model_class, '__name__', model_class)} does not build the {entry.name!r} model")
+    return model_class.from_config(config)
 
 
 def to_model_input(model_or_name, x_flat, window_days: int, steps_per_day: int = 1440):
@@ -245,12 +330,12 @@ def to_model_input(model_or_name, x_flat, window_days: int, steps_per_day: int =
     ConfigError
         ``x_flat`` is not 2-D with ``window_days * steps_per_day`` columns.
     """
-    name = model_or_name if isinstance(model_or_name, str) else _unwrap(model_or_name).model_name
+    name = model_or_name if isinstance(model_or_name, str) else unwrap_model(model_or_name).model_name
     entry = get_model_entry(name)
     window_days, steps_per_day = _check_window(window_days, steps_per_day)
     expected = entry.input_width(window_days, steps_per_day)
     if x_flat.ndim != 2 or x_flat.shape[1] != expected:
-        what = (f"{expected} columns" if entry.input_layout == "table"
+        what = (f"{expected} columns" if entry.per_window_table
                 else f"{window_days} days x {steps_per_day} steps")
         raise ConfigError(
             f"{entry.name}: expected flat windows of shape (batch, {expected}) "
@@ -261,7 +346,7 @@ def to_model_input(model_or_name, x_flat, window_days: int, steps_per_day: int =
     return x_flat.reshape(x_flat.shape[0], window_days, steps_per_day)
 
 
-def _unwrap(model: nn.Module) -> nn.Module:
+def unwrap_model(model: nn.Module) -> nn.Module:
     """The seismag model inside ``DataParallel`` / DDP / ``torch.compile`` wrappers."""
     while True:
         if isinstance(model, (nn.DataParallel, nn.parallel.DistributedDataParallel)):

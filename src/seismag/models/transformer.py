@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from seismag.errors import ConfigError
-from seismag.models.base import ModelMixin, SpecConstructor
+from seismag.models.base import ModelMixin
 from seismag.models.config import ModelConfig, check_positive_int, check_probability
 from seismag.models.registry import register_model
 
@@ -88,6 +88,9 @@ class TransformerConfig(ModelConfig):
             raise ConfigError(f"transformer: d_model ({self.d_model}) must be a multiple of nhead ({self.nhead})")
 
 
+# Cosine annealing over the epochs: the SPEC's schedule for the Transformer (CosineAnnealingLR, T_max=epochs).
+@register_model("transformer", display_name="Transformer", input_layout="sequence", config_cls=TransformerConfig,
+                scheduler="cosine")
 class TransformerNetwork(ModelMixin, nn.Module):
     """Input projection + positional encoding -> encoder layers -> mean over time -> head.
 
@@ -151,34 +154,3 @@ class TransformerNetwork(ModelMixin, nn.Module):
             f"Linear({c.d_model}) + sinusoidal PE -> {c.num_encoder_layers} x Encoder(heads {c.nhead}, "
             f"ff {c.dim_feedforward}, dropout {c.dropout_prob:g}) -> mean over days -> Linear({c.output_size})"
         )
-
-
-@register_model("transformer", display_name="Transformer", input_layout="sequence", config_cls=TransformerConfig)
-class TransformerClassifier(SpecConstructor, TransformerNetwork):
-    """Transformer classifier with the SPEC's constructor (paper defaults).
-
-    The options are the fields of :class:`TransformerConfig`, taken as
-    :class:`~seismag.models.base.SpecConstructor` describes (by keyword, or
-    by position in this order).
-
-    Parameters
-    ----------
-    input_size : int, default 1440
-        Features per time step (``steps_per_day``).
-    d_model : int, default 512
-    nhead : int, default 8
-    num_encoder_layers : int, default 2
-    dim_feedforward : int, default 2048
-    dropout_prob : float, default 0.1
-    output_size : int, default 2
-
-    Raises
-    ------
-    ConfigError
-        An unknown or out-of-range option, or ``d_model`` not a multiple of ``nhead``.
-
-    Input ``(batch, days, input_size)`` for any number of days, output logits
-    ``(batch, output_size)``.
-    """
-
-    default_input_size: ClassVar[int] = 1440  # steps per day of 1-minute data

@@ -27,8 +27,9 @@ from seismag.environment import (  # noqa: F401
 )
 from seismag.errors import CheckpointError, ConfigError
 from seismag.layout import WINDOW_DIR_PREFIX, ArtifactPaths, model_folder_name, window_dir_name, window_name
-from seismag.models import (  # noqa: F401
-    F1WeightedEnsemble, GRUClassifier, LSTMClassifier, MLPClassifier, RNNClassifier, TransformerClassifier,
+from seismag.models import F1WeightedEnsemble  # noqa: F401
+from seismag.spec.classifiers import (  # noqa: F401
+    GRUClassifier, LSTMClassifier, MLPClassifier, RNNClassifier, TransformerClassifier,
 )
 from seismag.spec.analysis import DatasetAnalyzer, quick_analyze  # noqa: F401
 from seismag.spec.aliases import (  # noqa: F401

@@ -6,18 +6,18 @@ import dataclasses
 import re
 
 import pytest
+import torch
 
 from seismag.errors import ConfigError
-from seismag.models import (
+from seismag.models import get_model_entry, list_models, model_name_of_class
+from seismag.spec.classifiers import (
     GRUClassifier,
     LSTMClassifier,
     MLPClassifier,
     RNNClassifier,
+    SpecConstructor,
     TransformerClassifier,
-    get_model_entry,
-    list_models,
 )
-from seismag.models.base import SpecConstructor
 
 SPEC_CLASSES = [GRUClassifier, LSTMClassifier, RNNClassifier, MLPClassifier, TransformerClassifier]
 SMALL = {"hidden_sizes": [6, 4], "d_model": 8, "nhead": 2, "dim_feedforward": 16}
@@ -28,11 +28,28 @@ def _small(cls) -> dict:
     return {"input_size": 12, **{key: value for key, value in SMALL.items() if key in fields}}
 
 
-def test_the_spec_classes_are_the_registered_ones():
-    spec_names = {"gru", "lstm", "rnn", "mlp", "transformer"}
-    by_name = {name: get_model_entry(name).builder.__self__ for name in list_models()}
-    assert {name for name, cls in by_name.items() if issubclass(cls, SpecConstructor)} == spec_names
-    assert [by_name[name] for name in ("gru", "lstm", "rnn", "mlp", "transformer")] == SPEC_CLASSES
+def test_the_spec_classes_are_the_registered_networks_with_keyword_constructors():
+    # The registry builds the networks themselves; each SPEC class is its model's network
+    # with a keyword constructor, and names that model.
+    names = ("gru", "lstm", "rnn", "mlp", "transformer")
+    for name, cls in zip(names, SPEC_CLASSES):
+        entry = get_model_entry(name)
+        assert issubclass(cls, SpecConstructor) and issubclass(cls, entry.model_class)
+        assert not issubclass(entry.model_class, SpecConstructor)
+        assert model_name_of_class(cls) == name and cls.config_cls is entry.config_cls
+    assert not any(issubclass(get_model_entry(name).model_class, SpecConstructor) for name in list_models())
+
+
+@pytest.mark.parametrize("cls", SPEC_CLASSES, ids=lambda cls: cls.__name__)
+def test_a_spec_class_starts_from_the_weights_the_registry_builds(cls):
+    options = _small(cls)
+    torch.manual_seed(0)
+    spec = cls(**options)
+    torch.manual_seed(0)
+    network = get_model_entry(cls.config_cls.model_name).builder(cls.config_cls.from_dict(options))
+    assert spec.config == network.config
+    assert list(spec.state_dict()) == list(network.state_dict())
+    assert all(torch.equal(value, network.state_dict()[key]) for key, value in spec.state_dict().items())
 
 
 @pytest.mark.parametrize("cls", SPEC_CLASSES, ids=lambda cls: cls.__name__)
