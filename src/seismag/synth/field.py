@@ -39,8 +39,8 @@ from seismag.synth.noise import interp_nodes
 from seismag.synth.stations import ARRAY_H_NT, MINUTES_PER_DAY, StationTable
 from seismag.synth.storms import solar_activity
 
-__all__ = ["COMPONENTS", "COMPONENT_UNITS", "DEFAULT_EFFECT", "Field", "check_components", "check_effect", "d_channel", "h_channel",
-           "sq_day_factor", "station_field", "station_level", "z_channel"]
+__all__ = ["COMPONENTS", "COMPONENT_UNITS", "DEFAULT_EFFECT", "Field", "check_components", "check_effect", "d_channel",
+           "h_channel", "sq_day_factor", "station_field", "station_level", "z_channel"]
 
 COMPONENTS = ("H", "D", "Z", "F")  # the channels the generators can write
 COMPONENT_UNITS = {"H": "nT", "D": "arcmin", "Z": "nT", "F": "nT"}

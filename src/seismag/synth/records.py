@@ -2,7 +2,8 @@
 
 Why this module is long: one plan (stations, storms, events, coinciding storms) drives four
 outputs (the station-months, the catalog, the activity indices and ``records.json``), and
-each must agree with it to the minute; split up, every piece would need the whole plan.
+each must agree with it to the minute; split up, every piece would need the whole plan. The
+events and the catalog's rows are drawn in :mod:`seismag.synth.earthquakes`.
 
 What :func:`generate_records` writes into ``DIR``::
 
@@ -35,11 +36,12 @@ unit the generator holds in memory (one station-month at a time, a few MB whatev
 length of the record or the number of stations).
 
 The physics is the window generator's (:mod:`seismag.synth.windows`), drawn from the
-same functions: the station table, the storms (sudden commencement, main phase, recovery;
-one global disturbance shared by all stations), Sq with its seasonal and day-to-day change
-(:func:`~seismag.synth.windows._field`), red ULF noise whose amplitude follows the storms,
-the H, D and Z channels and their precursor, spikes and short gaps. What differs is what a
-continuous record needs:
+same functions: the station table (:mod:`~seismag.synth.stations`), the storms (sudden
+commencement, main phase, recovery; one global disturbance shared by all stations:
+:mod:`~seismag.synth.storms`), Sq with its seasonal and day-to-day change, the H, D and Z
+channels and their precursor (:mod:`~seismag.synth.field`), red ULF noise whose amplitude
+follows the storms, spikes and short gaps (:mod:`~seismag.synth.noise`). What differs is
+what a continuous record needs:
 
 * the stations form a regional network (+-150 km around 35 N 139 E, so an event's
   Dobrovolsky radius ``10 ** (0.43 M)`` km reaches some of them and not others), with
@@ -70,7 +72,7 @@ only by those storms, the known answer of a confound check.
 ``PRECURSOR_DAYS`` (+-15 %) before the event to its origin time (switched on over 12 h,
 off over 12 h after it): strength ``effect`` x event size (log-normal, median 1) x
 ``1 - 0.3 * distance / radius``; what it does to H and Z (D is left alone) is described in
-:mod:`seismag.synth.windows`. It draws nothing at random, so records with ``effect=0``
+:mod:`seismag.synth.field`. It draws nothing at random, so records with ``effect=0``
 and with ``effect>0`` differ only there.
 
 Reproducibility: every random draw comes from a :class:`numpy.random.SeedSequence` keyed
@@ -89,7 +91,6 @@ from pathlib import Path
 import numpy as np
 
 from seismag.dataset.build.plan import DEFAULT_LEAD_DAYS
-from seismag.sources.catalog import Catalog, dobrovolsky_radius_km, haversine_km, write_comcat_csv
 from seismag.sources.iaga import write_iaga2002
 from seismag.sources.indices.dst import write_dst_wdc
 from seismag.sources.indices.kp import write_kp_csv
@@ -97,27 +98,12 @@ from seismag.sources.indices.ssc import write_ssc_list
 from seismag.errors import ConfigError, DataError
 from seismag.io import make_folder, write_json
 from seismag.lock import folder_lock
-from seismag.synth.field import (
-    PRECURSOR_DAYS,
-    PRECURSOR_RAMP_HOURS,
-    check_effect,
-    d_channel,
-    h_channel,
-    sq_day_factor,
-    station_field,
-    station_level,
-    z_channel,
-)
+from seismag.synth.earthquakes import PlantedEvent, draw_events, event_margin_days, write_catalog
+from seismag.synth.field import (PRECURSOR_RAMP_HOURS, check_effect, d_channel, h_channel, sq_day_factor, station_field,
+                                 station_level, z_channel)
 from seismag.synth.noise import ULF_QUIET_RMS_NT, add_instrument_faults, interp_nodes, random_stream, red_noise
-from seismag.synth.stations import (
-    EPOCH,
-    KM_PER_DEGREE,
-    MINUTES_PER_DAY,
-    StationTable,
-    draw_channel_baselines,
-    draw_stations,
-)
-from seismag.synth.storms import STORM_PAD_DAYS, draw_storm, draw_storms, render_storms
+from seismag.synth.stations import EPOCH, MINUTES_PER_DAY, StationTable, draw_channel_baselines, draw_stations
+from seismag.synth.storms import STORM_PAD_DAYS, Storm, draw_storm, draw_storms, render_storms
 
 __all__ = ["RECORDS_FILE", "generate_records"]
 
@@ -133,14 +119,6 @@ DEFAULT_N_STATIONS = 6
 DEFAULT_START = "2020-01-01"
 
 NETWORK_HALF_WIDTH_KM = 150.0
-DAYS_PER_EVENT = 10.0
-EVENT_MAGNITUDES = (5.5, 6.8)
-BACKGROUND_EVENTS_PER_DAY = 0.5
-BACKGROUND_MAGNITUDES = (2.5, 4.4)
-BACKGROUND_HALF_WIDTH_DEG = 2.5
-GUTENBERG_RICHTER_B = 1.0
-EVENT_REACH_RADII = 1.2  # an event lies up to this many radii from the station it is placed by
-PRECURSOR_DISTANCE_FALLOFF = 0.3  # strength 1 at the epicentre, 0.7 at the radius
 _PRECURSOR_END_HOURS = 12.0  # switched off over this long after the origin time
 
 QUIET_RING_CURRENT_NT = 5.0  # SD of the quiet-time disturbance (a slow wander of Dst about 0)
@@ -169,37 +147,14 @@ AP_RATE_DEADBAND_NT_PER_HOUR = 3.0  # the quiet wander's few nT/h
 
 
 @dataclass(frozen=True)
-class _Event:
-    event_id: str
-    minute: int  # origin time, minutes since the record's start
-    latitude: float
-    longitude: float
-    depth_km: float
-    magnitude: float
-    radius_km: float
-    size: float  # precursor size factor (log-normal, median 1)
-    onset_minute: float  # precursor onset
-    distance_km: np.ndarray  # to every station
-
-    @property
-    def within(self) -> np.ndarray:
-        return self.distance_km <= self.radius_km
-
-    def strength(self) -> np.ndarray:
-        """Precursor strength per unit effect at each station (0 outside the radius)."""
-        falloff = 1.0 - PRECURSOR_DISTANCE_FALLOFF * self.distance_km / self.radius_km
-        return np.where(self.within, self.size * falloff, 0.0)
-
-
-@dataclass(frozen=True)
 class _Plan:
     start: np.datetime64  # first minute of the record (00:00 UT)
     days: int
     stations: StationTable
     elevation_m: np.ndarray
-    storms: list  # of seismag.synth.storms.Storm, onsets in minutes of the storm grid (STORM_PAD_DAYS before the start)
+    storms: list[Storm]  # onsets in minutes of the storm grid (STORM_PAD_DAYS before the start)
     coinciding: dict  # storm index -> event index
-    events: list  # of _Event
+    events: list[PlantedEvent]
     quiet_nodes: np.ndarray  # quiet-time disturbance (nT) at every hour of the record, and one more
 
     @property
@@ -222,7 +177,7 @@ def _plan(seed: int, days: int, n_stations: int, start: np.datetime64, storm_coi
     pad = STORM_PAD_DAYS * MINUTES_PER_DAY
     storms = draw_storms(random_stream(seed, _SEED_STORMS), pad + (days + 2) * MINUTES_PER_DAY,
                           _days_since_epoch(start) - STORM_PAD_DAYS)
-    events = _draw_events(seed, stations, days, lead_days)
+    events = draw_events(random_stream(seed, _SEED_EVENTS, n_stations), stations, days, lead_days)
     # Storms that coincide with events: onset within the lead window before the event.
     rng = random_stream(seed, _SEED_COINCIDENT)
     chosen = np.sort(rng.permutation(len(events))[: int(round(storm_coincidence * len(events)))])
@@ -257,45 +212,6 @@ def _disturbance(plan: _Plan, first: int, count: int) -> np.ndarray:
     hours = np.arange(first, first + count, dtype=np.float64) / 60.0
     quiet = interp_nodes(plan.quiet_nodes[None, :], hours)[0]
     return render_storms(plan.storms, plan.pad_minutes + first, count) + quiet
-
-
-def _draw_events(seed: int, stations: StationTable, days: int, lead_days: int) -> list[_Event]:
-    """One event per slot of ~``DAYS_PER_EVENT`` days, after a margin that holds its lead window."""
-    rng = random_stream(seed, _SEED_EVENTS, len(stations.code))
-    margin = _event_margin_days(lead_days)
-    n_events = max(1, int(round(days / DAYS_PER_EVENT)))
-    slot = (days - 0.25 - margin) / n_events
-    events = []
-    for k in range(n_events):
-        minute = int((margin + slot * (k + rng.uniform())) * MINUTES_PER_DAY)
-        magnitude = round(_gutenberg_richter(rng, *EVENT_MAGNITUDES), 1)
-        radius = float(dobrovolsky_radius_km(magnitude))
-        anchor = int(rng.integers(len(stations.code)))
-        distance, bearing = rng.uniform(0.0, EVENT_REACH_RADII * radius), rng.uniform(0.0, 2.0 * math.pi)
-        latitude = float(stations.latitude_deg[anchor] + distance * math.cos(bearing) / KM_PER_DEGREE)
-        longitude = float(stations.longitude_deg[anchor]
-                          + distance * math.sin(bearing) / (KM_PER_DEGREE * math.cos(math.radians(latitude))))
-        size = float(rng.lognormal(0.0, 0.25))
-        onset = minute - PRECURSOR_DAYS * (1.0 + rng.uniform(-0.15, 0.15)) * MINUTES_PER_DAY
-        events.append(_Event(
-            event_id=f"sy{k + 1:04d}", minute=minute, latitude=round(latitude, 4), longitude=round(longitude, 4),
-            depth_km=round(float(rng.uniform(5.0, 40.0)), 2), magnitude=magnitude, radius_km=radius, size=size,
-            onset_minute=float(onset),
-            distance_km=np.asarray(haversine_km(stations.latitude_deg, stations.longitude_deg,
-                                                round(latitude, 4), round(longitude, 4)), dtype=np.float64),
-        ))
-    return events
-
-
-def _event_margin_days(lead_days: int) -> int:
-    """Events start this many days into the record: room for the precursor and the lead window."""
-    return max(int(lead_days), int(math.ceil(PRECURSOR_DAYS * 1.15)) + 1)
-
-
-def _gutenberg_richter(rng: np.random.Generator, low: float, high: float) -> float:
-    """A magnitude in [low, high] with ``log10 N(>= M) = a - b M``."""
-    u = rng.uniform()
-    return low - math.log10(1.0 - u * (1.0 - 10.0 ** (-GUTENBERG_RICHTER_B * (high - low)))) / GUTENBERG_RICHTER_B
 
 
 # --- one station-month -------------------------------------------------------------------
@@ -342,7 +258,8 @@ def _continuous_noise(seed: int, station: int, component: int, first: int, count
         begin, end = max(k * span, first), min((k + 2) * span, first + count)
         if begin >= end:
             continue
-        segment = red_noise(random_stream(seed, _SEED_NOISE, station, component, k + 1), 1, 2 * span, MINUTES_PER_DAY)[0]
+        stream = random_stream(seed, _SEED_NOISE, station, component, k + 1)
+        segment = red_noise(stream, 1, 2 * span, MINUTES_PER_DAY)[0]
         u = np.arange(begin - k * span, end - k * span)
         out[begin - first: end - first] += np.sin(np.pi * u / (2 * span)) * segment[u]
     return out
@@ -469,7 +386,7 @@ def generate_records(
     start : date
         First day (anything :class:`numpy.datetime64` reads as a day).
     effect : float, optional
-        Precursor strength, >= 0; None means :data:`~seismag.synth.windows.DEFAULT_EFFECT`.
+        Precursor strength, >= 0; None means :data:`~seismag.synth.field.DEFAULT_EFFECT`.
     seed : int
         Non-negative; the same settings give the same bytes.
     storm_coincidence : float
@@ -493,7 +410,8 @@ def generate_records(
     with folder_lock(out, command="synth"):
         observatory = make_folder(out / OBSERVATORY_FOLDER)
         names, dst_hourly = _write_observatory(int(seed), plan, effect, observatory)
-        catalog_span = _write_catalog(int(seed), plan, int(lead_days), out / CATALOG_FILE)
+        catalog_span = write_catalog(out / CATALOG_FILE, random_stream(int(seed), _SEED_BACKGROUND), plan.time,
+                                     plan.days + int(lead_days), plan.stations, plan.events)
         files = {"observatory": [f"{OBSERVATORY_FOLDER}/{name}" for name in names], "catalog": CATALOG_FILE,
                  **_write_indices(int(seed), plan, dst_hourly, out)}
         written = {name for value in files.values() for name in ([value] if isinstance(value, str) else value)}
@@ -545,47 +463,6 @@ def _write_indices(seed: int, plan: _Plan, dst_hourly: np.ndarray, out: Path) ->
                        year=year)
         ssc.append(name)
     return {"kp": KP_FILE, "dst": DST_FILE, "ssc": ssc}
-
-
-def _write_catalog(seed: int, plan: _Plan, lead_days: int, path: Path) -> tuple[np.datetime64, np.datetime64]:
-    """The events and small background earthquakes; the span runs ``lead_days`` past the record."""
-    rng = random_stream(seed, _SEED_BACKGROUND)
-    span_minutes = (plan.days + lead_days) * MINUTES_PER_DAY
-    n_background = max(2, int(rng.poisson(BACKGROUND_EVENTS_PER_DAY * (plan.days + lead_days))))
-    minutes = np.sort(rng.uniform(0, span_minutes, n_background)).astype(np.int64)
-    # The first and the last row mark the span: from the record's first hour to just past the
-    # label horizon of its last window.
-    minutes[0], minutes[-1] = rng.integers(0, 60), span_minutes + rng.integers(0, 60)
-    rows, places, mag_types = [], [], []
-    for k, minute in enumerate(minutes.tolist()):
-        latitude = float(np.mean(plan.stations.latitude_deg)) + rng.uniform(-1.0, 1.0) * BACKGROUND_HALF_WIDTH_DEG
-        longitude = float(np.mean(plan.stations.longitude_deg)) + rng.uniform(-1.0, 1.0) * BACKGROUND_HALF_WIDTH_DEG
-        magnitude = round(_gutenberg_richter(rng, *BACKGROUND_MAGNITUDES), 1)
-        rows.append((plan.time(minute), round(latitude, 4), round(longitude, 4), round(rng.uniform(2.0, 60.0), 2),
-                     magnitude, f"sb{k + 1:05d}"))
-        places.append(_place(plan.stations, latitude, longitude))
-        mag_types.append("ml")
-    for event in plan.events:
-        rows.append((plan.time(event.minute), event.latitude, event.longitude, event.depth_km, event.magnitude,
-                     event.event_id))
-        places.append(_place(plan.stations, event.latitude, event.longitude))
-        mag_types.append("mw")
-    order = sorted(range(len(rows)), key=lambda i: (rows[i][0], rows[i][5]))
-    catalog = Catalog.from_events([rows[i] for i in order])
-    write_comcat_csv(path, catalog, places=[places[i] for i in order], mag_types=[mag_types[i] for i in order],
-                     net="sy")
-    return catalog.start, catalog.end
-
-
-def _place(stations: StationTable, latitude: float, longitude: float) -> str:
-    """ComCat's ``place``: distance and direction from the nearest station."""
-    distance = np.asarray(haversine_km(stations.latitude_deg, stations.longitude_deg, latitude, longitude))
-    nearest = int(np.argmin(distance))
-    north = latitude - stations.latitude_deg[nearest]
-    east = (longitude - stations.longitude_deg[nearest]) * math.cos(math.radians(latitude))
-    points = ("N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE", "S", "SSW", "SW", "WSW", "W", "WNW", "NW", "NNW")
-    direction = points[int(round(math.degrees(math.atan2(east, north)) % 360.0 / 22.5)) % 16]
-    return f"{distance[nearest]:.0f} km {direction} of synthetic station {stations.code[nearest]}"
 
 
 def _describe(plan: _Plan, settings: dict, catalog_span, files: dict) -> dict:
@@ -657,9 +534,9 @@ def _check(days, n_stations, start, effect, seed, storm_coincidence, lead_days) 
         raise ConfigError(f"n_stations must be 1 ... 99, got {n_stations}")
     if lead_days < 1:
         raise ConfigError(f"lead_days must be a positive integer, got {lead_days}")
-    if days < _event_margin_days(lead_days) + 2:
-        raise ConfigError(f"days must be at least {_event_margin_days(lead_days) + 2} (the events need "
-                          f"{_event_margin_days(lead_days)} days of record before them), got {days}")
+    if days < event_margin_days(lead_days) + 2:
+        raise ConfigError(f"days must be at least {event_margin_days(lead_days) + 2} (the events need "
+                          f"{event_margin_days(lead_days)} days of record before them), got {days}")
     try:
         day = np.datetime64(start, "D")
         exact = np.datetime64(start, "m") == day.astype("datetime64[m]")
