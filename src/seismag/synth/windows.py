@@ -38,7 +38,7 @@ Several channels
 ----------------
 ``components`` (``seismag synth --components H,D,Z``) asks for more channels
 per row, among H, D, Z and F; a row then holds all channels of day 1, then of
-day 2, ... (:data:`seismag.layout.FEATURE_ORDER`), and ``dataset.json`` beside
+day 2, ... (:data:`seismag.layout.dataset_info.FEATURE_ORDER`), and ``dataset.json`` beside
 the windows names them. Without it a row is H alone and no ``dataset.json`` is
 written, byte for byte as before the other channels existed. D and Z come from
 random streams of their own, so H is the same whatever else is asked for.
@@ -109,11 +109,10 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from seismag.layout.seed import ClassRows, write_window
 from seismag.errors import ConfigError, DataError
 from seismag.io import write_json
 from seismag.layout.dataset_info import DATASET_FILE, DatasetInfo, dataset_info_path
-from seismag.layout.seed import window_dir
+from seismag.layout.seed import ClassRows, window_dir, write_window
 from seismag.lock import folder_lock
 from seismag.synth.field import (COMPONENT_UNITS, COMPONENTS, DEFAULT_EFFECT, PRECURSOR_DAYS, PRECURSOR_RAMP_HOURS,
                                  check_components, check_effect, d_channel, h_channel, sq_day_factor, station_field,
@@ -135,7 +134,7 @@ PRESETS: dict[str, dict[int, tuple[int, int]]] = {
     "paper": {7: (1661, 999), 14: (1500, 661), 30: (1000, 500)},
 }
 
-# --- the windows' corner of the synthetic world (the rest: stations, storms, field, noise) --
+# --- the windows' settings (the physics they draw from: stations, storms, field, noise) ----
 
 CALENDAR_DAYS = 1461  # four years of dates from EPOCH (00:00 UT) to draw windows from
 LOCAL_ARRAY_HALF_WIDTH_KM = 10.0  # the windows' stations lie within +-10 km of the centre
@@ -172,8 +171,10 @@ def _stations(seed: int, n_stations: int) -> StationTable:
     codes = tuple(f"ST{i + 1:02d}" for i in range(n_stations))
     return draw_stations(random_stream(seed, _SEED_STATIONS, n_stations), codes, LOCAL_ARRAY_HALF_WIDTH_KM)
 
+
 @functools.lru_cache(maxsize=8)
-def _channel_stations(seed: int, n_stations: int) -> ChannelBaselines:
+def _channel_baselines(seed: int, n_stations: int) -> ChannelBaselines:
+    """The D and Z baselines of :func:`_stations` (a stream of their own, so H stays as it was)."""
     return draw_channel_baselines(random_stream(seed, _SEED_CHANNEL_STATIONS, n_stations), _stations(seed, n_stations))
 
 
@@ -273,7 +274,7 @@ def _rows(seed: int, window_days: int, steps_per_day: int, plan: _Plan, stations
           effect: float, chunk: int, rows: slice, components: tuple[str, ...] = ("H",)) -> np.ndarray:
     """Generate ``plan`` rows ``rows`` (chunk number ``chunk``): float32 (n, days * channels * spd).
 
-    Columns in "day, channel, step" order (:data:`seismag.layout.FEATURE_ORDER`). H comes
+    Columns in "day, channel, step" order (:data:`seismag.layout.dataset_info.FEATURE_ORDER`). H comes
     from its own random stream and D, Z from another, so a row's H is the same whichever
     other channels are asked for (and the H-only rows are those of earlier versions).
     """
@@ -308,7 +309,7 @@ def _rows(seed: int, window_days: int, steps_per_day: int, plan: _Plan, stations
     extra = None
     if components != ("H",):
         extra = random_stream(seed, _SEED_CHANNEL_ROWS, window_days, plan.label, steps_per_day, chunk)
-        table = _channel_stations(seed, len(stations.code))
+        table = _channel_baselines(seed, len(stations.code))
         # Every extra channel is drawn, asked for or not, so each is the same in any selection.
         level_d = _window_level(extra, table.d_baseline_arcmin[station], table.d_secular_arcmin_per_year[station],
                                 t_abs, t_in_window, window_days, 0.02, 0.03)
@@ -459,7 +460,7 @@ def generate_dataset(
 
     ``components`` (channels among H, D, Z, F, in row order; see :func:`generate_window`)
     makes each row ``N * len(components) * steps_per_day`` wide and adds
-    ``out_dir/dataset.json`` (:class:`seismag.layout.DatasetInfo`: channels, units,
+    ``out_dir/dataset.json`` (:class:`seismag.layout.dataset_info.DatasetInfo`: channels, units,
     steps_per_day, the stations' coordinates, these settings, no recipe, no activity
     columns). Left at None the folder holds H alone and no ``dataset.json``, byte for
     byte what earlier versions wrote; ``components=["H"]`` writes the same rows plus
