@@ -154,8 +154,7 @@ def test_every_station_and_day_is_scored_as_build_prepares_it(trained, tmp_path)
 
 def test_scan_rows_are_builds_rows_exactly(trained):
     """The row itself, before any model: build's window_row on the station's minutes."""
-    from seismag.dataset.build.plan import find_station_files, read_station
-    from seismag.dataset.build.write import window_row
+    from seismag.dataset.stations import find_station_files, read_station, window_row
 
     groups, _ = find_station_files([trained["obs"]])
     raw, meta = built_rows(trained["data"])

@@ -15,12 +15,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import seismag.sources.iaga as iaga
-from seismag.dataset.build import find_station_files
-from seismag.dataset.build.plan import read_station
-from seismag.sources.iaga import Gap, read_iaga2002
-from seismag.sources.imagcdf import INSTALL_HINT, is_imagcdf, read_imagcdf, read_imagcdf_header, write_imagcdf
+import seismag.sources.station_record as station_record
+from seismag.dataset.stations import find_station_files, read_station
+from seismag.sources.cdf import INSTALL_HINT
+from seismag.sources.iaga import read_iaga2002
+from seismag.sources.imagcdf import is_imagcdf, read_imagcdf, read_imagcdf_header, write_imagcdf
 from seismag.sources.records import read_record_header, read_station_record, record_format, station_files_in
+from seismag.sources.station_record import Gap
 from seismag.errors import ConfigError, DataError
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -250,7 +251,7 @@ def test_one_second_file_averaged_to_minutes_as_the_iaga_reader_does(tmp_path, m
 
     text = read_iaga2002(make_iaga(tmp_path / "sec.sec", times, values, interval="1-second"))
     assert_same_record(record, text)
-    monkeypatch.setattr(iaga, "CHUNK_ROWS", 7)  # minutes split across many chunks
+    monkeypatch.setattr(station_record, "CHUNK_ROWS", 7)  # minutes split across many chunks
     assert_same_record(read_imagcdf(path), text)
 
 

@@ -1,9 +1,11 @@
 """Dataset: observatory records and a catalog turned into windows, and windows read back.
 
-``build`` (records + catalog -> windows: plan, channels, label, report, write),
-``recipe`` (the preprocessing steps from raw windows to model input), ``loading`` (the
-seed layout read and checked, NaN gaps), ``analysis`` (class balance and weights),
-``seed_writer`` (the one writer of the seed layout).
+``build`` (records + catalog -> windows: plan, label, report, write), ``stations`` (a
+station's records on whole UTC days and the row of one window: what build writes and
+``seismag scan`` scores), ``channels`` (the channels a build may ask for: names, units,
+derivations), ``recipe`` (the preprocessing from raw windows to model input) and its
+steps ``recipe_steps``, ``loading`` (the seed layout read and checked, NaN gaps),
+``balance`` (class balance and the class weights training uses).
 
 May import: errors, io, defaults, layout, sources and NumPy; never torch, models or training.
 """

@@ -7,8 +7,9 @@ components each needs (:func:`source_components`), and its minute values
 (:func:`channel_minutes`): a component as stored, ``F`` derived as ``sqrt(H^2 + Z^2)``
 sample by sample when the files have no F column, ``Z/H`` the sample ratio.
 
-May import numpy, :mod:`seismag.errors` and :mod:`seismag.sources.iaga`; :mod:`.plan` reads
-records through it, :mod:`.report` words its units.
+May import numpy, :mod:`seismag.errors` and :mod:`seismag.sources.station_record`.
+:mod:`seismag.dataset.stations` reads records through it; the build checks its channels
+(:mod:`seismag.dataset.build.plan`) and words their units (:mod:`seismag.dataset.build.report`) with it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from seismag.sources.iaga import StationRecord
+from seismag.sources.station_record import StationRecord
 from seismag.errors import ConfigError, DataError
 
 __all__ = ["RATIO_CHANNELS", "channel_minutes", "channel_unit", "not_derivable", "parse_components",

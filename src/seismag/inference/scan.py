@@ -7,7 +7,7 @@ a copy of the in-sample rule, the empty-score rule and the row format ``skill`` 
 Lives here: the daily windows of a continuous record (every UTC day ``D`` from the first
 on which a full window fits, the window of ``N`` days ending at midnight ``D`` covering
 ``[D - N, D)``, exactly the window ``build`` writes as "ending on day ``D - 1``"), the
-row of each window (built by build's own :func:`~seismag.dataset.build.write.window_row`,
+row of each window (:func:`~seismag.dataset.stations.window_row`, the row build writes,
 so scan and build cannot prepare a window differently), the rule that a window with too
 much missing data gets an *empty* score (never a skipped row), the in-sample rule of an
 ensemble's training period, and the scores table :data:`SCORE_COLUMNS` (the contract
@@ -26,7 +26,8 @@ windows of a station (365 30-day windows of 3 channels would be 190 MB). The sco
 themselves (a hundred bytes a row) are kept until the file is written, sorted.
 
 May import numpy, torch through :mod:`.ensemble` / :mod:`.predict`, the data layer (the
-build's station reader and row builder, the gap filler, the indices), layout, io, errors.
+station reader and window row of :mod:`seismag.dataset.stations`, the gap filler, the
+indices), layout, io, errors.
 """
 
 from __future__ import annotations
@@ -40,8 +41,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from seismag.dataset.build.plan import MINUTES_PER_DAY, StationDays, find_station_files, read_station
-from seismag.dataset.build.write import window_row
+from seismag.dataset.stations import MINUTES_PER_DAY, StationMinutes, find_station_files, read_station, window_row
 from seismag.sources.indices.activity import DailyActivity, daily_activity, window_activity
 from seismag.sources.indices.dst import read_dst
 from seismag.sources.indices.kp import read_kp
@@ -260,7 +260,7 @@ def scan_records(ensembles: Sequence[str | os.PathLike], observatory: str | os.P
     -----
     Window ``D``: the ``N`` days ``[D - N, D)``; the first ``D`` is the station's first
     day plus ``N`` and the last the day after its last day. The row is build's
-    (:func:`~seismag.dataset.build.write.window_row`, gaps filled per channel from the
+    (:func:`~seismag.dataset.stations.window_row`, gaps filled per channel from the
     window's own minutes, minutes averaged to the ensemble's steps per day), cast to
     float32 as build stores it; so a day's score equals the ensemble's score of build's
     row for the window ending on ``D - 1``.
@@ -308,7 +308,7 @@ def _activity(models: list[ScanModel], given: dict) -> DailyActivity | None:
     return daily_activity(**{key: readers[key](path) for key, path in needed.items()})
 
 
-def _scan_station(model: ScanModel, station: StationDays, activity: DailyActivity | None, max_missing: float,
+def _scan_station(model: ScanModel, station: StationMinutes, activity: DailyActivity | None, max_missing: float,
                   allow_in_sample: bool, batch_rows: int, start, end) -> list[list]:
     """The rows of one station and one ensemble, in window order."""
     days = model.window_days

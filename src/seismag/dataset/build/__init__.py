@@ -15,20 +15,23 @@ then day 2, ... (``day, channel, step``, :data:`seismag.layout.FEATURE_ORDER`).
 
 A build is four steps, one module each, in the order :func:`build_dataset` calls them:
 
-:mod:`.plan`
-    the settings, the station records on whole UTC days, the candidate windows
-    (days, stride, missing minutes, label horizons);
-:mod:`.label`
+``plan``
+    the settings and the candidate windows of each station (days, stride, missing
+    minutes, label horizons), on the day grid :mod:`seismag.dataset.stations` reads the
+    records onto;
+``label``
     the catalog events that qualify per station, each window's class, the drops;
-:mod:`.report`
+``report``
     counts, notes and warnings as :class:`BuildReport`, and its text;
-:mod:`.write`
+``write``
     the overwrite rule, the staging folder, the ``window-{N}`` folders (through
     :mod:`seismag.dataset.seed_writer`), ``dataset.json`` and the report files.
 
-Each imports only the steps before it; :mod:`.channels` (the names, units and derivations
-of the channels a build may ask for) serves :mod:`.plan` and :mod:`.report`. This package
-imports them all and adds nothing but :func:`build_dataset` and :func:`plan_windows`.
+Each imports only the steps before it. What build shares with ``seismag scan`` lives
+beside this package: :mod:`seismag.dataset.stations` (a station's records on whole UTC
+days, and the row of one window) and :mod:`seismag.dataset.channels` (the names, units and
+derivations of the channels a build may ask for). This package imports them all and adds
+nothing but :func:`build_dataset` and :func:`plan_windows`.
 
 The rules, all recorded in the report:
 
@@ -83,10 +86,14 @@ Atomic output
     folder and ``dataset.json`` are assembled in a hidden staging folder inside
     ``out_dir`` and renamed into place once complete; the report files are written
     atomically last.
+
+May import: errors, io, lock, layout, sources (records, catalog, declustering, indices), the
+rest of dataset (stations, channels, loading, recipe) and NumPy.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -94,12 +101,13 @@ from typing import Iterable, Sequence
 
 from seismag.sources.catalog import Catalog, read_catalog
 from seismag.sources.decluster import gardner_knopoff
-from seismag.sources.iaga import StationRecord
+from seismag.sources.station_record import StationRecord
 from seismag.sources.indices.activity import daily_activity
 from seismag.sources.indices.dst import read_dst
 from seismag.sources.indices.kp import read_kp
 from seismag.sources.indices.ssc import read_ssc
 from seismag.sources.indices.storm import parse_storm_rule
+from seismag.dataset.stations import MINUTES_PER_DAY, find_station_files, read_station, station_minutes
 from seismag.errors import ConfigError
 from seismag.layout import ACTIVITY_COLUMNS
 
@@ -108,15 +116,11 @@ from seismag.dataset.build.plan import (
     DEFAULT_LEAD_DAYS,
     DEFAULT_MIN_MAGNITUDE,
     DEFAULT_RADIUS,
-    MINUTES_PER_DAY,
     candidate_windows,
     check_recipe,
     check_settings,
-    find_station_files,
     label_record,
     plan_station,
-    read_station,
-    station_days,
 )
 from seismag.dataset.build.report import BuildReport, WindowSummary, dataset_info, format_build_report, summarise_build
 from seismag.dataset.build.write import META_COLUMNS, check_out_dir, write_build
@@ -130,6 +134,7 @@ __all__ = [
     "DROP_MISSING",
     "DROP_STORM",
     "META_COLUMNS",
+    "WINDOW_SETTINGS",
     "BuildReport",
     "WindowPlan",
     "WindowSummary",
@@ -139,34 +144,36 @@ __all__ = [
     "plan_windows",
 ]
 
+#: The settings of :func:`build_dataset` that decide which windows exist and their labels:
+#: what :func:`plan_windows` takes.
+WINDOW_SETTINGS = ("component", "components", "min_magnitude", "radius_km", "radius", "lead_days", "stride_days",
+                   "max_missing", "max_depth_km")
 
-def plan_windows(
-    record: StationRecord,
-    catalog: Catalog,
-    window_days: int,
-    *,
-    component: str | None = None,
-    components: str | Sequence[str] | None = None,
-    min_magnitude: float = DEFAULT_MIN_MAGNITUDE,
-    radius_km: float | None = None,
-    radius: str = DEFAULT_RADIUS,
-    lead_days: int = DEFAULT_LEAD_DAYS,
-    stride_days: int = 1,
-    max_missing: float = 0.1,
-    max_depth_km: float | None = None,
-) -> WindowPlan:
+
+def plan_windows(record: StationRecord, catalog: Catalog, window_days: int, **settings) -> WindowPlan:
     """Label every candidate window of ``window_days`` days of one station (nothing written).
 
-    Same rules and defaults as :func:`build_dataset`; use it to inspect what a build would
-    keep, e.g. for a record that yields one class only.
+    ``settings``: any of :data:`WINDOW_SETTINGS`, as :func:`build_dataset` takes them and
+    with its defaults (read from its signature, so the two cannot drift apart); the
+    record's 1-minute values are kept (``steps_per_day`` 1440). Use it to inspect what a
+    build would keep, e.g. for a record that yields one class only.
+
+    Raises
+    ------
+    TypeError
+        A keyword that is not one of :data:`WINDOW_SETTINGS`.
+    ConfigError
+        A setting out of range, as :func:`build_dataset`.
     """
-    settings = check_settings(
-        windows=(window_days,), component=component, components=components, min_magnitude=min_magnitude,
-        radius_km=radius_km, radius=radius, lead_days=lead_days, stride_days=stride_days,
-        max_missing=max_missing, steps_per_day=MINUTES_PER_DAY, max_depth_km=max_depth_km,
-    )
+    unknown = sorted(set(settings) - set(WINDOW_SETTINGS))
+    if unknown:
+        raise TypeError(f"plan_windows() takes the settings {', '.join(WINDOW_SETTINGS)}; "
+                        f"not {', '.join(unknown)}")
+    defaults = inspect.signature(build_dataset).parameters
+    settings = check_settings(windows=(window_days,), steps_per_day=MINUTES_PER_DAY,
+                              **{name: settings.get(name, defaults[name].default) for name in WINDOW_SETTINGS})
     (window_days,) = settings["windows"]
-    station = station_days(record, settings["channels"])
+    station = station_minutes(record, settings["channels"])
     candidates = {window_days: candidate_windows(station, window_days, settings)}
     return label_station(station, candidates, catalog, settings)[window_days]
 

@@ -28,13 +28,13 @@ that goes on past it, and a training cutoff (``--train-until``) keeps no trace o
 after it.
 
 May import numpy, :mod:`seismag.sources.catalog`, :mod:`seismag.sources.decluster`,
-:mod:`seismag.sources.indices` and :mod:`.plan` (the candidate windows it labels); nothing
-that writes.
+:mod:`seismag.sources.indices`, :mod:`seismag.dataset.stations` (a station's place) and
+:mod:`.plan` (the candidate windows it labels); nothing that writes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -43,7 +43,9 @@ from seismag.sources.decluster import AftershockPeriods
 from seismag.sources.indices.activity import DailyActivity, window_activity
 from seismag.sources.indices.storm import StormRule
 
-from seismag.dataset.build.plan import CandidateWindows, StationDays
+from seismag.dataset.stations import StationMinutes
+
+from seismag.dataset.build.plan import CandidateWindows
 
 __all__ = [
     "DROP_AFTERSHOCK",
@@ -84,20 +86,15 @@ class LabelContext:
 
 
 @dataclass(frozen=True)
-class WindowPlan:
+class WindowPlan(CandidateWindows):
     """Every candidate window of one length at one station: its label or why it is dropped.
 
-    All arrays have shape ``(n_candidates,)`` and are in time order.
+    The candidate windows' attributes (:class:`~seismag.dataset.build.plan.CandidateWindows`:
+    ``station``, ``window_days``, ``window_start``, ``window_end``, ``horizon_end``,
+    ``missing_fraction``), and per window, all of shape ``(n_candidates,)`` in time order:
 
     Attributes
     ----------
-    station : str
-    window_days : int
-    window_start, window_end, horizon_end : ndarray of datetime64[s]
-        The window is ``[window_start, window_end)``; its label horizon is
-        ``[window_end, horizon_end)``.
-    missing_fraction : ndarray of float64
-        Share of the window's minutes with no value.
     status : ndarray of str
         ``'kept'``, ``'label_horizon_outside_catalog'`` or ``'too_many_missing'``.
     label : ndarray of int8
@@ -115,12 +112,6 @@ class WindowPlan:
         empty without indices.
     """
 
-    station: str
-    window_days: int
-    window_start: np.ndarray
-    window_end: np.ndarray
-    horizon_end: np.ndarray
-    missing_fraction: np.ndarray
     status: np.ndarray
     label: np.ndarray
     qualifying_events: np.ndarray
@@ -181,7 +172,7 @@ def qualifying_events(latitude: float, longitude: float, catalog: Catalog, setti
     )
 
 
-def label_station(station: StationDays, candidates: dict[int, CandidateWindows], catalog: Catalog,
+def label_station(station: StationMinutes, candidates: dict[int, CandidateWindows], catalog: Catalog,
                   settings: dict, context: LabelContext | None = None) -> dict[int, WindowPlan]:
     """Label the candidate windows of every length of one station, by length."""
     context = context or LabelContext()
@@ -237,12 +228,7 @@ def label_windows(candidates: CandidateWindows, qualifying: Qualifying, catalog:
                                 aftershock_periods)] = DROP_AFTERSHOCK
     status[~covered] = DROP_HORIZON  # last, so it wins: the first reason in the drop order
     return WindowPlan(
-        station=candidates.station,
-        window_days=candidates.window_days,
-        window_start=candidates.window_start,
-        window_end=candidates.window_end,
-        horizon_end=candidates.horizon_end,
-        missing_fraction=candidates.missing_fraction,
+        **{column.name: getattr(candidates, column.name) for column in fields(CandidateWindows)},
         status=status.astype(str) if status.size else np.array([], dtype=str),
         label=label,
         qualifying_events=np.where(covered, count, 0),

@@ -7,8 +7,8 @@ window lengths of one class only), the settings with their rules spelled out,
 Writing the files is :mod:`.write`'s.
 
 May import numpy, :mod:`seismag` (its version), :mod:`seismag.sources.catalog`,
-:mod:`seismag.layout` (the dataset.json record), :mod:`.channels`, :mod:`.plan` and
-:mod:`.label`; nothing that writes.
+:mod:`seismag.layout` (the dataset.json record), :mod:`seismag.dataset.channels`,
+:mod:`seismag.dataset.stations` and :mod:`.label`; nothing that writes.
 """
 
 from __future__ import annotations
@@ -21,16 +21,16 @@ import numpy as np
 
 import seismag
 from seismag.sources.catalog import Catalog
+from seismag.dataset.channels import RATIO_CHANNELS, channel_unit
+from seismag.dataset.stations import MINUTES_PER_DAY, StationMinutes, iso_time
 from seismag.layout import ACTIVITY_COLUMNS, DatasetInfo, window_dir_name
 
 from seismag.dataset.build.label import DROP_AFTERSHOCK, DROP_HORIZON, DROP_MISSING, DROP_STORM, WindowPlan
-from seismag.dataset.build.channels import RATIO_CHANNELS, channel_unit
-from seismag.dataset.build.plan import MINUTES_PER_DAY, StationDays, iso_time
 
 __all__ = ["BuildReport", "WindowSummary", "dataset_info", "format_build_report", "one_class_words",
            "summarise_build"]
 
-#: How the report words each unit of :func:`~.plan.channel_unit`.
+#: How the report words each unit of :func:`~seismag.dataset.channels.channel_unit`.
 _UNIT_WORDS = {"nT": "nT", "arcmin": "arc-minutes", "1": "dimensionless"}
 #: Incomplete-day ranges the text report lists per station (build_report.json lists all).
 _TEXT_RANGES = 20
@@ -79,7 +79,7 @@ class BuildReport:
         return asdict(self)
 
 
-def summarise_build(out_dir: Path, settings: dict, catalog: Catalog, stations: Sequence[StationDays],
+def summarise_build(out_dir: Path, settings: dict, catalog: Catalog, stations: Sequence[StationMinutes],
                     plans: dict[str, dict[int, WindowPlan]], ignored: Sequence[Path]) -> BuildReport:
     """The report of a build before anything is written (``written``/``path`` still unset).
 
@@ -110,7 +110,7 @@ def summarise_build(out_dir: Path, settings: dict, catalog: Catalog, stations: S
     )
 
 
-def _window_summary(window_days: int, stations: Sequence[StationDays],
+def _window_summary(window_days: int, stations: Sequence[StationMinutes],
                     plans: dict[str, dict[int, WindowPlan]], catalog: Catalog) -> WindowSummary:
     summary = WindowSummary(window_days=window_days)
     for station in stations:
@@ -218,7 +218,7 @@ def _settings_for_report(settings: dict) -> dict:
     return out
 
 
-def dataset_info(report: BuildReport, stations: Sequence[StationDays], settings: dict,
+def dataset_info(report: BuildReport, stations: Sequence[StationMinutes], settings: dict,
                  recipe: Sequence[dict] = (), labels: dict | None = None) -> DatasetInfo:
     """What ``dataset.json`` records of a build: channels and units, steps per day, the
     stations (code -> latitude, longitude, name), the report's settings, the recipe as

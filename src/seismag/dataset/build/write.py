@@ -2,19 +2,18 @@
 
 Lives here: the overwrite rule (:func:`check_out_dir`, checked before any input is read),
 the staging folder every ``window-{N}`` folder is assembled in and renamed out of, the
-rows of each window (:func:`window_row`: gaps filled channel by channel, minutes averaged
-to ``steps_per_day``, columns in ``day, channel, step`` order; ``seismag scan`` builds
-its rows with it too) and their ``meta.csv`` rows
-(:data:`META_COLUMNS`), ``dataset.json``, and the two report files, written last::
+rows of each kept window (:func:`seismag.dataset.stations.window_row`, the row ``seismag
+scan`` scores too) and their ``meta.csv`` rows (:data:`META_COLUMNS`), ``dataset.json``,
+and the two report files, written last::
 
     OUT/window-{N}/data_0.npy, data_1.npy, meta.csv   through seismag.dataset.seed_writer
-    OUT/dataset.json                                  seismag.layout.DatasetInfo
+    OUT/dataset.json                                  seismag.layout.dataset_info.DatasetInfo
     OUT/build_report.json, OUT/build_report.txt
 
 May import numpy, the standard library, :mod:`seismag.io`, :mod:`seismag.errors`,
-:mod:`seismag.layout`, :mod:`seismag.lock`, the catalog (:mod:`seismag.sources.catalog`), :mod:`seismag.dataset.seed_writer`, the gap filler of
-:mod:`seismag.dataset.loading`, and :mod:`.plan`, :mod:`.label`, :mod:`.report`; it decides
-nothing about which windows exist or what their labels are.
+:mod:`seismag.layout`, :mod:`seismag.lock`, the catalog (:mod:`seismag.sources.catalog`),
+:mod:`seismag.dataset.seed_writer`, :mod:`seismag.dataset.stations`, and :mod:`.label`,
+:mod:`.report`; it decides nothing about which windows exist or what their labels are.
 """
 
 from __future__ import annotations
@@ -28,18 +27,17 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from seismag.sources.catalog import Catalog
-from seismag.dataset.loading import interpolate_gaps
 from seismag.dataset.seed_writer import ClassRows, write_window
+from seismag.dataset.stations import MINUTES_PER_DAY, StationMinutes, iso_time, window_row
 from seismag.errors import DataError
 from seismag.io import write_json, write_text
 from seismag.layout import DATASET_FILE, WINDOW_DIR_PREFIX, DatasetInfo, read_dataset_info, window_dir_name
 from seismag.lock import folder_lock
 
 from seismag.dataset.build.label import WindowPlan
-from seismag.dataset.build.plan import MINUTES_PER_DAY, StationDays, iso_time
 from seismag.dataset.build.report import BuildReport, format_build_report
 
-__all__ = ["META_COLUMNS", "REPORT_FILES", "check_out_dir", "window_row", "write_build", "write_window_folder"]
+__all__ = ["META_COLUMNS", "REPORT_FILES", "check_out_dir", "write_build", "write_window_folder"]
 
 META_COLUMNS = (
     "station",
@@ -113,7 +111,7 @@ def _check_left_over(out_dir: Path, windows: Sequence[int], channels: tuple, ste
         )
 
 
-def write_build(out_dir: Path, report: BuildReport, stations: Sequence[StationDays],
+def write_build(out_dir: Path, report: BuildReport, stations: Sequence[StationMinutes],
                 plans: dict[str, dict[int, WindowPlan]], catalog: Catalog, settings: dict,
                 info: DatasetInfo | None = None) -> None:
     """Write every window length the report does not mark with a note, ``dataset.json``
@@ -139,7 +137,7 @@ def write_build(out_dir: Path, report: BuildReport, stations: Sequence[StationDa
         raise
 
 
-def _write_staged(out_dir: Path, report: BuildReport, stations: Sequence[StationDays],
+def _write_staged(out_dir: Path, report: BuildReport, stations: Sequence[StationMinutes],
                   plans: dict[str, dict[int, WindowPlan]], catalog: Catalog, settings: dict,
                   info: DatasetInfo | None) -> None:
     staging = Path(tempfile.mkdtemp(prefix=".seismag-build-", dir=out_dir))
@@ -174,7 +172,7 @@ def _write_staged(out_dir: Path, report: BuildReport, stations: Sequence[Station
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def write_window_folder(folder: Path, window_days: int, stations: Sequence[StationDays],
+def write_window_folder(folder: Path, window_days: int, stations: Sequence[StationMinutes],
                         plans: dict[str, dict[int, WindowPlan]], catalog: Catalog, settings: dict) -> None:
     """Write the kept windows of ``window_days`` of every station into ``folder``.
 
@@ -208,7 +206,7 @@ def _activity_cell(value) -> str:
     return str(int(value)) if value == int(value) else f"{value:.3f}"
 
 
-def _window_rows(rows: list[tuple[StationDays, WindowPlan, int]], steps_per_day: int) -> Iterator[np.ndarray]:
+def _window_rows(rows: list[tuple[StationMinutes, WindowPlan, int]], steps_per_day: int) -> Iterator[np.ndarray]:
     """Each window's values as a ``(1, window_days * n_channels * steps_per_day)`` float64 block
     (:func:`window_row`)."""
     for station, plan, i in rows:
@@ -216,34 +214,7 @@ def _window_rows(rows: list[tuple[StationDays, WindowPlan, int]], steps_per_day:
         yield window_row(station.series, int(offset_s) // 60, plan.window_days, steps_per_day)[None, :]
 
 
-def window_row(series: np.ndarray, start_minute: int, window_days: int, steps_per_day: int) -> np.ndarray:
-    """One window of a station's minutes as the row a build writes: float64, shape
-    ``(window_days * n_channels * steps_per_day,)``.
-
-    ``series`` is ``(n_channels, n_minutes)`` (:attr:`StationDays.series`, or some of its
-    channels); the window is its ``window_days * 1440`` minutes from ``start_minute``.
-    Gaps are filled channel by channel from the window's own minutes only (nothing from
-    the label horizon leaks in), then ``1440 / steps_per_day`` consecutive minutes are
-    averaged into a step. Columns: day 1 of every channel, then day 2, ... (``day,
-    channel, step``, :data:`seismag.layout.FEATURE_ORDER`). Every channel must hold a
-    value in the window. The one recipe for a row: ``build`` writes it and ``seismag
-    scan`` scores it.
-    """
-    per_step = MINUTES_PER_DAY // steps_per_day
-    n_minutes = window_days * MINUTES_PER_DAY
-    minutes = series[:, start_minute: start_minute + n_minutes].astype(np.float64)
-    if start_minute < 0 or minutes.shape[1] != n_minutes:
-        raise ValueError(f"a window of {window_days} days from minute {start_minute} does not fit in "
-                         f"{series.shape[1]} minutes")
-    for channel in minutes:
-        interpolate_gaps(channel)  # in place, each channel from its own minutes
-    if per_step > 1:
-        minutes = minutes.reshape(minutes.shape[0], window_days * steps_per_day, per_step).mean(axis=2)
-    # (channel, day, step) -> (day, channel, step), flattened
-    return minutes.reshape(minutes.shape[0], window_days, steps_per_day).transpose(1, 0, 2).reshape(-1)
-
-
-def _meta_row(station: StationDays, plan: WindowPlan, i: int, catalog: Catalog, component: str) -> list:
+def _meta_row(station: StationMinutes, plan: WindowPlan, i: int, catalog: Catalog, component: str) -> list:
     event = int(plan.event_index[i])
     if plan.label[i] == 1 and event >= 0:
         lead = (catalog.time[event] - plan.window_end[i]).astype(np.int64) / 86400.0
