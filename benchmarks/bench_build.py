@@ -24,7 +24,7 @@ sizes the memory should follow (MiB):
     twice the float64 record of the longest station (one per minute per component read;
     the reader holds its files' segments and the assembled grid at once). Finding the
     record's gaps takes another 16 bytes a minute for a moment (int64 edges,
-    ``seismag.sources.iaga._find_gaps``), about 85 MiB for ten years, not counted here.
+    ``seismag.sources.station_record._find_gaps``), about 85 MiB for ten years, not counted here.
 
 What a build writes is streamed to disk; a peak that grew with the output (a 10-year
 window-30 class file is about 600 MB per channel) would show here. The machine may be

@@ -8,9 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import seismag.sources.iaga as iaga
+import seismag.sources.station_record as station_record
 from seismag.sources.iaga import (
-    Gap,
     iaga_files_in,
     is_iaga2002,
     read_iaga2002,
@@ -18,6 +17,7 @@ from seismag.sources.iaga import (
     write_iaga2002,
 )
 from seismag.errors import DataError
+from seismag.sources.station_record import Gap
 
 FIXTURES = Path(__file__).parent / "fixtures" / "iaga"
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -273,7 +273,7 @@ def test_chunked_parsing_gives_the_same_record(tmp_path, monkeypatch):
     path = tmp_path / "sec20200601.sec"
     _write_second_file(path)
     whole = read_iaga2002(path)
-    monkeypatch.setattr(iaga, "CHUNK_ROWS", 7)  # minutes split across many chunks
+    monkeypatch.setattr(station_record, "CHUNK_ROWS", 7)  # minutes split across many chunks
     chunked = read_iaga2002(path)
     for name in whole.components:
         np.testing.assert_allclose(chunked.components[name], whole.components[name], equal_nan=True)

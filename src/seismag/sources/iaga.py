@@ -1,12 +1,10 @@
 """Read and write IAGA-2002 geomagnetic observatory files (1-minute grid).
 
-Why this module is long: the format's header, column and missing-value rules, the component
-derivations (H from X and Y) and the gridding of 1-second and 1-minute files, kept together
-because each rule refers to the others. The gridding, the overlap and gap rules and the
-assembling of a :class:`StationRecord` from per-file segments are format-free and shared
-with :mod:`seismag.sources.imagcdf` (section "shared with imagcdf" below), so both formats
-give a record by one set of rules. The writer (:func:`write_iaga2002`) is here too, so the
-header widths and the missing-value text have one owner.
+The format's header, column and missing-value rules are here, with the writer
+(:func:`write_iaga2002`), so the header widths and the missing-value text have one owner.
+The record a file becomes, its gridding, the overlap and gap rules and the derived H are
+format-free and shared with :mod:`seismag.sources.imagcdf`: they are
+:mod:`seismag.sources.station_record`'s, so both formats give a record by one set of rules.
 
 IAGA-2002 (https://www.ngdc.noaa.gov/IAGA/vdat/IAGA2002/iaga2002format.html) is a text
 format: a header of fixed-width ``key value |`` lines (comments start with ``#``), a column
@@ -18,25 +16,21 @@ Conventions kept here:
 
 - ``99999.00`` (missing) and ``88888.00`` (not recorded) become NaN.
 - Units are the file's: nT for X, Y, Z, H, E, F, G; arc-minutes for D.
-- Samples finer than a minute (1-second data) are averaged into the minute that contains
-  them (``hh:mm:00`` to ``hh:mm:59`` gives minute ``hh:mm``); a minute with fewer than
-  ``min_second_coverage`` of its expected samples valid is NaN.
-- H is derived as ``sqrt(X**2 + Y**2)`` sample by sample when a file reports X and Y but
-  not H; the record lists it in :attr:`StationRecord.derived`.
-- Several files of one station (daily, monthly, ...) are put in time order by their first
-  sample. A row whose time is not after the previous row of its file (a repeated or
-  out-of-order timestamp) is dropped and counted in ``duplicate_rows``; a minute covered
-  by more than one file keeps the value of the file that starts first and is counted in
-  ``overlap_minutes``. Minutes that no file covers are gaps (NaN), listed in ``gaps``.
+- Data finer than a minute, H derived from X and Y, several files, repeated rows,
+  overlaps and gaps: the rules of :mod:`seismag.sources.station_record` (a repeated or
+  out-of-order row is dropped and counted in ``duplicate_rows``).
 
 Writing (:func:`write_iaga2002`) follows the same rules the other way round: the
 fixed-width header, the column line, one row per minute, NaN written as ``99999.00``; what
 it writes, :func:`read_iaga2002` reads back to the same values (two decimals).
 
-Memory: a file is read line by line in chunks of :data:`CHUNK_ROWS` rows, each chunk is
-reduced to per-minute sums at once, and only the selected components are kept, so a file
-of 1-second data never exists as text or as a per-second array in memory. The record
-itself holds one float64 per minute per kept component (about 4 MB per component-year).
+Memory: a file is read line by line in chunks of
+:data:`~seismag.sources.station_record.CHUNK_ROWS` rows, each chunk reduced to per-minute
+sums at once, so a file of 1-second data never exists as text or as a per-second array in
+memory.
+
+May import numpy, the standard library, :mod:`seismag.errors`, :mod:`seismag.io` and
+:mod:`seismag.sources.station_record`.
 """
 
 from __future__ import annotations
@@ -45,18 +39,17 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
 from seismag.errors import DataError
 from seismag.io import atomic_path
+from seismag.sources import station_record
+from seismag.sources.station_record import MinuteReducer, Segment, StationHeader, StationRecord, read_record
 
 __all__ = [
-    "CHUNK_ROWS",
-    "Gap",
     "IagaHeader",
-    "StationRecord",
     "iaga_files_in",
     "is_iaga2002",
     "read_iaga2002",
@@ -64,129 +57,26 @@ __all__ = [
     "write_iaga2002",
 ]
 
-#: Data rows parsed per chunk; bounds the parser's memory whatever the file size.
-CHUNK_ROWS = 65_536
-
-_MINUTE_MS = 60_000
 _SENTINELS = (99999.0, 88888.0)
 _REQUIRED_KEYS = ("IAGA CODE", "Geodetic Latitude", "Geodetic Longitude")
 
 
 @dataclass(frozen=True)
-class IagaHeader:
+class IagaHeader(StationHeader):
     """Metadata of one IAGA-2002 file, from its header and column line.
 
+    The station's fields are :class:`~seismag.sources.station_record.StationHeader`'s;
     ``columns`` are the component letters in column order (``('D', 'H', 'Z', 'F')``);
     ``data_line`` is the 1-based line number of the column line (data start after it);
     ``fields`` holds every ``key value`` pair of the header as written.
     """
 
-    path: str
-    iaga_code: str
-    station_name: str
-    latitude: float
-    longitude: float
-    elevation: float | None
     reported: str
     interval_type: str
     data_type: str
     columns: tuple[str, ...]
     data_line: int
     fields: dict = field(default_factory=dict, compare=False)
-
-
-@dataclass(frozen=True)
-class Gap:
-    """A run of minutes that no file covers: ``minutes`` minutes from ``start`` (datetime64[m])."""
-
-    start: np.datetime64
-    minutes: int
-
-    @property
-    def end(self) -> np.datetime64:
-        """The last missing minute."""
-        return self.start + np.timedelta64(self.minutes - 1, "m")
-
-
-@dataclass(frozen=True)
-class StationRecord:
-    """One station's record on a regular 1-minute grid.
-
-    Attributes
-    ----------
-    iaga_code, station_name : str
-    latitude, longitude : float
-        Geodetic, degrees; longitude east as in the file (0..360 or -180..180).
-    elevation : float or None
-        Metres.
-    start : datetime64[m]
-        Time of the first minute of the grid (UTC); minute ``i`` is ``start + i`` minutes.
-    components : dict[str, ndarray of float64, shape (n_minutes,)]
-        Minute values per component letter; NaN where missing. nT, or arc-minutes for D.
-    reported : str
-        Component letters reported by the files (their union, column order of the first).
-    derived : tuple of str
-        Components computed rather than read (``('H',)`` when H came from X and Y).
-    files : tuple of str
-        The files read, in time order.
-    sampling_seconds : tuple of float
-        Sampling interval of each file (60.0 for minute data, 1.0 for second data).
-    interval_types : tuple of str
-        The ``Data Interval Type`` header of each file, as written.
-    duplicate_rows : int
-        Rows dropped because their time was not after the previous row of their file.
-    overlap_minutes : int
-        Minutes covered by more than one file (the first file's value kept).
-    gaps : tuple of Gap
-        Runs of minutes inside the grid that no file covers.
-    """
-
-    iaga_code: str
-    station_name: str
-    latitude: float
-    longitude: float
-    elevation: float | None
-    start: np.datetime64
-    components: dict
-    reported: str
-    derived: tuple
-    files: tuple
-    sampling_seconds: tuple
-    interval_types: tuple
-    duplicate_rows: int = 0
-    overlap_minutes: int = 0
-    gaps: tuple = ()
-
-    @property
-    def n_minutes(self) -> int:
-        return int(next(iter(self.components.values())).shape[0]) if self.components else 0
-
-    @property
-    def end(self) -> np.datetime64:
-        """Time of the last minute of the grid."""
-        return self.start + np.timedelta64(self.n_minutes - 1, "m")
-
-    @property
-    def gap_minutes(self) -> int:
-        return int(sum(gap.minutes for gap in self.gaps))
-
-    def times(self) -> np.ndarray:
-        """datetime64[m] of every minute, shape (n_minutes,)."""
-        return self.start + np.arange(self.n_minutes).astype("timedelta64[m]")
-
-    def component(self, name: str) -> np.ndarray:
-        """The minute values of one component; DataError naming the files when absent."""
-        try:
-            return self.components[name]
-        except KeyError:
-            raise DataError(
-                self.files[0] if len(self.files) == 1 else f"{self.iaga_code} ({len(self.files)} files)",
-                f"component {name!r} not available (has {', '.join(self.components)})",
-            ) from None
-
-    def missing_minutes(self, name: str) -> int:
-        """Minutes of the grid where component ``name`` is NaN (sentinels and gaps)."""
-        return int(np.isnan(self.component(name)).sum())
 
 
 def is_iaga2002(path: str | os.PathLike) -> bool:
@@ -253,22 +143,10 @@ def read_iaga2002(
 ) -> StationRecord:
     """Read one station's IAGA-2002 files into a regular 1-minute record.
 
-    Parameters
-    ----------
-    paths
-        One file or several files of the same station, in any order (they are put in time
-        order by their first sample).
-    components
-        Component letters to keep (``['H']``); None keeps every reported component. H may
-        be asked for when the files report X and Y only (it is derived).
-    min_second_coverage
-        For data finer than a minute: the share of a minute's expected samples that must
-        be valid for the minute to get a value (otherwise NaN).
-
-    Returns
-    -------
-    StationRecord
-        Values on a 1-minute grid from the first to the last minute any file covers.
+    ``paths`` (one file or several of one station, in any order), ``components`` (the
+    letters to keep; None keeps all, H may be asked for from X and Y) and
+    ``min_second_coverage`` (for data finer than a minute), and the record returned, are
+    those of :func:`~seismag.sources.station_record.read_record`, which gives the rules.
 
     Raises
     ------
@@ -276,238 +154,13 @@ def read_iaga2002(
         Naming the file and line: malformed header or data line, files of different
         stations, sampling coarser than one minute, a requested component no file has.
     """
-    return _read_record(
+    return read_record(
         paths,
         components=components,
         min_second_coverage=min_second_coverage,
         read_header=read_iaga2002_header,
         read_segment=_read_segment,
         reader="read_iaga2002",
-    )
-
-
-# --------------------------------------------------------------------------- shared with imagcdf
-#
-# Everything below up to the IAGA-2002 internals is format-free: a reader supplies one
-# header per file (any object with ``path``, ``iaga_code``, ``station_name``, ``latitude``,
-# ``longitude``, ``elevation``, ``columns`` and ``interval_type``, as IagaHeader has) and a
-# function that reduces one file to a :class:`_Segment`, usually by feeding a
-# :class:`_MinuteReducer`. :mod:`seismag.sources.imagcdf` reads ImagCDF through the same code,
-# so both formats grid, count and gap a record in exactly one way.
-
-
-def _read_record(
-    paths,
-    *,
-    components: Sequence[str] | None,
-    min_second_coverage: float,
-    read_header: Callable,
-    read_segment: Callable,
-    reader: str,
-) -> StationRecord:
-    """Headers, station check, wanted components, segments, record: the reading of any format.
-
-    ``read_header(path)`` returns a header; ``read_segment(header, wanted, min_second_coverage)``
-    returns the file's :class:`_Segment`; ``reader`` names the public function in messages.
-    """
-    if isinstance(paths, (str, os.PathLike)):
-        paths = [paths]
-    paths = [os.fspath(p) for p in paths]
-    if not paths:
-        raise ValueError(f"{reader} needs at least one file")
-    if not 0.0 < min_second_coverage <= 1.0:
-        raise ValueError(f"min_second_coverage must be in (0, 1], got {min_second_coverage}")
-
-    headers = [read_header(p) for p in paths]
-    codes = sorted({h.iaga_code for h in headers})
-    if len(codes) > 1:
-        listing = "; ".join(f"{h.path}: {h.iaga_code}" for h in headers)
-        raise DataError(headers[0].path, f"files of several stations given as one record ({listing})")
-
-    wanted = _wanted_components(headers, components)
-    segments = [read_segment(h, wanted, min_second_coverage) for h in headers]
-    return _assemble_record(headers, segments, wanted)
-
-
-def _assemble_record(headers: list, segments: list[_Segment], wanted: list[str]) -> StationRecord:
-    """Put per-file segments on one minute grid: time order, first file wins, gaps listed."""
-    # Time order by first sample; ties keep the order given.
-    order = sorted(range(len(segments)), key=lambda i: segments[i].first_minute)
-    segments = [segments[i] for i in order]
-    headers = [headers[i] for i in order]
-
-    first = min(s.first_minute for s in segments)
-    last = max(s.first_minute + s.present.shape[0] - 1 for s in segments)
-    n_minutes = int(last - first + 1)
-    grid = {name: np.full(n_minutes, np.nan) for name in wanted}
-    covered = np.zeros(n_minutes, dtype=bool)
-    overlap = 0
-    for segment in segments:
-        offset = int(segment.first_minute - first)
-        window = slice(offset, offset + segment.present.shape[0])
-        fresh = segment.present & ~covered[window]
-        overlap += int(np.count_nonzero(segment.present & covered[window]))
-        for name, values in segment.values.items():
-            target = grid[name][window]
-            target[fresh] = values[fresh]
-        covered[window] |= segment.present
-
-    start = np.datetime64(int(first), "m")
-    reported: list[str] = []
-    for h in headers:
-        reported.extend(c for c in h.columns if c not in reported)
-    derived = tuple(sorted({name for s in segments for name in s.derived}))
-    head = headers[0]
-    return StationRecord(
-        iaga_code=head.iaga_code,
-        station_name=head.station_name,
-        latitude=head.latitude,
-        longitude=head.longitude,
-        elevation=head.elevation,
-        start=start,
-        components=grid,
-        reported="".join(reported),
-        derived=derived,
-        files=tuple(h.path for h in headers),
-        sampling_seconds=tuple(s.sampling_seconds for s in segments),
-        interval_types=tuple(h.interval_type for h in headers),
-        duplicate_rows=sum(s.duplicate_rows for s in segments),
-        overlap_minutes=overlap,
-        gaps=_find_gaps(covered, start),
-    )
-
-
-def _wanted_components(headers: list, components: Sequence[str] | None) -> list[str]:
-    available: list[str] = []
-    for h in headers:
-        available.extend(c for c in h.columns if c not in available)
-        if "H" not in h.columns and "X" in h.columns and "Y" in h.columns and "H" not in available:
-            available.append("H")
-    if components is None:
-        return available
-    wanted = [c.upper() for c in components]
-    for name in wanted:
-        if name not in available:
-            where = headers[0].path if len(headers) == 1 else f"{headers[0].iaga_code} files ({headers[0].path}, ...)"
-            raise DataError(
-                where,
-                f"component {name!r} is not reported (files report {', '.join(available)}"
-                + ("; H can be derived only from X and Y" if name == "H" else "")
-                + ")",
-            )
-    return wanted
-
-
-@dataclass
-class _Segment:
-    """One file reduced to minutes: ``present`` marks minutes with at least one sample."""
-
-    first_minute: int
-    present: np.ndarray
-    values: dict
-    derived: tuple
-    sampling_seconds: float
-    duplicate_rows: int
-
-
-class _MinuteReducer:
-    """Turns chunks of samples into per-minute sums and counts, file order checked.
-
-    ``columns`` are the component letters of the values given to :meth:`add`, in order;
-    only those in ``wanted`` are kept, and H is derived sample by sample from X and Y when
-    it is wanted and not a column.
-    """
-
-    def __init__(self, path: str, columns: Sequence[str], wanted: list[str]):
-        self.path = path
-        columns = list(columns)
-        self.derive_h = "H" in wanted and "H" not in columns and "X" in columns and "Y" in columns
-        self.take = [(name, columns.index(name)) for name in wanted if name in columns]
-        self.names = [name for name, _ in self.take] + (["H"] if self.derive_h else [])
-        self.x_y = (columns.index("X"), columns.index("Y")) if self.derive_h else None
-        self.last_ms = np.iinfo(np.int64).min
-        self.duplicates = 0
-        self.sampling_ms: float | None = None
-        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-
-    def add(self, ms: np.ndarray, raw: np.ndarray) -> None:
-        """One chunk: ``ms`` int64 milliseconds since 1970 (n,), ``raw`` float64 (n, columns), NaN missing."""
-        columns = [raw[:, index] for _, index in self.take]
-        if self.derive_h:
-            columns.append(np.hypot(raw[:, self.x_y[0]], raw[:, self.x_y[1]]))
-        values = np.stack(columns, axis=1) if columns else np.empty((raw.shape[0], 0))
-
-        # Keep a sample only when its time is after every earlier sample of the file: the
-        # first occurrence of a repeated timestamp wins, as it does across files.
-        running = np.maximum.accumulate(np.concatenate(([self.last_ms], ms)))[:-1]
-        keep = ms > running
-        self.duplicates += int(keep.size - np.count_nonzero(keep))
-        ms, values = ms[keep], values[keep]
-        if ms.size == 0:
-            return
-        self.last_ms = int(ms[-1])
-        if self.sampling_ms is None and ms.size > 1:
-            self.sampling_ms = float(np.median(np.diff(ms)))
-        minutes = ms // _MINUTE_MS
-        starts = np.flatnonzero(np.concatenate(([True], minutes[1:] != minutes[:-1])))
-        valid = ~np.isnan(values)
-        sums = np.add.reduceat(np.where(valid, values, 0.0), starts, axis=0)
-        counts = np.add.reduceat(valid.astype(np.int32), starts, axis=0)
-        self.parts.append((minutes[starts], sums, counts))
-
-    def finish(self, min_second_coverage: float, *, empty: str = "no data rows after the header") -> _Segment:
-        """The file's segment; DataError ``empty`` when no sample was added."""
-        path = self.path
-        if not self.parts:
-            raise DataError(path, empty)
-        minutes = np.concatenate([p[0] for p in self.parts])
-        sums = np.concatenate([p[1] for p in self.parts])
-        counts = np.concatenate([p[2] for p in self.parts])
-        if len(self.parts) > 1:  # a minute split across two chunks
-            starts = np.flatnonzero(np.concatenate(([True], minutes[1:] != minutes[:-1])))
-            minutes = minutes[starts]
-            sums = np.add.reduceat(sums, starts, axis=0)
-            counts = np.add.reduceat(counts, starts, axis=0)
-        sampling_ms = self.sampling_ms if self.sampling_ms is not None else float(_MINUTE_MS)
-        if sampling_ms > _MINUTE_MS:
-            raise DataError(
-                path,
-                f"sampling interval {sampling_ms / 1000:g} s is coarser than 1 minute; "
-                "1-minute or finer data are needed",
-            )
-        expected = max(1.0, _MINUTE_MS / sampling_ms)
-        required = 1 if expected <= 1.0 else max(1, math.ceil(min_second_coverage * expected - 1e-9))
-        first = int(minutes[0])
-        length = int(minutes[-1]) - first + 1
-        present = np.zeros(length, dtype=bool)
-        present[minutes - first] = True
-        values = {}
-        with np.errstate(invalid="ignore", divide="ignore"):
-            means = np.where(counts >= required, sums / np.maximum(counts, 1), np.nan)
-        for k, name in enumerate(self.names):
-            dense = np.full(length, np.nan)
-            dense[minutes - first] = means[:, k]
-            values[name] = dense
-        return _Segment(
-            first_minute=first,
-            present=present,
-            values=values,
-            derived=("H",) if self.derive_h else (),
-            sampling_seconds=sampling_ms / 1000.0,
-            duplicate_rows=self.duplicates,
-        )
-
-
-def _find_gaps(covered: np.ndarray, start: np.datetime64) -> tuple[Gap, ...]:
-    missing = ~covered
-    if not missing.any():
-        return ()
-    edges = np.diff(np.concatenate(([0], missing.astype(np.int8), [0])))
-    run_starts = np.flatnonzero(edges == 1)
-    run_ends = np.flatnonzero(edges == -1)
-    return tuple(
-        Gap(start=start + np.timedelta64(int(a), "m"), minutes=int(b - a))
-        for a, b in zip(run_starts, run_ends)
     )
 
 
@@ -600,8 +253,8 @@ def _parse_rows(path: str, stamps: list[str], rows: list[list[str]], lines: list
     return ms, raw
 
 
-def _read_segment(header: IagaHeader, wanted: list[str], min_second_coverage: float) -> _Segment:
-    reducer = _MinuteReducer(header.path, header.columns, wanted)
+def _read_segment(header: IagaHeader, wanted: list[str], min_second_coverage: float) -> Segment:
+    reducer = MinuteReducer(header.path, header.columns, wanted)
     n_fields = 3 + len(header.columns)
     layout = "DATE TIME DOY " + " ".join(header.iaga_code + c for c in header.columns)
     stamps: list[str] = []
@@ -622,7 +275,7 @@ def _read_segment(header: IagaHeader, wanted: list[str], min_second_coverage: fl
             stamps.append(parts[0] + "T" + parts[1])
             rows.append(parts[3:])
             lines.append(number)
-            if len(stamps) >= CHUNK_ROWS:
+            if len(stamps) >= station_record.CHUNK_ROWS:
                 reducer.add(*_parse_rows(header.path, stamps, rows, lines))
                 stamps, rows, lines = [], [], []
     if stamps:
@@ -775,8 +428,9 @@ def write_iaga2002(
     with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="ascii", newline="\n") as handle:
             handle.write("\n".join(lines) + "\n")
-            for begin in range(0, n_rows, CHUNK_ROWS):
-                block = slice(begin, begin + CHUNK_ROWS)
+            chunk = station_record.CHUNK_ROWS
+            for begin in range(0, n_rows, chunk):
+                block = slice(begin, begin + chunk)
                 stamps = np.datetime_as_string(minutes[block], unit="m")
                 days = minutes[block].astype("datetime64[D]")
                 day_of_year = (days - days.astype("datetime64[Y]")).astype(np.int64) + 1

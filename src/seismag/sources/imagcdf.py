@@ -1,7 +1,7 @@
 """Read and write INTERMAGNET ImagCDF files: the same 1-minute record as IAGA-2002.
 
 Why this module is long: the format's attribute and variable rules, their checks (each
-with its own one-line error), the time-stamp conversions and the writer that the tests
+with its own one-line error), the unit conversions and the writer that the tests
 and the synthetic data use, kept together because the writer must obey the rules the
 reader checks.
 
@@ -44,19 +44,21 @@ CDF_EPOCH and CDF_EPOCH16 time stamps are read as well as TT2000. ``VALIDMIN`` a
 ``VALIDMAX`` are not used to blank samples (as in both readers above): the fill value is
 the one mark of a missing sample.
 
-Everything after the samples is :mod:`seismag.sources.iaga`'s: the per-minute averaging of
-finer data, the ``min_second_coverage`` rule, H derived from X and Y, repeated time stamps
-dropped, overlapping files (first wins) and gaps, through the functions of its section
-"shared with imagcdf". A minute is covered by a file when the time stamps of the elements
-read cover it. cdflib turns a leap second (23:59:60) into 00:00:00 of the next minute;
-the real 00:00:00 sample is then a repeated time stamp and is dropped (and counted).
+Everything after the samples is :mod:`seismag.sources.station_record`'s, as for IAGA-2002:
+the per-minute averaging of finer data, the ``min_second_coverage`` rule, H derived from X
+and Y, repeated time stamps dropped, overlapping files (first wins) and gaps. A minute is
+covered by a file when the time stamps of the elements read cover it. cdflib turns a leap
+second (23:59:60) into 00:00:00 of the next minute; the real 00:00:00 sample is then a
+repeated time stamp and is dropped (and counted).
 
-cdflib (``pip install "seismag[cdf]"``) is imported only when a file is read or written:
-this module imports without it, and :func:`is_imagcdf` needs only the file's first 8
-bytes. Memory: samples are read :data:`seismag.sources.iaga.CHUNK_ROWS` records at a time.
+The CDF container itself (opening through cdflib, one DataError per failure, time stamps)
+is :mod:`seismag.sources.cdf`'s. cdflib (``pip install "seismag[cdf]"``) is imported only
+when a file is read or written: this module imports without it, and :func:`is_imagcdf`
+needs only the file's first 8 bytes. Memory: samples are read
+:data:`~seismag.sources.station_record.CHUNK_ROWS` records at a time.
 
-May import numpy, the standard library, :mod:`seismag.errors`, :mod:`seismag.io` and
-:mod:`seismag.sources.iaga`.
+May import numpy, the standard library, :mod:`seismag.errors`, :mod:`seismag.io`,
+:mod:`seismag.sources.cdf` and :mod:`seismag.sources.station_record`.
 """
 
 from __future__ import annotations
@@ -69,15 +71,19 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from seismag.sources import iaga
-from seismag.sources.iaga import StationRecord, _MinuteReducer, _read_record, _Segment
-from seismag.errors import ConfigError, DataError, SeismagError
+from seismag.errors import ConfigError, DataError
 from seismag.io import atomic_path
+from seismag.sources import station_record
+from seismag.sources.cdf import (
+    CDF_DOUBLE, CDF_TIME_TT2000, INSTALL_HINT, NUMERIC_TYPES, TIME_TYPES, CdfFile, import_cdflib, is_cdf, tt2000,
+)
+from seismag.sources.station_record import (
+    MinuteReducer, Segment, StationHeader, StationRecord, join_segments, read_record,
+)
 
 __all__ = [
     "FORMAT_DESCRIPTION",
     "FORMAT_VERSION",
-    "INSTALL_HINT",
     "ImagCdfHeader",
     "is_imagcdf",
     "read_imagcdf",
@@ -89,22 +95,10 @@ __all__ = [
 FORMAT_DESCRIPTION = "INTERMAGNET CDF Format"
 FORMAT_VERSION = "1.2"
 
-#: How to get the optional dependency, as every message that needs it says.
-INSTALL_HINT = 'pip install "seismag[cdf]"'
-
-# First two 4-byte words of a CDF file (cdflib's cdfread checks the same): version 3,
-# 2.6/2.7 and older; then uncompressed or whole-file compressed.
-_CDF_MAGIC = ({"cdf30001", "cdf26002", "0000ffff"}, {"0000ffff", "cccc0001"})
-
 _FIELD_PREFIX = "GeomagneticField"
 _FILL_VALUE = 99999.0
 _ANGLES = ("D", "I")  # degrees of arc in ImagCDF, arc-minutes in a StationRecord
 _SCALAR = ("S", "G")  # independent scalar instrument: its own time stamps when it has them
-_TIME_TYPES = {31: "CDF_EPOCH", 32: "CDF_EPOCH16", 33: "CDF_TIME_TT2000"}
-_NUMERIC_TYPES = {1, 2, 4, 8, 11, 12, 14, 21, 22, 41, 44, 45}  # CDF int, uint, real, byte
-_CDF_DOUBLE = 45
-_CDF_TIME_TT2000 = 33
-_DAY_MS = 86_400_000
 _PUBLICATION_LEVELS = ("1", "2", "3", "4")
 _STANDARD_LEVELS = ("None", "Partial", "Full")
 
@@ -122,23 +116,19 @@ class _Element:
 
 
 @dataclass(frozen=True)
-class ImagCdfHeader:
+class ImagCdfHeader(StationHeader):
     """Metadata of one ImagCDF file, from its global and variable attributes.
 
     ``columns`` are the element letters that have a ``GeomagneticField<E>`` variable, in
     ``ElementsRecorded`` order, then any other such variable in file order; ``interval_type``
     names the sampling of the first element's time stamps (``'1-minute'``, ``'1-second'``,
     ``'10-second'``, ...); ``fields`` holds the first entry of every global attribute.
-    The attribute names match :class:`~seismag.sources.iaga.IagaHeader` where they mean the
-    same, so the shared record assembly reads both.
+    The station's fields are :class:`~seismag.sources.station_record.StationHeader`'s and
+    the other names match :class:`~seismag.sources.iaga.IagaHeader` where they mean the
+    same, so the shared record assembly (:func:`~seismag.sources.station_record.read_record`)
+    reads both.
     """
 
-    path: str
-    iaga_code: str
-    station_name: str
-    latitude: float
-    longitude: float
-    elevation: float | None
     format_version: str
     publication_level: str
     elements_recorded: str
@@ -154,12 +144,7 @@ def is_imagcdf(path: str | os.PathLike) -> bool:
     Any CDF file passes; whether it holds ImagCDF is checked when its header is read
     (:func:`read_imagcdf_header`).
     """
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(8)
-    except OSError:
-        return False
-    return len(head) == 8 and head[:4].hex() in _CDF_MAGIC[0] and head[4:].hex() in _CDF_MAGIC[1]
+    return is_cdf(path)
 
 
 def read_imagcdf_header(path: str | os.PathLike) -> ImagCdfHeader:
@@ -172,7 +157,7 @@ def read_imagcdf_header(path: str | os.PathLike) -> ImagCdfHeader:
     not nT (degrees or arc-minutes for D and I).
     """
     path = os.fspath(path)
-    with _CdfFile(path) as cdf:
+    with CdfFile(path) as cdf:
         return _header(cdf, path)
 
 
@@ -185,24 +170,10 @@ def read_imagcdf(
     """Read one station's ImagCDF files into a regular 1-minute record.
 
     The same record :func:`~seismag.sources.iaga.read_iaga2002` gives for the same samples:
-    parameters, gridding, missing values, derived H, overlaps and gaps follow its rules
-    (see there). D and I are converted from degrees to arc-minutes.
-
-    Parameters
-    ----------
-    paths
-        One file or several files of the same station, in any order.
-    components
-        Element letters to keep (``['H']``); None keeps every element. H may be asked for
-        when the files have X and Y only (it is derived).
-    min_second_coverage
-        For data finer than a minute: the share of a minute's expected samples that must
-        be valid for the minute to get a value (otherwise NaN).
-
-    Returns
-    -------
-    StationRecord
-        ``reported`` lists the elements the files hold; ``interval_types`` their sampling.
+    the parameters (``components`` names ImagCDF elements), the gridding, missing values,
+    derived H, overlaps and gaps are :func:`~seismag.sources.station_record.read_record`'s.
+    D and I are converted from degrees to arc-minutes; the record's ``reported`` lists the
+    elements the files hold, ``interval_types`` their sampling.
 
     Raises
     ------
@@ -211,7 +182,7 @@ def read_imagcdf(
         attribute, files of different stations, sampling coarser than one minute, a
         requested component no file has, an infinite sample or a fill-value time stamp.
     """
-    return _read_record(
+    return read_record(
         paths,
         components=components,
         min_second_coverage=min_second_coverage,
@@ -258,7 +229,7 @@ def write_imagcdf(
     Returns
     -------
     Path
-        ``path``.
+        ``path``, whatever its suffix (the file is written under the name given).
 
     Raises
     ------
@@ -270,7 +241,7 @@ def write_imagcdf(
         The file cannot be written.
     """
     target = Path(path)
-    cdflib = _import_cdflib()
+    cdflib = import_cdflib()
     if cdflib is None:
         raise ConfigError(f"writing ImagCDF ({target}) needs cdflib: {INSTALL_HINT}")
     names = [c for c in record.components if c not in record.derived] if components is None else list(components)
@@ -296,7 +267,7 @@ def write_imagcdf(
         "IagaCode": record.iaga_code,
         "ElementsRecorded": "".join(names),
         "PublicationLevel": str(publication_level),
-        "PublicationDate": [int(_tt2000(cdflib, np.array([published.astype(np.int64)]))[0]), "CDF_TIME_TT2000"],
+        "PublicationDate": [int(tt2000(cdflib, np.array([published.astype(np.int64)]))[0]), "CDF_TIME_TT2000"],
         "ObservatoryName": record.station_name or record.iaga_code,
         "Latitude": float(record.latitude),
         "Longitude": float(record.longitude),
@@ -311,10 +282,10 @@ def write_imagcdf(
         try:
             writer.write_globalattrs({key: {0: value} for key, value in attributes.items()})
             writer.write_var(
-                {"Variable": "DataTimes", "Data_Type": _CDF_TIME_TT2000, "Num_Elements": 1,
+                {"Variable": "DataTimes", "Data_Type": CDF_TIME_TT2000, "Num_Elements": 1,
                  "Rec_Vary": True, "Dim_Sizes": []},
                 var_attrs={},
-                var_data=_tt2000(cdflib, minute_ms),
+                var_data=tt2000(cdflib, minute_ms),
             )
             for name in names:
                 values = np.asarray(record.components[name], dtype=np.float64)
@@ -323,7 +294,7 @@ def write_imagcdf(
                 samples[np.isnan(samples)] = _FILL_VALUE
                 low, high = _valid_range(name)
                 writer.write_var(
-                    {"Variable": _FIELD_PREFIX + name, "Data_Type": _CDF_DOUBLE, "Num_Elements": 1,
+                    {"Variable": _FIELD_PREFIX + name, "Data_Type": CDF_DOUBLE, "Num_Elements": 1,
                      "Rec_Vary": True, "Dim_Sizes": [], "Compress": 6},
                     var_attrs={
                         "FIELDNAM": f"Geomagnetic Field Element {name}",
@@ -343,108 +314,6 @@ def write_imagcdf(
 
 
 # --------------------------------------------------------------------------- internals
-
-
-def _import_cdflib():
-    """cdflib, or None when it is not installed (it is an optional extra)."""
-    try:
-        import cdflib
-    except ImportError:
-        return None
-    return cdflib
-
-
-class _CdfFile:
-    """A cdflib reader whose every failure is one DataError naming the file.
-
-    cdflib reports a damaged file with whatever its parser meets (OSError, ValueError,
-    IndexError, struct.error, zlib.error, ...); the caller sees one line instead.
-    """
-
-    def __init__(self, path: str):
-        self.path = path
-        if not is_imagcdf(path):
-            if not os.path.isfile(path):
-                raise DataError(path, "no such file")
-            raise DataError(path, "not a CDF file (no CDF magic number), so not ImagCDF")
-        self.cdflib = _import_cdflib()
-        if self.cdflib is None:
-            raise DataError(path, f"reading ImagCDF needs cdflib: {INSTALL_HINT}")
-        _check_length(path)
-        self.cdf = self._call("cannot open", self.cdflib.cdfread.CDF, path)
-
-    def __enter__(self) -> "_CdfFile":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.cdf = None  # cdflib closes the file (and removes its decompressed copy) when freed
-
-    def _call(self, doing: str, function, *args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except SeismagError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - cdflib raises anything on a damaged file
-            raise DataError(
-                self.path, f"damaged or truncated CDF file ({doing}: {type(exc).__name__}: {exc})"
-            ) from None
-
-    def global_attributes(self) -> dict:
-        return self._call("reading the global attributes", self.cdf.globalattsget)
-
-    def variables(self) -> list[str]:
-        info = self._call("reading the variable list", self.cdf.cdf_info)
-        return list(info.zVariables) + list(info.rVariables)
-
-    def attributes(self, variable: str) -> dict:
-        return self._call(f"reading the attributes of {variable}", self.cdf.varattsget, variable)
-
-    def inquire(self, variable: str):
-        return self._call(f"reading the description of {variable}", self.cdf.varinq, variable)
-
-    def records(self, variable: str, start: int, stop: int) -> np.ndarray:
-        """Records ``start`` .. ``stop - 1`` of a variable, as a 1-D array."""
-        data = self._call(f"reading records {start}..{stop - 1} of {variable}",
-                          self.cdf.varget, variable, startrec=start, endrec=stop - 1)
-        data = np.atleast_1d(np.asarray(data))
-        if data.shape != (stop - start,):
-            raise DataError(self.path, f"{variable}: records {start}..{stop - 1} read as shape {data.shape}; "
-                                       "one value a record expected")
-        return data
-
-    def milliseconds(self, variable: str, start: int, stop: int) -> np.ndarray:
-        """Time stamps as int64 milliseconds since 1970 (UTC); a fill time stamp is an error."""
-        raw = self.records(variable, start, stop)
-        stamps = self._call(f"converting the time stamps of {variable}", self.cdflib.cdfepoch.to_datetime, raw)
-        stamps = np.asarray(stamps, dtype="datetime64[ns]")
-        bad = np.flatnonzero(np.isnat(stamps))
-        if bad.size:
-            raise DataError(self.path, f"{variable} record {start + int(bad[0])}: fill or pad time stamp "
-                                       "(time stamps may not be missing)")
-        return stamps.astype("datetime64[ms]").astype(np.int64)
-
-
-def _check_length(path: str) -> None:
-    """DataError when an uncompressed CDF is shorter than its header says it is.
-
-    cdflib reads the missing tail of a cut file as zeros without complaint; the global
-    descriptor record (GDR) holds the file's end offset, written when the file is closed.
-    A whole-file compressed CDF is left to gzip's own check when cdflib decompresses it.
-    """
-    with open(path, "rb") as handle:
-        head = handle.read(28)
-        if len(head) < 28 or head[4:8].hex() != "0000ffff":
-            return
-        wide = head[:4].hex() == "cdf30001"  # version 3: 8-byte offsets; before: 4-byte
-        gdr = int.from_bytes(head[20:28] if wide else head[16:20], "big", signed=True)
-        handle.seek(gdr + (36 if wide else 20))
-        field_bytes = handle.read(8 if wide else 4)
-        size = os.fstat(handle.fileno()).st_size
-    if len(field_bytes) < (8 if wide else 4):
-        raise DataError(path, f"damaged or truncated CDF file ({size} bytes; its descriptor is cut off)")
-    end = int.from_bytes(field_bytes, "big", signed=True)
-    if size < end:
-        raise DataError(path, f"damaged or truncated CDF file ({size} bytes, its header says {end})")
 
 
 def _first(values: dict, key: str):
@@ -475,7 +344,7 @@ def _plain(value):
     return value
 
 
-def _header(cdf: _CdfFile, path: str) -> ImagCdfHeader:
+def _header(cdf: CdfFile, path: str) -> ImagCdfHeader:
     attributes = cdf.global_attributes()
     description = _first(attributes, "FormatDescription")
     if description is None:
@@ -531,10 +400,10 @@ def _header(cdf: _CdfFile, path: str) -> ImagCdfHeader:
     )
 
 
-def _element(cdf: _CdfFile, path: str, letter: str, variable: str, variables: list[str]) -> _Element:
+def _element(cdf: CdfFile, path: str, letter: str, variable: str, variables: list[str]) -> _Element:
     attributes = cdf.attributes(variable)
     info = cdf.inquire(variable)
-    if info.Data_Type not in _NUMERIC_TYPES:
+    if info.Data_Type not in NUMERIC_TYPES:
         raise DataError(path, f"{variable} holds {info.Data_Type_Description}, not numbers")
     if info.Num_Dims != 0:
         raise DataError(path, f"{variable} has {info.Num_Dims} dimensions; ImagCDF holds one sample a record")
@@ -554,9 +423,9 @@ def _element(cdf: _CdfFile, path: str, letter: str, variable: str, variables: li
     if time_variable not in variables:
         raise DataError(path, f"{variable}: its time stamps {time_variable!r} (DEPEND_0) are not in the file")
     time_info = cdf.inquire(time_variable)
-    if time_info.Data_Type not in _TIME_TYPES:
+    if time_info.Data_Type not in TIME_TYPES:
         raise DataError(path, f"{time_variable} holds {time_info.Data_Type_Description}, not CDF time stamps "
-                              f"({', '.join(_TIME_TYPES.values())})")
+                              f"({', '.join(TIME_TYPES.values())})")
     records, stamps = int(info.Last_Rec) + 1, int(time_info.Last_Rec) + 1
     if records != stamps:
         raise DataError(path, f"{variable} has {records} records but its time stamps {time_variable} have {stamps}")
@@ -592,7 +461,7 @@ def _interval_name(seconds: float) -> str:
     return f"{seconds:g}-second"
 
 
-def _read_segment(header: ImagCdfHeader, wanted: list[str], min_second_coverage: float) -> _Segment:
+def _read_segment(header: ImagCdfHeader, wanted: list[str], min_second_coverage: float) -> Segment:
     """The file reduced to minutes: each time-stamp variable through its own reducer, then joined."""
     needed = [c for c in header.columns if c in wanted]
     derive_h = "H" in wanted and "H" not in header.columns and "X" in header.columns and "Y" in header.columns
@@ -610,11 +479,11 @@ def _read_segment(header: ImagCdfHeader, wanted: list[str], min_second_coverage:
             groups.setdefault(header.elements[letter].time_variable, []).append(letter)
 
     parts = []
-    with _CdfFile(header.path) as cdf:
+    with CdfFile(header.path) as cdf:
         for time_variable, letters in groups.items():
-            reducer = _MinuteReducer(header.path, letters, wanted)
+            reducer = MinuteReducer(header.path, letters, wanted)
             records = header.elements[letters[0]].records
-            chunk = iaga.CHUNK_ROWS
+            chunk = station_record.CHUNK_ROWS
             for start in range(0, records, chunk):
                 stop = min(records, start + chunk)
                 raw = np.empty((stop - start, len(letters)))
@@ -622,10 +491,10 @@ def _read_segment(header: ImagCdfHeader, wanted: list[str], min_second_coverage:
                     raw[:, k] = _samples(cdf, header.elements[letter], start, stop)
                 reducer.add(cdf.milliseconds(time_variable, start, stop), raw)
             parts.append(reducer.finish(min_second_coverage, empty=f"{time_variable} has no records"))
-    return _join(parts)
+    return join_segments(parts)
 
 
-def _samples(cdf: _CdfFile, element: _Element, start: int, stop: int) -> np.ndarray:
+def _samples(cdf: CdfFile, element: _Element, start: int, stop: int) -> np.ndarray:
     """One element's samples in record units; the fill value and NaN become NaN."""
     raw = cdf.records(element.variable, start, stop).astype(np.float64)
     infinite = np.flatnonzero(np.isinf(raw))
@@ -636,47 +505,6 @@ def _samples(cdf: _CdfFile, element: _Element, start: int, stop: int) -> np.ndar
     if element.scale != 1.0:
         raw *= element.scale
     return raw
-
-
-def _join(parts: list[_Segment]) -> _Segment:
-    """Segments of one file (one per time-stamp variable) as one: a minute any of them covers is covered."""
-    if len(parts) == 1:
-        return parts[0]
-    first = min(p.first_minute for p in parts)
-    last = max(p.first_minute + p.present.shape[0] - 1 for p in parts)
-    length = int(last - first + 1)
-    present = np.zeros(length, dtype=bool)
-    values: dict[str, np.ndarray] = {}
-    for part in parts:
-        window = slice(part.first_minute - first, part.first_minute - first + part.present.shape[0])
-        present[window] |= part.present
-        for name, part_values in part.values.items():
-            dense = np.full(length, np.nan)
-            dense[window] = part_values
-            values[name] = dense
-    return _Segment(
-        first_minute=first,
-        present=present,
-        values=values,
-        derived=tuple(sorted({name for p in parts for name in p.derived})),
-        sampling_seconds=min(p.sampling_seconds for p in parts),
-        duplicate_rows=sum(p.duplicate_rows for p in parts),
-    )
-
-
-def _tt2000(cdflib, ms: np.ndarray) -> np.ndarray:
-    """CDF_TIME_TT2000 (int64 ns) of UTC milliseconds since 1970, vectorised.
-
-    Leap seconds are inserted only at the end of a UTC day, so cdflib gives the TT2000 of
-    each distinct day's midnight and the time within the day is added in nanoseconds.
-    """
-    ms = np.asarray(ms, dtype=np.int64)
-    days = np.floor_divide(ms, _DAY_MS)
-    unique, inverse = np.unique(days, return_inverse=True)
-    dates = unique.astype("datetime64[D]").astype(str)
-    midnights = [[int(d[:-6]), int(d[-5:-3]), int(d[-2:]), 0, 0, 0, 0] for d in dates]
-    anchors = np.atleast_1d(np.asarray(cdflib.cdfepoch.compute_tt2000(midnights), dtype=np.int64))
-    return anchors[inverse] + (ms - unique[inverse] * _DAY_MS) * 1_000_000
 
 
 def _valid_range(name: str) -> tuple[float, float]:

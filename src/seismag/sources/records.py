@@ -12,7 +12,11 @@ file's value where files overlap, and two formats are usually two publications o
 data (a text variation file, a definitive ImagCDF) that should not be spliced minute by
 minute without the user choosing to.
 
-May import :mod:`seismag.errors`, :mod:`seismag.sources.iaga` and :mod:`seismag.sources.imagcdf`.
+The record itself (:class:`~seismag.sources.station_record.StationRecord`) and the rules
+both readers share are :mod:`seismag.sources.station_record`'s.
+
+May import :mod:`seismag.errors`, :mod:`seismag.sources.station_record`,
+:mod:`seismag.sources.iaga` and :mod:`seismag.sources.imagcdf`.
 """
 
 from __future__ import annotations
@@ -21,9 +25,10 @@ import os
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from seismag.sources.iaga import IagaHeader, StationRecord, iaga_files_in, read_iaga2002, read_iaga2002_header
-from seismag.sources.imagcdf import ImagCdfHeader, is_imagcdf, read_imagcdf, read_imagcdf_header
 from seismag.errors import DataError
+from seismag.sources.iaga import IagaHeader, iaga_files_in, read_iaga2002, read_iaga2002_header
+from seismag.sources.imagcdf import ImagCdfHeader, is_imagcdf, read_imagcdf, read_imagcdf_header
+from seismag.sources.station_record import StationRecord
 
 __all__ = [
     "IAGA2002",
@@ -68,8 +73,8 @@ def read_station_record(
 ) -> StationRecord:
     """Read one station's files, all IAGA-2002 or all ImagCDF, into a 1-minute record.
 
-    The arguments and the record are those of :func:`~seismag.sources.iaga.read_iaga2002`
-    and :func:`~seismag.sources.imagcdf.read_imagcdf` (the same rules for both).
+    The arguments and the record are those of
+    :func:`~seismag.sources.station_record.read_record` (the same rules for both formats).
 
     Raises
     ------
