@@ -14,16 +14,12 @@ from seismag import environment, runtime
 from seismag.environment import (
     check_environment,
     check_version_compatibility,
-    clear_gpu_memory,
     environment_json,
     environment_report,
     format_environment_info,
-    get_device,
-    get_memory_usage,
     print_environment_info,
-    set_random_seeds,
-    suggest_batch_size,
 )
+from seismag.runtime import clear_gpu_memory, get_device, get_memory_usage, set_random_seeds, suggest_batch_size
 from seismag.errors import ConfigError
 
 no_cuda = pytest.mark.skipif(torch.cuda.is_available(), reason="checks the behaviour without CUDA")

@@ -236,7 +236,8 @@ class RunConfig:
     def scheduler_for(self, model: str) -> str:
         if self.scheduler != "auto":
             return self.scheduler
-        return "cosine" if model == "transformer" else "plateau"
+        from seismag.models import get_model_entry  # the model's own default; imports torch, so only here
+        return get_model_entry(model).scheduler
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)

@@ -1,13 +1,15 @@
 """Environment report (SPEC Module 1): versions, hardware, the chosen device.
 
 Seeds, device choice and memory probing live in :mod:`seismag.runtime` (what a run
-uses); this module reports them and keeps the SPEC's names importable from here.
+uses); this module reports them.
 
 The SPEC's notebooks start with ``check_environment()``, ``print_environment_info()``,
-``set_random_seeds(42)``, ``get_device()`` and ``get_memory_usage(device)``; those names
-exist here with the same meaning, so its documented usage keeps working::
+``set_random_seeds(42)``, ``get_device()`` and ``get_memory_usage(device)``; the first
+two are defined here, the others in :mod:`seismag.runtime`, and
+:mod:`seismag.spec.compat` gathers them under the SPEC's names, so its documented usage
+keeps working::
 
-    from seismag.environment import *
+    from seismag.spec.compat import *
 
     env_info = check_environment()
     print_environment_info(env_info)
@@ -33,23 +35,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from seismag.runtime import (  # noqa: F401  SPEC Module 1 names, owned by the runtime
-    _GB, _gpu_list, _mps_available, _system_memory, _usable_cpu_count, clear_gpu_memory, cpu_bf16_flags,
-    get_device, get_memory_usage, set_random_seeds, suggest_batch_size,
-)
+from seismag.runtime import cpu_bf16_flags, get_device, gpu_list, mps_available, system_memory, usable_cpu_count
 
 __all__ = [
     "check_environment",
     "check_version_compatibility",
-    "clear_gpu_memory",
     "environment_json",
     "environment_report",
     "format_environment_info",
-    "get_device",
-    "get_memory_usage",
     "print_environment_info",
-    "set_random_seeds",
-    "suggest_batch_size",
 ]
 
 # What the SPEC was tested with ("tested") and the least this package accepts
@@ -95,7 +89,7 @@ def check_environment(device_preference: str | torch.device = "auto") -> dict[st
           and the CPU's ``avx512_bf16`` / ``amx_*`` flags when ``/proc/cpuinfo`` has them).
     """
     cuda_available = torch.cuda.is_available()
-    gpus = _gpu_list() if cuda_available else []
+    gpus = gpu_list() if cuda_available else []
     device = get_device(device_preference)
     cudnn_available = bool(torch.backends.cudnn.is_available()) if cuda_available else False
     return {
@@ -106,7 +100,7 @@ def check_environment(device_preference: str | torch.device = "auto") -> dict[st
         "sklearn_version": _package_version("scikit-learn"),
         "platform": platform.platform(),
         "cpu_count": os.cpu_count(),
-        "cpu_count_usable": _usable_cpu_count(),
+        "cpu_count_usable": usable_cpu_count(),
         "torch_num_threads": torch.get_num_threads(),
         "cuda_available": cuda_available,
         "cuda_version": torch.version.cuda,
@@ -114,10 +108,10 @@ def check_environment(device_preference: str | torch.device = "auto") -> dict[st
         "gpus": gpus,
         "cudnn_available": cudnn_available,
         "cudnn_version": torch.backends.cudnn.version() if cudnn_available else None,
-        "mps_available": _mps_available(),
+        "mps_available": mps_available(),
         "device": str(device),
         "device_description": _describe_device(device, gpus),
-        "memory": _system_memory(),
+        "memory": system_memory(),
         "bf16": _bf16_hints(cuda_available),
     }
 

@@ -126,7 +126,7 @@ def get_device(
                 )
             device = torch.device("cuda", index)
         elif device.type == "mps":
-            if not _mps_available():
+            if not mps_available():
                 raise ConfigError(f"device {preference!r} requested but MPS is not available")
         elif device.type != "cpu":
             raise ConfigError(
@@ -176,7 +176,7 @@ def get_memory_usage(device: str | torch.device | None = None) -> dict[str, Any]
             "reserved_gb": torch.cuda.memory_reserved(resolved) / _GB,
             "source": "torch.cuda.mem_get_info",
         }
-    stats = _system_memory()
+    stats = system_memory()
     return {"device": str(resolved), **stats}
 
 
@@ -212,11 +212,13 @@ def clear_gpu_memory() -> None:
     gc.collect()
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
-    if _mps_available() and hasattr(torch, "mps") and hasattr(torch.mps, "empty_cache"):
+    if mps_available() and hasattr(torch, "mps") and hasattr(torch.mps, "empty_cache"):
         torch.mps.empty_cache()
 
 
-def _system_memory() -> dict[str, Any]:
+def system_memory() -> dict[str, Any]:
+    """The machine's memory in GB (``free_gb``, ``total_gb``, ``used_gb``, None when unknown)
+    and its ``source``; a cgroup limit below the physical memory counts as the total."""
     stats = _meminfo() or _psutil_memory() or _sysconf_memory()
     if stats is None:
         return {"free_gb": None, "total_gb": None, "used_gb": None, "source": "unavailable"}
@@ -299,7 +301,8 @@ def _cgroup_limit() -> tuple[int, int] | None:
 # --------------------------------------------------------------------------- hardware
 
 
-def _usable_cpu_count() -> int | None:
+def usable_cpu_count() -> int | None:
+    """CPUs this process may run on (its affinity), else the machine's count."""
     if hasattr(os, "sched_getaffinity"):
         try:
             return len(os.sched_getaffinity(0))
@@ -308,12 +311,14 @@ def _usable_cpu_count() -> int | None:
     return os.cpu_count()
 
 
-def _mps_available() -> bool:
+def mps_available() -> bool:
+    """Whether Apple's MPS backend is available."""
     backend = getattr(torch.backends, "mps", None)
     return bool(backend is not None and backend.is_available())
 
 
-def _gpu_list() -> list[dict[str, Any]]:
+def gpu_list() -> list[dict[str, Any]]:
+    """Each visible CUDA GPU: ``index``, ``name``, ``total_memory_gb``, ``compute_capability``."""
     gpus = []
     for index in range(torch.cuda.device_count()):
         props = torch.cuda.get_device_properties(index)

@@ -32,7 +32,7 @@ class ScaledMember(nn.Module):
         self.scaler = scaler
         self.window_days = window_days
         self.steps_per_day = steps_per_day
-        self.table = model_registry.get_model_entry(model.model_name).input_layout == "table"
+        self.table = model_registry.get_model_entry(model.model_name).per_window_table
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.scaler.apply(flat_windows(x, self.window_days, self.steps_per_day, self.table))
@@ -188,17 +188,23 @@ def input_record(extra: dict) -> dict:
             "steps_per_day": int(extra["steps_per_day"]), "recipe": [], "stations": {}}
 
 
+def takes_table(extra: dict) -> bool:
+    """Whether the ensemble's model takes a window's activity columns rather than its
+    series (its registry entry's ``per_window_table``)."""
+    return model_registry.get_model_entry(extra["model"]).per_window_table
+
+
 def raw_width(extra: dict) -> int:
     """Columns of one raw input row: every channel of every day as stored, or the activity columns."""
     inputs = input_record(extra)
-    if inputs["kind"] == "table":
+    if takes_table(extra):
         return len(inputs["columns"])
     return int(extra["window_days"]) * int(inputs["n_channels"]) * int(inputs["steps_per_day"])
 
 
 def describe_input(extra: dict) -> str:
     inputs = input_record(extra)
-    if inputs["kind"] == "table":
+    if takes_table(extra):
         return f"the activity columns {', '.join(inputs['columns'])}"
     return (f"{extra['window_days']} days x {len(inputs['channels'])} channel(s) ({', '.join(inputs['channels'])}) "
             f"x {inputs['steps_per_day']} steps")
@@ -213,7 +219,7 @@ def prepare_raw(extra: dict, features: np.ndarray, *, station: str | None = None
     from seismag.dataset.loading import apply_recipe, station_longitudes
 
     inputs = input_record(extra)
-    if inputs["kind"] == "table" or not inputs["recipe"]:
+    if takes_table(extra) or not inputs["recipe"]:
         return features
     from seismag.dataset.recipe import Recipe
 
@@ -237,7 +243,7 @@ def window_input(extra: dict, data, where) -> np.ndarray:
     """The model input of a loaded window (loaded with the ensemble's recipe): its prepared
     series, or its activity columns for an ``activity`` ensemble."""
     inputs = input_record(extra)
-    if inputs["kind"] == "table":
+    if takes_table(extra):
         columns, table = data.activity_table()
         if list(columns) != list(inputs["columns"]):
             raise DataError(where, f"has the activity columns {', '.join(columns)}; the ensemble was trained on "

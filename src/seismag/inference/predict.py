@@ -14,7 +14,8 @@ from seismag.errors import ConfigError, DataError
 from seismag.io import atomic_path
 from seismag.layout import CLASS_FILE_WORDINGS
 from seismag.training.loop import EVAL_BATCH_SIZE
-from seismag.inference.ensemble import describe_input, input_record, load_trained_ensemble, prepare_raw, raw_width
+from seismag.inference.ensemble import (describe_input, input_record, load_trained_ensemble, prepare_raw, raw_width,
+                                        takes_table)
 
 
 def predict_array(ensemble, features: np.ndarray, batch_size: int = EVAL_BATCH_SIZE):
@@ -83,7 +84,7 @@ def predict_file(ensemble_path, input_path, out=None, device: str = "cpu", max_m
     features = np.array(array[:, :n_features], dtype=np.float32)
     if np.isinf(features).any():
         raise DataError(input_path, f"holds infinite values (first at row {int(np.argwhere(np.isinf(features))[0, 0])})")
-    if inputs["kind"] == "table":
+    if takes_table(ensemble.extra):
         keep = np.isfinite(features).all(axis=1)
     else:
         keep, _ = fill_gaps(features, max_missing, channels=int(inputs["n_channels"]),

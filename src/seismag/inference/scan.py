@@ -50,7 +50,7 @@ from seismag.dataset.loading import class_file_or_empty, fill_gaps, read_meta
 from seismag.errors import ConfigError, DataError
 from seismag.layout import CLASS_FILES, META_FILE, read_dataset_info, scores_meta_path, window_dir, write_forecast_scores
 from seismag.inference import ensemble as _ensemble
-from seismag.inference.ensemble import input_record, load_trained_ensemble, prepare_raw, raw_width
+from seismag.inference.ensemble import input_record, load_trained_ensemble, prepare_raw, raw_width, takes_table
 from seismag.inference.predict import predict_array
 
 __all__ = ["SCORE_COLUMNS", "ScanModel", "load_scan_models", "scan_data", "scan_records", "write_scores"]
@@ -87,7 +87,7 @@ class ScanModel:
 
     @property
     def table(self) -> bool:
-        return self.inputs["kind"] == "table"
+        return takes_table(self.extra)
 
     @property
     def channels(self) -> tuple[str, ...]:

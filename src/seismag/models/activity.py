@@ -4,7 +4,7 @@ Storms dominate magnetometer records, and an earthquake that coincides with a st
 "predicted" by any model that learned storms. The ``activity`` model sees no magnetometer
 data at all: only the per-window statistics of the geomagnetic indices that
 ``seismag build --kp --dst --ssc`` writes into ``meta.csv`` (largest Kp, lowest Dst,
-number of sudden commencements in the window; :data:`seismag.layout.ACTIVITY_COLUMNS`).
+number of sudden commencements in the window; :data:`seismag.layout.seed.ACTIVITY_COLUMNS`).
 It runs through the same protocol as every other model (folds, class weights, epoch
 selection, ensemble), so every comparison shows what geomagnetic activity alone predicts.
 A deep model that does not beat it has learned storms, not precursors.
@@ -62,7 +62,7 @@ class ActivityConfig(ModelConfig):
 # scaling="columns": a row's columns (Kp, Dst, ...) are not one series, so a run's
 # "sample" scaling standardises them per column over the training rows instead.
 @register_model("activity", display_name="Activity", input_layout="table", config_cls=ActivityConfig,
-                in_default_run=False, scaling="columns", fitted_transform=True)
+                in_default_run=False, scaling="columns", fitted_transform=True, reference=True)
 class ActivityClassifier(FixedTransformClassifier):
     """Logistic regression ``Linear(columns, 2)`` on the standardised activity columns."""
 

@@ -75,6 +75,10 @@ class ModelEntry:
     recurrent : bool
         The network runs as ``RunConfig.recurrent_impl`` says
         (``set_recurrent_impl(impl)``).
+    reference : bool
+        A reference a run of the default models trains beside them when every
+        window carries its input (the activity reference: what geomagnetic
+        activity alone predicts); see :func:`reference_models`.
     """
 
     name: str
@@ -87,6 +91,7 @@ class ModelEntry:
     scaling: str = "series"
     fitted_transform: bool = False
     recurrent: bool = False
+    reference: bool = False
 
     @property
     def per_window_table(self) -> bool:
@@ -139,7 +144,7 @@ _REGISTRY: dict[str, ModelEntry] = {}
 
 def register_model(name: str, *, display_name: str, input_layout: str, config_cls: type[ModelConfig],
                    in_default_run: bool = True, scheduler: str = "plateau", scaling: str = "series",
-                   fitted_transform: bool = False, recurrent: bool = False):
+                   fitted_transform: bool = False, recurrent: bool = False, reference: bool = False):
     """Decorator that registers a model builder under ``name``, with its policy.
 
     Decorate either a model class (its ``from_config`` classmethod becomes the
@@ -179,7 +184,7 @@ def register_model(name: str, *, display_name: str, input_layout: str, config_cl
             raise TypeError(f"{obj.__name__} is declared to have {', '.join(missing)}, which it lacks")
         builder = obj.from_config if isinstance(obj, type) else obj
         _REGISTRY[name] = ModelEntry(name, display_name, input_layout, config_cls, builder, in_default_run,
-                                     scheduler, scaling, fitted_transform, recurrent)
+                                     scheduler, scaling, fitted_transform, recurrent, reference)
         return obj
 
     return decorate
@@ -189,6 +194,11 @@ def list_models(default_run: bool = False) -> list[str]:
     """Registered model names in registration order; ``default_run=True``: only
     those a run trains when no models are named (expensive ones are opt-in)."""
     return [name for name, entry in _REGISTRY.items() if entry.in_default_run or not default_run]
+
+
+def reference_models() -> list[str]:
+    """The models declared ``reference=True``, in registration order."""
+    return [name for name, entry in _REGISTRY.items() if entry.reference]
 
 
 def model_name_of_class(cls: type) -> str | None:

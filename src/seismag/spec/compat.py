@@ -21,10 +21,8 @@ from seismag import models as model_registry
 from seismag.config import FIELD_NAMES, make_config
 from seismag.dataset.balance import compute_class_weights  # noqa: F401
 from seismag.dataset.loading import WindowData
-from seismag.environment import (  # noqa: F401
-    check_environment, check_version_compatibility, clear_gpu_memory, get_device, get_memory_usage,
-    print_environment_info, set_random_seeds,
-)
+from seismag.environment import check_environment, check_version_compatibility, print_environment_info  # noqa: F401
+from seismag.runtime import clear_gpu_memory, get_device, get_memory_usage, set_random_seeds  # noqa: F401
 from seismag.errors import CheckpointError, ConfigError
 from seismag.layout import WINDOW_DIR_PREFIX, ArtifactPaths, model_folder_name, window_dir_name, window_name
 from seismag.models import F1WeightedEnsemble  # noqa: F401

@@ -279,7 +279,8 @@ def train_fold(model_name: str, model_config: Any, data: WindowTensors, rows: Fo
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     model = model_registry.build_model(model_name, model_config).to(device)
-    if hasattr(model, "set_recurrent_impl"):
+    entry = model_registry.get_model_entry(model_name)
+    if entry.recurrent:
         model.set_recurrent_impl(config.recurrent_impl)
     # Several GPUs: DataParallel splits each batch across them; checkpoints and the
     # optimizer keep using the plain module (same parameters).
@@ -294,13 +295,12 @@ def train_fold(model_name: str, model_config: Any, data: WindowTensors, rows: Fo
     selects_on_validation = rows.selects_on_validation
     # Scaling statistics come from the outer training rows (never validation rows);
     # they involve no labels, so the inner selection rows may share them.
-    scaling = config.scaling
-    if scaling == "sample" and model_registry.get_model_entry(model.model_name).input_layout == "table":
-        scaling = "standard"  # one row's columns (Kp, Dst, ...) are not one series to standardise together
-    scaler = Scaler.fit(scaling, data.features, train_rows)
-    fixed_transform = isinstance(model, model_registry.FixedTransformClassifier)
+    # The entry says how the run's scaling applies to the model's rows (a table's columns
+    # are not one series to standardise together).
+    scaler = Scaler.fit(entry.scaling_for(config.scaling), data.features, train_rows)
+    fixed_transform = entry.fitted_transform
     if fixed_transform:
-        # Fixed-transform baselines (FixedTransformClassifier: features, MiniRocket) set their
+        # Models with a fitted transform (the fixed-transform baselines) set its
         # data-dependent parts from the rows they train on, without labels, before the first step.
         fit_index = torch.as_tensor(fit_rows, device=data.features.device)
         x = scaler.apply(data.features[fit_index], inplace=True)

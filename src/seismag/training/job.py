@@ -59,7 +59,7 @@ class WindowJob:
     def inputs(self, model_name: str) -> tuple[WindowTensors, FoldRunner, dict]:
         """The model's tensors, its fold runner, and how raw data become its input (the
         record every checkpoint and ensemble carries)."""
-        if model_registry.get_model_entry(model_name).input_layout != "table":
+        if not model_registry.get_model_entry(model_name).per_window_table:
             return self.tensors, self.runner, {"kind": "window", "n_channels": self.data.n_channels,
                                                **self.data.input_record()}
         columns, table = self.prepared.activity_table()

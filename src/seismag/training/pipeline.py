@@ -123,13 +123,14 @@ def run_experiment(config: RunConfig, data_dir, out_dir, *, resume: bool = False
 def with_activity_reference(config: RunConfig, windows: dict[int, PreparedWindow]) -> RunConfig:
     """The default models gain the ``activity`` reference when every window has activity
     columns: what geomagnetic activity alone predicts stands beside every comparison."""
-    if tuple(config.models) != default_models() or "activity" in config.models:
+    references = tuple(model_registry.reference_models())  # the activity reference
+    if tuple(config.models) != default_models() or set(references) & set(config.models):
         return config
     if not all(window.data.meta is not None and any(c in window.data.meta for c in ACTIVITY_COLUMNS)
                for window in windows.values()):
         return config
     logger.info("the data carry geomagnetic-activity columns: the activity reference trains beside the models")
-    config = dataclasses.replace(config, models=(*config.models, "activity"))
+    config = dataclasses.replace(config, models=(*config.models, *references))
     for window in windows.values():
         window.config = config
     return config

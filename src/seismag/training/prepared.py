@@ -74,7 +74,7 @@ class PreparedWindow:
         (which fails here, before anything is written, when there are none)."""
         if model_name not in self._model_configs:
             data = self.data
-            if model_registry.get_model_entry(model_name).input_layout == "table":
+            if model_registry.get_model_entry(model_name).per_window_table:
                 columns, _ = self.activity_table()
                 resolved = resolved_model_config(self.config, model_name, data.window_days, len(columns))
             else:
