@@ -191,7 +191,8 @@ def drawing_cells() -> list:
         md("## 4 Confusion matrices\n\nFold-averaged, one per model and window."),
         code(plot.format(fn="plot_confusion_matrices")),
         md("## Report\n\nOne self-contained HTML page: tables, the protocol, figures, the configuration."),
-        code("report = seismag.plots.write_report(BASE_DIR)\n"
+        code("import seismag.report\n\n"
+             "report = seismag.report.write_report(BASE_DIR)\n"
              'print("report:", report.resolve())'),
     ]
 

@@ -510,7 +510,8 @@ def cmd_evaluate(args) -> None:
     for message in notes:
         print(f"note: {message}")
     if not args.no_figures:
-        from seismag.plots import plot_all, write_report
+        from seismag.plots import plot_all
+        from seismag.report import write_report
 
         plot_all(out, dpi=300)
         print(f"report written to {write_report(out)}")
@@ -526,7 +527,7 @@ def cmd_plot(args) -> None:
 
 
 def cmd_report(args) -> None:
-    from seismag.plots import write_report
+    from seismag.report import write_report
 
     path = write_report(args.results, out=args.out, skill_dir=args.skill)
     print(f"report written to {path}")

@@ -64,7 +64,8 @@ def run_demo(out: str | Path = "demo", *, seed: int = 42, models=None, windows=N
     results = run_experiment(config, data_dir, results_dir, progress=progress)
     print(format_summary_table(results))
 
-    from seismag.plots import plot_all, write_report
+    from seismag.plots import plot_all
+    from seismag.report import write_report
 
     logger.info("4/5 figures -> %s", results_dir / FIGURE_FOLDER)
     plot_all(results_dir, dpi=dpi)

@@ -1,5 +1,8 @@
 """Fake but self-consistent results folders, written exactly as docs/artifacts.md says.
 
+Shared by the plot and the report tests: their conftest files import the fixtures below
+(as ``plots.results_folders``).
+
 Probabilities and labels are random but seeded; every metric, summary and
 ensemble weight is computed from them the way the contract defines, so tests
 can recompute any number independently and compare.

@@ -124,7 +124,7 @@ def test_parse_window(value, days):
 
 
 def test_plots_never_import_training_or_models():
-    code = ("import sys, seismag.plots, seismag.plots.report; "
+    code = ("import sys, seismag.plots, seismag.report; "
             "bad = [m for m in sys.modules if m.startswith(('seismag.training', 'seismag.models'))]; "
             "assert not bad, bad; assert 'torch' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from seismag.errors import SeismagError
-from seismag.plots import write_report
+from seismag.report import write_report
 
 METRICS = ("f1", "precision", "recall", "specificity", "norm_mcc", "mcc", "accuracy",
            "balanced_accuracy", "roc_auc", "pr_auc")

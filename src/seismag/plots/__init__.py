@@ -1,10 +1,11 @@
-"""Result figures and the HTML report (SPEC "Visualization Code Documentation").
+"""Result figures (SPEC "Visualization Code Documentation").
 
 Everything here reads the results folder written by training (layout in
 ``docs/artifacts.md``) and the skill folder written by ``seismag skill``, and nothing
-else. May import: errors, io, layout, data (the index readers), NumPy and matplotlib;
-never training, models, inference, skill or torch, so figures can be redrawn from
-results made on another machine.
+else. May import: errors, io, layout, sources (the Kp / Dst index readers), NumPy,
+scikit-learn and matplotlib; never training, models, inference, evaluation or torch, so
+figures can be redrawn from results made on another machine. The HTML page that
+embeds these figures is :mod:`seismag.report`.
 
 Public API
 ----------
@@ -14,9 +15,8 @@ plot_training_curves(...)     Performance_Analysis/          (Module 1)
 plot_model_comparison(...)    Model_Comparison_Analysis/     (Module 2)
 plot_roc_curves(...)          ROC_analysis/                  (Module 3)
 plot_confusion_matrices(...)  Individual_Confusion_Matrices/ (Module 4)
-write_report(results_dir, out=None, *, figure_dpi=100, skill_dir=None)
-    one self-contained HTML page (default ``results_dir/report.html``), with a
-    "Forecast skill" section when ``results_dir/skill/skill.json`` (or ``skill_dir``) exists
+draw_modules(...)
+    the four modules above in order, a module with nothing to draw being a note
 plot_skill(skill_dir, scores=None, kp=None, dst=None, dpi=600, fmt="png")
     the forecast-skill figures of a ``seismag skill`` folder into ``skill_dir/figures/``:
     plot_molchan, plot_probability_gain, plot_station_scores (module ``skill``; it reads
@@ -25,44 +25,67 @@ plot_skill(skill_dir, scores=None, kp=None, dst=None, dpi=600, fmt="png")
 Each ``plot_*`` function returns a :class:`PlotResult`: the list of paths
 written, with ``.notes`` saying what was skipped (missing models, windows or
 folds). Skips are also logged on the ``seismag.plots`` logger.
+
+Modules
+-------
+``results``         the results folder as the figures read it (the only module that opens its files)
+``style``           colours, markers, fonts, the publication rcParams, ``save_figure``
+``request``         one call of a figure module: its checked arguments, selection, folder and saving
+``curves``          Module 1, training and validation curves
+``comparison``      Module 2, radar chart and scatter plots
+``roc``             Module 3, fold-averaged ROC curves
+``confusion``       Module 4, fold-averaged confusion matrices
+``skill_files``     reading ``skill.json`` and ``scores.csv`` for the skill figures
+``skill``           the Molchan diagram, the probability gain and ``plot_skill``
+``skill_stations``  the per-station score series with target events and Kp / Dst
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Iterable
 
 from seismag.errors import SeismagError
+from seismag.layout.forecast import SKILL_FOLDER
 from seismag.plots.comparison import plot_model_comparison
 from seismag.plots.confusion import plot_confusion_matrices
 from seismag.plots.curves import plot_training_curves
-from seismag.plots.report import write_report
+from seismag.plots.request import Models, PathLike, Windows
 from seismag.plots.results import NothingToPlot, PlotResult, ResultsFolder
 from seismag.plots.roc import plot_roc_curves
-from seismag.layout import SKILL_FOLDER
 from seismag.plots.skill import plot_molchan, plot_probability_gain, plot_skill, plot_station_scores
 from seismag.plots.style import COLORS
 
 __all__ = [
-    "COLORS", "PlotResult", "ResultsFolder", "plot_all", "plot_confusion_matrices",
+    "COLORS", "PlotResult", "ResultsFolder", "draw_modules", "plot_all", "plot_confusion_matrices",
     "plot_model_comparison", "plot_molchan", "plot_probability_gain", "plot_roc_curves", "plot_skill",
-    "plot_station_scores", "plot_training_curves", "write_report",
+    "plot_station_scores", "plot_training_curves",
 ]
 
 #: The four figure modules in SPEC order (Result_drawing Modules 1-4).
 PLOTTERS = (plot_training_curves, plot_model_comparison, plot_roc_curves, plot_confusion_matrices)
 
 
-def plot_all(
-    results_dir: str | os.PathLike,
-    dpi: float = 600,
-    fmt: str = "png",
-    windows: Iterable[int | str] | None = None,
-    models: Iterable[str] | None = None,
-    *,
-    out_dir: str | os.PathLike | None = None,
-) -> PlotResult:
+def draw_modules(results_dir: PathLike, dpi: float = 600, fmt: str = "png", windows: Windows = None,
+                 models: Models = None, *, out_dir: PathLike | None = None) -> PlotResult:
+    """Run the four figure modules of :data:`PLOTTERS` in order.
+
+    A module with nothing to draw is a note (``"plot_roc_curves: ..."``), not an error;
+    every module's own notes follow in order. Arguments as in :func:`plot_all`.
+    """
+    out = PlotResult()
+    for plotter in PLOTTERS:
+        try:
+            written = plotter(results_dir, dpi=dpi, fmt=fmt, windows=windows, models=models, out_dir=out_dir)
+        except NothingToPlot as exc:
+            out.notes.append(f"{plotter.__name__}: {exc}")
+            continue
+        out.extend(written)
+        out.notes.extend(written.notes)
+    return out
+
+
+def plot_all(results_dir: PathLike, dpi: float = 600, fmt: str = "png", windows: Windows = None,
+             models: Models = None, *, out_dir: PathLike | None = None) -> PlotResult:
     """Draw every figure of the SPEC into ``results_dir/performance_visualization/``.
 
     Files (``{N}`` = window days, ``{Model}`` = display name such as ``GRU``)::
@@ -109,19 +132,10 @@ def plot_all(
         windows = list(windows)
     if models is not None and not isinstance(models, str):
         models = list(models)
-    out = PlotResult()
     # Fails early, naming the folder, when there is no model folder at all; then a torn
     # or invalid file fails before the first figure is written.
     results.check_readable(*results.select(windows, models))
-    for plotter in PLOTTERS:
-        try:
-            written = plotter(results.path, dpi=dpi, fmt=fmt, windows=windows, models=models,
-                              out_dir=out_dir)
-        except NothingToPlot as exc:
-            out.notes.append(f"{plotter.__name__}: {exc}")
-            continue
-        out.extend(written)
-        out.notes.extend(written.notes)
+    out = draw_modules(results.path, dpi=dpi, fmt=fmt, windows=windows, models=models, out_dir=out_dir)
     skill_dir = Path(results.path) / SKILL_FOLDER
     if (skill_dir / "skill.json").is_file():  # seismag skill --out RESULTS/skill: its figures too
         written = plot_skill(skill_dir, dpi=dpi, fmt=fmt)

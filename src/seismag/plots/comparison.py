@@ -19,22 +19,17 @@ Four figures per window (12 for 7-, 14- and 30-day windows) plus the two legends
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from seismag.plots.results import (
-    MetricStats, NothingToPlot, PlotResult, ResultsFolder, figure_root, note, window_name,
-)
-from seismag.plots.style import (
-    check_dpi, check_format, model_colors, model_markers, new_figure, publication_style,
-    save_figure,
-)
+from seismag.plots.request import FigureRequest, Models, PathLike, Windows
+from seismag.plots.results import MetricStats, ModelEntry, NothingToPlot, PlotResult, ResultsFolder, note, window_name
+from seismag.plots.style import model_colors, model_markers, new_figure, publication_style
 
 SUBFOLDER = "Model_Comparison_Analysis"
 
@@ -181,60 +176,39 @@ def build_legend_figure(models: Sequence[str], colors: dict[str, str],
     return fig
 
 
-def collect_stats(results: ResultsFolder, entries, window_days: int,
-                  notes: list[str] | None) -> list[ModelStats]:
-    """Metric statistics of each model that has results for ``window_days``."""
-    items = []
-    for entry in entries:
-        if window_days not in results.windows(entry):
-            note(notes, f"{entry.display_name}: no results for {window_name(window_days)}; "
-                        "left out of the model comparison")
-            continue
-        stats = results.metric_stats(entry, window_days)
-        if stats is None:
-            note(notes, f"{entry.display_name} {window_name(window_days)}: no summary, ensemble config "
-                        "or fold metrics; left out of the model comparison")
-            continue
-        if stats.source != "summary":
-            note(notes, f"{entry.display_name} {window_name(window_days)}: no summary JSON; "
-                        f"metrics taken from {stats.origin()}")
-        missing = [k for k, _ in RADAR_METRICS if k not in stats.mean]
-        if missing:
-            note(notes, f"{entry.display_name} {window_name(window_days)}: metrics missing "
-                        f"({', '.join(missing)}); drawn where possible")
-        items.append(ModelStats(entry.display_name, stats))
-    return items
+def model_stats(results: ResultsFolder, entry: ModelEntry, window_days: int,
+                notes: list[str] | None = None) -> ModelStats | None:
+    """A model's metric statistics for one window; ``None`` when it has none."""
+    stats = results.metric_stats(entry, window_days)
+    if stats is None:
+        return None
+    if stats.source != "summary":
+        note(notes, f"{entry.display_name} {window_name(window_days)}: no summary JSON; "
+                    f"metrics taken from {stats.origin()}")
+    missing = [k for k, _ in RADAR_METRICS if k not in stats.mean]
+    if missing:
+        note(notes, f"{entry.display_name} {window_name(window_days)}: metrics missing "
+                    f"({', '.join(missing)}); drawn where possible")
+    return ModelStats(entry.display_name, stats)
 
 
-def plot_model_comparison(
-    results_dir: str | os.PathLike,
-    dpi: float = 600,
-    fmt: str = "png",
-    windows: Iterable[int | str] | None = None,
-    models: Iterable[str] | None = None,
-    *,
-    out_dir: str | os.PathLike | None = None,
-) -> PlotResult:
+def plot_model_comparison(results_dir: PathLike, dpi: float = 600, fmt: str = "png", windows: Windows = None,
+                          models: Models = None, *, out_dir: PathLike | None = None) -> PlotResult:
     """Draw the radar chart and the three scatter plots per window, plus the two legends.
 
-    File names are listed in the module docstring. Arguments and return value
-    as in :func:`seismag.plots.plot_training_curves`.
-
-    Raises
-    ------
-    SeismagError
-        The folder is missing or no model has any metrics for any window.
+    File names are listed in the module docstring. Arguments, return value and errors as
+    in :func:`seismag.plots.plot_training_curves`; nothing to draw is no model with any
+    metrics for any window.
     """
-    fmt, dpi = check_format(fmt), check_dpi(dpi)
-    results = ResultsFolder(results_dir)
-    out = PlotResult()
-    entries, days = results.select(windows, models, out.notes)
+    request = FigureRequest.open(results_dir, SUBFOLDER, dpi=dpi, fmt=fmt, windows=windows, models=models,
+                                 out_dir=out_dir)
+    results, out = request.results, request.out
     all_names = [e.display_name for e in results.models]
     colors, markers = model_colors(all_names), model_markers(all_names)
-    folder = figure_root(results, out_dir) / SUBFOLDER
     drawn: dict[str, list[float]] = {}
-    for window in days:
-        items = collect_stats(results, entries, window, out.notes)
+    for window in request.days:
+        items = request.collect(window, model_stats, "left out of the model comparison",
+                                "no summary, ensemble config or fold metrics")
         items = [i for i in items if any(k in i.stats.mean for k, _ in RADAR_METRICS)]
         if not items:
             note(out.notes, f"{window_name(window)}: no metrics for any model; comparison figures not drawn")
@@ -245,11 +219,9 @@ def plot_model_comparison(
         with publication_style():
             radar_items = [i for i in items if all(k in i.stats.mean for k, _ in RADAR_METRICS)]
             if radar_items:
-                fig = build_radar_figure(radar_items, window, colors)
-                out.append(save_figure(fig, folder / f"Radar_Chart_{name}.{fmt}", dpi=dpi, fmt=fmt))
+                request.save(build_radar_figure(radar_items, window, colors), f"Radar_Chart_{name}")
             for stem, *_rest in SCATTERS:
-                fig = build_scatter_figure(items, window, stem, colors, markers)
-                out.append(save_figure(fig, folder / f"{stem}_{name}.{fmt}", dpi=dpi, fmt=fmt))
+                request.save(build_scatter_figure(items, window, stem, colors, markers), f"{stem}_{name}")
     if not out:
         raise NothingToPlot(f"{results.path}: no summary, ensemble config or fold metrics to compare models")
     # Legends list every model drawn, best mean F1 (over the windows drawn) first.
@@ -259,8 +231,6 @@ def plot_model_comparison(
 
     order = sorted(drawn, key=lambda m: (-mean_f1(m), m))
     with publication_style():
-        out.append(save_figure(build_legend_figure(order, colors), folder / f"Legend_Radar.{fmt}",
-                               dpi=dpi, fmt=fmt))
-        out.append(save_figure(build_legend_figure(order, colors, markers),
-                               folder / f"Legend_Scatter.{fmt}", dpi=dpi, fmt=fmt))
+        request.save(build_legend_figure(order, colors), "Legend_Radar")
+        request.save(build_legend_figure(order, colors, markers), "Legend_Scatter")
     return out

@@ -15,9 +15,7 @@ Files written (under ``performance_visualization/Individual_Confusion_Matrices/`
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import matplotlib
 import numpy as np
@@ -26,10 +24,9 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from sklearn.metrics import confusion_matrix
 
-from seismag.plots.results import (
-    ModelEntry, NothingToPlot, PlotResult, ResultsFolder, figure_root, note, window_name,
-)
-from seismag.plots.style import check_dpi, check_format, new_figure, publication_style, save_figure
+from seismag.plots.request import FigureRequest, Models, PathLike, Windows
+from seismag.plots.results import ModelEntry, NothingToPlot, PlotResult, ResultsFolder, window_name
+from seismag.plots.style import new_figure, publication_style
 
 SUBFOLDER = "Individual_Confusion_Matrices"
 COLORBAR_STEM = "horizontal_colorbar"
@@ -117,52 +114,27 @@ def build_colorbar_figure(vmax: float, cmap: str = CMAP) -> Figure:
     return fig
 
 
-def plot_confusion_matrices(
-    results_dir: str | os.PathLike,
-    dpi: float = 600,
-    fmt: str = "png",
-    windows: Iterable[int | str] | None = None,
-    models: Iterable[str] | None = None,
-    *,
-    out_dir: str | os.PathLike | None = None,
-) -> PlotResult:
+def plot_confusion_matrices(results_dir: PathLike, dpi: float = 600, fmt: str = "png", windows: Windows = None,
+                            models: Models = None, *, out_dir: PathLike | None = None) -> PlotResult:
     """Draw one fold-averaged confusion matrix per model and window, and the shared colour bar.
 
-    File names are listed in the module docstring. Arguments and return value
-    as in :func:`seismag.plots.plot_training_curves`.
-
-    Raises
-    ------
-    SeismagError
-        The folder is missing or no fold of any model has probabilities and labels.
+    File names are listed in the module docstring. Arguments, return value and errors as
+    in :func:`seismag.plots.plot_training_curves`; nothing to draw is no fold of any model
+    with validation probabilities and labels.
     """
-    fmt, dpi = check_format(fmt), check_dpi(dpi)
-    results = ResultsFolder(results_dir)
-    out = PlotResult()
-    entries, days = results.select(windows, models, out.notes)
+    request = FigureRequest.open(results_dir, SUBFOLDER, dpi=dpi, fmt=fmt, windows=windows, models=models,
+                                 out_dir=out_dir)
+    results, out = request.results, request.out
     items = []
-    for window in days:
-        for entry in entries:
-            if window not in results.windows(entry):
-                note(out.notes, f"{entry.display_name}: no results for {window_name(window)}; "
-                                "no confusion matrix")
-                continue
-            item = averaged_confusion(results, entry, window, out.notes)
-            if item is None:
-                note(out.notes, f"{entry.display_name} {window_name(window)}: no validation "
-                                "probabilities; no confusion matrix")
-                continue
-            items.append(item)
+    for window in request.days:
+        items += request.collect(window, averaged_confusion, "no confusion matrix", "no validation probabilities")
     if not items:
         raise NothingToPlot(f"{results.path}: no validation probabilities (*_test_probs.npy with "
                             "*_test_labels.npy) to draw confusion matrices from")
     vmax = max(float(item.matrix.max()) for item in items) or 1.0
-    folder = figure_root(results, out_dir) / SUBFOLDER
     with publication_style():
         for item in items:
-            fig = build_confusion_figure(item, vmax)
-            path = folder / f"Confusion_Matrix_{item.model}_{window_name(item.window_days)}.{fmt}"
-            out.append(save_figure(fig, path, dpi=dpi, fmt=fmt, tight=False))
-        out.append(save_figure(build_colorbar_figure(vmax), folder / f"{COLORBAR_STEM}.{fmt}",
-                               dpi=dpi, fmt=fmt, tight=True))
+            request.save(build_confusion_figure(item, vmax),
+                         f"Confusion_Matrix_{item.model}_{window_name(item.window_days)}", tight=False)
+        request.save(build_colorbar_figure(vmax), COLORBAR_STEM, tight=True)
     return out

@@ -13,7 +13,6 @@ Files written (under ``performance_visualization/``)::
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -21,12 +20,10 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from seismag.plots.results import (
-    EpochLog, ModelEntry, NothingToPlot, PlotResult, ResultsFolder, figure_root, note, window_name,
-)
-from seismag.plots.style import (
-    check_dpi, check_format, model_colors, new_figure, publication_style, save_figure,
-)
+from seismag.plots.request import FigureRequest, Models, PathLike, Windows
+from seismag.layout.results import EpochLog
+from seismag.plots.results import ModelEntry, NothingToPlot, PlotResult, ResultsFolder, note, window_name
+from seismag.plots.style import model_colors, new_figure, publication_style
 
 SUBFOLDER = "Performance_Analysis"
 
@@ -186,15 +183,8 @@ def build_training_curves_figure(
     return fig
 
 
-def plot_training_curves(
-    results_dir: str | os.PathLike,
-    dpi: float = 600,
-    fmt: str = "png",
-    windows: Iterable[int | str] | None = None,
-    models: Iterable[str] | None = None,
-    *,
-    out_dir: str | os.PathLike | None = None,
-) -> PlotResult:
+def plot_training_curves(results_dir: PathLike, dpi: float = 600, fmt: str = "png", windows: Windows = None,
+                         models: Models = None, *, out_dir: PathLike | None = None) -> PlotResult:
     """Draw ``Performance_Analysis/Model_Performance_{N}day.{fmt}`` for every window.
 
     Parameters
@@ -219,33 +209,26 @@ def plot_training_curves(
 
     Raises
     ------
+    ConfigError
+        An unsupported ``fmt`` or a ``dpi`` that is not a positive number.
     SeismagError
-        The folder is missing or no fold of any model has an epoch log.
+        The folder is missing or holds no model folder, a file is corrupt, or there is
+        nothing to draw (:class:`~seismag.plots.results.NothingToPlot`): here, no fold of
+        any model has an epoch log.
     """
-    fmt, dpi = check_format(fmt), check_dpi(dpi)
-    results = ResultsFolder(results_dir)
-    out = PlotResult()
-    entries, days = results.select(windows, models, out.notes)
+    request = FigureRequest.open(results_dir, SUBFOLDER, dpi=dpi, fmt=fmt, windows=windows, models=models,
+                                 out_dir=out_dir)
+    results = request.results
     colors = model_colors([e.display_name for e in results.models])
-    folder = figure_root(results, out_dir) / SUBFOLDER
-    for window in days:
-        curves = []
-        for entry in entries:
-            if window not in results.windows(entry):
-                note(out.notes, f"{entry.display_name}: no results for {window_name(window)}; "
-                                "left out of the training curves")
-                continue
-            curve = model_curves(results, entry, window, out.notes)
-            if curve is not None:
-                curves.append(curve)
+    for window in request.days:
+        curves = request.collect(window, model_curves, "left out of the training curves")
         if not curves:
-            note(out.notes, f"{window_name(window)}: no epoch logs for any model; "
-                            f"Model_Performance_{window_name(window)} not drawn")
+            note(request.notes, f"{window_name(window)}: no epoch logs for any model; "
+                                f"Model_Performance_{window_name(window)} not drawn")
             continue
         with publication_style():
-            fig = build_training_curves_figure(curves, window, colors)
-            out.append(save_figure(fig, folder / f"Model_Performance_{window_name(window)}.{fmt}",
-                                   dpi=dpi, fmt=fmt))
-    if not out:
+            request.save(build_training_curves_figure(curves, window, colors),
+                         f"Model_Performance_{window_name(window)}")
+    if not request.out:
         raise NothingToPlot(f"{results.path}: no epoch logs (*_fold_k_logs.txt) to draw training curves from")
-    return out
+    return request.out

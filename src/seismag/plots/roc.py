@@ -14,20 +14,16 @@ Files written (under ``performance_visualization/``)::
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
 from sklearn.metrics import roc_auc_score, roc_curve
 
-from seismag.plots.results import (
-    ModelEntry, NothingToPlot, PlotResult, ResultsFolder, figure_root, note, window_name,
-)
-from seismag.plots.style import (
-    check_dpi, check_format, model_colors, new_figure, publication_style, save_figure,
-)
+from seismag.plots.request import FigureRequest, Models, PathLike, Windows
+from seismag.plots.results import ModelEntry, NothingToPlot, PlotResult, ResultsFolder, note, window_name
+from seismag.plots.style import model_colors, new_figure, publication_style
 
 SUBFOLDER = "ROC_analysis"
 FILE_STEM = "multi_model_roc_curves"
@@ -132,44 +128,22 @@ def build_roc_figure(panels: Sequence[tuple[int, Sequence[RocCurve]]], colors: d
     return fig
 
 
-def plot_roc_curves(
-    results_dir: str | os.PathLike,
-    dpi: float = 600,
-    fmt: str = "png",
-    windows: Iterable[int | str] | None = None,
-    models: Iterable[str] | None = None,
-    *,
-    out_dir: str | os.PathLike | None = None,
-) -> PlotResult:
+def plot_roc_curves(results_dir: PathLike, dpi: float = 600, fmt: str = "png", windows: Windows = None,
+                    models: Models = None, *, out_dir: PathLike | None = None) -> PlotResult:
     """Draw ``ROC_analysis/multi_model_roc_curves.{fmt}``.
 
-    One panel per window that has validation probabilities for some model.
-    Arguments and return value as in :func:`seismag.plots.plot_training_curves`.
-
-    Raises
-    ------
-    SeismagError
-        The folder is missing or no fold of any model has probabilities and labels.
+    One panel per window that has validation probabilities for some model. Arguments,
+    return value and errors as in :func:`seismag.plots.plot_training_curves`; nothing to
+    draw is no fold of any model with validation probabilities and labels.
     """
-    fmt, dpi = check_format(fmt), check_dpi(dpi)
-    results = ResultsFolder(results_dir)
-    out = PlotResult()
-    entries, days = results.select(windows, models, out.notes)
+    request = FigureRequest.open(results_dir, SUBFOLDER, dpi=dpi, fmt=fmt, windows=windows, models=models,
+                                 out_dir=out_dir)
+    results, out = request.results, request.out
     colors = model_colors([e.display_name for e in results.models])
     panels = []
-    for window in days:
-        curves = []
-        for entry in entries:
-            if window not in results.windows(entry):
-                note(out.notes, f"{entry.display_name}: no results for {window_name(window)}; "
-                                "left out of the ROC curves")
-                continue
-            curve = compute_roc(results, entry, window, out.notes)
-            if curve is None:
-                note(out.notes, f"{entry.display_name} {window_name(window)}: no usable validation "
-                                "probabilities; left out of the ROC curves")
-                continue
-            curves.append(curve)
+    for window in request.days:
+        curves = request.collect(window, compute_roc, "left out of the ROC curves",
+                                 "no usable validation probabilities")
         if curves:
             panels.append((window, curves))
         else:
@@ -177,8 +151,6 @@ def plot_roc_curves(
     if not panels:
         raise NothingToPlot(f"{results.path}: no validation probabilities (*_test_probs.npy with "
                             "*_test_labels.npy) to draw ROC curves from")
-    folder = figure_root(results, out_dir) / SUBFOLDER
     with publication_style():
-        fig = build_roc_figure(panels, colors)
-        out.append(save_figure(fig, folder / f"{FILE_STEM}.{fmt}", dpi=dpi, fmt=fmt))
+        request.save(build_roc_figure(panels, colors), FILE_STEM)
     return out

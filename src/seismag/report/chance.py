@@ -1,5 +1,5 @@
-"""Scores against chance: intervals, the all-majority baseline and the
-permutation control, as a report section and a figure.
+"""The report's "Against chance" section: intervals, the all-majority baseline and the
+permutation control, as a table and a figure.
 
 Reads only the ``intervals``, ``baselines`` and ``permutation`` entries of the
 summary JSON files.
@@ -7,7 +7,6 @@ summary JSON files.
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -15,21 +14,14 @@ import numpy as np
 
 from seismag.plots.results import ResultsFolder, window_name
 from seismag.plots.style import model_colors, new_figure, publication_style, save_figure
-
-
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
+from seismag.report.markup import escape, number
 
 
 def _interval(pair) -> str:
     return "—" if not pair else f"[{pair[0]:.3f}, {pair[1]:.3f}]"
 
 
-def _num(value, digits: int = 3) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
-
-
-def honesty_rows(results: ResultsFolder, entries, windows) -> list[dict[str, Any]]:
+def chance_rows(results: ResultsFolder, entries, windows) -> list[dict[str, Any]]:
     """One row per model and window with what a reader needs to judge the score."""
     rows = []
     for window in windows:
@@ -56,7 +48,7 @@ def honesty_rows(results: ResultsFolder, entries, windows) -> list[dict[str, Any
     return rows
 
 
-def honesty_section(rows: Sequence[dict[str, Any]], figure_html: str = "") -> str:
+def chance_section(rows: Sequence[dict[str, Any]], figure_html: str = "") -> str:
     parts = ["<h2 id='chance'>Against chance</h2>",
              "<p>A classifier that learned nothing reaches the <b>majority F1</b> (predicting "
              "“no earthquake” for every window) and an ROC AUC of 0.5. A score whose interval "
@@ -75,15 +67,15 @@ def honesty_section(rows: Sequence[dict[str, Any]], figure_html: str = "") -> st
                (row["auc_ci"] and row["auc_ci"][0] <= 0.5)
         verdict = row["verdict"] or ("interval reaches chance" if weak else "above chance (no permutation run)")
         cls = " class='weak'" if weak or (row["verdict"] or "").startswith("indistinguishable") else ""
-        parts.append(f"<tr{cls}><td class='name'>{_e(row['model'])}</td><td>{_e(window_name(row['window']))}</td>"
-                     f"<td>{_num(row['f1'])}</td><td>{_interval(row['f1_ci'])}</td>"
-                     f"<td>{_num(row['majority_f1'])}</td><td>{_num(row['auc'])}</td>"
-                     f"<td>{_interval(row['auc_ci'])}</td><td>{_num(row['p_value'])}</td>"
-                     f"<td>{_e(verdict)}</td></tr>")
+        parts.append(f"<tr{cls}><td class='name'>{escape(row['model'])}</td><td>{escape(window_name(row['window']))}</td>"
+                     f"<td>{number(row['f1'])}</td><td>{_interval(row['f1_ci'])}</td>"
+                     f"<td>{number(row['majority_f1'])}</td><td>{number(row['auc'])}</td>"
+                     f"<td>{_interval(row['auc_ci'])}</td><td>{number(row['p_value'])}</td>"
+                     f"<td>{escape(verdict)}</td></tr>")
     parts.append("</tbody></table></div>")
     for row in rows:
         if (row["verdict"] or "").startswith("indistinguishable"):
-            parts.append(f"<p class='caveat'><b>{_e(row['model'])} {_e(window_name(row['window']))}:</b> "
+            parts.append(f"<p class='caveat'><b>{escape(row['model'])} {escape(window_name(row['window']))}:</b> "
                          "the real score is indistinguishable from chance: the same protocol on "
                          "permuted labels scores as well.</p>")
     parts.append(figure_html)

@@ -1,21 +1,20 @@
 """The report's "Forecast skill" section, from a ``seismag skill`` folder (``skill.json``).
 
-Reads only ``skill.json`` (through :func:`seismag.plots.skill.read_skill`) and the files
-it names; the figures are drawn afresh by :func:`seismag.plots.skill.plot_skill` into the
-report's temporary folder. An unreadable skill.json gives a section that says so (one
+Reads only ``skill.json`` (through :func:`seismag.plots.skill_files.read_skill`) and the
+files it names; the figures are drawn afresh by :func:`seismag.plots.skill.plot_skill` into
+the report's temporary folder. An unreadable skill.json gives a section that says so (one
 line naming the file) instead of failing the whole report.
 """
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
-from typing import Any, Callable
 
 from seismag.errors import DataError
+from seismag.layout.forecast import SKILL_FOLDER
 from seismag.plots.skill import plot_skill
-from seismag.layout import SKILL_FOLDER
-from seismag.plots.skill_files import GAIN_TAUS, SKILL_FILE, Skill, find_skill, read_skill
+from seismag.plots.skill_files import GAIN_TAUS, Skill, read_skill
+from seismag.report.markup import EmbeddedFigure, embed_figure, escape, number
 
 #: Figure captions, by file stem (station figures: ``scores_{STATION}``).
 CAPTIONS = {
@@ -52,14 +51,6 @@ EXPLANATION = (
     "alarms raised by geomagnetic storms only when it is ahead of every storm reference; "
     "otherwise it is indistinguishable from them or behind them."
 )
-
-
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _num(value: Any, digits: int) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
 
 
 def _settings_text(skill: Skill) -> str:
@@ -100,15 +91,19 @@ def _table(skill: Skill) -> str:
         # Weak: tested and not significant after adjustment (null: no surrogates, no statement).
         weak = entry["kind"] == "model" and entry.get("significant") is False
         classes = " ".join(c for c in (entry["kind"], "weak" if weak else "") if c)
-        label = _e(name) + (" <b>(in-sample)</b>" if entry.get("in_sample") else "")
-        rows.append(f"<tr class='{classes}' data-model='{_e(name)}'><td class='name'>{label}</td>"
-                    f"<td class='name'>{_e(entry['kind'])}</td><td>{_num(entry['ass'], 3)}</td>"
-                    f"<td>{_num(entry.get('ass_p_value'), 3)}</td><td>{_num(entry.get('ass_p_adjusted'), 3)}</td>"
-                    + "".join(f"<td>{_num(gains.get(tau), 2)}</td>" for tau in GAIN_TAUS)
+        label = escape(name) + (" <b>(in-sample)</b>" if entry.get("in_sample") else "")
+        rows.append(f"<tr class='{classes}' data-model='{escape(name)}'><td class='name'>{label}</td>"
+                    f"<td class='name'>{escape(entry['kind'])}</td><td>{number(entry['ass'], 3)}</td>"
+                    f"<td>{number(entry.get('ass_p_value'), 3)}</td><td>{number(entry.get('ass_p_adjusted'), 3)}</td>"
+                    + "".join(f"<td>{number(gains.get(tau), 2)}</td>" for tau in GAIN_TAUS)
                     + f"<td>{int(entry['n_events'])}</td><td>{int(entry['n_pairs'])}</td>"
                     f"<td>{int(entry['n_station_days'])}</td>"
-                    f"<td class='name verdict'>{_e(verdict)}</td></tr>")
+                    f"<td class='name verdict'>{escape(verdict)}</td></tr>")
     return head + "".join(rows) + "</tbody></table></div>"
+
+
+def _embed(path: Path) -> str:
+    return embed_figure(EmbeddedFigure("skill", path, _caption(path)), "wide")
 
 
 def _caption(path: Path) -> str:
@@ -120,18 +115,12 @@ def _caption(path: Path) -> str:
             "whose horizon covers it; beneath, daily max Kp and daily min Dst when given.")
 
 
-def skill_section(
-    source: str | Path,
-    tmp_dir: Path,
-    figure_dpi: float,
-    notes: list[str],
-    embed: Callable[[Path, str], str],
-) -> str:
+def skill_section(source: str | Path, tmp_dir: Path, figure_dpi: float, notes: list[str]) -> str:
     """HTML of the "Forecast skill" section for the skill folder (or skill.json) ``source``.
 
-    ``embed(path, caption)`` returns the HTML of one embedded figure (the report's own).
-    Whatever cannot be drawn is added to ``notes``; an unreadable skill.json gives a
-    section with that one line instead of an exception.
+    The figures are drawn into ``tmp_dir`` at ``figure_dpi`` and embedded. Whatever cannot
+    be drawn is added to ``notes``; an unreadable skill.json gives a section with that one
+    line instead of an exception.
     """
     parts = ["<h2 id='skill'>Forecast skill</h2>"]
     try:
@@ -139,26 +128,26 @@ def skill_section(
     except DataError as exc:
         notes.append(str(exc))
         parts.append(f"<p class='caveat' id='skill-unreadable'><strong>The skill results are unreadable:</strong> "
-                     f"{_e(exc)}</p>")
+                     f"{escape(exc)}</p>")
         return "\n".join(parts)
-    parts.append(f"<p class='meta'>From <code>{_e(skill.path.resolve())}</code>: {_e(_settings_text(skill))}.</p>")
+    parts.append(f"<p class='meta'>From <code>{escape(skill.path.resolve())}</code>: {escape(_settings_text(skill))}.</p>")
     if skill.in_sample:
         in_sample = [name for name, entry in skill.models.items() if entry.get("in_sample")]
         parts.append("<p class='caveat' id='skill-in-sample'><strong>In-sample: some scored days lie inside "
                      "the training period of "
-                     + _e(", ".join(in_sample) or "a model")
+                     + escape(", ".join(in_sample) or "a model")
                      + "; these scores may have been seen in training and do not measure forecast "
                      "skill on new data.</strong></p>")
     written = plot_skill(skill, dpi=figure_dpi, fmt="png", out_dir=tmp_dir)
     notes.extend(written.notes)
     # The answer first (the Molchan diagram and the verdicts), then how to read it, then the rest.
     molchan = [path for path in written if path.stem == "molchan"]
-    parts += [embed(path, _caption(path)) for path in molchan]
+    parts += [_embed(path) for path in molchan]
     parts.append(_table(skill))
     lead = skill.lead_days
     parts.append("<p>" + EXPLANATION.format(lead=f"{lead} days" if lead else "lead days") + "</p>")
     parts.append("<section class='figures' data-folder='skill'>")
-    parts += [embed(path, _caption(path)) for path in written if path not in molchan]
+    parts += [_embed(path) for path in written if path not in molchan]
     parts.append("</section>")
     return "\n".join(parts)
 
@@ -168,4 +157,4 @@ def default_skill_source(results_path: Path) -> Path:
     return results_path / SKILL_FOLDER
 
 
-__all__ = ["skill_section", "default_skill_source", "find_skill", "SKILL_FILE"]
+__all__ = ["skill_section", "default_skill_source"]

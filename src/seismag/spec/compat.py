@@ -45,9 +45,10 @@ from seismag.training.prepared import PreparedWindow
 from seismag.training.kfold import load_fold, protocol_record, run_kfold, write_ensemble
 from seismag.training.metrics import calculate_binary_metrics  # noqa: F401
 from seismag.training.pipeline import format_summary_table, run_experiment, setup_logging  # noqa: F401
-from seismag.plots import (  # noqa: F401  Result_drawing's four figure modules and the report
-    plot_all, plot_confusion_matrices, plot_model_comparison, plot_roc_curves, plot_training_curves, write_report,
+from seismag.plots import (  # noqa: F401  Result_drawing's four figure modules
+    plot_all, plot_confusion_matrices, plot_model_comparison, plot_roc_curves, plot_training_curves,
 )
+from seismag.report import write_report  # noqa: F401  and the report
 
 # Result_drawing: every figure module reads the results folder named BASE_DIR (SPEC
 # "Required Path Modifications"); pass it, e.g. plot_roc_curves(BASE_DIR).
