@@ -102,7 +102,8 @@ from seismag.synth.earthquakes import PlantedEvent, draw_events, event_margin_da
 from seismag.synth.field import (PRECURSOR_RAMP_HOURS, check_effect, d_channel, h_channel, sq_day_factor, station_field,
                                  station_level, z_channel)
 from seismag.synth.noise import ULF_QUIET_RMS_NT, add_instrument_faults, interp_nodes, random_stream, red_noise
-from seismag.synth.stations import EPOCH, MINUTES_PER_DAY, StationTable, draw_channel_baselines, draw_stations
+from seismag.synth.stations import (EPOCH, MINUTES_PER_DAY, ChannelBaselines, StationTable, draw_channel_baselines,
+                                    draw_stations)
 from seismag.synth.storms import STORM_PAD_DAYS, Storm, draw_storm, draw_storms, render_storms
 
 __all__ = ["RECORDS_FILE", "generate_records"]
@@ -138,7 +139,7 @@ AP_PER_NT_PER_HOUR = 3.0  # per nT/h of its fastest hourly change in the interva
 AP_RATE_DEADBAND_NT_PER_HOUR = 3.0  # the quiet wander's few nT/h
 
 # SeedSequence purposes (the window generator uses 1-9).
-(_SEED_STATIONS, _SEED_CHANNEL_STATIONS, _SEED_STORMS, _SEED_COINCIDENT, _SEED_EVENTS, _SEED_SLOW_TERMS,
+(_SEED_STATIONS, _SEED_CHANNEL_BASELINES, _SEED_STORMS, _SEED_COINCIDENT, _SEED_EVENTS, _SEED_SLOW_TERMS,
  _SEED_NOISE, _SEED_SPIKES, _SEED_KP, _SEED_BACKGROUND, _SEED_SHARED_DAYS, _SEED_PLACES,
  _SEED_QUIET) = range(20, 33)
 
@@ -176,7 +177,7 @@ def _plan(seed: int, days: int, n_stations: int, start: np.datetime64, storm_coi
     elevation_m = random_stream(seed, _SEED_PLACES, n_stations).uniform(5.0, 400.0, n_stations)
     pad = STORM_PAD_DAYS * MINUTES_PER_DAY
     storms = draw_storms(random_stream(seed, _SEED_STORMS), pad + (days + 2) * MINUTES_PER_DAY,
-                          _days_since_epoch(start) - STORM_PAD_DAYS)
+                         _days_since_epoch(start) - STORM_PAD_DAYS)
     events = draw_events(random_stream(seed, _SEED_EVENTS, n_stations), stations, days, lead_days)
     # Storms that coincide with events: onset within the lead window before the event.
     rng = random_stream(seed, _SEED_COINCIDENT)
@@ -191,7 +192,7 @@ def _plan(seed: int, days: int, n_stations: int, start: np.datetime64, storm_coi
 
 
 def _days_since_epoch(start: np.datetime64) -> int:
-    """Days from the window generator's EPOCH (its solar cycle and seasons) to ``start``."""
+    """Days from the synthetic world's EPOCH (its solar cycle and seasons) to ``start``."""
     return int((start.astype("datetime64[D]") - np.datetime64(EPOCH.date(), "D")).astype(np.int64))
 
 
@@ -289,7 +290,8 @@ def _smoothstep(x: np.ndarray) -> np.ndarray:
     return x * x * (3.0 - 2.0 * x)
 
 
-def _station_month(seed: int, plan: _Plan, station: int, own: _SlowStationTerms, channel_table, effect: float,
+def _station_month(seed: int, plan: _Plan, station: int, own: _SlowStationTerms, baselines: ChannelBaselines,
+                   effect: float,
                    first: int, count: int, disturbance: np.ndarray, chunk: int) -> dict[str, np.ndarray]:
     """H, D, Z, F (each (count,)) of ``station`` at record minutes ``first ...``; NaN in gaps."""
     minutes = np.arange(first, first + count, dtype=np.float64)
@@ -307,10 +309,10 @@ def _station_month(seed: int, plan: _Plan, station: int, own: _SlowStationTerms,
     strength = _precursor_strength(plan, station, minutes, effect)
     h = h_channel(level("H", stations.baseline_nt[station], stations.secular_nt_per_year[station]), field,
                   strength, _continuous_noise(seed, station, 0, first, count)[None, :])
-    d = d_channel(level("D", channel_table.d_baseline_arcmin[station],
-                        channel_table.d_secular_arcmin_per_year[station]),
+    d = d_channel(level("D", baselines.d_baseline_arcmin[station],
+                        baselines.d_secular_arcmin_per_year[station]),
                   field, _continuous_noise(seed, station, 1, first, count)[None, :])
-    z = z_channel(level("Z", channel_table.z_baseline_nt[station], channel_table.z_secular_nt_per_year[station]),
+    z = z_channel(level("Z", baselines.z_baseline_nt[station], baselines.z_secular_nt_per_year[station]),
                   field, strength, _continuous_noise(seed, station, 2, first, count)[None, :])
     f = np.hypot(h, z)  # before spikes: F is its own instrument
     rng = random_stream(seed, _SEED_SPIKES, station, chunk)
@@ -422,10 +424,10 @@ def generate_records(
     return record
 
 
-def _write_observatory(seed: int, plan: _Plan, effect: float, folder: Path) -> dict:
+def _write_observatory(seed: int, plan: _Plan, effect: float, folder: Path) -> tuple[list[str], np.ndarray]:
     """One IAGA-2002 file per station-month, month by month; the hourly Dst along the way."""
     stations = plan.stations
-    channel_table = draw_channel_baselines(random_stream(seed, _SEED_CHANNEL_STATIONS, len(stations.code)), stations)
+    baselines = draw_channel_baselines(random_stream(seed, _SEED_CHANNEL_BASELINES, len(stations.code)), stations)
     shared = _shared_day_factor(seed, plan.start_day, plan.days)
     own = [_draw_slow_terms(seed, s, plan.days, shared) for s in range(len(stations.code))]
     names, dst = [], []
@@ -434,7 +436,7 @@ def _write_observatory(seed: int, plan: _Plan, effect: float, folder: Path) -> d
         dst.append(_hourly_dst(disturbance))
         month = str(plan.time(first).astype("datetime64[M]")).replace("-", "")
         for s, code in enumerate(stations.code):
-            values = _station_month(seed, plan, s, own[s], channel_table, effect, first, count, disturbance, chunk)
+            values = _station_month(seed, plan, s, own[s], baselines, effect, first, count, disturbance, chunk)
             name = f"{code}{month}vmin.min"
             write_iaga2002(folder / name, values, start=plan.time(first), iaga_code=code,
                            latitude=float(stations.latitude_deg[s]), longitude=float(stations.longitude_deg[s]),

@@ -152,7 +152,7 @@ _MAX_CHUNK_ROWS = 64
 
 # SeedSequence purposes: never reuse a number for a new purpose (seismag.synth.records uses 20+).
 _SEED_STATIONS, _SEED_STORMS, _SEED_CALENDAR, _SEED_PLAN, _SEED_ROWS = 1, 2, 3, 4, 5
-_SEED_CHANNEL_STATIONS, _SEED_CHANNEL_ROWS = 6, 7
+_SEED_CHANNEL_BASELINES, _SEED_CHANNEL_ROWS = 6, 7
 
 
 # --- the windows' world: stations, storms, calendar ------------------------------------
@@ -175,7 +175,7 @@ def _stations(seed: int, n_stations: int) -> StationTable:
 @functools.lru_cache(maxsize=8)
 def _channel_baselines(seed: int, n_stations: int) -> ChannelBaselines:
     """The D and Z baselines of :func:`_stations` (a stream of their own, so H stays as it was)."""
-    return draw_channel_baselines(random_stream(seed, _SEED_CHANNEL_STATIONS, n_stations), _stations(seed, n_stations))
+    return draw_channel_baselines(random_stream(seed, _SEED_CHANNEL_BASELINES, n_stations), _stations(seed, n_stations))
 
 
 @functools.lru_cache(maxsize=4)
