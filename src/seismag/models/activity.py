@@ -69,10 +69,7 @@ class ActivityClassifier(FixedTransformClassifier):
     config_cls: ClassVar[type[ModelConfig]] = ActivityConfig
 
     def __init__(self, config: ActivityConfig):
-        super().__init__()
-        if not isinstance(config, ActivityConfig):
-            raise ConfigError(f"ActivityClassifier needs an ActivityConfig, got {type(config).__name__}")
-        self.config = config
+        super().__init__(config)
         self.init_head(config.input_size)
 
     def check_input(self, x: torch.Tensor) -> torch.Tensor:

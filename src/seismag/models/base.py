@@ -47,13 +47,16 @@ class ModelMixin:
         """``'sequence'`` (input ``(batch, days, steps_per_day)``) or ``'flat'``."""
         return get_model_entry(self.model_name).input_layout
 
+    def __init__(self, config: ModelConfig):
+        """Initialise the module and keep ``config``, which must be a :attr:`config_cls`."""
+        super().__init__()
+        if not isinstance(config, self.config_cls):
+            raise ConfigError(f"{type(self).__name__} needs a {self.config_cls.__name__}, got {type(config).__name__}")
+        self.config = config
+
     @classmethod
     def from_config(cls, config: ModelConfig):
         """Build the model from a config instance (the registry's builder)."""
-        if not isinstance(config, cls.config_cls):
-            raise ConfigError(
-                f"{cls.__name__} needs a {cls.config_cls.__name__}, got {type(config).__name__}"
-            )
         return cls(config)
 
     def check_sequence_input(self, x: torch.Tensor) -> None:

@@ -90,6 +90,9 @@ class F1WeightedEnsemble(nn.Module):
     extra : dict
         Plain data stored with :meth:`save` and restored by :meth:`load`.
 
+    The inference methods take ``x``, a batch of ``n`` samples in the members'
+    input layout (e.g. ``(n, days, steps_per_day)``).
+
     Raises
     ------
     ConfigError
@@ -125,18 +128,7 @@ class F1WeightedEnsemble(nn.Module):
     # --- inference -------------------------------------------------------
 
     def member_probabilities(self, x: torch.Tensor) -> torch.Tensor:
-        """Softmax probabilities of every member.
-
-        Parameters
-        ----------
-        x : torch.Tensor
-            A batch in the members' input layout, e.g. ``(n, days, steps_per_day)``.
-
-        Returns
-        -------
-        torch.Tensor
-            ``(n_members, n, n_classes)``.
-        """
+        """Softmax probabilities ``(n_members, n, n_classes)`` of every member for ``x``."""
         probabilities = []
         with torch.no_grad():
             for member in self.models:
@@ -154,22 +146,13 @@ class F1WeightedEnsemble(nn.Module):
         return torch.as_tensor(self.weights, dtype=tensor.dtype, device=tensor.device)
 
     def score(self, x: torch.Tensor) -> EnsembleScores:
-        """Probabilities, classes, confidence and variance from one pass over the members.
+        """Probabilities, classes, confidence and variance of ``x`` from one pass over the members.
 
         Each member runs once; :meth:`predict_proba` and
         :meth:`classify_with_confidence` return parts of this, so a caller that
         needs both should call this instead of running the members twice.
-
-        Parameters
-        ----------
-        x : torch.Tensor
-            A batch in the members' input layout.
-
-        Returns
-        -------
-        EnsembleScores
-            ``(probabilities, classes, confidence, variance)``; see
-            :meth:`predict_proba` and :meth:`classify_with_confidence`.
+        Returns :class:`EnsembleScores` ``(probabilities, classes, confidence,
+        variance)``; see :meth:`predict_proba` and :meth:`classify_with_confidence`.
         """
         return self._scores(self.member_probabilities(x))
 
@@ -201,19 +184,8 @@ class F1WeightedEnsemble(nn.Module):
         return EnsembleScores(probabilities, classes, confidence, variance)
 
     def predict_proba(self, x: torch.Tensor) -> torch.Tensor:
-        """Class probabilities of the ensemble.
-
-        Parameters
-        ----------
-        x : torch.Tensor
-            A batch in the members' input layout.
-
-        Returns
-        -------
-        torch.Tensor
-            ``(n, n_classes)`` float32; rows sum to 1. For ``voting`` these are
-            weighted vote shares.
-        """
+        """Class probabilities of the ensemble for ``x``: ``(n, n_classes)`` float32, rows
+        summing to 1 (weighted vote shares for ``voting``)."""
         return self.score(x).probabilities
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -225,12 +197,7 @@ class F1WeightedEnsemble(nn.Module):
         return self.score(x).classes
 
     def classify_with_confidence(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Classes, their probability, and the members' disagreement.
-
-        Parameters
-        ----------
-        x : torch.Tensor
-            A batch in the members' input layout.
+        """Classes, their probability, and the members' disagreement for ``x``.
 
         Returns
         -------

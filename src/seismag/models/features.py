@@ -16,7 +16,6 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from seismag.errors import ConfigError
 from seismag.models.config import (ModelConfig, check_channels, check_positive_float, check_positive_int,
                                    check_probability)
 from seismag.models.fixed_transform import FixedTransformClassifier
@@ -132,10 +131,7 @@ class FeaturesClassifier(FixedTransformClassifier):
     config_cls: ClassVar[type[ModelConfig]] = FeaturesConfig
 
     def __init__(self, config: FeaturesConfig):
-        super().__init__()
-        if not isinstance(config, FeaturesConfig):
-            raise ConfigError(f"FeaturesClassifier needs a FeaturesConfig, got {type(config).__name__}")
-        self.config = config
+        super().__init__(config)
         # Derived from the config, so not saved (persistent=False) and always consistent.
         self.register_buffer(
             "band_weights", torch.tensor(band_matrix(config.input_size // config.channels, config.n_bands),

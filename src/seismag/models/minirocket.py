@@ -187,10 +187,7 @@ class MiniRocketClassifier(FixedTransformClassifier):
     config_cls: ClassVar[type[ModelConfig]] = MiniRocketConfig
 
     def __init__(self, config: MiniRocketConfig):
-        super().__init__()
-        if not isinstance(config, MiniRocketConfig):
-            raise ConfigError(f"MiniRocketClassifier needs a MiniRocketConfig, got {type(config).__name__}")
-        self.config = config
+        super().__init__(config)
         series_length = config.input_size // config.channels
         self.pool_factor = min(config.downsample, max(1, series_length // KERNEL_LENGTH))
         self.pooled_length = series_length // self.pool_factor

@@ -72,10 +72,7 @@ class MLPNetwork(ModelMixin, nn.Module):
     config_cls: ClassVar[type[ModelConfig]] = MLPConfig
 
     def __init__(self, config: MLPConfig):
-        super().__init__()
-        if not isinstance(config, MLPConfig):
-            raise ConfigError(f"MLPNetwork needs an MLPConfig, got {type(config).__name__}")
-        self.config = config
+        super().__init__(config)
         layers: list[nn.Module] = []
         in_features = config.input_size
         for hidden_size in config.hidden_sizes:
@@ -89,19 +86,8 @@ class MLPNetwork(ModelMixin, nn.Module):
         self.head = nn.Linear(in_features, config.output_size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Classify windows.
-
-        Parameters
-        ----------
-        x : torch.Tensor
-            ``(batch, input_size)`` float; ``(batch, days, steps_per_day)`` is
-            flattened first.
-
-        Returns
-        -------
-        torch.Tensor
-            Logits ``(batch, output_size)``.
-        """
+        """Logits ``(batch, output_size)`` of windows ``(batch, input_size)``;
+        ``(batch, days, steps_per_day)`` is flattened first."""
         if x.dim() > 2:
             x = x.flatten(1)
         if x.dim() != 2 or x.shape[-1] != self.config.input_size:

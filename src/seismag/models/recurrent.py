@@ -168,12 +168,11 @@ class RecurrentNetwork(ModelMixin, nn.Module):
     config_cls: ClassVar[type[ModelConfig]] = RecurrentConfig
 
     def __init__(self, config: RecurrentConfig):
-        super().__init__()
         if not isinstance(config, RecurrentConfig) or config.cell_type not in _CELLS:
             raise ConfigError(
                 f"RecurrentNetwork needs a GRUConfig, LSTMConfig or RNNConfig, got {type(config).__name__}"
             )
-        self.config = config
+        super().__init__(config)
         directions = 2 if config.bidirectional else 1
         cell = _CELLS[config.cell_type]
         extra = {"nonlinearity": config.nonlinearity} if isinstance(config, RNNConfig) else {}
@@ -206,18 +205,7 @@ class RecurrentNetwork(ModelMixin, nn.Module):
                     nn.init.zeros_(parameter)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Classify windows.
-
-        Parameters
-        ----------
-        x : torch.Tensor
-            ``(batch, days, input_size)`` float; any number of days.
-
-        Returns
-        -------
-        torch.Tensor
-            Logits ``(batch, output_size)``.
-        """
+        """Logits ``(batch, output_size)`` of windows ``(batch, days, input_size)``, any number of days."""
         self.check_sequence_input(x)
         unrolled = uses_unrolled(self.recurrent_impl, self.config.cell_type, x.device, torch.is_grad_enabled())
         plain = self.recurrent_impl == "plain"

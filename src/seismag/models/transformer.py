@@ -109,10 +109,7 @@ class TransformerNetwork(ModelMixin, nn.Module):
     config_cls: ClassVar[type[ModelConfig]] = TransformerConfig
 
     def __init__(self, config: TransformerConfig):
-        super().__init__()
-        if not isinstance(config, TransformerConfig):
-            raise ConfigError(f"TransformerNetwork needs a TransformerConfig, got {type(config).__name__}")
-        self.config = config
+        super().__init__(config)
         self.input_projection = nn.Linear(config.input_size, config.d_model)
         self.input_dropout = nn.Dropout(config.dropout_prob)
         self.encoder_layers = nn.ModuleList(
@@ -128,18 +125,7 @@ class TransformerNetwork(ModelMixin, nn.Module):
         self.head = nn.Linear(config.d_model, config.output_size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Classify windows.
-
-        Parameters
-        ----------
-        x : torch.Tensor
-            ``(batch, days, input_size)`` float; any number of days.
-
-        Returns
-        -------
-        torch.Tensor
-            Logits ``(batch, output_size)``.
-        """
+        """Logits ``(batch, output_size)`` of windows ``(batch, days, input_size)``, any number of days."""
         self.check_sequence_input(x)
         h = self.input_projection(x)
         h = h + sinusoidal_encoding(h.shape[1], self.config.d_model, device=h.device, dtype=h.dtype)
