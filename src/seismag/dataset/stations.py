@@ -36,11 +36,13 @@ from seismag.sources.records import read_record_header, read_station_record, sta
 __all__ = [
     "MINUTES_PER_DAY",
     "StationMinutes",
+    "daily_missing",
     "day_ranges",
     "find_station_files",
     "iso_time",
     "read_station",
     "station_minutes",
+    "window_missing_fraction",
     "window_row",
 ]
 
@@ -181,7 +183,7 @@ def station_minutes(record: StationRecord, channels: str | Sequence[str]) -> Sta
         missing_in_record |= np.isnan(values)
         if how is not None:
             derived.append((channel, how))
-    missing_per_day = np.isnan(series).any(axis=0).reshape(-1, MINUTES_PER_DAY).sum(axis=1)
+    missing_per_day = daily_missing(series)
     return StationMinutes(
         code=record.iaga_code,
         latitude=record.latitude,
@@ -224,6 +226,22 @@ def _station_quality(record: StationRecord, channels: tuple, derived: list, miss
         "first_day": str(first_day),
         "incomplete_days": day_ranges(first_day, missing_per_day),
     }
+
+
+def daily_missing(series: np.ndarray) -> np.ndarray:
+    """Missing minutes of each day of ``series`` (``(n_channels, n_days * 1440)``, from 00:00
+    of its first day): minutes with no value in at least one channel. Shape ``(n_days,)``."""
+    return np.isnan(series).any(axis=0).reshape(-1, MINUTES_PER_DAY).sum(axis=1)
+
+
+def window_missing_fraction(missing_per_day: np.ndarray, last_day: np.ndarray, window_days: int) -> np.ndarray:
+    """Share of the minutes without a value in each window of ``window_days`` whole days
+    ending on day ``last_day`` (indices into ``missing_per_day``, :func:`daily_missing`):
+    the rule ``max_missing`` is judged by, in build and in scan alike. float64, shaped like
+    ``last_day``."""
+    cumulative = np.concatenate(([0], np.cumsum(missing_per_day, dtype=np.int64)))
+    missing = cumulative[last_day + 1] - cumulative[last_day + 1 - window_days]
+    return missing / float(window_days * MINUTES_PER_DAY)
 
 
 def day_ranges(first_day: np.datetime64, missing_per_day: np.ndarray) -> list[dict]:

@@ -41,7 +41,8 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from seismag.dataset.stations import MINUTES_PER_DAY, StationMinutes, find_station_files, read_station, window_row
+from seismag.dataset.stations import (MINUTES_PER_DAY, StationMinutes, daily_missing, find_station_files, read_station,
+                                      window_missing_fraction, window_row)
 from seismag.sources.indices.activity import DailyActivity, daily_activity, window_activity
 from seismag.sources.indices.dst import read_dst
 from seismag.sources.indices.kp import read_kp
@@ -317,9 +318,7 @@ def _scan_station(model: ScanModel, station: StationMinutes, activity: DailyActi
     n_days = series.shape[1] // MINUTES_PER_DAY
     last_day = np.arange(days - 1, n_days)  # each window's last day, as build counts them
     window_end = station.first_day + (last_day + 1) * _DAY
-    missing = np.isnan(series).any(axis=0).reshape(n_days, MINUTES_PER_DAY).sum(axis=1)
-    cumulative = np.concatenate(([0], np.cumsum(missing, dtype=np.int64)))
-    fraction = (cumulative[last_day + 1] - cumulative[last_day + 1 - days]) / float(days * MINUTES_PER_DAY)
+    fraction = window_missing_fraction(daily_missing(series), last_day, days)
     keep = _in_range(window_end, start, end)
     last_day, window_end, fraction = last_day[keep], window_end[keep], fraction[keep]
     in_sample = model.in_sample(window_end)

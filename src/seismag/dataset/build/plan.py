@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from seismag.dataset.channels import parse_components
-from seismag.dataset.stations import MINUTES_PER_DAY, StationMinutes
+from seismag.dataset.stations import MINUTES_PER_DAY, StationMinutes, window_missing_fraction
 from seismag.errors import ConfigError, DataError
 from seismag.layout import label_settings
 
@@ -220,14 +220,11 @@ def candidate_windows(station: StationMinutes, window_days: int, settings: dict)
     window_end = (station.first_day + (last_index + 1) * day).astype("datetime64[s]")
     window_start = (station.first_day + (last_index + 1 - window_days) * day).astype("datetime64[s]")
     horizon_end = window_end + np.timedelta64(settings["lead_days"], "D").astype("timedelta64[s]")
-
-    cumulative = np.concatenate(([0], np.cumsum(station.missing_per_day)))
-    missing = cumulative[last_index + 1] - cumulative[last_index + 1 - window_days]
     return CandidateWindows(
         station=station.code,
         window_days=window_days,
         window_start=window_start,
         window_end=window_end,
         horizon_end=horizon_end,
-        missing_fraction=missing / float(window_days * MINUTES_PER_DAY),
+        missing_fraction=window_missing_fraction(station.missing_per_day, last_index, window_days),
     )
