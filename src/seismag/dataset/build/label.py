@@ -96,7 +96,8 @@ class WindowPlan(CandidateWindows):
     Attributes
     ----------
     status : ndarray of str
-        ``'kept'``, ``'label_horizon_outside_catalog'`` or ``'too_many_missing'``.
+        ``'kept'`` or the window's drop reason (:data:`DROP_HORIZON`, :data:`DROP_AFTERSHOCK`,
+        :data:`DROP_STORM`, :data:`DROP_MISSING`).
     label : ndarray of int8
         1 or 0; -1 where the horizon is outside the catalog (no label can be given).
         Computed for windows dropped for missing data too.
