@@ -5,9 +5,10 @@ fold arrays, epoch logs, ensemble configs, evaluation runs, permutation files), 
 its own notes for what is missing, so that no figure module opens a file itself.
 
 This module is the only part of the plots that opens files; what they are
-called and hold comes from :mod:`seismag.layout`, which the training code
-writes with. It never imports the training code: everything comes from the
-files on disk, so figures can be redrawn from results made on another machine.
+called and hold comes from :mod:`seismag.layout.results`, which the training code
+writes with (its :func:`~seismag.layout.results.parse_epoch_log` reads the epoch logs).
+It never imports the training code: everything comes from the files on disk, so
+figures can be redrawn from results made on another machine.
 
 The models are the ``*_models`` folders found (not a fixed list), and each
 model's display name comes from its file names (``GRUModel_7day_...`` ->
@@ -22,22 +23,17 @@ import math
 import os
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from seismag import layout
 from seismag.errors import DataError, SeismagError
-from seismag.layout import (
-    FIGURE_FOLDER,
-    FOLD_KINDS,
-    METRIC_KEYS,
-    WINDOW_KINDS,
-    fold_mean_std,
-    window_name,
-)
+from seismag.layout import results as layout
+from seismag.layout.results import (FIGURE_FOLDER, FOLD_KINDS, METRIC_KEYS, WINDOW_KINDS, EpochLog, fold_mean_std,
+                                    parse_epoch_log, window_name)
+from seismag.layout.seed import npy_problem_message
 
 logger = logging.getLogger("seismag.plots")
 
@@ -98,25 +94,6 @@ class ModelEntry:
 
 
 @dataclass
-class EpochLog:
-    """Per-epoch values of one fold, from its ``_logs.txt``.
-
-    ``values[key]`` is a float array of shape ``(n_epochs,)`` aligned with
-    ``epochs`` (1-based, increasing).
-    """
-
-    path: Path
-    epochs: np.ndarray
-    values: dict[str, np.ndarray] = field(default_factory=dict)
-
-    def __len__(self) -> int:
-        return int(self.epochs.size)
-
-    def __getitem__(self, key: str) -> np.ndarray:
-        return self.values[key]
-
-
-@dataclass
 class MetricStats:
     """Mean and std over folds of each metric for one model and window.
 
@@ -139,39 +116,24 @@ class MetricStats:
         return self.path.name
 
 
-def parse_epoch_log(path: str | os.PathLike) -> EpochLog:
-    """Parse an epoch log (``docs/artifacts.md``, *Epoch log format*).
+def load_json(path: str | os.PathLike, *, missing: str = "file not found", invalid: str = "corrupt JSON") -> Any:
+    """Read a JSON file (every JSON file the plots and the report read comes through here).
 
-    The lines are read by :func:`seismag.layout.parse_epoch_log` (comments and
-    blank lines skipped, at least the :data:`~seismag.layout.LOG_KEYS` on every
-    line, numeric extra pairs kept); here they become arrays by epoch. If an
-    epoch appears twice the later line wins.
+    A missing, unreadable or corrupt file raises :class:`DataError` naming it: ``missing``
+    is the message for a file that is not there (say what writes it), ``invalid`` begins
+    the one for text that is not JSON (the line, column and problem follow).
     """
-    path = Path(path)
-    rows: dict[int, dict[str, float]] = {}
-    for row in layout.parse_epoch_log(path):
-        rows[row["epoch"]] = row
-    epochs = np.array(sorted(rows), dtype=np.int64)
-    keys = [k for k in dict.fromkeys(k for r in rows.values() for k in r) if k != "epoch"]
-    values = {
-        key: np.array([rows[e].get(key, np.nan) for e in epochs], dtype=np.float64) for key in keys
-    }
-    return EpochLog(path=path, epochs=epochs, values=values)
-
-
-def load_json(path: str | os.PathLike) -> Any:
-    """Read a JSON file; a corrupt or unreadable file raises :class:`DataError` naming it."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise DataError(path, "file not found") from None
+        raise DataError(path, missing) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(path, f"cannot read file ({exc})") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DataError(path, f"corrupt JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+        raise DataError(path, f"{invalid} (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
 
 
 def _load_json_object(path: Path) -> dict[str, Any]:
@@ -182,7 +144,7 @@ def _load_json_object(path: Path) -> dict[str, Any]:
 
 
 def _load_vector(path: Path, *, kind: str) -> np.ndarray:
-    problem = layout.npy_problem_message(path)
+    problem = npy_problem_message(path)
     if problem is not None:
         raise DataError(path, problem)
     try:
@@ -406,11 +368,11 @@ class ResultsFolder:
                     if path.suffix == ".json":
                         self._object(path)
                     elif path.suffix == ".npy":
-                        problem = layout.npy_problem_message(path)
+                        problem = npy_problem_message(path)
                         if problem is not None:
                             raise DataError(path, problem)
                     elif kind == "logs":
-                        layout.parse_epoch_log(path)
+                        parse_epoch_log(path)
 
     # -- reading ----------------------------------------------------------------
     def _object(self, path: Path) -> dict[str, Any]:

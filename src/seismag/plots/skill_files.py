@@ -9,15 +9,14 @@ surrogate p-value (raw and family-wise adjusted), the surrogates' mean and sd, t
 probability gains, the Molchan trajectory, the comparisons with the references
 (``versus``) and a verdict. Alarms are judged on timing, so random alarms are the diagonal
 for every forecast.
-``scores.csv`` is written by ``seismag scan`` (columns :data:`SCORE_COLUMNS`). Both are
-read as plain files, never through the skill computation, and every problem is one
+``scores.csv`` is written by ``seismag scan`` (columns :data:`SCORE_COLUMNS`) and read by
+its one reader, :func:`seismag.layout.forecast.read_scores`. Both are read as plain files,
+never through the skill computation, and every problem is one
 :class:`~seismag.errors.DataError` line naming the file.
 """
 
 from __future__ import annotations
 
-import csv
-import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -27,16 +26,15 @@ from typing import Any, Mapping
 import numpy as np
 
 from seismag.errors import DataError
+from seismag.plots.results import load_json
 
 __all__ = ["SKILL_FILE", "SKILL_FORMAT", "SKILL_VERSION", "SCORE_COLUMNS", "GAIN_TAUS", "Skill", "ScoreTable",
            "find_skill", "read_skill", "read_scores", "is_number"]
 
 # The file contract is layout's (one owner for scan, skill and these readers).
-from seismag.layout import GAIN_TAUS, SCORE_COLUMNS, SKILL_FORMAT, SKILL_OUTCOMES, SKILL_VERSION  # noqa: E402
-from seismag.layout import SKILL_JSON as SKILL_FILE  # noqa: E402
-
-#: Columns the station figures need.
-_NEEDED_SCORE_COLUMNS = ("station", "window_end", "model", "prob_class1", "in_sample")
+from seismag.layout import forecast  # noqa: E402
+from seismag.layout.forecast import GAIN_TAUS, SCORE_COLUMNS, SKILL_FORMAT, SKILL_OUTCOMES, SKILL_VERSION  # noqa: E402
+from seismag.layout.forecast import SKILL_JSON as SKILL_FILE  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -106,16 +104,7 @@ def read_skill(source: "str | os.PathLike | Mapping[str, Any] | Skill") -> Skill
         data, path = dict(source), None
     else:
         path = find_skill(source)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise DataError(path, "no such file (written by seismag skill --out DIR)") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise DataError(path, f"unreadable: {exc}") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DataError(path, f"not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        data = load_json(path, missing="no such file (written by seismag skill --out DIR)", invalid="not valid JSON")
     where = str(path) if path is not None else "<skill dict>"
     _check_skill(where, data)
     return Skill(data=data, path=path)
@@ -248,57 +237,27 @@ class ScoreTable:
 def read_scores(path: str | os.PathLike) -> ScoreTable:
     """Read a ``scores.csv`` written by ``seismag scan`` (columns :data:`SCORE_COLUMNS`).
 
+    Read and checked by :func:`seismag.layout.forecast.read_scores`, the reader
+    ``seismag skill`` uses too, then laid out as the figures take it: rows by model (in
+    order of first appearance), station and window end.
+
     Raises
     ------
     DataError
-        Missing or empty file, a header without the columns the figures need, or a row
-        whose date, score or in-sample flag cannot be read (the message gives the line).
+        Every problem that reader refuses (a missing or empty file, a missing column, a
+        date, number or flag that cannot be read, a repeated row, ...), in one line
+        naming the file and the line.
     """
-    path = os.fspath(path)
-    try:
-        handle = open(path, newline="", encoding="utf-8")
-    except OSError as exc:
-        raise DataError(path, f"cannot open the scores file: {exc.strerror or exc}") from None
-    stations, ends, models, probs, flags = [], [], [], [], []
-    with handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None:
-            raise DataError(path, "empty scores file (no header line)")
-        column = {name.strip(): index for index, name in enumerate(header)}
-        missing = [name for name in _NEEDED_SCORE_COLUMNS if name not in column]
-        if missing:
-            raise DataError(path, f"not a seismag scores file: no column {', '.join(missing)} "
-                                  f"(expected {', '.join(SCORE_COLUMNS)})")
-        at = [column[name] for name in _NEEDED_SCORE_COLUMNS]
-        for row in reader:
-            if not row or all(not cell.strip() for cell in row):
-                continue
-            line = reader.line_num
-            if len(row) < len(header):
-                raise DataError(path, f"line {line}: {len(row)} fields, the header has {len(header)}")
-            station, end, model, prob, flag = (row[i].strip() for i in at)
-            try:
-                day = np.datetime64(end, "D")
-            except ValueError:
-                raise DataError(path, f"line {line}: window_end {end!r} is not a date YYYY-MM-DD") from None
-            try:
-                value = float(prob) if prob else math.nan
-            except ValueError:
-                raise DataError(path, f"line {line}: prob_class1 {prob!r} is not a number") from None
-            if prob and not 0.0 <= value <= 1.0:
-                raise DataError(path, f"line {line}: prob_class1 {prob} is outside [0, 1]")
-            if flag.lower() not in ("true", "false"):
-                raise DataError(path, f"line {line}: in_sample {flag!r} is not true or false")
-            stations.append(station)
-            ends.append(day)
-            models.append(model)
-            probs.append(value)
-            flags.append(flag.lower() == "true")
-    if not stations:
-        raise DataError(path, "the scores file has a header but no rows")
-    model_array = np.array(models, dtype=str)
-    return ScoreTable(station=np.array(stations, dtype=str), window_end=np.array(ends, dtype="datetime64[D]"),
-                      model=model_array, prob_class1=np.array(probs, dtype=np.float64),
-                      in_sample=np.array(flags, dtype=bool), path=path,
-                      models=tuple(dict.fromkeys(models)))
+    return score_table(forecast.read_scores(path))
+
+
+def score_table(scores: forecast.Scores) -> ScoreTable:
+    """A read ``scores.csv`` (:class:`seismag.layout.forecast.Scores`) as parallel arrays."""
+    codes = np.array(scores.stations, dtype=str)
+    parts = list(scores.models.values())
+    return ScoreTable(station=np.concatenate([codes[rows.station] for rows in parts]),
+                      window_end=np.concatenate([rows.window_end for rows in parts]).astype("datetime64[D]"),
+                      model=np.array([rows.name for rows in parts for _ in range(len(rows))], dtype=str),
+                      prob_class1=np.concatenate([rows.score for rows in parts]).astype(np.float64),
+                      in_sample=np.concatenate([rows.in_sample for rows in parts]).astype(bool),
+                      path=scores.path, models=tuple(scores.models))
