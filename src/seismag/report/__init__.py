@@ -13,7 +13,7 @@ Modules
 ``figures``  the four SPEC figure modules, drawn afresh and embedded
 ``markup``   escaping, numbers and embedded PNGs, which every section writes with
 
-May import: errors, io, layout, plots, NumPy and matplotlib; never training, models,
+May import: errors, io, layout, plots, sources (the storm definition), NumPy and matplotlib; never training, models,
 inference, evaluation or torch, so a page can be written from results made on another
 machine.
 

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 
 from seismag.plots.results import MetricStats, ModelEntry, ResultsFolder, window_name
 from seismag.report.markup import escape, number
+from seismag.sources.indices.storm import DST_STORM, KP_STORM
 
 #: Metric columns of the table: (key, header).
 TABLE_METRICS = (
@@ -187,7 +188,8 @@ def _inputs_and_activity(windows: dict, order) -> list[str]:
                      for c in per_class]
             parts.append(f"<tr><td class='name'>{escape(name)}</td><td>{escape(cells[0])}</td><td>{escape(cells[1])}</td></tr>")
         share = ["—" if v is None else f"{v:.1%}" for v in activity.get("storm_share", [None, None])]
-        parts.append(f"<tr><td class='name'>windows with a storm (Kp &ge; 5 or Dst &le; &minus;50 nT)</td>"
+        storm = f"Kp &ge; {KP_STORM:g} or Dst &le; &minus;{-DST_STORM:g} nT"
+        parts.append(f"<tr><td class='name'>windows with a storm ({storm})</td>"
                      f"<td>{escape(share[0])}</td><td>{escape(share[1])}</td></tr></tbody></table>")
         parts.append("<p class='meta'>Where the classes differ in storms, a model can separate them by "
                      "geomagnetic activity alone: compare every model with the <code>activity</code> reference.</p>")
