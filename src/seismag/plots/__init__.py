@@ -49,7 +49,7 @@ from seismag.layout.forecast import SKILL_FOLDER
 from seismag.plots.comparison import plot_model_comparison
 from seismag.plots.confusion import plot_confusion_matrices
 from seismag.plots.curves import plot_training_curves
-from seismag.plots.request import Models, PathLike, Windows
+from seismag.plots.request import ModelFilter, PathLike, WindowFilter
 from seismag.plots.results import NothingToPlot, PlotResult, ResultsFolder
 from seismag.plots.roc import plot_roc_curves
 from seismag.plots.skill import plot_molchan, plot_probability_gain, plot_skill, plot_station_scores
@@ -65,8 +65,8 @@ __all__ = [
 PLOTTERS = (plot_training_curves, plot_model_comparison, plot_roc_curves, plot_confusion_matrices)
 
 
-def draw_modules(results_dir: PathLike, dpi: float = 600, fmt: str = "png", windows: Windows = None,
-                 models: Models = None, *, out_dir: PathLike | None = None) -> PlotResult:
+def draw_modules(results_dir: PathLike, dpi: float = 600, fmt: str = "png", windows: WindowFilter = None,
+                 models: ModelFilter = None, *, out_dir: PathLike | None = None) -> PlotResult:
     """Run the four figure modules of :data:`PLOTTERS` in order.
 
     A module with nothing to draw is a note (``"plot_roc_curves: ..."``), not an error;
@@ -84,8 +84,8 @@ def draw_modules(results_dir: PathLike, dpi: float = 600, fmt: str = "png", wind
     return out
 
 
-def plot_all(results_dir: PathLike, dpi: float = 600, fmt: str = "png", windows: Windows = None,
-             models: Models = None, *, out_dir: PathLike | None = None) -> PlotResult:
+def plot_all(results_dir: PathLike, dpi: float = 600, fmt: str = "png", windows: WindowFilter = None,
+             models: ModelFilter = None, *, out_dir: PathLike | None = None) -> PlotResult:
     """Draw every figure of the SPEC into ``results_dir/performance_visualization/``.
 
     Files (``{N}`` = window days, ``{Model}`` = display name such as ``GRU``)::

@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from seismag.plots.request import FigureRequest, Models, PathLike, Windows
+from seismag.plots.request import FigureRequest, ModelFilter, PathLike, WindowFilter
 from seismag.plots.results import MetricStats, ModelEntry, NothingToPlot, PlotResult, ResultsFolder, note, window_name
 from seismag.plots.style import model_colors, model_markers, new_figure, publication_style
 
@@ -192,8 +192,8 @@ def model_stats(results: ResultsFolder, entry: ModelEntry, window_days: int,
     return ModelStats(entry.display_name, stats)
 
 
-def plot_model_comparison(results_dir: PathLike, dpi: float = 600, fmt: str = "png", windows: Windows = None,
-                          models: Models = None, *, out_dir: PathLike | None = None) -> PlotResult:
+def plot_model_comparison(results_dir: PathLike, dpi: float = 600, fmt: str = "png", windows: WindowFilter = None,
+                          models: ModelFilter = None, *, out_dir: PathLike | None = None) -> PlotResult:
     """Draw the radar chart and the three scatter plots per window, plus the two legends.
 
     File names are listed in the module docstring. Arguments, return value and errors as

@@ -24,7 +24,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from sklearn.metrics import confusion_matrix
 
-from seismag.plots.request import FigureRequest, Models, PathLike, Windows
+from seismag.plots.request import FigureRequest, ModelFilter, PathLike, WindowFilter
 from seismag.plots.results import ModelEntry, NothingToPlot, PlotResult, ResultsFolder, window_name
 from seismag.plots.style import new_figure, publication_style
 
@@ -114,8 +114,8 @@ def build_colorbar_figure(vmax: float, cmap: str = CMAP) -> Figure:
     return fig
 
 
-def plot_confusion_matrices(results_dir: PathLike, dpi: float = 600, fmt: str = "png", windows: Windows = None,
-                            models: Models = None, *, out_dir: PathLike | None = None) -> PlotResult:
+def plot_confusion_matrices(results_dir: PathLike, dpi: float = 600, fmt: str = "png", windows: WindowFilter = None,
+                            models: ModelFilter = None, *, out_dir: PathLike | None = None) -> PlotResult:
     """Draw one fold-averaged confusion matrix per model and window, and the shared colour bar.
 
     File names are listed in the module docstring. Arguments, return value and errors as

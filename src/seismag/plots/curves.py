@@ -20,7 +20,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from seismag.plots.request import FigureRequest, Models, PathLike, Windows
+from seismag.plots.request import FigureRequest, ModelFilter, PathLike, WindowFilter
 from seismag.layout.results import EpochLog
 from seismag.plots.results import ModelEntry, NothingToPlot, PlotResult, ResultsFolder, note, window_name
 from seismag.plots.style import model_colors, new_figure, publication_style
@@ -183,8 +183,8 @@ def build_training_curves_figure(
     return fig
 
 
-def plot_training_curves(results_dir: PathLike, dpi: float = 600, fmt: str = "png", windows: Windows = None,
-                         models: Models = None, *, out_dir: PathLike | None = None) -> PlotResult:
+def plot_training_curves(results_dir: PathLike, dpi: float = 600, fmt: str = "png", windows: WindowFilter = None,
+                         models: ModelFilter = None, *, out_dir: PathLike | None = None) -> PlotResult:
     """Draw ``Performance_Analysis/Model_Performance_{N}day.{fmt}`` for every window.
 
     Parameters

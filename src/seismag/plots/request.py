@@ -23,9 +23,9 @@ from seismag.plots.style import check_dpi, check_format, save_figure
 #: A path given as text or as a path object.
 PathLike = str | os.PathLike
 #: Window filter of a figure module (``[7, "14day"]``); every window found when ``None``.
-Windows = Iterable[int | str] | None
+WindowFilter = Iterable[int | str] | None
 #: Model filter of a figure module (registry or display names); every model found when ``None``.
-Models = Iterable[str] | None
+ModelFilter = Iterable[str] | None
 #: What a figure module computes per model and window (curves, a matrix, statistics).
 T = TypeVar("T")
 
@@ -48,8 +48,8 @@ class FigureRequest:
     out: PlotResult = field(default_factory=PlotResult)
 
     @classmethod
-    def open(cls, results_dir: PathLike, subfolder: str, *, dpi: float, fmt: str, windows: Windows = None,
-             models: Models = None, out_dir: PathLike | None = None) -> FigureRequest:
+    def open(cls, results_dir: PathLike, subfolder: str, *, dpi: float, fmt: str, windows: WindowFilter = None,
+             models: ModelFilter = None, out_dir: PathLike | None = None) -> FigureRequest:
         """Check ``fmt`` and ``dpi``, open ``results_dir`` and select ``windows`` and ``models``.
 
         The figures go to ``out_dir/subfolder`` when ``out_dir`` is given, else to

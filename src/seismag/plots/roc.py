@@ -21,7 +21,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from sklearn.metrics import roc_auc_score, roc_curve
 
-from seismag.plots.request import FigureRequest, Models, PathLike, Windows
+from seismag.plots.request import FigureRequest, ModelFilter, PathLike, WindowFilter
 from seismag.plots.results import ModelEntry, NothingToPlot, PlotResult, ResultsFolder, note, window_name
 from seismag.plots.style import model_colors, new_figure, publication_style
 
@@ -128,8 +128,8 @@ def build_roc_figure(panels: Sequence[tuple[int, Sequence[RocCurve]]], colors: d
     return fig
 
 
-def plot_roc_curves(results_dir: PathLike, dpi: float = 600, fmt: str = "png", windows: Windows = None,
-                    models: Models = None, *, out_dir: PathLike | None = None) -> PlotResult:
+def plot_roc_curves(results_dir: PathLike, dpi: float = 600, fmt: str = "png", windows: WindowFilter = None,
+                    models: ModelFilter = None, *, out_dir: PathLike | None = None) -> PlotResult:
     """Draw ``ROC_analysis/multi_model_roc_curves.{fmt}``.
 
     One panel per window that has validation probabilities for some model. Arguments,
