@@ -11,25 +11,26 @@ import re
 from pathlib import Path
 from typing import Sequence
 
-from seismag.plots import draw_modules
+from seismag.plots import comparison, confusion, curves, draw_modules, roc
 from seismag.plots.results import ResultsFolder
 from seismag.report.markup import EmbeddedFigure, embed_figure, escape
 
+#: One section per figure module: (its sub-folder, title, blurb, figures in rows by window).
 SECTIONS = (
-    ("Performance_Analysis", "Training and validation curves",
+    (curves.SUBFOLDER, "Training and validation curves",
      "Fold-averaged (F1-weighted) accuracy and loss per epoch; band = ±1 weighted SD across folds.", False),
-    ("Model_Comparison_Analysis", "Model comparison",
+    (comparison.SUBFOLDER, "Model comparison",
      "Radar chart and scatter plots of mean metrics over folds (error bars ±1 SD).", True),
-    ("ROC_analysis", "ROC curves",
+    (roc.SUBFOLDER, "ROC curves",
      "ROC curves averaged over folds on a common FPR grid; AUC = mean of per-fold AUCs ± standard error.", False),
-    ("Individual_Confusion_Matrices", "Confusion matrices",
+    (confusion.SUBFOLDER, "Confusion matrices",
      "Mean count per fold (share of the true class in brackets); one colour scale for all.", True),
 )
 
 
 def _is_lead(path: Path) -> bool:
     """Legends and the colour bar: shown before the figures they explain."""
-    return path.stem.startswith("Legend_") or path.stem == "horizontal_colorbar"
+    return path.stem.startswith("Legend_") or path.stem == confusion.COLORBAR_STEM
 
 
 def _figure_key(path: Path) -> tuple[bool, int, int, str]:
@@ -38,7 +39,7 @@ def _figure_key(path: Path) -> tuple[bool, int, int, str]:
     lead = _is_lead(path)
     match = re.search(r"_(\d+)day$", stem)
     window = int(match.group(1)) if match else 0
-    kinds = ("Radar_Chart", "F1_Stability", "NormMCC_vs_F1", "Precision_vs_Recall")
+    kinds = ("Radar_Chart",) + tuple(stem for stem, *_rest in comparison.SCATTERS)
     kind = next((i for i, k in enumerate(kinds) if stem.startswith(k)), len(kinds))
     return (not lead, window, kind, stem)
 
