@@ -57,7 +57,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))  # run from a checkout without installing
 
-from seismag.layout import SKILL_OUTCOMES  # noqa: E402  (torch-free: the words skill.json's comparisons use)
+from seismag.layout.forecast import SKILL_OUTCOMES  # noqa: E402  (torch-free: the words skill.json's comparisons use)
 
 #: name -> what ``seismag synth --records`` plants.
 SETTINGS = {

@@ -133,7 +133,8 @@ def test_skill_reads_scores_and_imports_no_model_code():
 
 
 @pytest.mark.parametrize("module", ["seismag", "seismag.config", "seismag.errors", "seismag.io", "seismag.defaults",
-                                    "seismag.layout", "seismag.sources", "seismag.dataset", "seismag.synth",
+                                    "seismag.layout.seed", "seismag.layout.dataset_info", "seismag.layout.results",
+                                    "seismag.layout.forecast", "seismag.sources", "seismag.dataset", "seismag.synth",
                                     "seismag.evaluation.skill"])
 def test_torch_free_modules_do_not_import_torch(module):
     code = f"import sys, {module}; print('torch' in sys.modules)"

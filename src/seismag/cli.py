@@ -407,7 +407,7 @@ def cmd_synth(args) -> None:
               f"{record['files']['dst']}, {len(record['files']['ssc'])} SSC list(s), records.json")
         return
     from seismag.synth.windows import generate_dataset
-    from seismag.layout import window_dir_name
+    from seismag.layout.seed import window_dir_name
 
     options = _given(args, _SYNTH_WINDOW_OPTIONS, _SYNTH_RECORD_OPTIONS, "windows (add --records)")
     if "windows" in options:
@@ -519,7 +519,7 @@ def cmd_evaluate(args) -> None:
 
 
 def cmd_plot(args) -> None:
-    from seismag.layout import FIGURE_FOLDER
+    from seismag.layout.results import FIGURE_FOLDER
     from seismag.plots import plot_all
 
     files = plot_all(args.results, dpi=args.dpi, fmt=args.format)
@@ -551,7 +551,7 @@ def cmd_build(args) -> None:
 
 
 def cmd_skill(args) -> None:
-    from seismag.layout import LABEL_KEYS
+    from seismag.layout.dataset_info import LABEL_KEYS
     from seismag.evaluation.skill import evaluate_skill, format_skill_report
 
     result = evaluate_skill(args.scores, args.catalog, args.out, **{key: getattr(args, key) for key in LABEL_KEYS},

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from seismag.config import make_config, tiny_models
 from seismag.synth.windows import generate_dataset
-from seismag.layout import FIGURE_FOLDER, SKILL_FOLDER
+from seismag.layout.forecast import SKILL_FOLDER
+from seismag.layout.results import FIGURE_FOLDER
 from seismag.training.pipeline import format_summary_table, run_experiment, setup_logging
 
 logger = logging.getLogger("seismag")

@@ -2,7 +2,7 @@
 
 Two commands writing into one folder (two trainings into one ``--out`` with
 different seeds) would each exit 0 and leave a folder that mixes their files.
-A writer holds ``{folder}/.seismag.lock`` (:data:`~seismag.layout.LOCK_FILE`)
+A writer holds ``{folder}/.seismag.lock`` (:data:`LOCK_FILE`)
 while it writes: created atomically (``O_CREAT | O_EXCL``), it holds the
 holder's pid, start time, command and host. A second writer is refused with
 one line naming the holder. A lock whose pid is no longer alive on this host (a
@@ -27,7 +27,10 @@ from typing import Any
 
 from seismag.errors import ConfigError, output_error
 from seismag.io import make_folder
-from seismag.layout import LOCK_FILE
+
+#: Present while train, synth or build writes into a results or seed-layout folder
+#: (:func:`folder_lock`); hidden, and no reader looks at it.
+LOCK_FILE = ".seismag.lock"
 
 logger = logging.getLogger("seismag")
 

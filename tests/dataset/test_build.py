@@ -26,7 +26,7 @@ from seismag.sources.catalog import Catalog, dobrovolsky_radius_km, haversine_km
 from seismag.sources.iaga import read_iaga2002, write_iaga2002
 from seismag.dataset.loading import load_window
 from seismag.errors import ConfigError, DataError
-from seismag.layout import read_dataset_info
+from seismag.layout.dataset_info import read_dataset_info
 
 FIXTURES = Path(__file__).parents[1] / "sources" / "fixtures" / "iaga"
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -143,6 +143,18 @@ def test_lead_and_stride(station):
     assert plan.count(1) == 0
     plan = plan_windows(record, hand_catalog(), 2, lead_days=1, stride_days=1)
     assert ends(plan, plan.label == 1) == ["2020-01-07"]
+
+
+def test_plan_windows_takes_the_window_settings_with_builds_defaults(station):
+    record = read_iaga2002(station)
+    with pytest.raises(TypeError, match="overwrite"):
+        plan_windows(record, hand_catalog(), 3, overwrite=True)  # a build setting, not a window's
+    default = plan_windows(record, hand_catalog(), 3)
+    spelled = plan_windows(record, hand_catalog(), 3, component="H", min_magnitude=5.5, radius="dobrovolsky",
+                           lead_days=7, stride_days=1, max_missing=0.1)
+    assert ends(default, slice(None)) == ends(spelled, slice(None))
+    assert default.status.tolist() == spelled.status.tolist()
+    assert default.label.tolist() == spelled.label.tolist()
 
 
 def test_plan_windows_takes_the_window_settings_with_builds_defaults(station):

@@ -12,7 +12,7 @@ from seismag.sources.catalog import Catalog
 from seismag.sources.indices.dst import read_dst
 from seismag.sources.indices.kp import read_kp
 from seismag.errors import ConfigError, DataError
-from seismag.layout import read_dataset_info
+from seismag.layout.dataset_info import read_dataset_info
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 MMB = SHARED / "observatory" / "mmb_2011_march.txt"

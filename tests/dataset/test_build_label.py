@@ -18,8 +18,15 @@ from seismag.sources.indices.activity import daily_activity
 from seismag.sources.indices.kp import read_kp, write_kp_csv
 from seismag.sources.indices.storm import parse_storm_rule
 from seismag.errors import ConfigError, DataError
-from seismag.layout import (CLASS_FILES, DATASET_FILE, LABEL_KEYS, DatasetInfo, label_settings, read_dataset_info,
-                            read_label_settings)
+from seismag.layout.dataset_info import (
+    DATASET_FILE,
+    LABEL_KEYS,
+    DatasetInfo,
+    label_settings,
+    read_dataset_info,
+    read_label_settings,
+)
+from seismag.layout.seed import CLASS_FILES
 
 SETTINGS = {"min_magnitude": 5.0, "radius_mode": "fixed", "radius_km": 300.0, "max_missing": 0.1}
 STATION = (40.0, 140.0)

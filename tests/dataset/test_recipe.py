@@ -20,7 +20,7 @@ from seismag.dataset.recipe import (
     Sq,
 )
 from seismag.errors import ConfigError, DataError
-from seismag.layout import DatasetInfo
+from seismag.layout.dataset_info import DatasetInfo
 
 FULL = Recipe((Despike(), Baseline(), Sq(), Diff(), LocalTime(0.0, 4.0)))
 FULL_DICTS = [

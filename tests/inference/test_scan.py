@@ -28,7 +28,8 @@ from seismag.dataset.loading import read_meta
 from seismag.errors import ConfigError, DataError, OutputError
 from seismag.inference import SCORE_COLUMNS, load_trained_ensemble, predict_array, scan_data, scan_records
 from seismag.inference.ensemble import prepare_raw
-from seismag.layout import read_forecast_meta, read_label_settings, scores_meta_path
+from seismag.layout.dataset_info import read_label_settings
+from seismag.layout.forecast import read_forecast_meta, scores_meta_path
 from seismag.models import F1WeightedEnsemble
 from seismag.training.pipeline import run_experiment
 

@@ -19,7 +19,8 @@ from seismag.plots import (
 )
 from seismag.plots.confusion import averaged_confusion
 from seismag.plots.curves import average_logs
-from seismag.plots.results import EpochLog, ResultsFolder
+from seismag.layout.results import EpochLog
+from seismag.plots.results import ResultsFolder
 from seismag.plots.roc import compute_roc
 from seismag.plots.style import model_colors
 

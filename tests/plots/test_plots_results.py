@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from seismag.errors import DataError, SeismagError
-from seismag.plots.results import ResultsFolder, parse_epoch_log, parse_window
+from seismag.plots.results import ResultsFolder, parse_window
 
 
 def test_discovers_models_windows_and_folds(full_results):
@@ -34,35 +34,6 @@ def test_partial_folder_and_new_model(partial_results):
     assert results.expected_folds("gru", 7) == 3
     assert results.folds("gru", 30, require=("logs",)) == [1, 3]
     assert results.dataset_summary() is None
-
-
-def test_epoch_log_parsing_accepts_comments_and_extra_pairs(tmp_path):
-    log = tmp_path / "GRUModel_7day_fold_1_logs.txt"
-    log.write_text(
-        "# model=GRU fold=1\n\n"
-        "epoch=1 train_loss=0.7 train_acc=0.5 train_f1=0.4 val_loss=0.71 val_acc=0.52 val_f1=0.5 lr=0.001 "
-        "grad_norm=1.5 phase=warmup\n"
-        "epoch=2 train_loss=0.6 train_acc=0.6 train_f1=0.55 val_loss=0.65 val_acc=0.58 val_f1=0.57 lr=0.001\n"
-    )
-    parsed = parse_epoch_log(log)
-    assert parsed.epochs.tolist() == [1, 2]
-    assert parsed["val_acc"].tolist() == [0.52, 0.58]
-    assert parsed["grad_norm"][0] == 1.5 and np.isnan(parsed["grad_norm"][1])
-
-
-@pytest.mark.parametrize("line, problem", [
-    ("epoch=1 train_loss=0.7", "missing train_acc"),
-    ("epoch=1 train_loss=abc train_acc=0.5 train_f1=0.4 val_loss=0.7 val_acc=0.5 val_f1=0.5 lr=0.1",
-     "train_loss='abc' is not a number"),
-    ("this is not a log line", "expected key=value"),
-])
-def test_bad_epoch_line_names_file_and_line(tmp_path, line, problem):
-    log = tmp_path / "X_logs.txt"
-    log.write_text("# header\n" + line + "\n")
-    with pytest.raises(DataError) as info:
-        parse_epoch_log(log)
-    assert str(log) in str(info.value)
-    assert "line 2" in str(info.value) and problem in str(info.value)
 
 
 def test_corrupt_json_raises_naming_the_file(fresh_results):

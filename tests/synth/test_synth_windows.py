@@ -375,7 +375,7 @@ def test_precursor_acts_on_h_and_z_not_d():
 
 
 def test_dataset_json_describes_the_channels(tmp_path):
-    from seismag.layout import read_dataset_info
+    from seismag.layout.dataset_info import read_dataset_info
 
     summary = generate_dataset(tmp_path, preset="quick", seed=3, windows=(7,), steps_per_day=SMALL_SPD,
                                n_stations=4, stations_per_event=(1, 3), components="H,D,Z")
@@ -428,7 +428,7 @@ def test_bad_components_are_refused(tmp_path, components):
 
 def test_cli_synth_components(tmp_path, capsys):
     from seismag.cli import main
-    from seismag.layout import read_dataset_info
+    from seismag.layout.dataset_info import read_dataset_info
 
     out = tmp_path / "data"
     assert main(["synth", "--out", str(out), "--windows", "7", "--seed", "2", "--components", "H,D,Z"]) == 0

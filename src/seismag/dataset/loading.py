@@ -27,16 +27,14 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from seismag.errors import ConfigError, DataError
-from seismag.layout import (
+from seismag.layout.dataset_info import (DATASET_FILE, DatasetInfo, assumed_dataset_info, dataset_info_or_assumed,
+                                         dataset_info_path)
+from seismag.layout.seed import (
     ACTIVITY_COLUMNS,
     CLASS_FILES,
-    DATASET_FILE,
     META_FILE,
     WINDOW_DIR_PREFIX,
-    DatasetInfo,
     check_class_file,
-    dataset_info_path,
-    read_dataset_info,
     npy_file_problem,
     window_dir,
 )
@@ -67,7 +65,8 @@ class WindowData:
         after the recipe (``channels * recipe.output_steps(raw steps)``). Sequence models
         see ``(batch, days, steps_per_day)``.
     dataset : DatasetInfo or None
-        ``dataset.json`` of the folder (None: one raw channel, no recipe, as the SPEC).
+        ``dataset.json`` of the folder (None: none there, so the folder holds what
+        :func:`~seismag.layout.dataset_info.assumed_dataset_info` says).
     """
 
     window_days: int
@@ -86,7 +85,7 @@ class WindowData:
 
     @property
     def channels(self) -> tuple[str, ...]:
-        return self.dataset.channels if self.dataset else ("H",)
+        return (self.dataset or assumed_dataset_info()).channels
 
     @property
     def n_channels(self) -> int:
@@ -133,7 +132,7 @@ class WindowData:
         """The ``meta.csv`` activity columns as float32 ``(n, columns)``: the ``activity`` model's input.
 
         The columns are those ``dataset.json`` lists (else every one of
-        :data:`~seismag.layout.ACTIVITY_COLUMNS` that ``meta.csv`` has). A missing
+        :data:`~seismag.layout.seed.ACTIVITY_COLUMNS` that ``meta.csv`` has). A missing
         column or an empty or non-numeric value is one :class:`DataError` naming ``meta.csv``.
         """
         where = self.meta_path
@@ -187,9 +186,8 @@ class WindowData:
         ``channels``/``units`` in column order, ``steps_per_day`` as stored (per channel,
         before the recipe), the ``recipe``, and the stations (for the local-time step).
         """
-        info = self.dataset or DatasetInfo()
-        raw_steps = info.steps_per_day if self.dataset else self.steps_per_day
-        return {"channels": list(info.channels), "units": list(info.units), "steps_per_day": int(raw_steps),
+        info = self.dataset or assumed_dataset_info(self.steps_per_day)
+        return {"channels": list(info.channels), "units": list(info.units), "steps_per_day": int(info.steps_per_day),
                 "recipe": [dict(step) for step in self.recipe],
                 "stations": {code: dict(values) for code, values in info.stations.items()}}
 
@@ -283,13 +281,11 @@ def load_window(
     if not folder.is_dir():
         raise DataError(folder, f"window directory not found (expected the seed layout "
                                 f"{Path(data_dir) / (WINDOW_DIR_PREFIX + 'N')}/{CLASS_FILES[0]}, {CLASS_FILES[1]})")
-    info = read_dataset_info(data_dir)
-    channels = 1
-    if info is not None:
-        if int(steps_per_day) not in (DEFAULT_STEPS_PER_DAY, info.steps_per_day):
-            raise DataError(dataset_info_path(data_dir), f"records steps_per_day {info.steps_per_day}, but "
-                            f"{steps_per_day} was asked for; leave --steps-per-day out, the folder describes itself")
-        steps_per_day, channels = info.steps_per_day, info.n_channels
+    info = dataset_info_or_assumed(data_dir, steps_per_day)
+    if not info.assumed and int(steps_per_day) not in (DEFAULT_STEPS_PER_DAY, info.steps_per_day):
+        raise DataError(dataset_info_path(data_dir), f"records steps_per_day {info.steps_per_day}, but "
+                        f"{steps_per_day} was asked for; leave --steps-per-day out, the folder describes itself")
+    steps_per_day, channels = info.steps_per_day, info.n_channels
     row_steps = int(steps_per_day) * channels
     n_features = int(window_days) * row_steps
     if require_both_classes:
@@ -343,7 +339,7 @@ def load_window(
     if dropped or interpolated:
         notes.append(f"window {window_days}: {dropped} rows dropped (> {max_missing:.0%} missing), "
                      f"{interpolated} rows with short gaps interpolated")
-    steps = [dict(step) for step in (info.recipe if info is not None and recipe is None else recipe or ())]
+    steps = [dict(step) for step in (info.recipe if recipe is None else recipe or ())]
     where = str(dataset_info_path(data_dir)) if recipe is None else "the ensemble's recipe"
     from seismag.dataset.recipe import Recipe
 
@@ -359,7 +355,7 @@ def load_window(
     return WindowData(
         window_days=int(window_days), steps_per_day=day_width, features=features,
         labels=labels, source_rows=source_rows, meta=meta, path=folder,
-        dropped_rows=dropped, interpolated_rows=interpolated, notes=notes, dataset=info,
+        dropped_rows=dropped, interpolated_rows=interpolated, notes=notes, dataset=None if info.assumed else info,
         recipe=tuple(steps),
     )
 
@@ -411,8 +407,8 @@ def station_longitudes(stations: np.ndarray, table: Mapping[str, Mapping], where
     return out
 
 
-def _row_longitudes(n_rows: int, info: DatasetInfo | None, meta, folder: Path) -> np.ndarray:
-    table = info.stations if info is not None else {}
+def _row_longitudes(n_rows: int, info: DatasetInfo, meta, folder: Path) -> np.ndarray:
+    table = info.stations
     if meta is not None and "station" in meta:
         return station_longitudes(meta["station"], table, folder / META_FILE)
     if len(table) == 1:

@@ -2,7 +2,7 @@
 
 Windows are stored raw on disk (nT, gaps already interpolated), each row holding
 ``days x channels x steps`` values in the order "day, channel, step"
-(:data:`seismag.layout.FEATURE_ORDER`). A :class:`Recipe` is a tuple of steps
+(:data:`seismag.layout.dataset_info.FEATURE_ORDER`). A :class:`Recipe` is a tuple of steps
 (:mod:`seismag.dataset.recipe_steps`: despike, baseline, sq, diff, local_time, always run
 in the order :data:`STEP_ORDER`, each at most once); its :meth:`Recipe.apply` turns such
 rows into model input, and its :meth:`Recipe.to_dicts` is what ``DatasetInfo.recipe`` and

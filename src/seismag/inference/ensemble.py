@@ -12,8 +12,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from seismag import layout
 from seismag import models as model_registry
+from seismag.layout import dataset_info
 from seismag.errors import CheckpointError, ConfigError, DataError
 from seismag.training.tensors import Scaler
 
@@ -180,12 +180,15 @@ def check_ensemble_config(model_path, config_path, ensemble: TrainedEnsemble) ->
 def input_record(extra: dict) -> dict:
     """How raw data become this ensemble's input (``extra['inputs']``, written by training).
 
-    Ensembles written before channels and recipes existed hold one raw channel."""
+    Ensembles written before channels and recipes existed were trained on what a folder
+    without ``dataset.json`` holds (:func:`~seismag.layout.dataset_info.assumed_dataset_info`)."""
     inputs = extra.get("inputs")
     if inputs:
         return inputs
-    return {"kind": "window", "n_channels": 1, "channels": ["H"], "units": ["nT"],
-            "steps_per_day": int(extra["steps_per_day"]), "recipe": [], "stations": {}}
+    assumed = dataset_info.assumed_dataset_info(int(extra["steps_per_day"]))
+    return {"kind": "window", "n_channels": assumed.n_channels, "channels": list(assumed.channels),
+            "units": list(assumed.units), "steps_per_day": assumed.steps_per_day,
+            "recipe": [dict(step) for step in assumed.recipe], "stations": dict(assumed.stations)}
 
 
 def takes_table(extra: dict) -> bool:
@@ -258,18 +261,24 @@ def window_input(extra: dict, data, where) -> np.ndarray:
 def training_period(extra: dict) -> dict | None:
     """The ensemble's training period (``train_until``, ``first_window_start``,
     ``last_horizon_end``; see :meth:`seismag.dataset.loading.WindowData.training_period`), or
-    None for an ensemble written before training periods were recorded."""
+    None for an ensemble written before training periods were recorded.
+
+    Training stores it once, in ``extra['protocol']``. Ensembles saved before that also
+    carry a copy at the top of ``extra``; it is read first, so those (and a copy whose
+    top-level period was set by hand) read as they always did."""
     period = extra.get("training_period") or (extra.get("protocol") or {}).get("training_period")
     return dict(period) if period else None
 
 
 def label_settings(extra: dict, where="the ensemble") -> dict | None:
     """The label settings of the windows the ensemble trained on (the ``labels`` of their
-    ``dataset.json``, :data:`seismag.layout.LABEL_KEYS`), checked; None when unknown: windows
-    whose ``dataset.json`` records none (synthetic windows, an older build), or an ensemble
-    written before ensembles carried them."""
+    ``dataset.json``, :data:`seismag.layout.dataset_info.LABEL_KEYS`), checked; None when unknown:
+    windows whose ``dataset.json`` records none (synthetic windows, an older build), or an
+    ensemble written before ensembles carried them. Stored once, in ``extra['protocol']``; a
+    top-level ``extra['labels']`` (ensembles saved before) is read first, as for
+    :func:`training_period`."""
     labels = extra.get("labels") if "labels" in extra else (extra.get("protocol") or {}).get("labels")
-    return None if labels is None else layout.label_settings(labels, where)
+    return None if labels is None else dataset_info.label_settings(labels, where)
 
 
 def in_sample(extra: dict, window_end) -> np.ndarray:

@@ -13,8 +13,16 @@ from seismag.dataset.loading import load_window
 from seismag.errors import DataError
 from seismag.io import write_json, write_npy
 from seismag.lock import folder_lock
-from seismag.layout import (DATASET_SUMMARY_FILE, EVALUATION_FOLDER, MODEL_FOLDER_SUFFIX, RUN_CONFIG_FILE, ArtifactPaths,
-                      file_prefix, parse_file_name, summary_record)
+from seismag.layout.results import (
+    DATASET_SUMMARY_FILE,
+    EVALUATION_FOLDER,
+    MODEL_FOLDER_SUFFIX,
+    RUN_CONFIG_FILE,
+    ArtifactPaths,
+    file_prefix,
+    parse_file_name,
+    summary_record,
+)
 from seismag.training.artifacts import summarise
 from seismag.training.evaluation import bootstrap_intervals, majority_baseline
 from seismag.training.metrics import calculate_binary_metrics
@@ -63,8 +71,9 @@ def evaluate_results(results_dir, test_data_dir, out_dir=None, *, models=None, w
 
     ``test_data_dir`` is in the seed layout. Writes, under ``out_dir`` (default
     ``results_dir/evaluation``), the same layout as training with one "fold" per
-    model and window (the whole test set): probabilities, labels, metrics,
-    a summary with bootstrap 95 % intervals and the all-majority baseline, so
+    model and window (the whole test set): probabilities, labels, the class-file rows
+    scored (``_test_file_rows.npy``, where training's folds have ``_test_indices.npy``),
+    metrics, a summary with bootstrap 95 % intervals and the all-majority baseline, so
     ``seismag plot`` / ``seismag report`` draw it like a training run.
     Returns ``{model: {window_days: summary}}``. A model with fold files but no ensemble
     (:func:`unfinished_models`) is added to ``notes`` when given, else logged as a warning.
@@ -115,7 +124,7 @@ def evaluate_results(results_dir, test_data_dir, out_dir=None, *, models=None, w
             metrics.update(fold=1, n_val=int(data.n_samples), n_train=0, best_epoch=None)
             write_npy(paths.fold_file(1, "test_probs"), probs)
             write_npy(paths.fold_file(1, "test_labels"), data.labels)
-            write_npy(paths.fold_file(1, "test_indices"), data.source_rows)
+            write_npy(paths.fold_file(1, "test_file_rows"), data.source_rows)  # file rows, not WindowData rows
             write_json(paths.fold_file(1, "metrics"), metrics)
             _, mean, std = summarise([metrics])  # one "fold": the whole test set
             summary = summary_record(

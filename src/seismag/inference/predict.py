@@ -12,7 +12,7 @@ import torch
 from seismag.dataset.loading import fill_gaps
 from seismag.errors import ConfigError, DataError
 from seismag.io import atomic_path
-from seismag.layout import CLASS_FILE_WORDINGS
+from seismag.layout.seed import CLASS_FILE_WORDINGS
 from seismag.training.loop import EVAL_BATCH_SIZE
 from seismag.inference.ensemble import (describe_input, input_record, load_trained_ensemble, prepare_raw, raw_width,
                                         takes_table)

@@ -15,7 +15,7 @@ ensemble's training period, and the scores table :data:`SCORE_COLUMNS` (the cont
 
     station, latitude, longitude, window_end, model, prob_class1, member_std, missing_fraction, in_sample
 
-with its companion ``scores.meta.json`` beside it (:func:`seismag.layout.write_forecast_scores`,
+with its companion ``scores.meta.json`` beside it (:func:`seismag.layout.forecast.write_forecast_scores`,
 written with the CSV): per model the ensemble, its training period and the label settings
 of the windows it trained on (None where the ensemble does not know them), which ``seismag
 skill`` judges by.
@@ -49,14 +49,16 @@ from seismag.sources.indices.kp import read_kp
 from seismag.sources.indices.ssc import read_ssc
 from seismag.dataset.loading import class_file_or_empty, fill_gaps, read_meta
 from seismag.errors import ConfigError, DataError
-from seismag.layout import CLASS_FILES, META_FILE, read_dataset_info, scores_meta_path, window_dir, write_forecast_scores
+from seismag.layout.dataset_info import dataset_info_or_assumed
+from seismag.layout.forecast import scores_meta_path, write_forecast_scores
+from seismag.layout.seed import CLASS_FILES, META_FILE, window_dir
 from seismag.inference import ensemble as _ensemble
 from seismag.inference.ensemble import input_record, load_trained_ensemble, prepare_raw, raw_width, takes_table
 from seismag.inference.predict import predict_array
 
 __all__ = ["SCORE_COLUMNS", "ScanModel", "load_scan_models", "scan_data", "scan_records", "write_scores"]
 
-from seismag.layout import SCORE_COLUMNS  # noqa: E402  (the columns of scores.csv: layout owns the file)
+from seismag.layout.forecast import SCORE_COLUMNS  # noqa: E402  (the columns of scores.csv: layout owns the file)
 
 #: The index file each activity column is computed from (``--kp``, ``--dst``, ``--ssc``).
 ACTIVITY_SOURCES = {"max_kp": "kp", "min_dst": "dst", "n_ssc": "ssc"}
@@ -416,7 +418,7 @@ def scan_data(ensembles: Sequence[str | os.PathLike], data_dir: str | os.PathLik
     """
     first, last = _check_settings(max_missing, batch_rows, start, end)
     models = load_scan_models(ensembles, device=device)
-    info = read_dataset_info(data_dir)
+    info = dataset_info_or_assumed(data_dir)
     rows: list[list] = []
     for model in models:
         rows.extend(_scan_folder(model, Path(data_dir), info, max_missing, allow_in_sample, batch_rows, first,
@@ -430,7 +432,7 @@ def _scan_folder(model: ScanModel, data_dir: Path, info, max_missing: float, all
     folder = window_dir(data_dir, days)
     if not folder.is_dir():
         raise DataError(folder, f"not found: {model.name} ({model.path}) scores {days}-day windows")
-    channels, steps = (tuple(info.channels), info.steps_per_day) if info is not None else (("H",), None)
+    channels, steps = tuple(info.channels), None if info.assumed else info.steps_per_day
     if not model.table:
         if list(channels) != list(model.channels):
             raise DataError(folder, f"holds the channels {', '.join(channels)}; {model.name} was trained on "
@@ -540,7 +542,7 @@ def _place(meta: dict, info, code: str, row: int) -> tuple[float, float]:
     try:
         return float(meta["station_latitude"][row]), float(meta["station_longitude"][row])
     except (KeyError, ValueError):
-        entry = (info.stations if info is not None else {}).get(code, {})
+        entry = info.stations.get(code, {})
         return float(entry.get("latitude", np.nan)), float(entry.get("longitude", np.nan))
 
 
@@ -559,7 +561,7 @@ def _read_rows(arrays: list[np.ndarray], rows: np.ndarray, width: int) -> np.nda
 def write_scores(out: str | os.PathLike, rows: list[list], models: Sequence[ScanModel] = ()) -> Path:
     """Write ``scores.csv``, rows sorted by model, station, window_end, and its companion
     ``scores.meta.json`` (each model's ensemble, training period and label settings), both
-    atomically (:func:`seismag.layout.write_forecast_scores`)."""
+    atomically (:func:`seismag.layout.forecast.write_forecast_scores`)."""
     rows.sort(key=lambda r: (r[4], r[0], r[3]))
     return write_forecast_scores(out, rows, {m.name: {"ensemble": str(m.path), "training_period": m.training_period,
                                                       "labels": m.labels} for m in models})

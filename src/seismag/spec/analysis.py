@@ -35,7 +35,7 @@ import numpy as np
 
 from seismag.dataset.balance import DEFAULT_BETA, ImbalanceAnalysis, analyze_imbalance
 from seismag.errors import ConfigError, DataError
-from seismag.layout import CLASS_FILES, check_class_file, window_dir, window_dir_name
+from seismag.layout.seed import CLASS_FILES, check_class_file, window_dir, window_dir_name
 
 __all__ = [
     "DEFAULT_DATA_DIR",

@@ -24,7 +24,8 @@ from seismag.dataset.loading import WindowData
 from seismag.environment import check_environment, check_version_compatibility, print_environment_info  # noqa: F401
 from seismag.runtime import clear_gpu_memory, get_device, get_memory_usage, set_random_seeds  # noqa: F401
 from seismag.errors import CheckpointError, ConfigError
-from seismag.layout import WINDOW_DIR_PREFIX, ArtifactPaths, model_folder_name, window_dir_name, window_name
+from seismag.layout.results import ArtifactPaths, model_folder_name, window_name
+from seismag.layout.seed import WINDOW_DIR_PREFIX, window_dir_name
 from seismag.models import F1WeightedEnsemble  # noqa: F401
 from seismag.spec.classifiers import (  # noqa: F401
     GRUClassifier, LSTMClassifier, MLPClassifier, RNNClassifier, TransformerClassifier,

@@ -14,7 +14,7 @@ import numpy as np
 
 from seismag.errors import DataError
 from seismag.io import write_json, write_npy, write_text
-from seismag.layout import (  # noqa: F401  (ArtifactPaths, LOG_KEYS, ... re-exported: callers import them here)
+from seismag.layout.results import (  # noqa: F401  (ArtifactPaths, LOG_KEYS, ... re-exported: callers import them here)
     FOLD_ARRAYS,
     LOG_KEYS,
     METRIC_KEYS,

@@ -234,8 +234,7 @@ def write_ensemble(paths: ArtifactPaths, model_name: str, members: list, scalers
     ensemble.save(paths.ensemble, extra={
         "scalers": [s.to_dict() for s in scalers], "window_days": window_days,
         "steps_per_day": steps_per_day, "model": model_name, "protocol": protocol,
-        "seismag_version": __version__, "inputs": inputs, "training_period": protocol.get("training_period"),
-        "labels": protocol.get("labels")})
+        "seismag_version": __version__, "inputs": inputs})  # training_period and labels: in the protocol
     return write_summary(paths, model_name, fold_metrics, protocol, model_params,
                          [float(w) for w in np.asarray(ensemble.weights, dtype=float)], ensemble.strategy, extra)
 

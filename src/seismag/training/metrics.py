@@ -16,7 +16,7 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from seismag.layout import METRIC_KEYS  # noqa: F401  (the keys the summaries average; owned by the layout)
+from seismag.layout.results import METRIC_KEYS  # noqa: F401  (the keys the summaries average; owned by the layout)
 
 
 def calculate_binary_metrics(y_true, y_class=None, y_prob=None, *, y_pred=None) -> dict[str, Any]:

@@ -20,7 +20,9 @@ from seismag.config import RunConfig, default_models
 from seismag.dataset.balance import imbalance_ratio, imbalance_severity
 from seismag.errors import ConfigError, output_error
 from seismag.io import make_folder, write_json
-from seismag.layout import ACTIVITY_COLUMNS, DATASET_SUMMARY_FILE, RUN_CONFIG_FILE, window_fingerprint
+from seismag.layout.dataset_info import assumed_dataset_info
+from seismag.layout.results import DATASET_SUMMARY_FILE, RUN_CONFIG_FILE
+from seismag.layout.seed import ACTIVITY_COLUMNS, window_fingerprint
 from seismag.lock import folder_lock
 from seismag.runtime import prepare_training
 from seismag.training.job import WindowJob
@@ -255,7 +257,7 @@ def _window_summary(data) -> dict[str, Any]:
             "imbalance_ratio": round(ratio, 4), "severity": imbalance_severity(ratio),
             "dropped_rows": data.dropped_rows, "interpolated_rows": data.interpolated_rows,
             "has_meta": data.meta is not None, "channels": list(data.channels),
-            "units": list(data.dataset.units) if data.dataset else ["nT"],
+            "units": list((data.dataset or assumed_dataset_info()).units),
             "recipe": [dict(step) for step in data.recipe], "recipe_text": _recipe_text(data.recipe),
             "activity": data.activity_by_class()}
 

@@ -15,7 +15,7 @@ import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from seismag.errors import ConfigError, DataError
-from seismag.layout import META_FILE
+from seismag.layout.seed import META_FILE
 
 Split = tuple[np.ndarray, np.ndarray]
 

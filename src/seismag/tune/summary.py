@@ -20,7 +20,7 @@ import numpy as np
 from seismag import __version__
 from seismag.config import TUNED_TABLE, RunConfig, make_config, write_config_toml
 from seismag.io import atomic_path, write_json, write_text
-from seismag.layout import fold_mean_std
+from seismag.layout.results import fold_mean_std
 from seismag.tune.spec import StudySpec
 from seismag.tune.split import TuningSplit, inner_split_description
 from seismag.tune.storage import redact_url

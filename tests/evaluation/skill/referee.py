@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from seismag.sources.catalog import Catalog
-from seismag.evaluation.skill.scores import ModelRows, Scores
+from seismag.layout.forecast import ModelRows, Scores
 
 N_STATIONS, N_DAYS, LEAD_DAYS, RADIUS_KM = 6, 365, 7, 100.0
 LATITUDE = 35.0

@@ -11,7 +11,8 @@ from seismag.cli import main
 from seismag.dataset.build.plan import DEFAULT_LEAD_DAYS, DEFAULT_MIN_MAGNITUDE, default_label_settings
 from seismag.sources.catalog import Catalog, write_comcat_csv
 from seismag.errors import ConfigError, DataError
-from seismag.layout import LABEL_KEYS, read_forecast_meta, scores_meta_path, write_forecast_scores
+from seismag.layout.dataset_info import LABEL_KEYS
+from seismag.layout.forecast import read_forecast_meta, scores_meta_path, write_forecast_scores
 from seismag.evaluation.skill.labels import recorded_labels, resolve_label_settings
 
 SOURCE = "scores.meta.json"

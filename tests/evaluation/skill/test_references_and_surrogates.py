@@ -14,7 +14,7 @@ from seismag.evaluation.skill import evaluate_skill
 from seismag.evaluation.skill.alarms import StationDays
 from seismag.evaluation.skill.events import select_target_events
 from seismag.evaluation.skill.references import activity_scores, dst_scores, kp_scores, reference_name, window_days_of
-from seismag.evaluation.skill.scores import ModelRows, Scores
+from seismag.layout.forecast import ModelRows, Scores
 from seismag.evaluation.skill.surrogates import draw_shifts, shifted_scores, surrogate_ass, surrogate_p_value, timing_ass
 
 

@@ -11,7 +11,7 @@ read::
     OUT/build_report.txt        the same for people (what ``format_build_report`` prints)
 
 ``C`` is the number of channels (one by default); a row holds day 1 of every channel,
-then day 2, ... (``day, channel, step``, :data:`seismag.layout.FEATURE_ORDER`).
+then day 2, ... (``day, channel, step``, :data:`seismag.layout.dataset_info.FEATURE_ORDER`).
 
 A build is four steps, one module each, in the order :func:`build_dataset` calls them:
 
@@ -56,7 +56,7 @@ Labels
     of each event. Otherwise class 0. The ``event_*`` columns of meta.csv describe the
     *first* qualifying event in the horizon (the one the window immediately precedes);
     they are empty for class 0. ``dataset.json`` records these settings under ``labels``
-    (:data:`seismag.layout.LABEL_KEYS`); the ensembles trained on the folder carry them to
+    (:data:`seismag.layout.dataset_info.LABEL_KEYS`); the ensembles trained on the folder carry them to
     ``seismag scan`` and ``seismag skill``, which judges forecasts by the same targets.
 Drops (in this order; a window gets the first reason that applies)
     ``label_horizon_outside_catalog``: the horizon is not inside the catalog's time span
@@ -109,7 +109,7 @@ from seismag.sources.indices.ssc import read_ssc
 from seismag.sources.indices.storm import parse_storm_rule
 from seismag.dataset.stations import MINUTES_PER_DAY, find_station_files, read_station, station_minutes
 from seismag.errors import ConfigError
-from seismag.layout import ACTIVITY_COLUMNS
+from seismag.layout.seed import ACTIVITY_COLUMNS
 
 from seismag.dataset.build.label import DROP_AFTERSHOCK, DROP_HORIZON, DROP_MISSING, DROP_STORM, LabelContext, WindowPlan, label_station
 from seismag.dataset.build.plan import (
@@ -276,7 +276,7 @@ def build_dataset(
     BuildReport
         Also written to ``out_dir/build_report.json`` and ``build_report.txt``;
         ``out_dir/dataset.json`` records the channels and the label settings
-        (:class:`seismag.layout.DatasetInfo`).
+        (:class:`seismag.layout.dataset_info.DatasetInfo`).
 
     Notes
     -----

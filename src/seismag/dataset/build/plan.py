@@ -21,7 +21,7 @@ import numpy as np
 from seismag.dataset.channels import parse_components
 from seismag.dataset.stations import MINUTES_PER_DAY, StationMinutes, window_missing_fraction
 from seismag.errors import ConfigError, DataError
-from seismag.layout import label_settings
+from seismag.layout.dataset_info import label_settings
 
 __all__ = [
     "DEFAULT_LEAD_DAYS",

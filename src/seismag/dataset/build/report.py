@@ -23,7 +23,8 @@ import seismag
 from seismag.sources.catalog import Catalog
 from seismag.dataset.channels import RATIO_CHANNELS, channel_unit
 from seismag.dataset.stations import MINUTES_PER_DAY, StationMinutes, iso_time
-from seismag.layout import ACTIVITY_COLUMNS, DatasetInfo, window_dir_name
+from seismag.layout.dataset_info import DatasetInfo
+from seismag.layout.seed import ACTIVITY_COLUMNS, window_dir_name
 
 from seismag.dataset.build.label import DROP_AFTERSHOCK, DROP_HORIZON, DROP_MISSING, DROP_STORM, WindowPlan
 

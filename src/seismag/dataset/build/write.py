@@ -27,11 +27,12 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from seismag.sources.catalog import Catalog
-from seismag.dataset.seed_writer import ClassRows, write_window
+from seismag.layout.seed import ClassRows, write_window
 from seismag.dataset.stations import MINUTES_PER_DAY, StationMinutes, iso_time, window_row
 from seismag.errors import DataError
 from seismag.io import write_json, write_text
-from seismag.layout import DATASET_FILE, WINDOW_DIR_PREFIX, DatasetInfo, read_dataset_info, window_dir_name
+from seismag.layout.dataset_info import DATASET_FILE, DatasetInfo, read_dataset_info
+from seismag.layout.seed import WINDOW_DIR_PREFIX, window_dir_name
 from seismag.lock import folder_lock
 
 from seismag.dataset.build.label import WindowPlan

@@ -9,7 +9,7 @@ and events (random alarms, Kp, Dst).
 
 Modules, along the flow of a run:
 
-- :mod:`.scores`      reading and checking scores.csv
+- scores.csv is read and checked by :func:`seismag.layout.forecast.read_scores`
 - :mod:`.alarms`      rows -> scored station-days and each day's alarm level
 - :mod:`.events`      target events and the stations that can catch each
 - :mod:`.molchan`     trajectory, ASS, gain, binomial alpha, 95 % contour (plain arrays)
@@ -24,7 +24,7 @@ decluster); never torch, models, training or inference: it reads scores.csv file
 
 from seismag.evaluation.skill.molchan import area_skill_score, molchan_trajectory, probability_gain
 from seismag.evaluation.skill.run import SKILL_CSV, SKILL_JSON, evaluate_skill, format_skill_report
-from seismag.evaluation.skill.scores import SCORE_COLUMNS, read_scores
+from seismag.layout.forecast import SCORE_COLUMNS, read_scores
 
 __all__ = ["SCORE_COLUMNS", "SKILL_CSV", "SKILL_JSON", "area_skill_score", "evaluate_skill",
            "format_skill_report", "molchan_trajectory", "probability_gain", "read_scores"]

@@ -28,7 +28,7 @@ from typing import Any
 
 from seismag.dataset.build.plan import default_label_settings
 from seismag.errors import ConfigError
-from seismag.layout import LABEL_KEYS, RADIUS_RULES
+from seismag.layout.dataset_info import LABEL_KEYS, RADIUS_RULES
 
 __all__ = ["recorded_labels", "resolve_label_settings"]
 
@@ -38,7 +38,7 @@ OVERRIDE_FLAG = "--override-labels"
 
 
 def recorded_labels(meta: Mapping[str, Any] | None) -> dict[str, dict[str, Any] | None] | None:
-    """The label settings per model of a scores companion (:func:`seismag.layout.read_forecast_meta`).
+    """The label settings per model of a scores companion (:func:`seismag.layout.forecast.read_forecast_meta`).
 
     Returns ``{model: settings or None}`` (the ``model`` column's names; None for a model
     whose ensemble does not know its labels), or None when there is no companion (``meta`` None).
@@ -56,7 +56,7 @@ def resolve_label_settings(recorded: Mapping[str, Mapping[str, Any] | None] | No
         :func:`recorded_labels`'s answer: per model its recorded settings (None:
         unknown), or None when nothing is recorded.
     given
-        The user's flags by :data:`~seismag.layout.LABEL_KEYS` (``min_magnitude``,
+        The user's flags by :data:`~seismag.layout.dataset_info.LABEL_KEYS` (``min_magnitude``,
         ``radius``, ``radius_km``, ``lead_days``, ``max_depth_km``, ``decluster``); a key
         absent or None was not given. ``radius_km`` given means a fixed radius.
     override
@@ -68,7 +68,7 @@ def resolve_label_settings(recorded: Mapping[str, Mapping[str, Any] | None] | No
     Returns
     -------
     (settings, notes)
-        ``settings``: every key of :data:`~seismag.layout.LABEL_KEYS` (``radius``
+        ``settings``: every key of :data:`~seismag.layout.dataset_info.LABEL_KEYS` (``radius``
         ``'dobrovolsky'`` or ``'fixed'``, ``radius_km`` None unless fixed), ready to pass to
         :func:`~seismag.evaluation.skill.evaluate_skill` as keywords.
 

@@ -65,7 +65,7 @@ from seismag.sources.indices.dst import DstSeries, read_dst
 from seismag.sources.indices.kp import KpSeries, read_kp
 from seismag.errors import ConfigError, DataError
 from seismag.io import write_json, write_text
-from seismag.layout import read_forecast_meta, scores_meta_path
+from seismag.layout.forecast import Scores, read_forecast_meta, read_scores, scores_meta_path
 from seismag.lock import folder_lock
 
 from seismag.evaluation.skill.alarms import StationDays
@@ -76,14 +76,19 @@ from seismag.evaluation.skill.molchan import (GAIN_TAUS, area_skill_score, binom
 from seismag.evaluation.skill.labels import recorded_labels, resolve_label_settings
 from seismag.evaluation.skill.references import (ACTIVITY, ACTIVITY_MODEL, RANDOM, RATE, dst_scores, kp_scores, reference_name,
                          window_days_of)
-from seismag.evaluation.skill.scores import Scores, read_scores
 from seismag.evaluation.skill.surrogates import draw_shifts, surrogate_ass, surrogate_p_value, timing_cells
 
 __all__ = ["SKILL_CSV", "SKILL_CSV_COLUMNS", "SKILL_JSON", "evaluate_skill", "format_skill_report"]
 
 # skill.json / skill.csv: the names and the format are layout's, shared with their readers.
-from seismag.layout import (SKILL_CSV, SKILL_CSV_COLUMNS, SKILL_FORMAT, SKILL_JSON, SKILL_OUTCOMES,  # noqa: E402
-                            SKILL_VERSION)
+from seismag.layout.forecast import (  # noqa: E402
+    SKILL_CSV,
+    SKILL_CSV_COLUMNS,
+    SKILL_FORMAT,
+    SKILL_JSON,
+    SKILL_OUTCOMES,
+    SKILL_VERSION,
+)
 AHEAD, INDISTINGUISHABLE, BEHIND = SKILL_OUTCOMES
 #: Significance level of the verdicts (surrogate p, the pointwise contour).
 LEVEL = 0.05
@@ -128,7 +133,7 @@ def evaluate_skill(
     Parameters
     ----------
     scores
-        A scores.csv (or one read with :func:`~seismag.evaluation.skill.scores.read_scores`).
+        A scores.csv (or one read with :func:`~seismag.layout.forecast.read_scores`).
     catalog
         An earthquake catalog CSV (:func:`~seismag.sources.catalog.read_catalog`) or a Catalog.
     out_dir

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from seismag.dataset.loading import interpolate_gaps, load_window
-from seismag.dataset.seed_writer import ClassRows, write_window
+from seismag.layout.seed import ClassRows, write_window
 
 
 def test_written_window_loads_back(tmp_path):

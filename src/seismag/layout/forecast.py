@@ -1,6 +1,13 @@
-"""Reading ``scores.csv`` (written by ``seismag scan``) and checking every row of it.
+"""The forecast files: ``scores.csv`` with its companion ``scores.meta.json``, and ``skill.json``.
 
-One row per station, day and model, in the columns of :data:`SCORE_COLUMNS`::
+``seismag scan`` writes ``scores.csv`` and ``scores.meta.json`` (:func:`write_forecast_scores`);
+``seismag skill`` and the skill figures read the CSV through :func:`read_scores` and the
+companion through :func:`read_forecast_meta`. ``seismag skill --out DIR`` writes
+``skill.json`` and ``skill.csv`` (the names, format, version and outcome words here; its
+schema is :mod:`seismag.evaluation.skill.run`'s, and its reader for the figures
+:mod:`seismag.plots.skill_files`).
+
+``scores.csv`` has one row per station, day and model, in the columns of :data:`SCORE_COLUMNS`::
 
     station, latitude, longitude, window_end, model, prob_class1, member_std, missing_fraction, in_sample
 
@@ -11,23 +18,118 @@ such a row is kept (its station-days are scored, under no alarm). ``in_sample`` 
 ``true`` / ``false``. A file that breaks any of this is refused with one line naming the
 file, the line and the problem.
 
-May import numpy and :mod:`seismag.errors`.
+May import: numpy, the standard library, :mod:`seismag.errors`, :mod:`seismag.io` and
+:mod:`seismag.layout.dataset_info` (the label settings, the JSON checks); nothing that
+imports torch.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
 import math
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from seismag.errors import DataError
+from seismag.errors import DataError, describe_os_error
+from seismag.io import atomic_path, write_json
+from seismag.layout.dataset_info import check_format, label_settings, read_json_or_none
 
-__all__ = ["SCORE_COLUMNS", "ModelRows", "Scores", "read_scores"]
+# ============================================================================= scores.csv
 
-from seismag.layout import SCORE_COLUMNS  # noqa: E402  (the columns of scores.csv: layout owns the file)
+#: ``scores.csv`` (``seismag scan`` writes it; ``seismag skill`` and the skill figures read it):
+#: one row per station, UTC day and model, in these columns. ``window_end`` is the ISO date
+#: of the midnight the window ends at; an empty ``prob_class1`` is a day with too much missing
+#: data; ``in_sample`` is ``true``/``false`` against the ensemble's training period.
+SCORE_COLUMNS = ("station", "latitude", "longitude", "window_end", "model", "prob_class1", "member_std",
+                 "missing_fraction", "in_sample")
+#: Beside ``scores.csv``, its companion ``scores.meta.json`` (the CSV's name with
+#: :data:`SCORES_META_SUFFIX` for its suffix): per model (the ``model`` column) the
+#: ``ensemble`` scanned, its ``training_period`` and its ``labels``
+#: (:data:`~seismag.layout.dataset_info.LABEL_KEYS`; null: the ensemble does not know them),
+#: and the CSV's ``scores_sha256``, so that a companion left beside another CSV is told apart.
+#: Written with the CSV by :func:`write_forecast_scores`.
+SCORES_META_SUFFIX = ".meta.json"
+SCORES_META_FORMAT = "seismag-scores-meta"
+SCORES_META_VERSION = 1
+
+
+def scores_meta_path(scores: str | os.PathLike) -> Path:
+    """``DIR/scores.csv`` -> ``DIR/scores.meta.json``, the companion of a scores table."""
+    scores = Path(scores)
+    return scores.with_name(scores.stem + SCORES_META_SUFFIX)
+
+
+def write_forecast_scores(out: str | os.PathLike, rows: Sequence[Sequence[Any]],
+                          models: Mapping[str, Mapping[str, Any]]) -> Path:
+    """Write ``scores.csv`` (:data:`SCORE_COLUMNS`, then ``rows`` as given) and its companion.
+
+    ``models``: the ``model`` column's name -> ``{'ensemble', 'training_period', 'labels'}``
+    (``labels`` checked by :func:`~seismag.layout.dataset_info.label_settings`, or None).
+    Each file is written atomically and neither replaces an old one unless both were written
+    in full; the companion is renamed into place just before the CSV, and records the CSV's
+    SHA-256, so that the one way they can part (a crash between the two renames) is
+    recognised by :func:`read_forecast_meta`.
+    """
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(SCORE_COLUMNS)
+    writer.writerows(rows)
+    data = text.getvalue().encode("utf-8")
+    record = {"format": SCORES_META_FORMAT, "version": SCORES_META_VERSION, "scores": Path(out).name,
+              "scores_sha256": hashlib.sha256(data).hexdigest(),
+              "models": {name: _model_meta(entry, f"model {name}") for name, entry in sorted(models.items())}}
+    with atomic_path(out) as tmp:
+        tmp.write_bytes(data)
+        write_json(scores_meta_path(out), record)
+    return Path(out)
+
+
+def _model_meta(entry: Mapping[str, Any], where: str) -> dict[str, Any]:
+    labels, period = entry.get("labels"), entry.get("training_period")
+    if period is not None and not isinstance(period, Mapping):
+        raise DataError(where, f"'training_period' must be a mapping or null, got {period!r}")
+    ensemble = entry.get("ensemble")
+    return {"ensemble": None if ensemble is None else str(ensemble),
+            "training_period": None if period is None else dict(period),
+            "labels": None if labels is None else label_settings(labels, where)}
+
+
+def read_forecast_meta(scores: str | os.PathLike) -> dict[str, Any] | None:
+    """The companion of ``scores`` checked (see :func:`write_forecast_scores`); None when
+    there is none (a scores.csv written before companions were, or by other means).
+
+    Raises
+    ------
+    DataError
+        Naming the companion: not JSON, another format or version, a bad model entry, or
+        written with another ``scores.csv`` (its SHA-256 differs).
+    """
+    path = scores_meta_path(scores)
+    record = read_json_or_none(path)
+    if record is None:
+        return None
+    check_format(record, path, SCORES_META_FORMAT, SCORES_META_VERSION, "a scores companion")
+    models = record.get("models")
+    if not isinstance(models, Mapping) or not all(isinstance(entry, Mapping) for entry in models.values()):
+        raise DataError(path, "'models' must map each model to its ensemble, training_period and labels")
+    try:
+        digest = hashlib.sha256(Path(scores).read_bytes()).hexdigest()
+    except OSError as error:
+        raise DataError(scores, f"cannot be read: {describe_os_error(error)}") from None
+    if digest != record.get("scores_sha256"):
+        raise DataError(path, f"describes another {record.get('scores') or 'scores table'} than {scores} (their "
+                              "SHA-256 differ): scan again to write both, or delete the companion to judge "
+                              "without the recorded label settings")
+    return {**record, "models": {name: _model_meta(entry, path) for name, entry in models.items()}}
+
+
 _BOOLEANS = {"true": True, "false": False}
 
 
@@ -184,3 +286,23 @@ def _date(path: str, line: int, text: str) -> np.datetime64:
         return np.datetime64(text, "D")
     except ValueError:
         raise DataError(path, f"line {line}: window_end {text!r} is not a date YYYY-MM-DD") from None
+
+
+# ============================================================================== skill.json
+
+#: ``seismag skill --out DIR`` writes ``DIR/skill.json`` and ``DIR/skill.csv``; the report
+#: and ``seismag plot`` look for them in ``RESULTS/skill/``.
+SKILL_FOLDER = "skill"
+SKILL_JSON = "skill.json"
+SKILL_CSV = "skill.csv"
+SKILL_FORMAT = "seismag-skill"
+#: 2: (event, station) pairs against within-station timing levels; surrogate and
+#: family-wise adjusted p; paired comparisons by cluster sign flips (issue 24).
+SKILL_VERSION = 2
+#: A comparison's outcome in skill.json (``models[m]["versus"][ref]["outcome"]``; null
+#: without surrogates): the model ahead of the reference, indistinguishable, behind it.
+SKILL_OUTCOMES = ("ahead", "indistinguishable", "behind")
+#: The alarm fractions skill.json gives the probability gain at (its keys).
+GAIN_TAUS = ("0.05", "0.1", "0.2")
+SKILL_CSV_COLUMNS = ("model", "kind", "n_events", "n_pairs", "n_station_days", "ass", "ass_p_value",
+                     "ass_p_adjusted", "gain_0.05", "gain_0.1", "gain_0.2", "in_sample", "verdict")
