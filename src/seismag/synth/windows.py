@@ -454,7 +454,7 @@ def generate_dataset(
     ``(n_samples, N * steps_per_day + 1)``, label 0.0 / 1.0 in the last column)
     and ``meta.csv`` (``station,event_id,window_start``, one row per sample in
     file order: class 0 then class 1), through
-    :func:`seismag.dataset.seed_writer.write_window`, the writer ``build`` uses
+    :func:`seismag.layout.seed.write_window`, the writer ``build`` uses
     too. Every file is written atomically; rows are generated in chunks, so
     memory stays bounded for the 'paper' preset.
 

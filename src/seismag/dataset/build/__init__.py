@@ -25,7 +25,7 @@ A build is four steps, one module each, in the order :func:`build_dataset` calls
     counts, notes and warnings as :class:`BuildReport`, and its text;
 ``write``
     the overwrite rule, the staging folder, the ``window-{N}`` folders (through
-    :mod:`seismag.dataset.seed_writer`), ``dataset.json`` and the report files.
+    :func:`seismag.layout.seed.write_window`), ``dataset.json`` and the report files.
 
 Each imports only the steps before it. What build shares with ``seismag scan`` lives
 beside this package: :mod:`seismag.dataset.stations` (a station's records on whole UTC

@@ -6,13 +6,13 @@ rows of each kept window (:func:`seismag.dataset.stations.window_row`, the row `
 scan`` scores too) and their ``meta.csv`` rows (:data:`META_COLUMNS`), ``dataset.json``,
 and the two report files, written last::
 
-    OUT/window-{N}/data_0.npy, data_1.npy, meta.csv   through seismag.dataset.seed_writer
+    OUT/window-{N}/data_0.npy, data_1.npy, meta.csv   through seismag.layout.seed.write_window
     OUT/dataset.json                                  seismag.layout.dataset_info.DatasetInfo
     OUT/build_report.json, OUT/build_report.txt
 
 May import numpy, the standard library, :mod:`seismag.io`, :mod:`seismag.errors`,
 :mod:`seismag.layout`, :mod:`seismag.lock`, the catalog (:mod:`seismag.sources.catalog`),
-:mod:`seismag.dataset.seed_writer`, :mod:`seismag.dataset.stations`, and :mod:`.label`,
+:mod:`seismag.layout.seed` (its writer), :mod:`seismag.dataset.stations`, and :mod:`.label`,
 :mod:`.report`; it decides nothing about which windows exist or what their labels are.
 """
 
