@@ -61,7 +61,7 @@ class ActivityConfig(ModelConfig):
 
 # scaling="columns": a row's columns (Kp, Dst, ...) are not one series, so a run's
 # "sample" scaling standardises them per column over the training rows instead.
-@register_model("activity", display_name="Activity", input_layout="table", config_cls=ActivityConfig,
+@register_model(display_name="Activity", input_layout="table", config_cls=ActivityConfig,
                 in_default_run=False, scaling="columns", fitted_transform=True, reference=True)
 class ActivityClassifier(FixedTransformClassifier):
     """Logistic regression ``Linear(columns, 2)`` on the standardised activity columns."""

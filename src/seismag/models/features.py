@@ -108,7 +108,7 @@ def band_matrix(steps_per_day: int, n_bands: int) -> np.ndarray:
     return weights
 
 
-@register_model("features", display_name="Features", input_layout="sequence", config_cls=FeaturesConfig,
+@register_model(display_name="Features", input_layout="sequence", config_cls=FeaturesConfig,
                 fitted_transform=True)
 class FeaturesClassifier(FixedTransformClassifier):
     """Per-day statistics summarised over the window, then logistic regression.

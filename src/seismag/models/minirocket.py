@@ -160,7 +160,7 @@ def _linear_quantiles(values: torch.Tensor, quantiles: torch.Tensor) -> torch.Te
 # Opt-in (--models ...,minirocket): with features cached per fold it costs a minute or two
 # per fold at paper size on a CPU (its transform twice per row), kept out of the default run
 # so the demo and quick runs stay short.
-@register_model("minirocket", display_name="MiniRocket", input_layout="flat", config_cls=MiniRocketConfig,
+@register_model(display_name="MiniRocket", input_layout="flat", config_cls=MiniRocketConfig,
                 in_default_run=False, fitted_transform=True)
 class MiniRocketClassifier(FixedTransformClassifier):
     """The MiniRocket transform, then logistic regression.

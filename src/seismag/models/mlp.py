@@ -54,7 +54,7 @@ class MLPConfig(HiddenLayersConfig):
         check_choice(self, "activation", tuple(ACTIVATIONS))
 
 
-@register_model("mlp", display_name="MLP", input_layout="flat", config_cls=MLPConfig)
+@register_model(display_name="MLP", input_layout="flat", config_cls=MLPConfig)
 class MLPNetwork(ModelMixin, nn.Module):
     """Linear -> BatchNorm -> activation -> Dropout per hidden layer, then a linear head.
 

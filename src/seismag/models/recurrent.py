@@ -354,9 +354,9 @@ def _unrolled_direction(layer: nn.RNNBase, x: torch.Tensor, suffix: str) -> torc
 
 # One network, three registry entries (registration order gru, lstm, rnn): the config's
 # class decides the cell. Each runs as RunConfig.recurrent_impl says.
-register_model("gru", display_name="GRU", input_layout="sequence", config_cls=GRUConfig,
+register_model(display_name="GRU", input_layout="sequence", config_cls=GRUConfig,
                recurrent=True)(RecurrentNetwork)
-register_model("lstm", display_name="LSTM", input_layout="sequence", config_cls=LSTMConfig,
+register_model(display_name="LSTM", input_layout="sequence", config_cls=LSTMConfig,
                recurrent=True)(RecurrentNetwork)
-register_model("rnn", display_name="RNN", input_layout="sequence", config_cls=RNNConfig,
+register_model(display_name="RNN", input_layout="sequence", config_cls=RNNConfig,
                recurrent=True)(RecurrentNetwork)

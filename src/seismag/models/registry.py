@@ -142,12 +142,14 @@ class ModelEntry:
 _REGISTRY: dict[str, ModelEntry] = {}
 
 
-def register_model(name: str, *, display_name: str, input_layout: str, config_cls: type[ModelConfig],
+def register_model(name: str | None = None, *, display_name: str, input_layout: str, config_cls: type[ModelConfig],
                    in_default_run: bool = True, scheduler: str = "plateau", scaling: str = "series",
                    fitted_transform: bool = False, recurrent: bool = False, reference: bool = False):
-    """Decorator that registers a model builder under ``name``, with its policy.
+    """Decorator that registers a model builder under its config's ``model_name``, with its policy.
 
-    Decorate either a model class (its ``from_config`` classmethod becomes the
+    ``name``, when given, must be that ``model_name``: the config names its model, so
+    a checkpoint's config alone can be traced back to the registry entry, and the
+    name is written once, in the config. Decorate either a model class (its ``from_config`` classmethod becomes the
     builder) or a function ``builder(config) -> nn.Module``. The decorated
     object is returned unchanged, so one class may be registered under several
     names (one network for the GRU, LSTM and RNN configs). The keyword
@@ -155,10 +157,13 @@ def register_model(name: str, *, display_name: str, input_layout: str, config_cl
 
     Examples
     --------
-    >>> @register_model("mlp", display_name="MLP", input_layout="flat",
-    ...                 config_cls=MLPConfig)  # doctest: +SKIP
+    >>> @register_model(display_name="MLP", input_layout="flat", config_cls=MLPConfig)  # doctest: +SKIP
     ... class MLPNetwork(ModelMixin, nn.Module): ...
     """
+    if not (isinstance(config_cls, type) and issubclass(config_cls, ModelConfig)):
+        raise TypeError(f"config_cls must be a ModelConfig subclass, got {config_cls!r}")
+    if name is None:
+        name = config_cls.model_name
     if name != name.lower() or not name:
         raise ValueError(f"model names are lower case and non-empty, got {name!r}")
     if input_layout not in INPUT_LAYOUTS:
@@ -167,11 +172,7 @@ def register_model(name: str, *, display_name: str, input_layout: str, config_cl
         raise ValueError(f"scheduler must be one of {SCHEDULERS}, got {scheduler!r}")
     if scaling not in SCALINGS:
         raise ValueError(f"scaling must be one of {SCALINGS}, got {scaling!r}")
-    if not (isinstance(config_cls, type) and issubclass(config_cls, ModelConfig)):
-        raise TypeError(f"config_cls must be a ModelConfig subclass, got {config_cls!r}")
     if config_cls.model_name != name:
-        # The config names its model so a checkpoint's config alone can be
-        # traced back to the registry entry; the two must agree.
         raise ValueError(f"{config_cls.__name__}.model_name is {config_cls.model_name!r}, not {name!r}")
     if name in _REGISTRY:
         raise ValueError(f"a model named {name!r} is already registered")

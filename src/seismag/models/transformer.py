@@ -89,7 +89,7 @@ class TransformerConfig(ModelConfig):
 
 
 # Cosine annealing over the epochs: the SPEC's schedule for the Transformer (CosineAnnealingLR, T_max=epochs).
-@register_model("transformer", display_name="Transformer", input_layout="sequence", config_cls=TransformerConfig,
+@register_model(display_name="Transformer", input_layout="sequence", config_cls=TransformerConfig,
                 scheduler="cosine")
 class TransformerNetwork(ModelMixin, nn.Module):
     """Input projection + positional encoding -> encoder layers -> mean over time -> head.
