@@ -31,7 +31,7 @@ from seismag.layout.seed import ClassRows, write_window
 from seismag.dataset.stations import MINUTES_PER_DAY, StationMinutes, iso_time, window_row
 from seismag.errors import DataError
 from seismag.io import write_json, write_text
-from seismag.layout.dataset_info import DATASET_FILE, DatasetInfo, read_dataset_info
+from seismag.layout.dataset_info import DATASET_FILE, DatasetInfo, dataset_info_or_assumed
 from seismag.layout.seed import WINDOW_DIR_PREFIX, window_dir_name
 from seismag.lock import folder_lock
 
@@ -97,9 +97,9 @@ def _check_left_over(out_dir: Path, windows: Sequence[int], channels: tuple, ste
                   key=lambda name: (len(name), name))
     if not kept:
         return
-    old = read_dataset_info(out_dir)  # None: a folder from before dataset.json, one channel
-    if old is None:
-        differs, before = len(channels) != 1, "one channel"
+    old = dataset_info_or_assumed(out_dir, steps_per_day)
+    if old.assumed:  # a folder from before dataset.json: one channel, its steps per day unknown
+        differs, before = len(channels) != old.n_channels, "one channel"
     else:
         differs = old.channels != channels or old.steps_per_day != steps_per_day
         before = f"channels {','.join(old.channels)}, {old.steps_per_day} steps per day"
