@@ -1,15 +1,16 @@
 """Inference: trained ensembles applied to new data, after training and apart from it.
 
-``load_trained_ensemble`` / ``load_ensemble_model`` (the SPEC's name) load a saved
-``_ensemble.pth`` ready for raw windows; ``predict_array`` and ``predict_file``
-score windows (``seismag predict``); ``evaluate_results`` scores every ensemble of a
-results folder on an external test set (``seismag evaluate``); ``scan_records`` and
-``scan_data`` slide ensembles over continuous records (or a built folder) day by day and
-write ``scores.csv`` (``seismag scan``).
+``ensemble``  ``load_trained_ensemble`` / ``load_ensemble_model`` (the SPEC's name) load a saved
+              ``_ensemble.pth`` ready for raw windows
+``predict``   ``predict_array`` and ``predict_file`` score windows (``seismag predict``)
+``evaluate``  ``evaluate_results`` scores every ensemble of a results folder on an external
+              test set (``seismag evaluate``)
+``scan``      ``scan_records`` and ``scan_data`` slide ensembles over continuous records (or a
+              built folder) day by day and write ``scores.csv`` (``seismag scan``)
 
-May import: data (loading, indices, build's station reader and row builder), models,
-training's tensors/loop/artifacts/metrics/evaluation (what training wrote and how it
-scaled), runtime, io, errors. Nothing in training
+May import: errors, io, defaults, layout, sources (indices), dataset (loading, stations,
+channels, recipe), models, config, runtime, training's tensors/loop/artifacts/metrics/evaluation
+(what training wrote and how it scaled). Nothing in training
 imports this package.
 """
 

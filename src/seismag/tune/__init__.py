@@ -17,10 +17,11 @@ What lives where
              (:func:`run_study`, :func:`tuned_config`)
 
 The modules import each other in that order (a later one from earlier ones,
-never back), and from the rest of seismag only what a run of ``seismag
-train`` is made of: ``config``, ``runtime``, ``data.loading``, ``models``, ``training``
-(job, fold, tensors, kfold, splits), ``errors`` and ``io`` -- never the CLI, ``compat``,
-the pipeline or plots. Optuna is an optional extra (``pip install
+never back).
+
+May import: from the rest of seismag only what a run of ``seismag train`` is made of:
+errors, io, defaults, layout, lock, dataset (loading), models, config, runtime, training
+(prepared, fold, tensors, kfold, splits) -- never the CLI, spec, the pipeline or plots. Optuna is an optional extra (``pip install
 'seismag[tune]'``), imported only inside functions through
 :func:`~seismag.tune.storage.import_optuna`: ``import seismag.tune`` works
 without it.

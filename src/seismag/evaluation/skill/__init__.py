@@ -7,19 +7,22 @@ alarm, its area skill score (ASS) and probability gain, the binomial significanc
 point, a circular-shift surrogate null, and references scored on the same station-days
 and events (random alarms, Kp, Dst).
 
-Modules, along the flow of a run:
+Modules, along the flow of a run (scores.csv itself is read and checked by
+:func:`seismag.layout.forecast.read_scores`):
 
-- scores.csv is read and checked by :func:`seismag.layout.forecast.read_scores`
-- :mod:`.alarms`      rows -> scored station-days and each day's alarm level
-- :mod:`.events`      target events and the stations that can catch each
-- :mod:`.molchan`     trajectory, ASS, gain, binomial alpha, 95 % contour (plain arrays)
-- :mod:`.surrogates`  the circular-shift null
-- :mod:`.references`  random, Kp and Dst references
-- :mod:`.run`         one evaluation, its verdicts in words, skill.json and skill.csv
+- ``labels``      the target settings: recorded beside the scores, or given, never contradicted
+- ``alarms``      rows -> scored station-days and each day's alarm level (its rank within its station)
+- ``events``      target events and the (event, station) pairs that can catch each
+- ``molchan``     trajectory, ASS, gain, binomial alpha, pointwise 95 % contour (plain arrays)
+- ``surrogates``  the circular-shift null and its p-values
+- ``family``      p-values adjusted over every model and window of a run (Westfall-Young max-T)
+- ``references``  random, rate, Kp, Dst and activity references
+- ``run``         one evaluation, its verdicts in words, skill.json and skill.csv
 
-Torch-free (NumPy only). May import :mod:`seismag.errors`, :mod:`seismag.io`,
-:mod:`seismag.layout`, :mod:`seismag.lock` and :mod:`seismag.data` (catalog, indices,
-decluster); never torch, models, training or inference: it reads scores.csv files.
+Torch-free (NumPy only).
+
+May import: errors, io, defaults, layout, lock, sources (catalog, indices, decluster); never
+torch, models, training or inference: it reads scores.csv files.
 """
 
 from seismag.evaluation.skill.molchan import area_skill_score, molchan_trajectory, probability_gain
