@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seismag.cli import COMMANDS, _parser, config_from_args, main
+from seismag.cli import COMMANDS, build_parser, config_from_args, main
 from seismag.config import TRAIN_FLAGS
 from seismag.models import list_models
 
@@ -31,7 +31,7 @@ TRAIN_OPTIONS_BEFORE = set("""
 
 
 def subcommand(name: str) -> argparse.ArgumentParser:
-    parser = _parser()
+    parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     return sub.choices[name]
 
@@ -199,12 +199,12 @@ def test_every_flag_sets_its_field():
     argv = ["train", "--data", "d", "--hidden-sizes", "8,4", "--dropout", "0.1"]
     for option, text, _ in values.values():
         argv += [option] if text is None else [option, text]
-    config = config_from_args(_parser().parse_args(argv))
+    config = config_from_args(build_parser().parse_args(argv))
     for name, (_, _, expected) in values.items():
         assert getattr(config, name) == expected, name
     assert config.model_overrides == {"*": {"hidden_sizes": [8, 4], "dropout_prob": 0.1}}
     # unset flags leave the preset's values; --no-x turns a preset's x off
-    config = config_from_args(_parser().parse_args(["train", "--data", "d", "--preset", "quick", "--no-early-stopping"]))
+    config = config_from_args(build_parser().parse_args(["train", "--data", "d", "--preset", "quick", "--no-early-stopping"]))
     assert (config.epochs, config.num_folds, config.early_stopping) == (12, 3, False)
     assert config.model_overrides["*"] == {"hidden_sizes": [64, 32]}
 

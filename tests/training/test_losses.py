@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from seismag.cli import _parser, config_from_args
+from seismag.cli import build_parser, config_from_args
 from seismag.config import make_config
 from seismag.errors import ConfigError
 from seismag.training.fold import TrainingObjects, fold_loss
@@ -59,6 +59,6 @@ def test_the_configured_loss_is_the_one_trained_with():
     assert isinstance(plain, nn.CrossEntropyLoss) and plain.weight is None
     given = nn.CrossEntropyLoss(weight=torch.tensor([100.0, 0.01]))
     assert fold_loss(make_config("paper"), counts, torch.device("cpu"), TrainingObjects(loss_fn=given)) is given
-    args = _parser().parse_args(["train", "--data", "d", "--loss", "focal", "--focal-gamma", "3"])
+    args = build_parser().parse_args(["train", "--data", "d", "--loss", "focal", "--focal-gamma", "3"])
     config = config_from_args(args)
     assert (config.loss, config.focal_gamma) == ("focal", 3.0)

@@ -1,22 +1,16 @@
-"""The ``seismag`` command-line tool. Parsing and printing only: every command
-calls the library, so anything the CLI does can be done from Python too.
+"""The command line's words: one argparse block per command, its options, help and examples.
 
-Why this module is long: every command's options, help and examples live here, one
-argparse block per command, so that ``--help`` and the README can be checked against
-one place; the command functions themselves are a few lines each.
+Every option the library has a default for is left unset here (``None``), so the library's
+default applies; help texts quote :mod:`seismag.defaults`. ``--help`` and the README are
+checked against this one place.
 """
 
 from __future__ import annotations
 
 import argparse
-import errno
-import json
-import os
-import sys
-from pathlib import Path
 
+from seismag import defaults
 from seismag.config import FLAG_GROUPS, MODEL_FLAGS, TRAIN_FLAGS, Flag, make_config
-from seismag.errors import ConfigError, SeismagError, describe_os_error
 
 
 def _csv_ints(text: str) -> list[int]:
@@ -67,7 +61,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="seismag",
         description="Geomagnetic earthquake-precursor classification: train and compare "
@@ -101,7 +95,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace what an earlier synth wrote in --out")
     group = p.add_argument_group("windows (the default)")
     group.add_argument("--preset", default=None, help="quick (default; small, minutes to train) or paper (SPEC sizes)")
-    group.add_argument("--windows", type=_csv_ints, default=None, help="window lengths in days (default 7,14,30)")
+    group.add_argument("--windows", type=_csv_ints, default=None,
+                       help=f"window lengths in days (default {_shown(defaults.WINDOWS)})")
     group.add_argument("--components", type=_csv_names, default=None,
                        help="channels of a row among H,D,Z,F (e.g. H,D,Z); writes dataset.json "
                             "(default: H alone, no dataset.json)")
@@ -115,19 +110,20 @@ def _parser() -> argparse.ArgumentParser:
     group.add_argument("--storm-coincidence", type=float, default=None,
                        help="share of events with a storm starting in the lead window before them (default 0)")
     group.add_argument("--lead-days", type=int, default=None,
-                       help="that lead window, days (default 7, as build's --lead-days)")
+                       help=f"that lead window, days (default {defaults.LEAD_DAYS}, as build's --lead-days)")
 
     p = command("analyze", "Class balance, imbalance severity and class weights per window (SPEC Module 2).",
                 "seismag analyze --data data/ --windows 7,14,30")
     p.add_argument("--data", required=True, help="folder with window-N sub-folders")
-    p.add_argument("--windows", type=_csv_ints, default=None, help="window lengths (default: 7,14,30 that exist)")
-    p.add_argument("--steps-per-day", type=int, default=1440)
+    p.add_argument("--windows", type=_csv_ints, default=None,
+                   help=f"window lengths (default: {_shown(defaults.WINDOWS)} that exist)")
+    p.add_argument("--steps-per-day", type=int, default=None, help=f"samples per day (default {defaults.STEPS_PER_DAY})")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
     p = command("models", "Sizes and layers of every registered model's paper preset for a window.",
                 "seismag models --window 7")
-    p.add_argument("--window", type=int, default=7, help="window length in days (default 7)")
-    p.add_argument("--steps-per-day", type=int, default=1440)
+    p.add_argument("--window", type=int, default=None, help=f"window length in days (default {defaults.WINDOWS[0]})")
+    p.add_argument("--steps-per-day", type=int, default=None, help=f"samples per day (default {defaults.STEPS_PER_DAY})")
 
     p = command("train", "K-fold training of every chosen model on every chosen window, with F1-weighted ensembles.",
                 "seismag train --data data/ --models gru,mlp --windows 7 --preset quick --out results/")
@@ -178,7 +174,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--kp", default=None, metavar="FILE", help="Kp file, for activity ensembles (max_kp)")
     p.add_argument("--dst", default=None, metavar="FILE", help="Dst file, for activity ensembles (min_dst)")
     p.add_argument("--ssc", default=None, metavar="DIR", help="sudden-commencement lists, for activity ensembles")
-    p.add_argument("--max-missing", type=float, default=0.1, help="empty score above this missing share (0.1)")
+    p.add_argument("--max-missing", type=float, default=None,
+                   help=f"empty score above this missing share ({defaults.MAX_MISSING})")
     p.add_argument("--allow-in-sample", action="store_true",
                    help="score windows inside an ensemble's training period, marked in_sample=true")
     p.add_argument("--start", default=None, metavar="DATE", help="first window_end day scored, YYYY-MM-DD")
@@ -215,23 +212,27 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--observatory", nargs="+", required=True, help="IAGA-2002 files and/or folders")
     p.add_argument("--catalog", required=True, help="earthquake catalog CSV (USGS ComCat or significant-earthquakes layout)")
     p.add_argument("--out", required=True, help="output folder (seed layout)")
-    p.add_argument("--windows", type=_csv_ints, default=[7, 14, 30])
+    p.add_argument("--windows", type=_csv_ints, default=None, help=f"window lengths in days ({_shown(defaults.WINDOWS)})")
     channels = p.add_mutually_exclusive_group()
     channels.add_argument("--component", default=None, choices=["H", "Z", "F", "X", "Y", "D", "E"],
                           help="one channel (default H)")
     channels.add_argument("--components", default=None, metavar="LIST",
                           help="several channels in column order, e.g. H,D,Z: IAGA letters, F (derived "
                                "from H and Z when the files have none) and the ratio Z/H")
-    p.add_argument("--min-magnitude", type=float, default=5.5)
+    p.add_argument("--min-magnitude", type=float, default=None,
+                   help=f"smallest magnitude that labels a window ({defaults.MIN_MAGNITUDE})")
     radius = p.add_mutually_exclusive_group()
     radius.add_argument("--radius-km", type=float, default=None, help="fixed radius around each station")
-    radius.add_argument("--radius", default="dobrovolsky", choices=["dobrovolsky"],
-                        help="per-event Dobrovolsky radius 10^(0.43 M) km (default)")
-    p.add_argument("--lead-days", type=int, default=7, help="label horizon after a window's end (default 7)")
+    radius.add_argument("--radius", default=None, choices=["dobrovolsky"],
+                        help=f"per-event Dobrovolsky radius 10^(0.43 M) km (default: {defaults.RADIUS})")
+    p.add_argument("--lead-days", type=int, default=None,
+                   help=f"label horizon after a window's end (default {defaults.LEAD_DAYS})")
     p.add_argument("--max-depth-km", type=float, default=None,
                    help="only events at most this deep label windows (default: any depth, by epicentral distance)")
-    p.add_argument("--stride-days", type=int, default=1)
-    p.add_argument("--max-missing", type=float, default=0.1, help="drop windows with more missing minutes (0.1)")
+    p.add_argument("--stride-days", type=int, default=None,
+                   help=f"days between the starts of a station's windows ({defaults.STRIDE_DAYS})")
+    p.add_argument("--max-missing", type=float, default=None,
+                   help=f"drop windows with more missing minutes ({defaults.MAX_MISSING})")
     g = p.add_argument_group("geomagnetic activity and declustering")
     g.add_argument("--kp", default=None, metavar="FILE", help="GFZ Kp (the shared CSV or Kp_ap_Ap_SN_F107 text): "
                    "max_kp per window in meta.csv")
@@ -368,246 +369,3 @@ def config_from_args(args: argparse.Namespace):
     if common:
         values["model_overrides"] = {"*": common}
     return make_config(args.preset or "paper", args.config, **values)
-
-
-# --------------------------------------------------------------------------- commands
-def cmd_env(args) -> None:
-    from seismag.environment import check_environment, environment_json, format_environment_info
-
-    info = check_environment(device_preference=args.device)
-    print(environment_json(info) if args.json else format_environment_info(info))
-
-
-_SYNTH_WINDOW_OPTIONS = {"preset": "preset", "windows": "windows", "components": "components"}
-_SYNTH_RECORD_OPTIONS = {"days": "days", "stations": "n_stations", "start": "start",
-                         "storm_coincidence": "storm_coincidence", "lead_days": "lead_days"}
-
-
-def _given(args, options: dict, other: dict, mode: str) -> dict:
-    """The options of ``mode`` that were given (library name -> value); the other mode's
-    options are refused, never silently ignored."""
-    stray = [f"--{name.replace('_', '-')}" for name in other if getattr(args, name) is not None]
-    if stray:
-        raise ConfigError(f"{', '.join(stray)} {'does' if len(stray) == 1 else 'do'} not apply to {mode}")
-    return {keyword: getattr(args, name) for name, keyword in options.items() if getattr(args, name) is not None}
-
-
-def cmd_synth(args) -> None:
-    if args.records:
-        from seismag.synth.records import generate_records
-
-        record = generate_records(args.out, seed=args.seed, effect=args.effect, overwrite=args.overwrite,
-                                  **_given(args, _SYNTH_RECORD_OPTIONS, _SYNTH_WINDOW_OPTIONS, "--records"))
-        settings, events = record["settings"], record["events"]
-        print(f"synthetic records written to {args.out}: {settings['n_stations']} stations x {settings['days']} days "
-              f"from {settings['start']} (effect {settings['effect']:g}, seed {settings['seed']})")
-        print(f"  {len(record['files']['observatory'])} IAGA-2002 files, {len(events)} events "
-              f"({sum(e['coinciding_storm'] is not None for e in events)} with a coinciding storm), "
-              f"{len(record['storms'])} storms; {record['files']['catalog']}, {record['files']['kp']}, "
-              f"{record['files']['dst']}, {len(record['files']['ssc'])} SSC list(s), records.json")
-        return
-    from seismag.synth.windows import generate_dataset
-    from seismag.layout.seed import window_dir_name
-
-    options = _given(args, _SYNTH_WINDOW_OPTIONS, _SYNTH_RECORD_OPTIONS, "windows (add --records)")
-    if "windows" in options:
-        options["windows"] = tuple(options["windows"])
-    summary = generate_dataset(args.out, seed=args.seed, effect=args.effect, overwrite=args.overwrite, **options)
-    print(f"synthetic dataset written to {args.out} (preset {summary['preset']}, effect {summary['effect']:g}, "
-          f"seed {summary['seed']}, channels {','.join(summary['channels'])})")
-    for window, info in summary["windows"].items():
-        print(f"  {window_dir_name(window)}: {info['n_class0']} class-0 and {info['n_class1']} class-1 samples, "
-              f"{info['n_features']} features, {info['n_events']} events")
-
-
-def cmd_analyze(args) -> None:
-    from seismag.spec.analysis import DatasetAnalyzer
-
-    periods = [str(w) for w in args.windows] if args.windows else ["7", "14", "30"]
-    analyzer = DatasetAnalyzer(args.data, window_periods=periods, steps_per_day=args.steps_per_day)
-    if args.windows:  # windows asked for by name must exist
-        for period in periods:
-            analyzer.analyze_window(period)
-    else:
-        analyzer.analyze_all_windows()
-    print(json.dumps(analyzer.to_dict(), indent=2) if args.json else analyzer.format_report().rstrip())
-
-
-def cmd_models(args) -> None:
-    from seismag.models import format_model_table
-
-    print(format_model_table(args.window, steps_per_day=args.steps_per_day))
-
-
-def cmd_train(args) -> None:
-    from seismag.training.pipeline import format_summary_table, run_experiment, setup_logging
-
-    config = config_from_args(args)
-    setup_logging()
-    results = run_experiment(config, args.data, args.out, resume=args.resume, progress=not args.quiet,
-                             executor=args.executor, address=args.address)
-    print(format_summary_table(results))
-    print(f"\nresults written to {args.out}")
-
-
-def cmd_tune(args) -> None:
-    from seismag.tune import StudySpec, format_tune_result, parse_duration, run_study
-
-    spec = StudySpec.build(args.data, args.model, args.window, trials=args.trials,
-                           timeout=parse_duration(args.timeout), storage=args.storage, study_name=args.study,
-                           preset=args.preset, config_file=args.config, out_dir=args.out, protocol=args.protocol,
-                           epochs=args.epochs, seed=args.seed, steps_per_day=args.steps_per_day, split=args.split,
-                           train_until=args.train_until)
-    print(format_tune_result(run_study(spec)))
-
-
-def cmd_predict(args) -> None:
-    from seismag.inference import predict_file
-
-    rows = predict_file(args.ensemble, args.input, out=args.out, device=args.device, station=args.station)
-    if args.out:
-        print(f"{rows} predictions written to {args.out}")
-
-
-def cmd_scan(args) -> None:
-    import warnings
-
-    from seismag.inference import scan_data, scan_records
-
-    def progress(line: str) -> None:
-        print(f"seismag scan: {line}", file=sys.stderr)
-
-    options = dict(max_missing=args.max_missing, allow_in_sample=args.allow_in_sample, device=args.device,
-                   start=args.start, end=args.end, progress=progress)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            if args.data is not None:
-                stray = [f"--{name}" for name in ("kp", "dst", "ssc") if getattr(args, name) is not None]
-                if stray:
-                    raise ConfigError(f"{', '.join(stray)}: not with --data (its meta.csv holds the activity columns)")
-                summary = scan_data(args.ensemble, args.data, args.out, **options)
-            else:
-                summary = scan_records(args.ensemble, args.observatory, args.out, kp=args.kp, dst=args.dst,
-                                       ssc=args.ssc, **options)
-        finally:
-            for warning in caught:
-                print(f"seismag scan: warning: {warning.message}", file=sys.stderr)
-    counts = "; ".join(f"{name} {c['scored']} scored, {c['empty']} empty, {c['in_sample']} in-sample"
-                       for name, c in summary["models"].items())
-    print(f"{summary['rows']} rows ({len(summary['stations'])} stations) written to {summary['out']}: {counts}")
-
-
-def cmd_evaluate(args) -> None:
-    from seismag.inference import evaluate_results
-    from seismag.training.pipeline import format_summary_table
-
-    notes: list[str] = []
-    results = evaluate_results(args.results, args.test_data, args.out, models=args.models,
-                               windows=args.windows, device=args.device, notes=notes)
-    out = Path(args.out) if args.out else Path(args.results) / "evaluation"
-    print(format_summary_table(results))
-    for message in notes:
-        print(f"note: {message}")
-    if not args.no_figures:
-        from seismag.plots import plot_all
-        from seismag.report import write_report
-
-        plot_all(out, dpi=300)
-        print(f"report written to {write_report(out)}")
-    print(f"evaluation written to {out}")
-
-
-def cmd_plot(args) -> None:
-    from seismag.layout.results import FIGURE_FOLDER
-    from seismag.plots import plot_all
-
-    files = plot_all(args.results, dpi=args.dpi, fmt=args.format)
-    print(f"{len(files)} figures written under {Path(args.results) / FIGURE_FOLDER}")
-
-
-def cmd_report(args) -> None:
-    from seismag.report import write_report
-
-    path = write_report(args.results, out=args.out, skill_dir=args.skill)
-    print(f"report written to {path}")
-
-
-def cmd_build(args) -> None:
-    from seismag.dataset.build import build_dataset, format_build_report
-    from seismag.dataset.recipe import Recipe
-
-    recipe = Recipe.parse(despike=args.despike, baseline=args.baseline, sq_quiet_days=args.sq_quiet_days,
-                          diff=args.diff, local_time=args.local_time)
-    report = build_dataset(args.observatory, args.catalog, args.out, windows=tuple(args.windows),
-                           component=args.component, components=args.components,
-                           min_magnitude=args.min_magnitude,
-                           radius_km=args.radius_km, radius=args.radius, lead_days=args.lead_days,
-                           max_depth_km=args.max_depth_km,
-                           stride_days=args.stride_days, max_missing=args.max_missing, recipe=recipe,
-                           kp=args.kp, dst=args.dst, ssc=args.ssc, exclude_storms=args.exclude_storms,
-                           decluster=args.decluster, overwrite=args.overwrite)
-    print(format_build_report(report).rstrip())
-
-
-def cmd_skill(args) -> None:
-    from seismag.layout.dataset_info import LABEL_KEYS
-    from seismag.evaluation.skill import evaluate_skill, format_skill_report
-
-    result = evaluate_skill(args.scores, args.catalog, args.out, **{key: getattr(args, key) for key in LABEL_KEYS},
-                            override_labels=args.override_labels, kp=args.kp, dst=args.dst,
-                            surrogates=args.surrogates, seed=args.seed, allow_in_sample=args.allow_in_sample)
-    print(format_skill_report(result))
-    from seismag.plots.skill import plot_skill
-
-    figures = plot_skill(args.out, scores=args.scores, kp=args.kp, dst=args.dst, dpi=args.dpi)
-    for note in figures.notes:
-        print(f"note: {note}")
-    print(f"skill written to {args.out} ({len(figures)} figures in {Path(args.out) / 'figures'})")
-
-
-def cmd_demo(args) -> None:
-    from seismag.demo import run_demo
-
-    report = run_demo(args.out, seed=args.seed, models=args.models, windows=args.windows,
-                      tiny=args.tiny, progress=not args.quiet)
-    print(f"\nopen the report: {report}")
-
-
-COMMANDS = {"env": cmd_env, "synth": cmd_synth, "analyze": cmd_analyze, "models": cmd_models,
-            "train": cmd_train, "predict": cmd_predict, "scan": cmd_scan, "plot": cmd_plot, "report": cmd_report,
-            "build": cmd_build, "evaluate": cmd_evaluate, "tune": cmd_tune, "skill": cmd_skill, "demo": cmd_demo}
-
-
-#: OS errors that are the user's to fix (a path, a permission, the disk), printed in one line.
-_USER_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.EEXIST, errno.ENOTDIR, errno.EISDIR,
-                errno.ENOSPC, errno.EDQUOT, errno.ELOOP, errno.ENAMETOOLONG}
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    try:
-        COMMANDS[args.command](args)
-    except SeismagError as exc:
-        print(f"seismag {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:  # output piped into e.g. `head`
-        sys.stderr.close()
-        return 0
-    except KeyboardInterrupt:
-        print(f"seismag {args.command}: interrupted; completed folds are kept (rerun with --resume)",
-              file=sys.stderr)
-        return 130
-    except OSError as exc:  # after BrokenPipeError, itself an OSError
-        # One the library did not word (a tune database folder, the results lock, ...):
-        # still one line, naming the path and the cause. Others stay tracebacks.
-        if exc.errno not in _USER_ERRNOS or not exc.filename:
-            raise
-        print(f"seismag {args.command}: error: {os.fsdecode(exc.filename)}: {describe_os_error(exc)}",
-              file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

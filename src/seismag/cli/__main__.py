@@ -1,0 +1,5 @@
+import sys
+
+from seismag.cli import main
+
+sys.exit(main())

@@ -1,0 +1,33 @@
+"""Every default number of seismag, written once.
+
+The library's functions take these as their defaults; the command line leaves its
+options unset so the library's defaults apply, and writes its help from these names;
+the README quotes them. A change here changes every path at once.
+
+May import: nothing (a leaf: plain numbers and names).
+"""
+
+from __future__ import annotations
+
+#: The SPEC's window lengths, days.
+WINDOWS: tuple[int, ...] = (7, 14, 30)
+
+#: Samples per day: one a minute. Also what a seed-layout folder without dataset.json holds.
+STEPS_PER_DAY = 1440
+
+#: A window may miss at most this share of its samples (gaps up to it are interpolated);
+#: build drops windows beyond it, scan leaves their score empty.
+MAX_MISSING = 0.1
+
+#: The smallest magnitude that makes a window class 1 (build) and a target (skill).
+MIN_MAGNITUDE = 5.5
+
+#: Label horizon after a window's end, days: a window precedes an earthquake when one
+#: happens within this many days after it.
+LEAD_DAYS = 7
+
+#: How far from a station an event labels its windows: the Dobrovolsky radius 10^(0.43 M) km.
+RADIUS = "dobrovolsky"
+
+#: Days between the starts of consecutive windows of one station (build).
+STRIDE_DAYS = 1
