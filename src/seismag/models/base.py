@@ -44,7 +44,8 @@ class ModelMixin:
 
     @property
     def input_layout(self) -> str:
-        """``'sequence'`` (input ``(batch, days, steps_per_day)``) or ``'flat'``."""
+        """The registry entry's input layout: ``'sequence'`` (input ``(batch, days, steps_per_day)``),
+        ``'flat'`` or ``'table'``."""
         return get_model_entry(self.model_name).input_layout
 
     def __init__(self, config: ModelConfig):
