@@ -157,18 +157,6 @@ def test_plan_windows_takes_the_window_settings_with_builds_defaults(station):
     assert default.label.tolist() == spelled.label.tolist()
 
 
-def test_plan_windows_takes_the_window_settings_with_builds_defaults(station):
-    record = read_iaga2002(station)
-    with pytest.raises(TypeError, match="overwrite"):
-        plan_windows(record, hand_catalog(), 3, overwrite=True)  # a build setting, not a window's
-    default = plan_windows(record, hand_catalog(), 3)
-    spelled = plan_windows(record, hand_catalog(), 3, component="H", min_magnitude=5.5, radius="dobrovolsky",
-                           lead_days=7, stride_days=1, max_missing=0.1)
-    assert ends(default, slice(None)) == ends(spelled, slice(None))
-    assert default.status.tolist() == spelled.status.tolist()
-    assert default.label.tolist() == spelled.label.tolist()
-
-
 def test_missing_share_decides_drops(station):
     record = read_iaga2002(station)
     assert record.gaps[0].minutes == 180
