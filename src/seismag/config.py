@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
+from seismag import defaults
 from seismag.dataset.loading import NAN_POLICIES  # what the loader accepts for missing samples
 from seismag.errors import ConfigError
 
@@ -134,9 +135,9 @@ class RunConfig:
 
     models: tuple[str, ...] = field(default_factory=default_models, metadata=_flag(
         None, "comma list of", choices=registered_models))
-    windows: tuple[int, ...] = field(default=(7, 14, 30), metadata=_flag(None, "comma list of days"))
-    steps_per_day: int = field(default=1440, metadata=_flag(
-        "data", "samples per day", default_text="1440, one a minute"))
+    windows: tuple[int, ...] = field(default=defaults.WINDOWS, metadata=_flag(None, "comma list of days"))
+    steps_per_day: int = field(default=defaults.STEPS_PER_DAY, metadata=_flag(
+        "data", "samples per day", default_text=f"{defaults.STEPS_PER_DAY}, one a minute"))
     # --- optimisation (SPEC "Common Training Parameters")
     epochs: int = field(default=100, metadata=_flag("training", "training epochs per fold"))
     num_folds: int = field(default=5, metadata=_flag("training", "cross-validation folds", name="--folds"))
@@ -189,7 +190,7 @@ class RunConfig:
     # --- data
     nan_policy: str = field(default="interpolate", metadata=_flag(
         "data", "missing samples", choices=NAN_POLICIES))
-    max_missing: float = field(default=0.1, metadata=_flag("data", "drop rows with more than this share missing"))
+    max_missing: float = field(default=defaults.MAX_MISSING, metadata=_flag("data", "drop rows with more than this share missing"))
     train_until: str = field(default="", metadata=_flag(
         "data", "keep only windows whose label horizon ends before this date (YYYY-MM-DD; needs meta.csv "
         "label_horizon_end): scoring after it is out of sample", metavar="DATE", default_text="none, every window"))

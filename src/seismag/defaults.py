@@ -12,8 +12,11 @@ from __future__ import annotations
 #: The SPEC's window lengths, days.
 WINDOWS: tuple[int, ...] = (7, 14, 30)
 
+#: Observatory records' resolution: one value a minute (IAGA-2002 and ImagCDF minute files).
+MINUTES_PER_DAY = 1440
+
 #: Samples per day: one a minute. Also what a seed-layout folder without dataset.json holds.
-STEPS_PER_DAY = 1440
+STEPS_PER_DAY = MINUTES_PER_DAY
 
 #: A window may miss at most this share of its samples (gaps up to it are interpolated);
 #: build drops windows beyond it, scan leaves their score empty.

@@ -19,6 +19,7 @@ import logging
 import time
 from pathlib import Path
 
+from seismag import defaults
 from seismag.config import make_config, tiny_models
 from seismag.synth.windows import generate_dataset
 from seismag.layout.forecast import SKILL_FOLDER
@@ -45,10 +46,10 @@ def run_demo(out: str | Path = "demo", *, seed: int = 42, models=None, windows=N
     """Run the demo into ``out`` (``data/``, ``results/``, ``logs/``); return the report's path."""
     out = Path(out)
     began = time.perf_counter()
-    steps_per_day = TINY["steps_per_day"] if tiny else 1440
+    steps_per_day = TINY["steps_per_day"] if tiny else defaults.STEPS_PER_DAY
     settings = dict(TINY["config"]) if tiny else {}
     # the configuration first: a bad --models / --windows is refused before anything is written
-    config = make_config("quick", models=models, windows=windows or (7, 14, 30), seed=seed,
+    config = make_config("quick", models=models, windows=windows or defaults.WINDOWS, seed=seed,
                          steps_per_day=steps_per_day, **settings)
     setup_logging(log_dir=out / "logs")
     results_dir = out / "results"

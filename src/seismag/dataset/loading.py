@@ -26,6 +26,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from seismag import defaults
 from seismag.errors import ConfigError, DataError
 from seismag.layout.dataset_info import (DATASET_FILE, DatasetInfo, assumed_dataset_info, dataset_info_or_assumed,
                                          dataset_info_path)
@@ -221,10 +222,10 @@ class WindowData:
 def load_window(
     data_dir: str | os.PathLike,
     window_days: int,
-    steps_per_day: int = 1440,
+    steps_per_day: int = defaults.STEPS_PER_DAY,
     *,
     nan_policy: str = "interpolate",
-    max_missing: float = 0.1,
+    max_missing: float = defaults.MAX_MISSING,
     recipe: Sequence[dict] | None = None,
     require_both_classes: bool = True,
 ) -> WindowData:
@@ -282,7 +283,7 @@ def load_window(
         raise DataError(folder, f"window directory not found (expected the seed layout "
                                 f"{Path(data_dir) / (WINDOW_DIR_PREFIX + 'N')}/{CLASS_FILES[0]}, {CLASS_FILES[1]})")
     info = dataset_info_or_assumed(data_dir, steps_per_day)
-    if not info.assumed and int(steps_per_day) not in (DEFAULT_STEPS_PER_DAY, info.steps_per_day):
+    if not info.assumed and int(steps_per_day) not in (defaults.STEPS_PER_DAY, info.steps_per_day):
         raise DataError(dataset_info_path(data_dir), f"records steps_per_day {info.steps_per_day}, but "
                         f"{steps_per_day} was asked for; leave --steps-per-day out, the folder describes itself")
     steps_per_day, channels = info.steps_per_day, info.n_channels
@@ -358,9 +359,6 @@ def load_window(
         dropped_rows=dropped, interpolated_rows=interpolated, notes=notes, dataset=None if info.assumed else info,
         recipe=tuple(steps),
     )
-
-
-DEFAULT_STEPS_PER_DAY = 1440
 
 
 def apply_recipe(features: np.ndarray, recipe, *, window_days: int, channels: int, steps_per_day: int,

@@ -26,6 +26,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from seismag import defaults
 from seismag.dataset.channels import (RATIO_CHANNELS, channel_minutes, files_label, not_derivable,
                                       source_components)
 from seismag.dataset.loading import interpolate_gaps
@@ -46,8 +47,7 @@ __all__ = [
     "window_row",
 ]
 
-#: The records' resolution: one value a minute.
-MINUTES_PER_DAY = 1440
+MINUTES_PER_DAY = defaults.MINUTES_PER_DAY  # the records' resolution: one value a minute
 
 
 # --------------------------------------------------------------------------- stations

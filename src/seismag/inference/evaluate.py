@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from seismag import defaults
 from seismag.dataset.loading import load_window
 from seismag.errors import DataError
 from seismag.io import write_json, write_npy
@@ -65,7 +66,7 @@ def unfinished_models(results_dir, *, models=None, windows=None) -> list[str]:
 
 
 def evaluate_results(results_dir, test_data_dir, out_dir=None, *, models=None, windows=None,
-                     device: str = "cpu", nan_policy: str = "interpolate", max_missing: float = 0.1,
+                     device: str = "cpu", nan_policy: str = "interpolate", max_missing: float = defaults.MAX_MISSING,
                      seed: int = 0, notes: list[str] | None = None) -> dict[str, dict[int, dict]]:
     """Score every saved ensemble in ``results_dir`` on an external labelled test set.
 

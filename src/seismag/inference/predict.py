@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from seismag import defaults
 from seismag.dataset.loading import fill_gaps
 from seismag.errors import ConfigError, DataError
 from seismag.io import atomic_path
@@ -34,7 +35,7 @@ def predict_array(ensemble, features: np.ndarray, batch_size: int = EVAL_BATCH_S
     return {k: np.concatenate(v) for k, v in outputs.items()}
 
 
-def predict_file(ensemble_path, input_path, out=None, device: str = "cpu", max_missing: float = 0.1,
+def predict_file(ensemble_path, input_path, out=None, device: str = "cpu", max_missing: float = defaults.MAX_MISSING,
                  station: str | None = None) -> int:
     """``seismag predict``: score the rows of a ``.npy`` and write (or print) a CSV.
 

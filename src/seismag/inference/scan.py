@@ -41,6 +41,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from seismag import defaults
 from seismag.dataset.stations import (MINUTES_PER_DAY, StationMinutes, daily_missing, find_station_files, read_station,
                                       window_missing_fraction, window_row)
 from seismag.sources.indices.activity import DailyActivity, daily_activity, window_activity
@@ -214,7 +215,7 @@ def _in_range(window_end: np.ndarray, start, end) -> np.ndarray:
 
 
 def scan_records(ensembles: Sequence[str | os.PathLike], observatory: str | os.PathLike | Iterable,
-                 out: str | os.PathLike, *, kp=None, dst=None, ssc=None, max_missing: float = 0.1,
+                 out: str | os.PathLike, *, kp=None, dst=None, ssc=None, max_missing: float = defaults.MAX_MISSING,
                  allow_in_sample: bool = False, batch_rows: int = 64, device: str = "cpu", start=None,
                  end=None, progress: Callable[[str], None] | None = None) -> dict:
     """Score every station's every day with every ensemble and write ``out`` (``scores.csv``).
@@ -397,7 +398,7 @@ def _coordinate(value) -> str:
 
 
 def scan_data(ensembles: Sequence[str | os.PathLike], data_dir: str | os.PathLike, out: str | os.PathLike, *,
-              max_missing: float = 0.1, allow_in_sample: bool = False, batch_rows: int = 64,
+              max_missing: float = defaults.MAX_MISSING, allow_in_sample: bool = False, batch_rows: int = 64,
               device: str = "cpu", start=None, end=None, progress: Callable[[str], None] | None = None) -> dict:
     """Score the windows of a built folder (``--data DIR``) and write ``out`` (``scores.csv``).
 

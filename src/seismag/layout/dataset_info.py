@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from seismag import defaults
 from seismag.errors import DataError, describe_os_error
 
 #: Beside the window folders (``DATA/dataset.json``), written by ``seismag build`` and
@@ -41,7 +42,7 @@ FEATURE_ORDER = "day, channel, step"
 #: horizontal intensity H in nT, sampled once a minute unless the reader is told otherwise.
 ASSUMED_CHANNELS = ("H",)
 ASSUMED_UNITS = ("nT",)
-ASSUMED_STEPS_PER_DAY = 1440
+ASSUMED_STEPS_PER_DAY = defaults.STEPS_PER_DAY
 
 # ------------------------------------------------------------------------ label settings
 

@@ -27,6 +27,7 @@ from typing import Any, Callable, Mapping
 
 from torch import nn
 
+from seismag import defaults
 from seismag.errors import ConfigError
 from seismag.models.config import ModelConfig
 
@@ -121,17 +122,17 @@ class ModelEntry:
             return False
         return getattr(getattr(cls, "config_cls", None), "model_name", "") in ("", self.name)
 
-    def input_size(self, window_days: int, steps_per_day: int = 1440) -> int:
+    def input_size(self, window_days: int, steps_per_day: int = defaults.STEPS_PER_DAY) -> int:
         """The config's ``input_size`` for a window: features per step or per window."""
         window_days, steps_per_day = _check_window(window_days, steps_per_day)
         return steps_per_day if self.input_layout in ("sequence", "table") else window_days * steps_per_day
 
-    def input_width(self, window_days: int, steps_per_day: int = 1440) -> int:
+    def input_width(self, window_days: int, steps_per_day: int = defaults.STEPS_PER_DAY) -> int:
         """Columns of one flat input row."""
         window_days, steps_per_day = _check_window(window_days, steps_per_day)
         return steps_per_day if self.per_window_table else window_days * steps_per_day
 
-    def input_shape(self, window_days: int, steps_per_day: int = 1440) -> tuple[int, ...]:
+    def input_shape(self, window_days: int, steps_per_day: int = defaults.STEPS_PER_DAY) -> tuple[int, ...]:
         """Shape of one input sample: ``(days, steps_per_day)`` or ``(days * steps_per_day,)``."""
         window_days, steps_per_day = _check_window(window_days, steps_per_day)
         if self.input_layout == "sequence":
@@ -225,7 +226,7 @@ def get_model_entry(name: str) -> ModelEntry:
         raise ConfigError(f"unknown model {name!r}; valid models: {', '.join(_REGISTRY)}") from None
 
 
-def model_config(name: str, window_days: int, steps_per_day: int = 1440, *, channels: int = 1,
+def model_config(name: str, window_days: int, steps_per_day: int = defaults.STEPS_PER_DAY, *, channels: int = 1,
                  **overrides: Any) -> ModelConfig:
     """The resolved config: the paper preset for a window with ``overrides`` applied.
 
@@ -273,7 +274,7 @@ def model_config(name: str, window_days: int, steps_per_day: int = 1440, *, chan
     return entry.config_cls.from_dict(values)
 
 
-def create_model(name: str, window_days: int, steps_per_day: int = 1440, *, channels: int = 1,
+def create_model(name: str, window_days: int, steps_per_day: int = defaults.STEPS_PER_DAY, *, channels: int = 1,
                  **overrides: Any) -> nn.Module:
     """Build the paper preset of ``name`` for a window, with ``overrides`` applied.
 
@@ -319,7 +320,7 @@ def build_model(name: str, config: ModelConfig | Mapping[str, Any], model_class:
     return model_class.from_config(config)
 
 
-def to_model_input(model_or_name, x_flat, window_days: int, steps_per_day: int = 1440):
+def to_model_input(model_or_name, x_flat, window_days: int, steps_per_day: int = defaults.STEPS_PER_DAY):
     """Reshape flat windows into the layout a model takes (a view, no copy).
 
     Parameters

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import torch
 
+from seismag import defaults
 from seismag.models.registry import create_model, get_model_entry, list_models
 
 
-def format_model_table(window_days: int, steps_per_day: int = 1440, verbose: bool = False) -> str:
+def format_model_table(window_days: int, steps_per_day: int = defaults.STEPS_PER_DAY, verbose: bool = False) -> str:
     """Sizes of the paper presets for one window, as a text table.
 
     The models are built on PyTorch's ``meta`` device, so no memory is

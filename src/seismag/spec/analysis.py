@@ -33,6 +33,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from seismag import defaults
 from seismag.dataset.balance import DEFAULT_BETA, ImbalanceAnalysis, analyze_imbalance
 from seismag.errors import ConfigError, DataError
 from seismag.layout.seed import CLASS_FILES, check_class_file, window_dir, window_dir_name
@@ -47,8 +48,8 @@ __all__ = [
 ]
 
 DEFAULT_DATA_DIR = Path("data")
-DEFAULT_WINDOW_PERIODS = ("7", "14", "30")
-DEFAULT_STEPS_PER_DAY = 1440  # 1-minute samples
+DEFAULT_WINDOW_PERIODS = tuple(str(days) for days in defaults.WINDOWS)
+DEFAULT_STEPS_PER_DAY = defaults.STEPS_PER_DAY  # 1-minute samples
 
 _ASSESSMENTS = {
     "balanced": "Balanced",

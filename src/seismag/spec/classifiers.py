@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from seismag import defaults
 from seismag.errors import ConfigError
 from seismag.models.config import ModelConfig
 from seismag.models.mlp import MLPConfig, MLPNetwork
@@ -27,7 +28,7 @@ __all__ = ["SpecConstructor", "GRUClassifier", "LSTMClassifier", "RNNClassifier"
            "TransformerClassifier"]
 
 #: Steps per day of 1-minute data: the ``input_size`` the SPEC's sequence models default to.
-MINUTES_PER_DAY = 1440
+MINUTES_PER_DAY = defaults.MINUTES_PER_DAY
 
 
 class SpecConstructor:

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset, WeightedRandomSampler
 
+from seismag import defaults
 from seismag import models as model_registry
 from seismag.config import FIELD_NAMES, make_config
 from seismag.dataset.balance import compute_class_weights  # noqa: F401
@@ -225,7 +226,7 @@ def kfold_train_eval(model_name: str, dataset, output_dir: str = "results", loss
     elif steps_per_day is None and "input_size" in params and \
             model_registry.get_model_entry(model_name).input_layout == "sequence":
         steps_per_day = int(params["input_size"])  # a sequence model's input_size is the steps of one day
-    steps_per_day = steps_per_day or 1440
+    steps_per_day = steps_per_day or defaults.STEPS_PER_DAY
     X = np.ascontiguousarray(X.reshape(len(X), -1))
     window_days = window_days or X.shape[1] // steps_per_day
     if window_days * steps_per_day != X.shape[1]:
@@ -324,11 +325,11 @@ SPEC_TRAINING_CONFIG = {"batch_size": 32, "learning_rate": 0.001, "weight_decay"
                         "epochs": 100, "num_folds": 5}
 training_config: dict[str, Any] = dict(SPEC_TRAINING_CONFIG)
 window_mapping: dict[str, dict[str, Any]] = {
-    window_dir_name(days): {"name": window_name(days), "seq_length": days} for days in (7, 14, 30)}
+    window_dir_name(days): {"name": window_name(days), "seq_length": days} for days in defaults.WINDOWS}
 
 
 def train_eval(model_name: str, data_dir: str = "data", output_dir: str = "results",
-               windows=(7, 14, 30), preset: str = "paper", resume: bool = False, **settings: Any):
+               windows=defaults.WINDOWS, preset: str = "paper", resume: bool = False, **settings: Any):
     """Every window for one model (SPEC "Full Training Function"): ``{days: summary}``."""
     config = make_config(preset, models=[model_name], windows=list(windows), **settings)
     return run_experiment(config, data_dir, output_dir, resume=resume)[model_name]
@@ -358,7 +359,7 @@ def spec_settings(model_name: str, config: dict[str, Any] | None = None) -> dict
 
 
 def spec_windows(model_name: str, mapping: dict[str, dict[str, Any]] | None = None,
-                 steps_per_day: int = 1440) -> list[int]:
+                 steps_per_day: int = defaults.STEPS_PER_DAY) -> list[int]:
     """Window lengths from a SPEC ``window_mapping`` (``{"window-7": {"name": "7day", "seq_length": 7}}``;
     the MLP's variant gives ``"features": 10080``), each entry checked against its key."""
     mapping = window_mapping if mapping is None else mapping
@@ -424,7 +425,7 @@ def main_model(model_name: str, optimize: bool = False, base_path: str = ".", da
             merged.setdefault(model, {}).update(params)
         settings["model_overrides"] = merged
     settings = {**spec, **settings}
-    steps_per_day = settings.get("steps_per_day") or 1440
+    steps_per_day = settings.get("steps_per_day") or defaults.STEPS_PER_DAY
     settings.setdefault("windows", spec_windows(model_name, window_mapping, steps_per_day=steps_per_day))
     if not optimize:
         results = train_eval(model_name, data_dir, output_dir, **settings)

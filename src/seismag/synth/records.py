@@ -90,7 +90,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seismag.dataset.build.plan import DEFAULT_LEAD_DAYS
+from seismag import defaults
 from seismag.sources.iaga import write_iaga2002
 from seismag.sources.indices.dst import write_dst_wdc
 from seismag.sources.indices.kp import write_kp_csv
@@ -368,7 +368,7 @@ def generate_records(
     effect: float | None = None,
     seed: int = 42,
     storm_coincidence: float = 0.0,
-    lead_days: int = DEFAULT_LEAD_DAYS,
+    lead_days: int = defaults.LEAD_DAYS,
     overwrite: bool = False,
 ) -> dict:
     """Write continuous synthetic records, their catalog and ``records.json`` into ``out_dir``.

@@ -19,11 +19,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from seismag import defaults
+
 __all__ = ["EPOCH", "MINUTES_PER_DAY", "ChannelBaselines", "StationTable", "draw_channel_baselines",
            "draw_stations"]
 
 EPOCH = _dt.datetime(2015, 1, 1)  # day 0 of the synthetic world (00:00 UT, 1 January)
-MINUTES_PER_DAY = 1440
+MINUTES_PER_DAY = defaults.MINUTES_PER_DAY
 
 ARRAY_LATITUDE_DEG = 35.0  # geographic
 ARRAY_LONGITUDE_DEG = 139.0  # east; local time = UT + 9.3 h

@@ -109,6 +109,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
+from seismag import defaults
 from seismag.errors import ConfigError, DataError
 from seismag.io import write_json
 from seismag.layout.dataset_info import DATASET_FILE, DatasetInfo, dataset_info_path
@@ -363,7 +364,7 @@ def generate_window(
     *,
     seed: int = 42,
     effect: float | None = None,
-    steps_per_day: int = 1440,
+    steps_per_day: int = defaults.STEPS_PER_DAY,
     n_stations: int = DEFAULT_N_STATIONS,
     stations_per_event: tuple[int, int] = DEFAULT_STATIONS_PER_EVENT,
     components: Sequence[str] | None = None,
@@ -440,8 +441,8 @@ def generate_dataset(
     preset: str = "quick",
     seed: int = 42,
     effect: float | None = None,
-    windows: tuple[int, ...] = (7, 14, 30),
-    steps_per_day: int = 1440,
+    windows: tuple[int, ...] = defaults.WINDOWS,
+    steps_per_day: int = defaults.STEPS_PER_DAY,
     *,
     n_stations: int = DEFAULT_N_STATIONS,
     stations_per_event: tuple[int, int] = DEFAULT_STATIONS_PER_EVENT,

@@ -99,6 +99,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from seismag import defaults
 from seismag.sources.catalog import Catalog, read_catalog
 from seismag.sources.decluster import gardner_knopoff
 from seismag.sources.station_record import StationRecord
@@ -183,7 +184,7 @@ def build_dataset(
     catalog: Catalog | str | os.PathLike,
     out_dir: str | os.PathLike,
     *,
-    windows: Sequence[int] = (7, 14, 30),
+    windows: Sequence[int] = defaults.WINDOWS,
     component: str | None = None,
     components: str | Sequence[str] | None = None,
     min_magnitude: float = DEFAULT_MIN_MAGNITUDE,
@@ -191,8 +192,8 @@ def build_dataset(
     radius: str = DEFAULT_RADIUS,
     lead_days: int = DEFAULT_LEAD_DAYS,
     max_depth_km: float | None = None,
-    stride_days: int = 1,
-    max_missing: float = 0.1,
+    stride_days: int = defaults.STRIDE_DAYS,
+    max_missing: float = defaults.MAX_MISSING,
     steps_per_day: int = MINUTES_PER_DAY,
     recipe: Sequence[Mapping] = (),
     kp: str | os.PathLike | None = None,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from seismag import defaults
 from seismag.dataset.channels import parse_components
 from seismag.dataset.stations import MINUTES_PER_DAY, StationMinutes, window_missing_fraction
 from seismag.errors import ConfigError, DataError
@@ -39,11 +40,11 @@ __all__ = [
 #: Default label horizon, days after the window's last day. A week is the horizon most
 #: geomagnetic-precursor studies look at (ULF anomalies reported days to ~2 weeks ahead),
 #: and it gives each event several class-1 windows per station at a 1-day stride.
-DEFAULT_LEAD_DAYS = 7
+DEFAULT_LEAD_DAYS = defaults.LEAD_DAYS
 #: Default smallest magnitude of an event that makes a window class 1.
-DEFAULT_MIN_MAGNITUDE = 5.5
+DEFAULT_MIN_MAGNITUDE = defaults.MIN_MAGNITUDE
 #: Default radius rule: each event's Dobrovolsky preparation-zone radius ``10 ** (0.43 M)`` km.
-DEFAULT_RADIUS = "dobrovolsky"
+DEFAULT_RADIUS = defaults.RADIUS
 
 
 # --------------------------------------------------------------------------- settings
