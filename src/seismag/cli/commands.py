@@ -84,7 +84,8 @@ def cmd_analyze(args) -> None:
 def cmd_models(args) -> None:
     from seismag.models import format_model_table
 
-    print(format_model_table(args.window or defaults.WINDOWS[0], **given(args, "steps_per_day")))
+    window = defaults.WINDOWS[0] if args.window is None else args.window  # 0 is refused by the library
+    print(format_model_table(window, **given(args, "steps_per_day")))
 
 
 def cmd_train(args) -> None:
