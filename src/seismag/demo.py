@@ -23,7 +23,7 @@ from seismag import defaults
 from seismag.config import make_config, tiny_models
 from seismag.synth.windows import generate_dataset
 from seismag.layout.forecast import SKILL_FOLDER
-from seismag.layout.results import FIGURE_FOLDER
+from seismag.layout.results import FIGURE_FOLDER, ensemble_files
 from seismag.training.pipeline import format_summary_table, run_experiment, setup_logging
 
 logger = logging.getLogger("seismag")
@@ -105,7 +105,7 @@ def run_forecast(folder: Path, skill_dir: Path, sizes: dict, *, seed: int, model
     build_dataset(records / "observatory", records / "catalog.csv", data_dir, windows=(sizes["window"],),
                   kp=kp, dst=dst, overwrite=True)
     run_experiment(config, data_dir, results_dir, progress=progress)
-    ensembles = sorted(results_dir.glob("*_models/*_ensemble.pth"))
+    ensembles = ensemble_files(results_dir)
     scores = folder / "scores.csv"
     scan_records(ensembles, records / "observatory", scores, kp=kp, dst=dst, start=cutoff)
     # judged by the targets the training windows were labelled with (scores.meta.json)

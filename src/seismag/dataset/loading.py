@@ -157,13 +157,15 @@ class WindowData:
             table[:, index] = values
         return columns, table
 
-    def activity_by_class(self) -> dict | None:
+    def activity_by_class(self, activity_table=None) -> dict | None:
         """Per class, each activity column's mean, min and max, and the share of windows
         with a storm (max Kp >= KP_STORM or min Dst <= DST_STORM nT, the storm of
         :mod:`seismag.sources.indices.storm`); None without activity columns.
-        A class that differs from the other here differs in storms, whatever else it holds."""
+        A class that differs from the other here differs in storms, whatever else it holds.
+        ``activity_table``: a function returning :meth:`activity_table`'s result, to reuse a
+        table already parsed (the prepared window's)."""
         try:
-            columns, table = self.activity_table()
+            columns, table = (activity_table or self.activity_table)()
         except DataError:
             return None
         out: dict = {"columns": {}, "storm_share": []}

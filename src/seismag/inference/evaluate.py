@@ -16,10 +16,12 @@ from seismag.io import write_json, write_npy
 from seismag.lock import folder_lock
 from seismag.layout.results import (
     DATASET_SUMMARY_FILE,
+    ENSEMBLE_PATTERN,
     EVALUATION_FOLDER,
     MODEL_FOLDER_SUFFIX,
     RUN_CONFIG_FILE,
     ArtifactPaths,
+    ensemble_files,
     file_prefix,
     parse_file_name,
     summary_record,
@@ -82,10 +84,10 @@ def evaluate_results(results_dir, test_data_dir, out_dir=None, *, models=None, w
     results_dir = Path(results_dir)
     out_dir = Path(out_dir) if out_dir else results_dir / EVALUATION_FOLDER
     unfinished = unfinished_models(results_dir, models=models, windows=windows)
-    found = sorted(results_dir.glob("*_models/*_ensemble.pth"))
+    found = ensemble_files(results_dir)
     if not found:
         hint = f" ({len(unfinished)} unfinished: fold files without an ensemble)" if unfinished else ""
-        raise DataError(results_dir, f"holds no *_models/*_ensemble.pth{hint}; train first (seismag train)")
+        raise DataError(results_dir, f"holds no {ENSEMBLE_PATTERN}{hint}; train first (seismag train)")
     if notes is not None:
         notes.extend(unfinished)
     else:

@@ -77,6 +77,13 @@ WINDOW_FILES = {
     "permutation": "_permutation.json",
 }
 WINDOW_KINDS = tuple(WINDOW_FILES)
+#: Where a results folder keeps its ensembles, as a glob relative to the folder.
+ENSEMBLE_PATTERN = f"*{MODEL_FOLDER_SUFFIX}/*{WINDOW_FILES['ensemble']}"
+
+
+def ensemble_files(results_dir: str | os.PathLike) -> list[Path]:
+    """Every ensemble a results folder holds (:data:`ENSEMBLE_PATTERN`), sorted."""
+    return sorted(Path(results_dir).glob(ENSEMBLE_PATTERN))
 
 
 def model_folder_name(model: str) -> str:

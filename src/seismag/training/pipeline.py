@@ -237,7 +237,7 @@ def write_run_record(out_dir: Path, record: dict[str, Any], data_dir, windows: d
     write_json(out_dir / RUN_CONFIG_FILE, record)
     write_json(out_dir / DATASET_SUMMARY_FILE, {
         "data_dir": str(Path(data_dir).resolve()),
-        "windows": {str(days): _window_summary(window.data) for days, window in windows.items()}})
+        "windows": {str(days): _window_summary(window) for days, window in windows.items()}})
 
 
 def check_model_overrides(config: RunConfig) -> None:
@@ -250,7 +250,8 @@ def check_model_overrides(config: RunConfig) -> None:
         raise ConfigError(f"model setting(s) {', '.join(sorted(unknown))} belong to no registered model")
 
 
-def _window_summary(data) -> dict[str, Any]:
+def _window_summary(window: PreparedWindow) -> dict[str, Any]:
+    data = window.data
     counts = data.class_counts
     ratio = imbalance_ratio(counts)
     return {"n_samples": data.n_samples, "n_features": data.n_features, "class_counts": counts,
@@ -259,7 +260,7 @@ def _window_summary(data) -> dict[str, Any]:
             "has_meta": data.meta is not None, "channels": list(data.channels),
             "units": list((data.dataset or assumed_dataset_info()).units),
             "recipe": [dict(step) for step in data.recipe], "recipe_text": _recipe_text(data.recipe),
-            "activity": data.activity_by_class()}
+            "activity": data.activity_by_class(window.activity_table)}
 
 
 def _recipe_text(steps) -> str:

@@ -22,7 +22,7 @@ anywhere from 0.5 to 0.8 depending on how alike the stations' alarms are
 (:mod:`seismag.evaluation.skill.molchan`). The pairs of one event are not independent: the
 circular-shift surrogates keep them, and the events' clustering in time, as they are.
 
-May import numpy, :mod:`seismag.errors` and :mod:`seismag.data` (catalog, decluster).
+May import numpy, :mod:`seismag.errors` and :mod:`seismag.sources` (catalog, decluster).
 """
 
 from __future__ import annotations

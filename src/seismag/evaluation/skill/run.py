@@ -45,7 +45,7 @@ behind / null}, verdict) and ``notes``. **skill.csv**: one row per model and ref
 :data:`SKILL_CSV_COLUMNS`.
 
 May import numpy, :mod:`seismag.errors`, :mod:`seismag.io`, :mod:`seismag.lock` and
-:mod:`seismag.data` (catalog, indices, decluster).
+:mod:`seismag.sources` (catalog, indices, decluster).
 """
 
 from __future__ import annotations
