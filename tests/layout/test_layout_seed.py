@@ -8,6 +8,7 @@ import pytest
 
 from seismag.errors import DataError
 from seismag.layout import seed
+from seismag.spec.analysis import ANALYSIS_WORDS
 
 DAYS, SPD = 3, 8
 N_FEATURES = DAYS * SPD
@@ -126,7 +127,8 @@ def test_class_file_checks_name_the_file_and_the_problem(tmp_path, problem, word
     path = tmp_path / "data_0.npy"
     write(path)
     with pytest.raises(DataError) as info:
-        seed.check_class_file(path, 0, DAYS, SPD, wording=wording)
+        seed.check_class_file(path, 0, DAYS, SPD,
+                              words=seed.CLASS_FILE_WORDS if wording == "loader" else ANALYSIS_WORDS)
     expected = loader_message if wording == "loader" else analysis_message
     assert info.value.path == str(path)
     assert str(info.value).startswith(f"{path}: {expected}"), str(info.value)
@@ -142,7 +144,7 @@ def test_each_problem_is_one_line_without_pickle_advice(tmp_path, problem):
 
 
 def test_both_wordings_cover_every_problem():
-    loader, analysis = (seed.CLASS_FILE_WORDINGS[w] for w in ("loader", "analysis"))
+    loader, analysis = seed.CLASS_FILE_WORDS, ANALYSIS_WORDS
     assert set(loader) == set(analysis)
 
 
@@ -154,7 +156,8 @@ def test_the_loader_and_the_analyzer_use_the_one_check(tmp_path, monkeypatch):
     real = seed.check_class_file
 
     def spy(path, label, window_days, steps_per_day, **kwargs):
-        calls.append((path.name, kwargs.get("wording", "loader")))
+        words = kwargs.get("words", seed.CLASS_FILE_WORDS)
+        calls.append((path.name, "loader" if words is seed.CLASS_FILE_WORDS else "analysis"))
         return real(path, label, window_days, steps_per_day, **kwargs)
 
     monkeypatch.setattr(loading, "check_class_file", spy)

@@ -13,7 +13,7 @@ from seismag import defaults
 from seismag.dataset.loading import fill_gaps
 from seismag.errors import ConfigError, DataError
 from seismag.io import atomic_path
-from seismag.layout.seed import CLASS_FILE_WORDINGS
+from seismag.layout.seed import CLASS_FILE_WORDS
 from seismag.training.loop import EVAL_BATCH_SIZE
 from seismag.inference.ensemble import (describe_input, input_record, load_trained_ensemble, prepare_raw, raw_width,
                                         takes_table)
@@ -129,7 +129,7 @@ def check_labels(input_path, column: np.ndarray) -> np.ndarray:
     DataError
         Naming the file and the first row whose label is NaN/inf or not 0/1.
     """
-    words = CLASS_FILE_WORDINGS["loader"]
+    words = CLASS_FILE_WORDS
     column = column.astype(np.float64)
     not_finite = np.flatnonzero(~np.isfinite(column))
     if not_finite.size:

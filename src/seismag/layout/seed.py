@@ -26,6 +26,7 @@ import errno
 import io
 import os
 import stat
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Iterable, NamedTuple, Sequence
 
@@ -77,56 +78,29 @@ def window_fingerprint(folder: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-# How each problem with a class file is put into words. The loader (training, evaluate,
-# tune) and the analyzer (``seismag analyze``) have always worded the same problems
-# differently, and users and tests read both; the checks behind them are one
-# (:func:`check_class_file`). The analyzer words every label problem the same way.
-_ANALYSIS_LABEL = ("label column (last column) must be {label} in {class_file}, but {n_wrong} of "
-                   "{n_rows} rows differ (first: row {first}, label {first_value!r})")
-CLASS_FILE_WORDINGS: dict[str, dict[str, str]] = {
-    "loader": {
-        "missing": "class-{label} file not found",
-        "directory": "is a directory, not a .npy file",
-        "symlink_loop": "is a symbolic link loop (the link never reaches a file)",
-        "not_readable": "cannot be read ({cause})",
-        "zero_bytes": "cannot be read as a .npy file (no NumPy header)",
-        "npz": "cannot be read as a .npy file (no NumPy header)",
-        "no_header": "cannot be read as a .npy file (no NumPy header){looks}",
-        "pickled": "not a numeric NumPy array (pickled Python objects, dtype object)",
-        "truncated": "truncated: the header promises {promised}, the file holds fewer bytes ({size} of {needed})",
-        "not_mappable": "not a numeric NumPy array ({error})",
-        "unreadable": "cannot be read as a .npy file ({error_type}: {error})",
-        "dtype": "has non-numeric dtype {dtype}; expected floats",
-        "ndim": "must be 2-D (samples x (features + label)), got shape {shape}",
-        "empty": "is empty (0 samples)",
-        "columns": ("has {found} feature columns + 1 label column, expected {days} days x {steps} steps = "
-                    "{expected} features; check the window folder and steps_per_day"),
-        "label_not_finite": "label column (last) holds NaN/inf at row {row}",
-        "label_not_binary": "label column (last) must be 0 or 1, found {value:g} at row {row}",
-        "label_mismatch": "row {row} is labelled {value} but this file holds class {label}",
-    },
-    "analysis": {
-        "missing": "missing class file (class {label} samples of the {days}-day window)",
-        "directory": "a directory, not a .npy file",
-        "symlink_loop": "a symbolic link loop (the link never reaches a file)",
-        "not_readable": "cannot be read ({cause})",
-        "zero_bytes": "empty file (0 bytes)",
-        "npz": "not a single .npy array (looks like an .npz archive)",
-        "no_header": "not a readable .npy array (no NumPy header){looks}",
-        "pickled": "not a readable .npy array (pickled Python objects, dtype object, not numbers)",
-        "truncated": ("not a readable .npy array (truncated: the header promises {promised}, "
-                      "the file holds fewer bytes ({size} of {needed}))"),
-        "not_mappable": "not a readable .npy array ({error})",
-        "unreadable": "not a readable .npy array ({error})",
-        "dtype": "non-numeric dtype {dtype}; expected integer or float values",
-        "ndim": "expected a 2-D array (n_samples, n_features + 1), got shape {shape}",
-        "empty": "empty file: no samples (shape {shape})",
-        "columns": ("{found} feature columns (+ 1 label column), expected {expected} "
-                    "= {days} days x {steps} steps per day"),
-        "label_not_finite": _ANALYSIS_LABEL,
-        "label_not_binary": _ANALYSIS_LABEL,
-        "label_mismatch": _ANALYSIS_LABEL,
-    },
+# How each problem with a class file is put into words (the loader's: training, evaluate,
+# tune, predict). The checks behind them are one (:func:`check_class_file`); the SPEC's
+# analyzer words the same problems its own way (seismag.spec.analysis.ANALYSIS_WORDS).
+CLASS_FILE_WORDS: dict[str, str] = {
+    "missing": "class-{label} file not found",
+    "directory": "is a directory, not a .npy file",
+    "symlink_loop": "is a symbolic link loop (the link never reaches a file)",
+    "not_readable": "cannot be read ({cause})",
+    "zero_bytes": "cannot be read as a .npy file (no NumPy header)",
+    "npz": "cannot be read as a .npy file (no NumPy header)",
+    "no_header": "cannot be read as a .npy file (no NumPy header){looks}",
+    "pickled": "not a numeric NumPy array (pickled Python objects, dtype object)",
+    "truncated": "truncated: the header promises {promised}, the file holds fewer bytes ({size} of {needed})",
+    "not_mappable": "not a numeric NumPy array ({error})",
+    "unreadable": "cannot be read as a .npy file ({error_type}: {error})",
+    "dtype": "has non-numeric dtype {dtype}; expected floats",
+    "ndim": "must be 2-D (samples x (features + label)), got shape {shape}",
+    "empty": "is empty (0 samples)",
+    "columns": ("has {found} feature columns + 1 label column, expected {days} days x {steps} steps = "
+                "{expected} features; check the window folder and steps_per_day"),
+    "label_not_finite": "label column (last) holds NaN/inf at row {row}",
+    "label_not_binary": "label column (last) must be 0 or 1, found {value:g} at row {row}",
+    "label_mismatch": "row {row} is labelled {value} but this file holds class {label}",
 }
 
 
@@ -153,7 +127,7 @@ def npy_file_problem(path: str | os.PathLike) -> tuple[str, dict[str, Any]] | No
     """What keeps ``path`` from being read as one numeric ``.npy`` array, from its header alone.
 
     Returns ``None`` when the file looks sound, else ``(problem, facts)``: ``problem`` a
-    key of :data:`CLASS_FILE_WORDINGS` (``missing``, ``directory``, ``symlink_loop``,
+    key of :data:`CLASS_FILE_WORDS` (``missing``, ``directory``, ``symlink_loop``,
     ``not_readable``, ``zero_bytes``, ``npz``, ``no_header``, ``pickled``, ``truncated``,
     ``unreadable``) and ``facts`` the values its wording names. Only the header is read;
     the readers of class files and of the results' fold arrays share it, so a truncated
@@ -207,11 +181,11 @@ def npy_problem_message(path: str | os.PathLike) -> str | None:
     if problem is None:
         return None
     kind, facts = problem
-    return "file not found" if kind == "missing" else CLASS_FILE_WORDINGS["loader"][kind].format(**facts)
+    return "file not found" if kind == "missing" else CLASS_FILE_WORDS[kind].format(**facts)
 
 
 def check_class_file(path: str | os.PathLike, label: int, window_days: int, steps_per_day: int,
-                     *, wording: str = "loader") -> np.ndarray:
+                     *, words: Mapping[str, str] = CLASS_FILE_WORDS) -> np.ndarray:
     """Open one class file of the seed layout memory-mapped, after every check it must pass.
 
     The checks, in this order: the file exists, is not 0 bytes, is a single ``.npy``
@@ -229,8 +203,8 @@ def check_class_file(path: str | os.PathLike, label: int, window_days: int, step
         The class this file holds.
     window_days, steps_per_day : int
         The window length N in days and the samples per day (1440 for 1-minute data).
-    wording : {'loader', 'analysis'}
-        Which wording of :data:`CLASS_FILE_WORDINGS` the error uses.
+    words : mapping
+        How each problem is put into words (:data:`CLASS_FILE_WORDS`, the loader's, by default).
 
     Returns
     -------
@@ -242,7 +216,6 @@ def check_class_file(path: str | os.PathLike, label: int, window_days: int, step
     DataError
         Naming the file and the first problem found.
     """
-    words = CLASS_FILE_WORDINGS[wording]
     path = Path(path)
     days, steps = int(window_days), int(steps_per_day)
     expected = days * steps

@@ -47,6 +47,36 @@ __all__ = [
     "quick_analyze",
 ]
 
+# The analyzer words every label problem the same way.
+_ANALYSIS_LABEL = ("label column (last column) must be {label} in {class_file}, but {n_wrong} of "
+               "{n_rows} rows differ (first: row {first}, label {first_value!r})")
+
+#: How ``seismag analyze`` words each problem :func:`~seismag.layout.seed.check_class_file` finds
+#: (the SPEC analyzer's wording, which its users and tests read).
+ANALYSIS_WORDS: dict[str, str] = {
+    "missing": "missing class file (class {label} samples of the {days}-day window)",
+    "directory": "a directory, not a .npy file",
+    "symlink_loop": "a symbolic link loop (the link never reaches a file)",
+    "not_readable": "cannot be read ({cause})",
+    "zero_bytes": "empty file (0 bytes)",
+    "npz": "not a single .npy array (looks like an .npz archive)",
+    "no_header": "not a readable .npy array (no NumPy header){looks}",
+    "pickled": "not a readable .npy array (pickled Python objects, dtype object, not numbers)",
+    "truncated": ("not a readable .npy array (truncated: the header promises {promised}, "
+                  "the file holds fewer bytes ({size} of {needed}))"),
+    "not_mappable": "not a readable .npy array ({error})",
+    "unreadable": "not a readable .npy array ({error})",
+    "dtype": "non-numeric dtype {dtype}; expected integer or float values",
+    "ndim": "expected a 2-D array (n_samples, n_features + 1), got shape {shape}",
+    "empty": "empty file: no samples (shape {shape})",
+    "columns": ("{found} feature columns (+ 1 label column), expected {expected} "
+                "= {days} days x {steps} steps per day"),
+    "label_not_finite": _ANALYSIS_LABEL,
+    "label_not_binary": _ANALYSIS_LABEL,
+    "label_mismatch": _ANALYSIS_LABEL,
+}
+
+
 DEFAULT_DATA_DIR = Path("data")
 DEFAULT_WINDOW_PERIODS = tuple(str(days) for days in defaults.WINDOWS)
 DEFAULT_STEPS_PER_DAY = defaults.STEPS_PER_DAY  # 1-minute samples
@@ -329,7 +359,7 @@ def _normalize_periods(periods: Iterable[str | int]) -> tuple[str, ...]:
 
 def _inspect_class_file(path: Path, label: int, days: int, steps_per_day: int) -> tuple[int, int]:
     """(n_rows, n_features) of one class file, after the seed layout's checks (in the analyzer's words)."""
-    array = check_class_file(path, label, days, steps_per_day, wording="analysis")
+    array = check_class_file(path, label, days, steps_per_day, words=ANALYSIS_WORDS)
     try:
         return int(array.shape[0]), int(array.shape[1] - 1)
     finally:
