@@ -26,7 +26,8 @@ def cmd_env(args) -> None:
     print(environment_json(info) if args.json else format_environment_info(info))
 
 
-_SYNTH_WINDOW_OPTIONS = {"preset": "preset", "windows": "windows", "components": "components"}
+_SYNTH_WINDOW_OPTIONS = {"preset": "preset", "windows": "windows", "components": "components",
+                         "precursor_in": "precursor_in"}
 _SYNTH_RECORD_OPTIONS = {"days": "days", "stations": "n_stations", "start": "start",
                          "storm_coincidence": "storm_coincidence", "lead_days": "lead_days"}
 
@@ -113,7 +114,8 @@ def cmd_tune(args) -> None:
 def cmd_predict(args) -> None:
     from seismag.inference import predict_file
 
-    rows = predict_file(args.ensemble, args.input, out=args.out, device=args.device, station=args.station)
+    rows = predict_file(args.ensemble, args.input, out=args.out, device=args.device, station=args.station,
+                        calibrated=not args.no_calibration)
     if args.out:
         print(f"{rows} predictions written to {args.out}")
 
@@ -127,7 +129,7 @@ def cmd_scan(args) -> None:
         print(f"seismag scan: {line}", file=sys.stderr)
 
     options = dict(allow_in_sample=args.allow_in_sample, device=args.device, start=args.start, end=args.end,
-                   progress=progress, **given(args, "max_missing"))
+                   progress=progress, calibrated=not args.no_calibration, **given(args, "max_missing"))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -153,7 +155,8 @@ def cmd_evaluate(args) -> None:
 
     notes: list[str] = []
     results = evaluate_results(args.results, args.test_data, args.out, models=args.models,
-                               windows=args.windows, device=args.device, notes=notes)
+                               windows=args.windows, device=args.device, notes=notes,
+                               calibrated=not args.no_calibration)
     out = Path(args.out) if args.out else Path(args.results) / "evaluation"
     print(format_summary_table(results))
     for message in notes:
@@ -178,8 +181,27 @@ def cmd_plot(args) -> None:
 def cmd_report(args) -> None:
     from seismag.report import write_report
 
-    path = write_report(args.results, out=args.out, skill_dir=args.skill)
+    path = write_report(args.results, out=args.out, skill_dir=args.skill, explain_dir=args.explain)
     print(f"report written to {path}")
+
+
+def cmd_explain(args) -> None:
+    from seismag.inference.explain import explain
+    from seismag.plots.explain import plot_explain
+
+    record = explain(args.ensemble, args.out, input_path=args.input, data_dir=args.data, rows=args.rows,
+                     scores=args.scores, observatory=args.observatory, kp=args.kp, dst=args.dst,
+                     station=args.station, device=args.device, progress=print,
+                     **given(args, "top", "ig_steps", "max_missing"))
+    figures = plot_explain(args.out, dpi=args.dpi)
+    for group in record["groups"]:
+        for method, values in group["methods"].items():
+            cells = ", ".join(f"{record['channels'][c]} {record['rows'][r]}" for r, c in values["stands_out"][:3])
+            print(f"  {group['name']} ({group['n_windows']} windows), {method.replace('_', ' ')}: "
+                  f"{'stands out: ' + cells if cells else 'no cell stands out'}")
+    for note in figures.notes:
+        print(f"note: {note}")
+    print(f"explain written to {args.out} (explain.json, explain.csv, {len(figures)} figures)")
 
 
 def cmd_build(args) -> None:
@@ -223,5 +245,6 @@ def cmd_demo(args) -> None:
 
 
 COMMANDS = {"env": cmd_env, "synth": cmd_synth, "analyze": cmd_analyze, "models": cmd_models,
-            "train": cmd_train, "predict": cmd_predict, "scan": cmd_scan, "plot": cmd_plot, "report": cmd_report,
+            "train": cmd_train, "predict": cmd_predict, "scan": cmd_scan, "explain": cmd_explain,
+            "plot": cmd_plot, "report": cmd_report,
             "build": cmd_build, "evaluate": cmd_evaluate, "tune": cmd_tune, "skill": cmd_skill, "demo": cmd_demo}

@@ -100,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--components", type=_csv_names, default=None,
                        help="channels of a row among H,D,Z,F (e.g. H,D,Z); writes dataset.json "
                             "(default: H alone, no dataset.json)")
+    group.add_argument("--precursor-in", type=_csv_names, default=None,
+                       help="channels that carry the class-1 precursor, among H,Z (default both; "
+                            "Z alone is a known answer for seismag explain)")
     group = p.add_argument_group("continuous records (--records)")
     group.add_argument("--records", action="store_true",
                        help="write OUT/observatory/ (IAGA-2002, H D Z F, one file per station-month), "
@@ -161,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu")
     p.add_argument("--station", default=None, help="the rows' station, for a recipe that selects local time "
                    "(default: the ensemble's one training station)")
+    _add_no_calibration(p)
 
     p = command("scan", "Score continuous records day by day with saved ensembles: one row per station, day and "
                         "model (scores.csv; an empty score where a window misses too much data).",
@@ -181,6 +185,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--start", default=None, metavar="DATE", help="first window_end day scored, YYYY-MM-DD")
     p.add_argument("--end", default=None, metavar="DATE", help="window_end days before this one (exclusive)")
     p.add_argument("--device", default="cpu")
+    _add_no_calibration(p)
+
+    p = command("explain", "Which days and channels drive an ensemble's scores: occlusion (every model) and "
+                           "integrated gradients (networks), per window and per group; explain.json, explain.csv, "
+                           "figures.",
+                "seismag explain --ensemble results/mlp_models/MLPModel_7day_ensemble.pth --data data/ "
+                "--out results/explain/\n  "
+                "seismag explain --ensemble E.pth --scores scores.csv --observatory raw/observatory --kp kp.csv "
+                "--out results/explain/")
+    p.add_argument("--ensemble", required=True, help="an {Model}Model_{N}day_ensemble.pth file")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--input", default=None, help=".npy of raw rows, as predict reads them (+ label column)")
+    source.add_argument("--data", default=None, help="a folder in the seed layout (class 1 vs class 0)")
+    source.add_argument("--scores", default=None, help="a scan's scores.csv: explain its alarm and quiet days "
+                                                       "(needs --observatory)")
+    p.add_argument("--observatory", nargs="+", default=None, help="the records the scan read (with --scores)")
+    p.add_argument("--rows", type=_csv_ints, default=None,
+                   help="rows to explain (--input: file rows; --data: class-0 rows first, then class 1)")
+    p.add_argument("--top", type=int, default=None, help="alarm days (and as many quiet days) of a scan (default 20)")
+    p.add_argument("--out", required=True, help="folder for explain.json, explain.csv and figures/ "
+                                                "(RESULTS/explain is where seismag report looks)")
+    p.add_argument("--kp", default=None, metavar="FILE", help="Kp file: each day's max Kp beneath the maps")
+    p.add_argument("--dst", default=None, metavar="FILE", help="Dst file: each day's min Dst beneath the maps")
+    p.add_argument("--station", default=None, help="the --input rows' station, for a local-time recipe")
+    p.add_argument("--ig-steps", type=int, default=None, help="integrated-gradient steps (default 16)")
+    p.add_argument("--max-missing", type=float, default=None,
+                   help=f"skip windows missing more than this share ({defaults.MAX_MISSING})")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--dpi", type=int, default=150)
 
     p = command("evaluate", "Score the saved ensembles on an external labelled test set (seed layout).",
                 "seismag evaluate --results results/ --test-data test_data/")
@@ -191,6 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--windows", type=_csv_ints, default=None)
     p.add_argument("--device", default="cpu")
     p.add_argument("--no-figures", action="store_true", help="skip figures and the report")
+    _add_no_calibration(p)
 
     p = command("plot", "Draw every figure of the SPEC's Result_drawing notebook from a results folder.",
                 "seismag plot --results results/ --dpi 300 --format png")
@@ -205,6 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skill", default=None, metavar="DIR",
                    help="seismag skill folder for the 'Forecast skill' section "
                         "(default: RESULTS/skill when it holds skill.json)")
+    p.add_argument("--explain", default=None, metavar="DIR",
+                   help="seismag explain folder (or a folder of them) for the 'What drives the scores' section "
+                        "(default: RESULTS/explain when it holds explain.json)")
 
     p = command("build", "Build labelled training windows from IAGA-2002 observatory records and an earthquake catalog.",
                 "seismag build --observatory mmb_2011_march.txt --catalog usgs.csv --out data/ "
@@ -295,6 +332,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tiny", action="store_true", help="much smaller data and models (for tests / a smoke check)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
+
+
+def _add_no_calibration(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-calibration", action="store_true",
+                   help="prob_class1 as the members' weighted mean, without the ensemble's calibrator "
+                        "(Platt scaling fitted on the training run's out-of-fold rows)")
 
 
 def _add_train_options(p: argparse.ArgumentParser) -> None:

@@ -10,7 +10,9 @@ or ``skill_dir`` names one; its Molchan diagram and verdicts, see
 :mod:`seismag.report.skill`: whether the forecasts beat random and storm-only alarms is
 the question the cross-validation below cannot answer), notes (what was skipped),
 metrics (mean ± std over folds per model and window, the best model per window marked;
-:mod:`seismag.report.tables`), against chance (:mod:`seismag.report.chance`), evaluation
+:mod:`seismag.report.tables`), against chance (:mod:`seismag.report.chance`), what drives the
+scores (when ``RESULTS/explain/`` or ``explain_dir`` holds ``seismag explain`` output;
+:mod:`seismag.report.explain`), evaluation
 protocol with its leakage caveat, dataset summary, figures
 (:mod:`seismag.report.figures`), run configuration.
 
@@ -33,6 +35,7 @@ from seismag.errors import SeismagError
 from seismag.io import write_text
 from seismag.plots.results import ResultsFolder, window_name
 from seismag.plots.skill_files import SKILL_FILE, find_skill
+from seismag.report.explain import explain_section, find_explain_sources
 from seismag.report.chance import chance_rows, chance_section, render_permutation_figure
 from seismag.report.figures import figures_section, render_figures
 from seismag.report.markup import EmbeddedFigure, embed_figure, escape
@@ -82,6 +85,7 @@ def write_report(
     *,
     figure_dpi: float = 100,
     skill_dir: str | os.PathLike | None = None,
+    explain_dir: str | os.PathLike | None = None,
 ) -> Path:
     """Write one self-contained HTML page describing ``results_dir``.
 
@@ -98,6 +102,10 @@ def write_report(
         A ``seismag skill`` folder (or its ``skill.json``) for the "Forecast skill"
         section. By default the section is added when ``results_dir/skill/skill.json``
         exists; a folder named here must hold one.
+    explain_dir : path-like, optional
+        A ``seismag explain`` folder (or a folder of them) for the "What drives the scores"
+        section. By default the section is added when ``results_dir/explain/`` holds an
+        ``explain.json`` (directly or one per sub-folder); a folder named here must hold one.
 
     Returns
     -------
@@ -113,6 +121,7 @@ def write_report(
     """
     results = ResultsFolder(results_dir)
     skill_source = _skill_source(results, skill_dir)
+    explain_sources = find_explain_sources(results.path, explain_dir)
     if not results.models:
         raise SeismagError(f"{results.path}: no model results found (expected folders like gru_models/); "
                            "nothing to report")
@@ -129,17 +138,18 @@ def write_report(
         chance_html = chance_section(rows, _permutation_html(rows, Path(tmp), figure_dpi))
         skill_html = "" if skill_source is None else skill_section(skill_source, Path(tmp) / "skill",
                                                                    figure_dpi, notes)
+        explain_html = explain_section(explain_sources, Path(tmp), figure_dpi, notes)
     if not all_stats and not figures:
         raise SeismagError(f"{results.path}: no metrics and no figures could be made; nothing to report")
 
     run_config = results.run_config()
     notes = list(dict.fromkeys(notes))
-    parts = [_head(results, run_config, has_skill=bool(skill_html)), skill_html]
+    parts = [_head(results, run_config, has_skill=bool(skill_html), has_explain=bool(explain_html)), skill_html]
     if notes:
         parts.append("<h2 id='notes'>Notes</h2><div class='notes'><ul>"
                      + "".join(f"<li>{escape(n)}</li>" for n in notes) + "</ul></div>")
-    parts += [metrics_html, chance_html, protocol_section(results, all_stats), dataset_section(results),
-              figures_html]
+    parts += [metrics_html, chance_html, explain_html, protocol_section(results, all_stats),
+              dataset_section(results), figures_html]
     parts.append("<h2 id='config'>Run configuration</h2>")
     if run_config is None:
         parts.append("<p>No <code>run_config.json</code> in the results folder.</p>")
@@ -158,7 +168,8 @@ def _permutation_html(rows: list[dict[str, Any]], tmp_dir: Path, figure_dpi: flo
                                                       "labels (grey) and with the real labels (line)"))
 
 
-def _head(results: ResultsFolder, run_config: dict[str, Any] | None, *, has_skill: bool) -> str:
+def _head(results: ResultsFolder, run_config: dict[str, Any] | None, *, has_skill: bool,
+          has_explain: bool = False) -> str:
     """The page up to its first section: title, style, what was reported and when, the navigation."""
     from seismag import __version__ as package_version
 
@@ -180,7 +191,8 @@ def _head(results: ResultsFolder, run_config: dict[str, Any] | None, *, has_skil
         + f" · report written {escape(now)} by seismag {escape(package_version)}</p>",
         "<nav class='meta'>" + ("<a href='#skill'>Forecast skill</a> · " if has_skill else "")
         + "<a href='#metrics'>Metrics</a> · <a href='#chance'>Against chance</a> · "
-        "<a href='#protocol'>Protocol</a> · "
+        + ("<a href='#explain'>What drives the scores</a> · " if has_explain else "")
+        + "<a href='#protocol'>Protocol</a> · "
         "<a href='#dataset'>Dataset</a> · <a href='#figures'>Figures</a> · "
         "<a href='#config'>Run configuration</a></nav>",
     ])

@@ -39,7 +39,8 @@ from seismag.synth.noise import interp_nodes
 from seismag.synth.stations import ARRAY_H_NT, MINUTES_PER_DAY, StationTable
 from seismag.synth.storms import solar_activity
 
-__all__ = ["COMPONENTS", "COMPONENT_UNITS", "DEFAULT_EFFECT", "Field", "check_components", "check_effect", "d_channel",
+__all__ = ["COMPONENTS", "COMPONENT_UNITS", "DEFAULT_EFFECT", "PRECURSOR_CHANNELS", "Field", "check_components",
+           "check_effect", "check_precursor_channels", "d_channel",
            "h_channel", "sq_day_factor", "station_field", "station_level", "z_channel"]
 
 COMPONENTS = ("H", "D", "Z", "F")  # the channels the generators can write
@@ -56,6 +57,8 @@ Z_ULF_RATIO = 0.4  # ULF amplitude in Z / in H: external sources are mostly hori
 
 # Strength of the class-1 precursor in the default dataset (see seismag.synth.windows).
 DEFAULT_EFFECT = 1.0
+#: The channels that carry the precursor by default (D never does; F follows H and Z).
+PRECURSOR_CHANNELS = ("H", "Z")
 PRECURSOR_DAYS = 3.0  # how long before the event the precursor starts
 PRECURSOR_RAMP_HOURS = 12.0  # it switches on over this long
 PRECURSOR_LEVEL_NT = 100.0
@@ -89,6 +92,24 @@ def check_components(components: Sequence[str] | None) -> tuple[str, ...]:
     if not letters or any(c not in COMPONENTS for c in letters) or len(set(letters)) != len(letters):
         raise ConfigError(f"components must be distinct letters among {', '.join(COMPONENTS)}, "
                           f"got {','.join(map(str, components)) or '(none)'}")
+    return letters
+
+
+def check_precursor_channels(precursor_in: Sequence[str] | None, components: tuple[str, ...]) -> tuple[str, ...]:
+    """The channels that carry the precursor (None: :data:`PRECURSOR_CHANNELS`) as an upper-case
+    tuple among them; one ConfigError for another letter, or for a choice that leaves every
+    channel of ``components`` without the precursor (class 1 would then carry none)."""
+    if precursor_in is None:
+        return PRECURSOR_CHANNELS
+    if isinstance(precursor_in, str):
+        precursor_in = precursor_in.split(",")
+    letters = tuple(dict.fromkeys(str(c).strip().upper() for c in precursor_in))
+    if not letters or any(c not in PRECURSOR_CHANNELS for c in letters):
+        raise ConfigError(f"the precursor can be planted in {', '.join(PRECURSOR_CHANNELS)}, "
+                          f"got {','.join(map(str, precursor_in)) or '(none)'}")
+    if not any(c in letters or c == "F" for c in components):
+        raise ConfigError(f"the precursor is planted in {','.join(letters)}, which the rows ({','.join(components)}) "
+                          "do not hold: add it to the components")
     return letters
 
 
