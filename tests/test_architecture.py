@@ -98,7 +98,7 @@ def test_no_import_cycles():
 
 # Stage order along the flow of data: a module may import its own stage and earlier ones.
 # config checks model names against the registry, so it comes after models.
-STAGES = ["errors", "io", "defaults", "layout", "lock", "sources", "dataset", "synth", "models", "config", "runtime",
+STAGES = ["errors", "io", "defaults", "scores", "layout", "lock", "sources", "dataset", "synth", "models", "config", "runtime",
           "environment", "training", "inference", "evaluation", "tune", "plots", "report", "demo", "spec", "cli"]
 
 
@@ -135,7 +135,7 @@ def test_skill_reads_scores_and_imports_no_model_code():
 @pytest.mark.parametrize("module", ["seismag", "seismag.config", "seismag.errors", "seismag.io", "seismag.defaults",
                                     "seismag.layout.seed", "seismag.layout.dataset_info", "seismag.layout.results",
                                     "seismag.layout.forecast", "seismag.sources", "seismag.dataset", "seismag.synth",
-                                    "seismag.evaluation.skill"])
+                                    "seismag.evaluation.skill", "seismag.scores"])
 def test_torch_free_modules_do_not_import_torch(module):
     code = f"import sys, {module}; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -5,9 +5,10 @@ cut, its folds and model configs decided; record the run; one ``job`` per window
 ``FoldTask`` s for the ``parallel`` runner, the ensemble and the summary) -> ``fold`` (one
 fold: optimizer, scheduler, loss, epoch selection) -> ``loop`` (one pass over rows) on
 ``tensors`` (the window on the device, per-fold scaling). Beside them: ``splits``,
-``metrics``, ``losses``, ``evaluation`` (intervals, baselines, permutations),
+``metrics``, ``losses``, ``evaluation`` (intervals, baselines, permutations, proper scores),
+``calibration`` (the ensembles' Platt calibrator, fitted on out-of-fold rows),
 ``artifacts`` (the results files), ``executors`` (Ray).
 
-May import: errors, io, defaults, layout, lock, dataset, models, config, runtime. Never
+May import: errors, io, defaults, scores, layout, lock, dataset, models, config, runtime. Never
 inference, evaluation, plots, tune or cli.
 """

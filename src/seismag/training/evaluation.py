@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from seismag.scores import LOWER_IS_BETTER, PROPER_SCORE_KEYS, proper_scores
+from seismag.training.calibration import calibrator_record, cross_fitted
 from seismag.training.metrics import calculate_binary_metrics, fast_binary_metrics
 from seismag.training.splits import own_group_if_empty
 
@@ -111,9 +113,13 @@ def permutation_summary(real: dict[str, float], null: list[dict[str, float]]) ->
         values = [n[metric] for n in null if n.get(metric) is not None]
         if value is None or not values:
             continue
-        p = (1 + sum(v >= value for v in values)) / (len(values) + 1)
+        # p: the share of permutations at least as good as the real run (lower is better for
+        # the Brier score, log loss and ECE)
+        lower = metric in LOWER_IS_BETTER
+        p = (1 + sum((v <= value) if lower else (v >= value) for v in values)) / (len(values) + 1)
         record["metrics"][metric] = {"real": float(value), "null": [float(v) for v in values],
-                                     "null_mean": float(np.mean(values)), "p_value": float(p)}
+                                     "null_mean": float(np.mean(values)), "p_value": float(p),
+                                     "better": "lower" if lower else "higher"}
     p_f1 = record["metrics"].get("f1", {}).get("p_value")
     p_auc = record["metrics"].get("roc_auc", {}).get("p_value")
     p_values = [p for p in (p_f1, p_auc) if p is not None]
@@ -132,3 +138,34 @@ def permutation_rngs(n_permutations: int, seed: int) -> list[np.random.Generator
     """One seeded generator per permutation (the same for the same run seed)."""
     return [np.random.default_rng(np.random.SeedSequence([int(seed), 7919, index]))
             for index in range(1, n_permutations + 1)]
+
+
+CALIBRATION_NOTE = ("uncalibrated: the pooled out-of-fold P(class 1) as the fold models gave it; calibrated: "
+                    "each fold's rows through a Platt calibrator fitted on the other folds' out-of-fold rows only "
+                    "(cross-fitted, so no row is scored by a calibrator that saw it). The ensemble's own calibrator "
+                    "is fitted on all out-of-fold rows. Brier skill is against the constant class prior of the "
+                    "scored rows; ECE over 10 equal-width bins.")
+
+
+def fold_proper_scores(labels: np.ndarray, probs: np.ndarray) -> dict[str, float | None]:
+    """The proper scores (:data:`~seismag.scores.PROPER_SCORE_KEYS`) of one fold's validation rows."""
+    scores = proper_scores(labels, probs)
+    return {key: scores[key] for key in PROPER_SCORE_KEYS}
+
+
+def calibration_summary(fold_probs: list[np.ndarray], fold_labels: list[np.ndarray]) -> dict[str, Any]:
+    """The summary's ``calibration`` record from the folds' out-of-fold predictions.
+
+    ``calibrator``: Platt scaling fitted on every fold's out-of-fold rows (what the ensemble
+    carries); ``uncalibrated`` / ``calibrated``: :func:`~seismag.scores.proper_scores` (with the
+    reliability table) of the pooled rows before calibration and after cross-fitted calibration
+    (:func:`~seismag.training.calibration.cross_fitted`); ``cross_fitted_on``: per fold, the folds
+    its calibrator was fitted on.
+    """
+    labels = np.concatenate([np.asarray(y).ravel() for y in fold_labels])
+    probs = np.concatenate([np.asarray(p, dtype=np.float64).ravel() for p in fold_probs])
+    calibrated, fitted_on = cross_fitted(fold_probs, fold_labels)
+    return {"calibrator": calibrator_record(probs, labels),
+            "uncalibrated": proper_scores(labels, probs),
+            "calibrated": proper_scores(labels, np.concatenate(calibrated)),
+            "cross_fitted_on": fitted_on, "note": CALIBRATION_NOTE}
