@@ -76,8 +76,8 @@ def test_torch_write_failure_reads_as_a_full_disk(tmp_path, monkeypatch):
 
     import torch
 
-    def failing_save(obj, path):
-        Path(path).write_bytes(b"PK partial")
+    def failing_save(obj, handle):  # save_torch hands torch an open file
+        handle.write(b"PK partial")
         raise RuntimeError("[enforce fail at inline_container.cc:626] . unexpected pos 64 vs 0")
 
     monkeypatch.setattr(torch, "save", failing_save)

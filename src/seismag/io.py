@@ -149,7 +149,10 @@ def save_torch(path: str | os.PathLike, obj: Any) -> Path:
     import torch
 
     with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+        # Through a file object: torch names the archive inside after a file path (here
+        # the random temp name), so the same payload would give other bytes every save.
+        with open(tmp, "wb") as handle:
+            torch.save(obj, handle)
     return Path(path)
 
 

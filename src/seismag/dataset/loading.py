@@ -206,6 +206,25 @@ class WindowData:
     def class_counts(self) -> list[int]:
         return [int(np.sum(self.labels == 0)), int(np.sum(self.labels == 1))]
 
+    def check_class_rows(self, minimum: int, purpose: str) -> None:
+        """Refuse, naming the window folder and the class file, a class with fewer than
+        ``minimum`` rows left to train on (``purpose`` says what needs them, e.g. "2 folds").
+
+        Raises
+        ------
+        DataError
+            On the class file (``.../window-N/data_1.npy``): the rows it has left and what
+            needs more.
+        """
+        for label, count in enumerate(self.class_counts):
+            if count >= minimum:
+                continue
+            where = self.path / CLASS_FILES[label] if self.path else CLASS_FILES[label]
+            dropped = f", after {self.dropped_rows} row(s) of the window were dropped" if self.dropped_rows else ""
+            raise DataError(where, f"{count} class-{label} row{'s' * (count != 1)} to train on{dropped}; "
+                                   f"{purpose} need at least {minimum} of each class (class counts "
+                                   f"{self.class_counts})")
+
     @property
     def meta_path(self) -> Path | str:
         """The window's ``meta.csv`` (its full path when the folder is known), for messages."""

@@ -173,6 +173,13 @@ class ArtifactPaths:
     def fold_complete(self, fold: int) -> bool:
         return all(p.is_file() for p in self.fold_files(fold))
 
+    def complete(self, num_folds: int, permutation: bool = False) -> bool:
+        """Every fold's files and the model's summary, ensemble and ensemble config exist
+        (and its permutation-control file, when the run has one): nothing left to write."""
+        kinds = [kind for kind in WINDOW_KINDS if kind != "permutation" or permutation]
+        return (all(self.fold_complete(fold) for fold in range(1, num_folds + 1))
+                and all(self.window_file(kind).is_file() for kind in kinds))
+
     def window_file(self, kind: str) -> Path:
         return self.folder / window_file_name(self.display_name, self.window_days, kind)
 

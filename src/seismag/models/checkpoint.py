@@ -11,23 +11,30 @@ machine, whatever device it was saved from. Layout (``format_version`` 1)::
      "state_dict": {name: tensor (CPU)},
      "optimizer_state": dict | None, "epoch": int | None,
      "metrics": dict | None, "extra": dict,
-     "tensor_sha256": str}
+     "created_at": str (UTC, ISO 8601),
+     "tensor_sha256": str, "metadata_sha256": {entry: str}}
 
 ``tensor_sha256`` (see :func:`tensor_checksum`) covers every tensor in the
-file; loading recomputes it, so bytes damaged on disk or in transfer are an
-error instead of silently different predictions. Files written before it
-existed load without that check. Weights (and ``extra``'s tensors, such as
-scaling statistics) must be finite whether or not the file has a checksum.
+file, ``metadata_sha256`` (see :func:`metadata_checksums`) every other entry
+(one digest per top-level entry and per ``extra`` key: the recorded window
+length, steps per day, channels, scaling kind, calibrator, ...); loading
+recomputes both, so bytes damaged on disk or in transfer, or an entry edited
+by hand, are an error naming the entry instead of silently different
+predictions. Files written before a checksum existed load without that check.
+Weights (and ``extra``'s tensors, such as scaling statistics) must be finite
+whether or not the file has a checksum.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import numbers
 import os
 import re
 import warnings
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -45,6 +52,10 @@ ENSEMBLE_FORMAT = "seismag-ensemble"
 FORMAT_VERSION = 1
 #: The payload key of the checksum; files without it predate it and load unverified.
 CHECKSUM_KEY = "tensor_sha256"
+#: The payload key of the metadata digests (one per plain entry); absent in older files.
+METADATA_CHECKSUM_KEY = "metadata_sha256"
+#: The payload key of a checkpoint's creation time (UTC, ISO 8601, seconds).
+CREATED_AT_KEY = "created_at"
 #: Payload keys whose tensors must be finite: the weights and what predictions read beside
 #: them (scaling statistics in ``extra``); not optimizer state or metrics.
 _FINITE_KEYS = ("state_dict", "members", "extra")
@@ -62,6 +73,7 @@ def save_model_checkpoint(
     epoch: int | None = None,
     metrics: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
+    created_at: datetime | None = None,
 ) -> Path:
     """Write a model checkpoint atomically (temp file + rename).
 
@@ -79,6 +91,9 @@ def save_model_checkpoint(
     extra : mapping, optional
         Plain data and tensors: fold index, scaler mean/std, run config...
         NumPy arrays are stored as tensors and dataclasses as dicts.
+    created_at : datetime, optional
+        The time recorded as ``created_at`` (UTC, ISO 8601); now by default
+        (the SPEC's "timestamp for version control").
 
     Returns the path written.
 
@@ -105,8 +120,24 @@ def save_model_checkpoint(
         "epoch": to_plain(epoch, "epoch"),
         "metrics": to_plain(metrics, "metrics") if metrics is not None else None,
         "extra": to_plain(dict(extra or {}), "extra"),
+        CREATED_AT_KEY: iso_time(created_at or utc_now()),
     }
     return save_torch(path, with_checksum(checkpoint))
+
+
+def utc_now() -> datetime:
+    """Now, in UTC, to the second (what a checkpoint records as its creation time)."""
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def iso_time(moment: datetime) -> str:
+    """``2026-12-07T08:30:15+00:00``: ISO 8601 in UTC, as ``created_at`` holds it."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def file_stamp(moment: datetime) -> str:
+    """``20261207T083015Z``: the same time in ISO 8601's basic form, for file names."""
+    return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
 
 def load_model_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu",
@@ -187,8 +218,79 @@ def read_seismag_file(path: str | os.PathLike, expected_format: str) -> dict:
 
 
 def with_checksum(payload: dict[str, Any]) -> dict[str, Any]:
-    """``payload`` plus its :data:`CHECKSUM_KEY` entry, ready to save."""
-    return {**payload, CHECKSUM_KEY: tensor_checksum(payload)}
+    """``payload`` plus its :data:`CHECKSUM_KEY` and :data:`METADATA_CHECKSUM_KEY` entries, ready to save."""
+    return {**payload, CHECKSUM_KEY: tensor_checksum(payload), METADATA_CHECKSUM_KEY: metadata_checksums(payload)}
+
+
+def metadata_checksums(payload: Mapping[str, Any]) -> dict[str, str]:
+    """SHA-256 (hex) of every entry of ``payload`` apart from the checksums: one per
+    top-level entry, and one per key of a mapping ``extra`` (``"extra.window_days"``).
+
+    An entry is digested as canonical JSON (keys sorted) with each tensor replaced by its
+    dtype and shape (its bytes are :func:`tensor_checksum`'s), so whatever a writer puts
+    in ``extra`` -- recorded inputs, protocol, a calibrator -- is covered without being
+    listed here, and an edited entry is named when the file is loaded.
+    """
+    digests = {}
+    for key, value in payload.items():
+        if key in (CHECKSUM_KEY, METADATA_CHECKSUM_KEY):
+            continue
+        if key == "extra" and isinstance(value, Mapping):
+            for name, item in value.items():
+                digests[f"extra.{name}"] = _digest(item)
+            digests["extra"] = _digest(sorted(map(str, value)))  # which keys it holds
+        else:
+            digests[str(key)] = _digest(value)
+    return digests
+
+
+def _digest(value: Any) -> str:
+    text = json.dumps(_canonical(value), sort_keys=True, allow_nan=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return f"<tensor {value.dtype} {tuple(value.shape)}>"
+    if isinstance(value, Mapping):
+        return {str(key): _canonical(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(item) for item in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return repr(value)
+
+
+def verify_metadata(path: str | os.PathLike, data: Mapping[str, Any]) -> None:
+    """Check a loaded payload's plain entries against its stored :func:`metadata_checksums`.
+
+    Raises
+    ------
+    CheckpointError
+        One line naming the file and the first entry that differs from what was saved
+        (with the value it holds now), or an entry added or removed since.
+    """
+    stored = data.get(METADATA_CHECKSUM_KEY)
+    if not isinstance(stored, Mapping):
+        return  # written before metadata checksums
+    found = metadata_checksums(data)
+    for name in sorted(set(stored) | set(found), key=lambda n: (n == "extra", n)):
+        if stored.get(name) == found.get(name):
+            continue
+        if name not in found:
+            what = f"its entry {name} is missing"
+        elif name not in stored:
+            what = f"its entry {name} was added after it was saved"
+        else:
+            what = f"its recorded {name} ({_shown(data, name)}) is not what was saved (checksum mismatch)"
+        raise CheckpointError(f"{path}: damaged: {what}; the file was edited or damaged after it was saved; "
+                              "restore it from a copy or retrain")
+
+
+def _shown(data: Mapping[str, Any], name: str, limit: int = 60) -> str:
+    value = data["extra"][name[len("extra."):]] if name.startswith("extra.") else data.get(name)
+    text = json.dumps(_canonical(value), sort_keys=True, default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def tensor_checksum(payload: Mapping[str, Any]) -> str:
@@ -209,13 +311,14 @@ def tensor_checksum(payload: Mapping[str, Any]) -> str:
 
 
 def verify_tensors(path: str | os.PathLike, data: Mapping[str, Any]) -> None:
-    """Check a loaded payload's checksum (when it has one) and that its weights are finite.
+    """Check a loaded payload's checksums (when it has them) and that its weights are finite.
 
     Raises
     ------
     CheckpointError
         One line naming the file: the tensors do not match the stored
-        checksum, or a weight tensor holds NaN or infinity.
+        checksum, an entry does not match its metadata checksum
+        (:func:`verify_metadata`), or a weight tensor holds NaN or infinity.
     """
     stored = data.get(CHECKSUM_KEY)
     if stored is not None and stored != tensor_checksum(data):
@@ -223,6 +326,7 @@ def verify_tensors(path: str | os.PathLike, data: Mapping[str, Any]) -> None:
             f"{path}: damaged: the weights do not match their checksum (the file changed after it "
             "was saved); restore it from a copy or retrain"
         )
+    verify_metadata(path, data)
     for name, tensor in _named_tensors({key: data[key] for key in _FINITE_KEYS if key in data}):
         if tensor.is_floating_point() or tensor.is_complex():
             bad = int((~torch.isfinite(tensor)).sum())

@@ -28,6 +28,7 @@ from seismag.errors import CheckpointError, ConfigError
 from seismag.layout.results import ArtifactPaths, model_folder_name, window_name
 from seismag.layout.seed import WINDOW_DIR_PREFIX, window_dir_name
 from seismag.models import F1WeightedEnsemble  # noqa: F401
+from seismag.models.checkpoint import file_stamp, utc_now
 from seismag.spec.classifiers import (  # noqa: F401
     GRUClassifier, LSTMClassifier, MLPClassifier, RNNClassifier, TransformerClassifier,
 )
@@ -125,11 +126,20 @@ def create_model(model_class, device="cpu", device_ids: list[int] | None = None,
 def save_checkpoint(model: nn.Module, optimizer=None, epoch: int | None = None, loss: float | None = None,
                     checkpoint_dir: str = "results", additional_info: dict | None = None,
                     filename: str | None = None) -> Path:
-    """Save model + optimizer state; returns the path (``checkpoint_epoch{N}.pth`` by default)."""
+    """Save model + optimizer state; returns the path.
+
+    "Checkpoint saving includes timestamp for version control" (SPEC Module 3): the file
+    records its creation time (``created_at``, UTC, ISO 8601), and the default name carries
+    the same time, ``checkpoint_epoch{N}_{YYYYmmddTHHMMSSZ}.pth``, so saves of one epoch
+    at different times are kept side by side. ``filename`` names the file as given.
+    """
     module = model.module if isinstance(model, nn.DataParallel) else model
-    path = Path(checkpoint_dir) / (filename or f"checkpoint_epoch{epoch if epoch is not None else 0}.pth")
+    created = utc_now()
+    default = f"checkpoint_epoch{epoch if epoch is not None else 0}_{file_stamp(created)}.pth"
+    path = Path(checkpoint_dir) / (filename or default)
     model_registry.save_model_checkpoint(module, path, optimizer=optimizer, epoch=epoch,
-                                         metrics={"loss": loss}, extra=dict(additional_info or {}))
+                                         metrics={"loss": loss}, extra=dict(additional_info or {}),
+                                         created_at=created)
     return path
 
 

@@ -7,6 +7,7 @@ and a fold counts as done (for ``--resume``) only when all of its files exist.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -18,6 +19,7 @@ from seismag.layout.results import (  # noqa: F401  (ArtifactPaths, LOG_KEYS, ..
     FOLD_ARRAYS,
     LOG_KEYS,
     METRIC_KEYS,
+    TRAINING_FOLD_KINDS,
     ArtifactPaths,
     ensemble_config_record,
     fold_mean_std,
@@ -33,6 +35,8 @@ def write_fold(paths: ArtifactPaths, result, extra: dict[str, Any], header: list
     """Write one fold's arrays, metrics and log, then its checkpoint last.
 
     The checkpoint goes last: its presence (with the other files) marks the fold complete.
+    It records the SHA-256 of every other file of the fold (``extra['fold_files']``, under
+    the checkpoint's own checksum), so ``--resume`` knows each kept file is the one written.
     """
     fold = result.fold
     write_npy(paths.fold_file(fold, "train_probs"), result.train_probs.astype(np.float32))
@@ -43,8 +47,24 @@ def write_fold(paths: ArtifactPaths, result, extra: dict[str, Any], header: list
     write_json(paths.fold_file(fold, "metrics"), result.metrics)
     lines = [f"# {h}" for h in header] + [format_epoch_line(r) for r in result.history]
     write_text(paths.fold_file(fold, "logs"), "\n".join(lines) + "\n")
+    digests = {kind: file_sha256(paths.fold_file(fold, kind)) for kind in FOLD_RECORDED_KINDS}
     save_model_checkpoint(result.model, paths.fold_file(fold, ""), epoch=result.best_epoch,
-                          metrics=result.metrics, extra=extra)
+                          metrics=result.metrics, extra={**extra, FOLD_FILES_KEY: digests})
+
+
+#: The checkpoint's ``extra`` key holding the SHA-256 of each of its fold's other files.
+FOLD_FILES_KEY = "fold_files"
+#: The fold files whose digests the checkpoint records: every training fold file but itself.
+FOLD_RECORDED_KINDS = tuple(kind for kind in TRAINING_FOLD_KINDS if kind != "checkpoint")
+
+
+def file_sha256(path) -> str:
+    """SHA-256 (hex) of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def read_fold_metrics(paths: ArtifactPaths, fold: int) -> dict[str, Any]:
@@ -53,6 +73,17 @@ def read_fold_metrics(paths: ArtifactPaths, fold: int) -> dict[str, Any]:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise DataError(path, f"cannot be read ({exc}); delete the fold's files to retrain it") from None
+
+
+def read_summary(paths: ArtifactPaths) -> dict[str, Any]:
+    """A model's ``_summary.json`` as written (a finished model kept by ``--resume``)."""
+    try:
+        summary = json.loads(paths.summary.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(paths.summary, f"cannot be read ({exc})") from None
+    if not isinstance(summary, dict):
+        raise DataError(paths.summary, "is not a model summary (not a JSON object)")
+    return summary
 
 
 def summarise(fold_metrics: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, float], dict[str, float]]:

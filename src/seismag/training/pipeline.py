@@ -18,7 +18,7 @@ from seismag import __version__
 from seismag import models as model_registry
 from seismag.config import RunConfig, default_models
 from seismag.dataset.balance import imbalance_ratio, imbalance_severity
-from seismag.errors import ConfigError, output_error
+from seismag.errors import ConfigError, OutputError, output_error
 from seismag.io import make_folder, write_json
 from seismag.layout.dataset_info import assumed_dataset_info
 from seismag.layout.results import DATASET_SUMMARY_FILE, RUN_CONFIG_FILE
@@ -28,6 +28,7 @@ from seismag.runtime import prepare_training
 from seismag.training.job import WindowJob
 from seismag.training.kfold import plain
 from seismag.training.parallel import check_fold_workers
+from seismag.training.preflight import check_output, check_resume, inspect_kept, set_aside
 from seismag.training.prepared import PreparedWindow, prepare_window
 from seismag.training.unit import train_model
 
@@ -41,9 +42,15 @@ def setup_logging(log_file: str | None = None, log_dir: str | os.PathLike | None
                   console: bool = True) -> logging.Logger:
     """Log to ``{log_dir}/training_YYYYmmdd_HHMMSS.log`` and the console (SPEC Module 3).
 
-    ``log_dir`` defaults to ``$LOG_DIR`` or ``./logs``.
+    ``log_dir`` defaults to ``$LOG_DIR`` or ``./logs``. The folder and the file are made
+    when the first line is logged, so a run refused before it starts writes nothing.
     """
-    log_dir = make_folder(log_dir or os.environ.get("LOG_DIR") or "logs")
+    log_dir = Path(log_dir or os.environ.get("LOG_DIR") or "logs")
+    for part in (log_dir, *log_dir.parents):  # refused now: the first that exists must be a folder
+        if part.exists():
+            if not part.is_dir():
+                raise OutputError(part, "exists and is not a folder")
+            break
     stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
     if log_file is None:
         log_file = f"training_{stamp}.log"
@@ -57,7 +64,7 @@ def setup_logging(log_file: str | None = None, log_dir: str | os.PathLike | None
             root.removeHandler(handler)
             handler.close()
     try:
-        file_handler = logging.FileHandler(log_dir / log_file, encoding="utf-8")
+        file_handler = LazyFileHandler(log_dir / log_file, encoding="utf-8", delay=True)
     except OSError as exc:
         raise output_error(log_dir / log_file, exc) from None
     file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
@@ -72,6 +79,14 @@ def setup_logging(log_file: str | None = None, log_dir: str | os.PathLike | None
     root.propagate = False
     root.log_file = str(log_dir / log_file)
     return root
+
+
+class LazyFileHandler(logging.FileHandler):
+    """A log file (and its folder) made at the first line logged, not before."""
+
+    def _open(self):
+        make_folder(Path(self.baseFilename).parent)
+        return super()._open()
 
 
 def run_experiment(config: RunConfig, data_dir, out_dir, *, resume: bool = False, progress: bool = True,
@@ -97,11 +112,15 @@ def run_experiment(config: RunConfig, data_dir, out_dir, *, resume: bool = False
     for window in windows.values():
         window.check_folds(config.models)
     record = run_record(config, data_dir, windows, device, precision)
+    units = [(model, days) for days in config.windows for model in config.models]
+    check_output(out_dir, units, config.num_folds)
     with folder_lock(out_dir, command="train"):
-        if resume:
+        damaged = []
+        if resume:  # the recorded run, and every file the run keeps, before anything is written
             record = check_resume(out_dir, record)
+            damaged = inspect_kept(out_dir, windows, config.models)
         write_run_record(out_dir, record, data_dir, windows)
-        units = [(model, days) for days in config.windows for model in config.models]
+        set_aside(damaged)  # their folds are unfinished now, and train again
         if executor == "ray":
             from seismag.training.executors import run_units_ray
 
@@ -161,83 +180,28 @@ def run_record(config: RunConfig, data_dir, windows: dict[int, PreparedWindow], 
             "resolved_models": models, "data_fingerprint": data}
 
 
-#: Settings that never change what is computed (README, Performance; ``speed`` flags),
-#: and where the run ran: ``--resume`` may change them.
-RESUME_FREE = frozenset({"num_threads", "fold_workers", "optimizer_impl", "cache_features", "keep_freed_memory",
-                         "device", "precision"})
-
-
-def check_resume(out_dir: Path, record: dict[str, Any]) -> dict[str, Any]:
-    """Refuse to resume into a folder made by a different run; returns the record to write.
-
-    Compared with the folder's ``run_config.json``: every run setting that changes
-    results (not :data:`RESUME_FREE`; the resolved precision instead of the requested
-    one), each window's data fingerprint, and the resolved config of every model on
-    every window that both runs have. A model or window only one of the runs has is
-    legitimate (a model added to a finished run); the record written keeps the
-    folder's entries for those.
-    """
-    path = out_dir / RUN_CONFIG_FILE
-    if not path.is_file():
-        return record
-    try:
-        old = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{path}: cannot read the recorded run to resume ({exc})") from None
-
-    def refuse(setting: str, new: Any, before: Any) -> ConfigError:
-        return ConfigError(f"{out_dir}: --resume with a different run: {setting} is {_show(new)} here, "
-                           f"{_show(before)} in {path}; use another --out, or the same settings")
-
-    for name in [f.name for f in dataclasses.fields(RunConfig)] + ["resolved_precision"]:
-        if name in RESUME_FREE or name in ("models", "windows", "model_overrides") or name not in old:
-            continue
-        if _jsonable(record[name]) != old[name]:
-            raise refuse(name, record[name], old[name])
-    old_data = old.get("data_fingerprint") or {}
-    if not old_data:
-        logger.warning("%s records no data fingerprint (made by seismag %s): resuming without checking the data",
-                       path, old.get("seismag_version", "?"))
-    for days, data in record["data_fingerprint"].items():
-        if days in old_data:
-            for key in ("n_samples", "class_counts", "sha256", "inputs"):
-                if key == "inputs" and key not in old_data[days]:
-                    continue  # recorded by seismag before channels and recipes
-                if _jsonable(data[key]) != old_data[days].get(key):
-                    raise refuse(f"the {days}-day window's data ({key})", data[key], old_data[days].get(key))
-    old_models = old.get("resolved_models") or {}
-    for model, by_window in record["resolved_models"].items():
-        for days, model_config in by_window.items():
-            before = old_models.get(model, {}).get(days)
-            if before is not None and _jsonable(model_config) != before:
-                key = next((k for k in model_config if before.get(k) != _jsonable(model_config[k])), "config")
-                raise refuse(f"{model}'s {key} on the {days}-day window", model_config.get(key), before.get(key))
-    for model in set(record["models"]) - set(old.get("models", record["models"])):
-        logger.info("--resume: %s is not in %s yet and trains from scratch; the settings it shares with the "
-                    "recorded run were checked", model, out_dir)
-    merged_models = {model: {**old_models.get(model, {}), **record["resolved_models"].get(model, {})}
-                     for model in {**old_models, **record["resolved_models"]}}
-    return {**record, "resolved_models": merged_models,
-            "data_fingerprint": {**old_data, **record["data_fingerprint"]}}
-
-
-def _jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=str))
-
-
-def _show(value: Any) -> str:
-    return json.dumps(value) if isinstance(value, (list, dict, str)) else str(value)
-
-
 def write_run_record(out_dir: Path, record: dict[str, Any], data_dir, windows: dict[int, PreparedWindow]) -> None:
     """``run_config.json`` and ``dataset_summary.json``: how the results folder was made."""
     out_dir.mkdir(parents=True, exist_ok=True)
     logger.info("data %s -> results %s%s", data_dir, out_dir,
                 f" (log {logger.log_file})" if getattr(logger, "log_file", None) else "")
-    write_json(out_dir / RUN_CONFIG_FILE, record)
-    write_json(out_dir / DATASET_SUMMARY_FILE, {
-        "data_dir": str(Path(data_dir).resolve()),
-        "windows": {str(days): _window_summary(window) for days, window in windows.items()}})
+    summary = {"data_dir": str(Path(data_dir).resolve()),
+               "windows": {str(days): _window_summary(window) for days, window in windows.items()}}
+    for path, content in ((out_dir / RUN_CONFIG_FILE, record), (out_dir / DATASET_SUMMARY_FILE, summary)):
+        if not holds_json(path, content):  # a resume that changes nothing leaves them untouched
+            write_json(path, content)
+
+
+def holds_json(path: Path, content: Any) -> bool:
+    """Whether ``path`` already holds ``content`` as JSON."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8")) == json.loads(json.dumps(content, default=_plain_value))
+    except (OSError, ValueError):
+        return False
+
+
+def _plain_value(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value.tolist() if hasattr(value, "tolist") else str(value)
 
 
 def check_model_overrides(config: RunConfig) -> None:

@@ -129,4 +129,6 @@ def prepare_window(config: RunConfig, data_dir, window_days: int) -> PreparedWin
             if not np.any(data.labels == label):
                 raise DataError(data.meta_path, f"no class-{label} window's label horizon ends by "
                                                 f"{config.train_until} (--train-until); training needs both classes")
+    if config.split != "time":  # stratified and grouped folds each need a row of each class
+        data.check_class_rows(config.num_folds, f"{config.num_folds} folds")
     return PreparedWindow.from_data(config, data)
