@@ -437,3 +437,24 @@ def test_cli_synth_components(tmp_path, capsys):
     assert read_dataset_info(out).channels == ("H", "D", "Z")
     assert main(["synth", "--out", str(tmp_path / "bad"), "--components", "H,Q"]) == 2
     assert "components" in capsys.readouterr().err
+
+
+def test_the_precursor_can_be_planted_in_z_alone():
+    """``precursor_in=["Z"]``: class 1's H and D are exactly those of no precursor, its Z is not."""
+    kwargs = dict(seed=3, steps_per_day=SMALL_SPD, components=["H", "D", "Z"])
+    z_only, y, _ = generate_window(7, 4, 6, effect=1.0, precursor_in=["z"], **kwargs)
+    none, _, _ = generate_window(7, 4, 6, effect=0.0, **kwargs)
+    both, _, _ = generate_window(7, 4, 6, effect=1.0, **kwargs)
+    grid = lambda x: x.reshape(len(x), 7, 3, SMALL_SPD)  # noqa: E731
+    ones = y == 1
+    np.testing.assert_array_equal(grid(z_only)[ones][:, :, :2], grid(none)[ones][:, :, :2])  # H, D untouched
+    np.testing.assert_array_equal(grid(z_only)[ones][:, :, 2], grid(both)[ones][:, :, 2])  # Z as by default
+    assert not np.allclose(grid(z_only)[ones][:, -1, 2], grid(none)[ones][:, -1, 2])
+    np.testing.assert_array_equal(z_only[~ones], none[~ones])  # class 0 carries none
+
+
+def test_a_precursor_in_no_channel_of_the_rows_is_refused():
+    with pytest.raises(ConfigError, match="planted in H, Z"):
+        generate_window(7, 2, 2, steps_per_day=SMALL_SPD, components=["H", "D", "Z"], precursor_in=["D"])
+    with pytest.raises(ConfigError, match="do not hold"):
+        generate_window(7, 2, 2, steps_per_day=SMALL_SPD, components=["H", "D"], precursor_in=["Z"])

@@ -41,6 +41,7 @@ from seismag.inference.attribution import (integrated_gradients, neutral_table, 
 from seismag.inference.ensemble import (describe_input, input_record, load_trained_ensemble, prepare_raw, raw_width,
                                         takes_table, window_input)
 from seismag.inference.predict import check_labels
+from seismag.layout.dataset_info import dataset_info_or_assumed
 from seismag.layout.explain import EXPLAIN_FOLDER, write_explain
 from seismag.lock import folder_lock
 
@@ -125,7 +126,9 @@ def _from_data(extra: dict, data_dir, rows, max_missing) -> ExplainInput:
     """Windows of a seed-layout folder, loaded with the ensemble's recipe (as ``evaluate`` does)."""
     inputs = input_record(extra)
     days = int(extra["window_days"])
-    data = load_window(data_dir, days, int(inputs["steps_per_day"]), max_missing=max_missing,
+    # an activity ensemble's record has no steps per day: the folder's own description says it
+    steps = inputs.get("steps_per_day") or dataset_info_or_assumed(data_dir).steps_per_day
+    data = load_window(data_dir, days, int(steps), max_missing=max_missing,
                        recipe=inputs.get("recipe", []), require_both_classes=False)
     features = window_input(extra, data, data.path or data_dir)
     position = {int(r): i for i, r in enumerate(data.source_rows)}

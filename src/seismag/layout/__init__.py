@@ -10,6 +10,8 @@
   plots read.
 - ``forecast``: ``scores.csv`` and ``scores.meta.json`` (``seismag scan``
   writes them, ``seismag skill`` and the figures read them) and ``skill.json``'s names.
+- ``explain``: ``explain.json`` and ``explain.csv`` (``seismag explain`` writes them, its
+  figures and the report's "What drives the scores" section read them).
 
 Importers name the module that owns what they use (``from seismag.layout.results import
 ArtifactPaths``); this package re-exports nothing.

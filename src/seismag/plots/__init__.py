@@ -38,6 +38,7 @@ Modules
 ``skill_files``     reading ``skill.json`` and ``scores.csv`` for the skill figures
 ``skill``           the Molchan diagram, the probability gain and ``plot_skill``
 ``skill_stations``  the per-station score series with target events and Kp / Dst
+``explain``         the attribution maps of a ``seismag explain`` folder, Kp / Dst beneath
 """
 
 from __future__ import annotations

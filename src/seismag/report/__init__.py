@@ -12,6 +12,7 @@ Modules
 ``chance``   scores against chance: intervals, the majority baseline, the permutation control
 ``figures``  the four SPEC figure modules, drawn afresh and embedded
 ``markup``   escaping, numbers and embedded PNGs, which every section writes with
+``explain``  the "What drives the scores" section, from ``seismag explain`` folders
 
 May import: errors, io, layout, plots, sources (the storm definition), NumPy and matplotlib; never training, models,
 inference, evaluation or torch, so a page can be written from results made on another

@@ -115,8 +115,9 @@ from seismag.io import write_json
 from seismag.layout.dataset_info import DATASET_FILE, DatasetInfo, dataset_info_path
 from seismag.layout.seed import ClassRows, window_dir, write_window
 from seismag.lock import folder_lock
-from seismag.synth.field import (COMPONENT_UNITS, COMPONENTS, DEFAULT_EFFECT, PRECURSOR_CHANNELS, PRECURSOR_DAYS,
-                                 PRECURSOR_RAMP_HOURS, check_components, check_precursor_channels, check_effect, d_channel, h_channel, sq_day_factor, station_field,
+from seismag.synth.field import (COMPONENT_UNITS, COMPONENTS, DEFAULT_EFFECT, PRECURSOR_DAYS,
+                                 PRECURSOR_RAMP_HOURS, check_components, check_effect, check_precursor_channels,
+                                 d_channel, h_channel, sq_day_factor, station_field,
                                  station_level, z_channel)
 from seismag.synth.noise import ULF_QUIET_RMS_NT, add_instrument_faults, interp_nodes, random_stream, red_noise
 from seismag.synth.stations import (EPOCH, MINUTES_PER_DAY, ChannelBaselines, StationTable, draw_channel_baselines,
@@ -272,8 +273,7 @@ def _meta_rows(plan: _Plan, stations: StationTable) -> list[dict]:
 
 
 def _rows(seed: int, window_days: int, steps_per_day: int, plan: _Plan, stations: StationTable,
-          effect: float, chunk: int, rows: slice, components: tuple[str, ...] = ("H",),
-          precursor_in: tuple[str, ...] = PRECURSOR_CHANNELS) -> np.ndarray:
+          effect: float, chunk: int, rows: slice, components: tuple, precursor_in: tuple) -> np.ndarray:
     """Generate ``plan`` rows ``rows`` (chunk number ``chunk``): float32 (n, days * channels * spd).
 
     Columns in "day, channel, step" order (:data:`seismag.layout.dataset_info.FEATURE_ORDER`). H comes
@@ -307,8 +307,8 @@ def _rows(seed: int, window_days: int, steps_per_day: int, plan: _Plan, stations
         ramp = 0.5 * (1.0 + np.tanh((t_in_window[None, :] - onset[:, None]) * 24.0 / PRECURSOR_RAMP_HOURS))
         strength = effect * plan.strength[rows][:, None] * ramp
 
-    values = {"H": h_channel(level, field, strength if "H" in precursor_in else None,
-                             red_noise(rng, n, n_steps, steps_per_day))}
+    h_strength, z_strength = (strength if channel in precursor_in else None for channel in "HZ")
+    values = {"H": h_channel(level, field, h_strength, red_noise(rng, n, n_steps, steps_per_day))}
     extra = None
     if components != ("H",):
         extra = random_stream(seed, _SEED_CHANNEL_ROWS, window_days, plan.label, steps_per_day, chunk)
@@ -319,8 +319,7 @@ def _rows(seed: int, window_days: int, steps_per_day: int, plan: _Plan, stations
         level_z = _window_level(extra, table.z_baseline_nt[station], table.z_secular_nt_per_year[station],
                                 t_abs, t_in_window, window_days, 0.3, 0.4)
         values["D"] = d_channel(level_d, field, red_noise(extra, n, n_steps, steps_per_day))
-        values["Z"] = z_channel(level_z, field, strength if "Z" in precursor_in else None,
-                                red_noise(extra, n, n_steps, steps_per_day))
+        values["Z"] = z_channel(level_z, field, z_strength, red_noise(extra, n, n_steps, steps_per_day))
         values["F"] = np.hypot(values["H"], values["Z"])  # before spikes: F is its own instrument
     add_instrument_faults(values, steps_per_day, rng, extra, spike_share=SPIKE_ROW_SHARE, gap_share=NAN_ROW_SHARE)
     return _day_channel_step([values[name] for name in components], window_days).astype(np.float32)
@@ -396,9 +395,7 @@ def generate_window(
     components : sequence of str, optional
         Channels of a row, in order, among H, D, Z, F (any case); None means H.
     precursor_in : sequence of str, optional
-        The channels that carry the class-1 precursor, among H and Z (None: both, as
-        the module docstring describes; F follows them). ``["Z"]`` plants it in Z
-        alone, a known answer for attribution (``seismag explain``).
+        Channels carrying the precursor, among H, Z (None: both); ``["Z"]``: Z alone (F follows).
 
     Returns
     -------
@@ -475,8 +472,7 @@ def generate_dataset(
     steps_per_day, the stations' coordinates, these settings, no recipe, no activity
     columns). Left at None the folder holds H alone and no ``dataset.json``, byte for
     byte what earlier versions wrote; ``components=["H"]`` writes the same rows plus
-    the description. ``precursor_in`` names the channels that carry the precursor
-    (see :func:`generate_window`; recorded in ``dataset.json`` when given).
+    the description. ``precursor_in``: see :func:`generate_window` (in ``dataset.json`` when given).
 
     A ``window-{N}`` folder this call would write, or a ``dataset.json``, that already
     exists in ``out_dir`` is an error (a :class:`~seismag.errors.DataError`, before
@@ -507,8 +503,7 @@ def generate_dataset(
     stations_per_event = (int(stations_per_event[0]), int(stations_per_event[1]))
     described = components is not None
     components = check_components(components)
-    planted = precursor_in is not None
-    precursor_in = check_precursor_channels(precursor_in, components)
+    planted, precursor_in = precursor_in is not None, check_precursor_channels(precursor_in, components)
 
     out = Path(out_dir)
     _check_out_dir(out, windows, overwrite)
@@ -541,9 +536,8 @@ def generate_dataset(
             }
         settings = {"generator": "seismag.synth.windows", "preset": preset, "seed": int(seed), "effect": effect,
                     "windows": list(windows), "steps_per_day": int(steps_per_day), "n_stations": int(n_stations),
-                    "stations_per_event": list(stations_per_event), "components": list(components)}
-        if planted:
-            settings["precursor_in"] = list(precursor_in)
+                    "stations_per_event": list(stations_per_event), "components": list(components),
+                    **({"precursor_in": list(precursor_in)} if planted else {})}
         if described:
             write_json(dataset_info_path(out), _dataset_info(components, int(steps_per_day), stations,
                                                              settings).to_dict())
@@ -571,8 +565,7 @@ def _dataset_info(components: tuple[str, ...], steps_per_day: int, stations: Sta
 
 
 def _iter_chunks(seed: int, window_days: int, steps_per_day: int, plan: _Plan, stations: StationTable,
-                 effect: float, components: tuple[str, ...] = ("H",),
-                 precursor_in: tuple[str, ...] = PRECURSOR_CHANNELS) -> Iterator[np.ndarray]:
+                 effect: float, components: tuple[str, ...], precursor_in: tuple[str, ...]) -> Iterator[np.ndarray]:
     n_rows = plan.station.size
     # Chunks follow one channel's row length, so H is the same whatever the channels.
     chunk_rows = max(1, min(_MAX_CHUNK_ROWS, _CHUNK_VALUES // (window_days * steps_per_day)))
