@@ -302,3 +302,56 @@ def test_a_damaged_ensemble_is_one_line_error(make_model, flat_batch, tmp_path):
     del raw["tensor_sha256"]  # as if written before checksums
     torch.save(raw, tmp_path / "nan.pth")
     _one_line_error(F1WeightedEnsemble.load, tmp_path / "nan.pth", f"members[1].state_dict.{name} holds 1 non-finite")
+
+
+# --- recorded metadata under a checksum, and the creation time (SPEC Module 3) ----------
+
+def test_an_edited_entry_is_named_when_loaded(make_model, tmp_path):
+    path = save_model_checkpoint(make_model("mlp"), tmp_path / "m.pth",
+                                 extra={"window_days": 7, "inputs": {"channels": ["H"], "steps_per_day": 1440}})
+    for where, edit in {"extra.window_days (14)": lambda raw: raw["extra"].update(window_days=14),
+                        "extra.inputs": lambda raw: raw["extra"]["inputs"].update(channels=["H", "Z"]),
+                        "model_config": lambda raw: raw["model_config"].update(dropout_prob=0.5),
+                        "created_at": lambda raw: raw.update(created_at="2020-01-01T00:00:00+00:00"),
+                        "extra.calibrator was added": lambda raw: raw["extra"].update(calibrator=[1.0, 0.0])}.items():
+        raw = torch.load(path, map_location="cpu", weights_only=True)
+        edit(raw)
+        torch.save(raw, tmp_path / "edited.pth")  # the checksums left as they were
+        _one_line_error(load_model_checkpoint, tmp_path / "edited.pth", where)
+    loaded, checkpoint = load_model_checkpoint(path)  # the file as saved loads
+    assert checkpoint["extra"]["window_days"] == 7
+
+
+def test_an_ensemble_checksum_covers_whatever_its_metadata_holds(make_model, tmp_path):
+    ensemble = F1WeightedEnsemble([make_model("mlp", seed=s) for s in range(2)], [0.8, 0.7])
+    path = ensemble.save(tmp_path / "e.pth", extra={"window_days": 3, "calibration": {"slope": 1.2, "bias": 0.1}})
+    raw = torch.load(path, map_location="cpu", weights_only=True)
+    raw["extra"]["calibration"]["slope"] = 0.5
+    torch.save(raw, path)
+    _one_line_error(F1WeightedEnsemble.load, path, "extra.calibration")
+
+
+def test_a_checkpoint_records_its_creation_time_in_utc(make_model, tmp_path):
+    from datetime import datetime, timezone
+
+    before = datetime.now(timezone.utc).replace(microsecond=0)
+    _, checkpoint = load_model_checkpoint(save_model_checkpoint(make_model("gru"), tmp_path / "g.pth"))
+    created = datetime.fromisoformat(checkpoint["created_at"])
+    assert checkpoint["created_at"].endswith("+00:00")
+    assert before <= created <= datetime.now(timezone.utc)
+
+
+def test_save_checkpoint_names_the_file_by_its_creation_time(make_model, tmp_path):
+    import re
+    from datetime import datetime
+
+    from seismag.spec.compat import save_checkpoint
+
+    path = save_checkpoint(make_model("mlp"), epoch=3, loss=0.25, checkpoint_dir=tmp_path)
+    match = re.fullmatch(r"checkpoint_epoch3_(\d{8}T\d{6}Z)\.pth", path.name)
+    assert match, path.name
+    _, checkpoint = load_model_checkpoint(path)
+    assert datetime.strptime(match.group(1), "%Y%m%dT%H%M%SZ").strftime("%Y-%m-%dT%H:%M:%S+00:00") == \
+        checkpoint["created_at"]
+    named = save_checkpoint(make_model("mlp"), epoch=3, checkpoint_dir=tmp_path, filename="best_model.pth")
+    assert named.name == "best_model.pth"  # a name given is kept as given

@@ -347,6 +347,43 @@ CASES += [
 ]
 
 
+def relabelled(path_of, days: int = 2 * DAYS):
+    """An ensemble or checkpoint whose recorded window length was edited and saved back
+    (its checksums left as they were)."""
+    def setup(w: Path):
+        path = Path(path_of(w))
+        payload = torch.load(path, weights_only=True)
+        payload["extra"]["window_days"] = days
+        torch.save(payload, path)
+    return setup
+
+
+GRU_ENSEMBLE = lambda w: str(w / "results" / "gru_models" / f"GRUModel_{DAYS}day_ensemble.pth")  # noqa: E731
+LONG = 2 * DAYS * SPD
+
+CASES += [
+    # ----------------------------------------------------------------- decided before the first byte (issue 27)
+    Case("train: a file where the model folder goes", train(), ("out/mlp_models", "not a folder"),
+         write_text("out/mlp_models", "a file")),
+    Case("train: a folder where a fold file goes", train(), (f"out/mlp_models/MLPModel_{DAYS}day_fold_1_logs.txt",),
+         lambda w: (w / "out" / "mlp_models" / f"MLPModel_{DAYS}day_fold_1_logs.txt").mkdir(parents=True)),
+    Case("train: one class-1 row", train(), (f"window-{DAYS}/data_1.npy", "1 class-1 row", "2 folds"),
+         both(rewrite(1, lambda a: a[:1]), remove(f"data/window-{DAYS}/meta.csv"))),
+    Case("train: resume with run_config.json cut short", retrain("--resume"), ("run_config.json", "cannot read"),
+         lambda w: (w / "results" / "run_config.json").write_text('{"epochs": 2, "fol')),
+    Case("predict: ensemble relabelled 8-day after saving", predict("long.npy"),
+         ("MLPModel_4day_ensemble.pth", "extra.window_days (8)", "checksum"),
+         both(npy("long.npy", np.zeros((2, LONG))), relabelled(ENSEMBLE))),
+    Case("scan: ensemble relabelled 8-day after saving",
+         lambda w: ["scan", "--ensemble", GRU_ENSEMBLE(w), "--data", str(w / "data"), "--out", str(w / "s.csv")],
+         ("GRUModel_4day_ensemble.pth", "extra.window_days (8)"), relabelled(GRU_ENSEMBLE)),
+    Case("evaluate: every ensemble damaged", lambda w: ["evaluate", "--results", str(w / "results"), "--test-data",
+                                                       str(w / "data"), "--no-figures"],
+         ("no complete model", "MLPModel_4day_ensemble.pth", "GRUModel_4day_ensemble.pth"),
+         both(relabelled(ENSEMBLE), relabelled(GRU_ENSEMBLE))),
+]
+
+
 def _nan_ensemble(w: Path):
     """NaN weights saved through the normal writer (so the checksum matches them)."""
     from seismag.models import F1WeightedEnsemble

@@ -8,6 +8,7 @@ generated from the model registry; they differ only in the model name.
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,8 @@ from seismag.training.job import WindowJob
 from seismag.training.prepared import PreparedWindow
 from seismag.training.kfold import load_fold, protocol_record, run_kfold, write_ensemble
 from seismag.training.metrics import calculate_binary_metrics  # noqa: F401
-from seismag.training.pipeline import format_summary_table, run_experiment, setup_logging  # noqa: F401
+from seismag.training.pipeline import format_summary_table, run_experiment  # noqa: F401
+from seismag.training import pipeline
 from seismag.plots import (  # noqa: F401  Result_drawing's four figure modules
     plot_all, plot_confusion_matrices, plot_model_comparison, plot_roc_curves, plot_training_curves,
 )
@@ -121,6 +123,14 @@ def create_model(model_class, device="cpu", device_ids: list[int] | None = None,
     if device_ids and len(device_ids) > 1:
         model = nn.DataParallel(model, device_ids=device_ids)
     return model
+
+
+def setup_logging(log_file: str | None = None, log_dir=None, level: int = logging.INFO,
+                  include_timestamp: bool = True, console: bool = True) -> logging.Logger:
+    """SPEC Module 3's ``setup_logging``: :func:`seismag.training.pipeline.setup_logging` with
+    the log folder and file made at once ("auto-created"), not at the first line."""
+    return pipeline.setup_logging(log_file, log_dir, level=level, include_timestamp=include_timestamp,
+                                  console=console, delay=False)
 
 
 def save_checkpoint(model: nn.Module, optimizer=None, epoch: int | None = None, loss: float | None = None,

@@ -7,7 +7,9 @@ fold: optimizer, scheduler, loss, epoch selection) -> ``loop`` (one pass over ro
 ``tensors`` (the window on the device, per-fold scaling). Beside them: ``splits``,
 ``metrics``, ``losses``, ``evaluation`` (intervals, baselines, permutations, proper scores),
 ``calibration`` (the ensembles' Platt calibrator, fitted on out-of-fold rows),
-``artifacts`` (the results files), ``executors`` (Ray).
+``artifacts`` (the results files), ``preflight`` (what a run checks in its results folder
+before writing: the output location, and on ``--resume`` the recorded run and every kept file),
+``executors`` (Ray).
 
 May import: errors, io, defaults, scores, layout, lock, dataset, models, config, runtime. Never
 inference, evaluation, plots, tune or cli.

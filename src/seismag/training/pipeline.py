@@ -39,11 +39,12 @@ TABLE_METRICS = ("f1", "precision", "recall", "specificity", "mcc", "roc_auc")
 
 def setup_logging(log_file: str | None = None, log_dir: str | os.PathLike | None = None,
                   level: int = logging.INFO, include_timestamp: bool = True,
-                  console: bool = True) -> logging.Logger:
+                  console: bool = True, delay: bool = True) -> logging.Logger:
     """Log to ``{log_dir}/training_YYYYmmdd_HHMMSS.log`` and the console (SPEC Module 3).
 
-    ``log_dir`` defaults to ``$LOG_DIR`` or ``./logs``. The folder and the file are made
-    when the first line is logged, so a run refused before it starts writes nothing.
+    ``log_dir`` defaults to ``$LOG_DIR`` or ``./logs``. With ``delay`` the folder and the
+    file are made when the first line is logged, so a run refused before it starts writes
+    nothing; without it, at once (the SPEC's ``setup_logging``).
     """
     log_dir = Path(log_dir or os.environ.get("LOG_DIR") or "logs")
     for part in (log_dir, *log_dir.parents):  # refused now: the first that exists must be a folder
@@ -65,6 +66,8 @@ def setup_logging(log_file: str | None = None, log_dir: str | os.PathLike | None
             handler.close()
     try:
         file_handler = LazyFileHandler(log_dir / log_file, encoding="utf-8", delay=True)
+        if not delay:
+            file_handler.stream = file_handler._open()
     except OSError as exc:
         raise output_error(log_dir / log_file, exc) from None
     file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
