@@ -203,3 +203,39 @@ def test_a_labelled_npy_is_grouped_by_its_labels(z_precursor, tmp_path):
 def test_integrated_gradients_go_to_the_networks_the_registry_names():
     assert all(takes_gradients(m) for m in ("gru", "lstm", "rnn", "mlp", "transformer"))
     assert not any(takes_gradients(m) for m in ("features", "minirocket", "activity"))
+
+
+def test_a_scans_alarm_and_quiet_days_are_explained_from_the_records(tmp_path):
+    """The windows explain rebuilds from the records are the ones scan scored: same days, same scores."""
+    from inference.test_scan import STATIONS, write_station
+    from seismag.dataset.build import build_dataset
+    from seismag.inference import scan_records
+    from seismag.sources.catalog import Catalog
+
+    obs = tmp_path / "obs"
+    obs.mkdir()
+    for seed, code in enumerate(STATIONS):
+        write_station(obs, code, seed)
+    catalog = Catalog.from_events([("2020-01-05T12:00:00", 35.0, 37.5, 10.0, 6.0, "E1"),
+                                   ("2020-01-09T06:00:00", 35.0, 37.5, 10.0, 6.0, "E2"),
+                                   ("2020-01-12T18:00:00", 35.0, 37.5, 10.0, 6.0, "E3")],
+                                  start="2019-12-01", end="2020-02-01")
+    build_dataset([obs], catalog, tmp_path / "data", windows=(2,), components="H,D,Z", radius_km=1000.0,
+                  lead_days=2, steps_per_day=SPD)
+    run_experiment(tiny_config(models=["mlp"], windows=[2], epochs=1), tmp_path / "data", tmp_path / "results",
+                   progress=False)
+    ensemble = tmp_path / "results" / "mlp_models" / "MLPModel_2day_ensemble.pth"
+    scan_records([ensemble], [obs], tmp_path / "scores.csv", allow_in_sample=True)
+    record = explain(ensemble, tmp_path / "explain", scores=tmp_path / "scores.csv", observatory=[obs], top=3)
+    assert [(g["name"], g["n_windows"]) for g in record["groups"]] == [("alarm days", 3), ("quiet days", 3)]
+    with open(tmp_path / "scores.csv", newline="") as handle:
+        scored = [r for r in csv.DictReader(handle) if r["prob_class1"]]
+    column = "prob_class1_uncalibrated" if "prob_class1_uncalibrated" in scored[0] else "prob_class1"
+    by_day = {f"{r['station']} {r['window_end'][:10]}": float(r[column]) for r in scored}
+    ranked = sorted(scored, key=lambda r: -float(r["prob_class1"]))
+    with open(tmp_path / "explain" / "explain.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    alarms = {r["window"] for r in rows if r["group"] == "alarm days"}
+    assert alarms == {f"{r['station']} {r['window_end'][:10]}" for r in ranked[:3]}
+    for row in rows:  # the score explained is the score scan gave that day
+        assert abs(float(row["prob_class1"]) - by_day[row["window"]]) < 1e-4, row

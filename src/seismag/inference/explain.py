@@ -176,7 +176,8 @@ def _from_scan(extra: dict, scores_path, observatory, top: int) -> ExplainInput:
     if table:
         raise ConfigError(f"{name} takes a window's activity columns, not the records: explain it with "
                           "--data (a built folder with meta.csv's activity columns)")
-    needed = sorted({str(model_rows.station[i]) for _, i in chosen})
+    code_of = [str(scores.stations[int(index)]) for index in model_rows.station]
+    needed = sorted({code_of[i] for _, i in chosen})
     absent = [code for code in needed if code not in groups_files]
     if absent:
         raise DataError(observatory, f"holds no records of station {absent[0]} (scored in {scores_path})")
@@ -184,7 +185,7 @@ def _from_scan(extra: dict, scores_path, observatory, top: int) -> ExplainInput:
     for code in needed:
         station = read_station(groups_files[code], tuple(inputs["channels"]))
         for group, i in chosen:
-            if str(model_rows.station[i]) != code:
+            if code_of[i] != code:
                 continue
             end = np.datetime64(model_rows.window_end[i], "D")
             first_minute = int((end - station.first_day) // _DAY - days) * MINUTES_PER_DAY
