@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from seismag.training.evaluation import calibration_summary
 from sklearn.metrics import (
     accuracy_score, average_precision_score, balanced_accuracy_score, f1_score,
     matthews_corrcoef, precision_score, recall_score, roc_auc_score,
@@ -103,13 +105,15 @@ def make_results(root: Path, models=ALL_MODELS, windows=ALL_WINDOWS, folds: int 
         display = DISPLAY[model]
         for window in windows:
             prefix = f"{display}Model_{window}day"
-            per_fold = []
+            per_fold, fold_probs, fold_labels = [], [], []
             for fold in range(1, folds + 1):
                 base = folder / f"{prefix}_fold_{fold}"
                 n = n_val + int(rng.integers(-5, 6))
                 probs, labels = _scores(rng, n, SEPARATION[model])
                 train_probs, train_labels = _scores(rng, 3 * n, SEPARATION[model] + 0.3)
                 np.save(f"{base}_test_probs.npy", probs)
+                fold_probs.append(probs)
+                fold_labels.append(labels)
                 np.save(f"{base}_test_labels.npy", labels)
                 np.save(f"{base}_train_probs.npy", train_probs)
                 np.save(f"{base}_train_labels.npy", train_labels)
@@ -142,6 +146,8 @@ def make_results(root: Path, models=ALL_MODELS, windows=ALL_WINDOWS, folds: int 
                 "std": {k: float(np.std([m[k] for m in per_fold])) for k in keys},
                 "best_fold": int(np.argmax(f1s)) + 1, "best_val_f1": float(f1s.max()),
                 "protocol": PROTOCOL,
+                # the pooled out-of-fold rows before and after cross-fitted calibration, as training writes
+                "calibration": calibration_summary(fold_probs, fold_labels),
             }
             (folder / f"{prefix}_summary.json").write_text(json.dumps(summary, indent=2))
             (folder / f"{prefix}_ensemble.pth").write_bytes(b"not a real ensemble")

@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 
 import numpy as np
+
+from seismag.scores import proper_scores
 import pytest
 
 from seismag.sources.indices.dst import write_dst_wdc
@@ -57,7 +59,7 @@ def skill_dict(in_sample: bool = False) -> dict:
         return record
 
     diagonal = [point(None, 0, 1, 1.0), point(None, 1.0, 0.0, None)]
-    return {
+    data = {
         "format": "seismag-skill", "version": 2,
         "settings": {"scores": "scores.csv", "catalog": "catalog.csv", "min_magnitude": 6.0,
                      "radius": "dobrovolsky", "radius_km": None, "lead_days": 3, "max_depth_km": 70.0,
@@ -116,6 +118,13 @@ def skill_dict(in_sample: bool = False) -> dict:
         },
         "notes": [],
     }
+    # The reliability of gru_7day's daily probabilities: 20 rows, 3 of them with an event.
+    outcome = np.array([0] * 17 + [1] * 3)
+    probability = np.array([0.05] * 12 + [0.3] * 5 + [0.1, 0.6, 0.9])
+    data["models"]["gru_7day"]["reliability"] = {
+        **proper_scores(outcome, probability), "brier_rate_reference": 0.13, "brier_skill_rate": 0.21,
+        "calibration": "calibrated (platt scaling ...)", "note": "test"}
+    return data
 
 
 DAYS = np.arange(np.datetime64("2020-01-01"), np.datetime64("2020-01-11"))  # Jan 1..10

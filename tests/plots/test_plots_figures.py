@@ -37,6 +37,7 @@ def expected_files(models=MODELS, windows=WINDOWS, fmt="png") -> set[str]:
     files.add(f"ROC_analysis/multi_model_roc_curves.{fmt}")
     files |= {f"Individual_Confusion_Matrices/Confusion_Matrix_{m}_{w}.{fmt}" for m in models for w in windows}
     files.add(f"Individual_Confusion_Matrices/horizontal_colorbar.{fmt}")
+    files.add(f"Reliability_analysis/reliability_diagrams.{fmt}")
     return files
 
 
@@ -53,7 +54,8 @@ def test_plot_all_writes_every_figure_at_the_requested_dpi(plotted_full):
     root, written = plotted_full
     figures = root / "performance_visualization"
     assert relative(written, figures) == expected_files()
-    assert len(written) == 34  # 3 curves + 12 comparison + 2 legends + 1 ROC + 15 matrices + 1 colour bar
+    # 3 curves + 12 comparison + 2 legends + 1 ROC + 15 matrices + 1 colour bar + 1 reliability
+    assert len(written) == 35
     on_disk = {p.relative_to(figures).as_posix() for p in figures.rglob("*") if p.is_file()}
     assert on_disk == expected_files(), "stray files (e.g. atomic-write temporaries) left behind"
     assert written.notes == []
@@ -188,7 +190,7 @@ def test_partial_results_are_drawn_with_notes(partial_results, tmp_path):
     assert "Individual_Confusion_Matrices/Confusion_Matrix_Transformer_30day.png" not in names
     assert "Individual_Confusion_Matrices/Confusion_Matrix_TCN_30day.png" in names
     assert "Model_Comparison_Analysis/Radar_Chart_30day.png" in names
-    assert len(names) == 33  # 34 for five models, minus Transformer's 30-day matrix
+    assert len(names) == 34  # 35 for five models, minus Transformer's 30-day matrix
     notes = "\n".join(written.notes)
     for expected in (
         "Transformer: no results for 30day; left out of the ROC curves",
@@ -198,6 +200,7 @@ def test_partial_results_are_drawn_with_notes(partial_results, tmp_path):
         "LSTM 14day: no ensemble config; folds averaged with equal weights",
         "RNN 14day: no summary JSON; metrics taken from RNNModel_14day_ensemble_config.json",
         "RNN 30day: no summary JSON; metrics taken from 3 per-fold _metrics.json file(s)",
+        "RNN 14day: no summary JSON; left out of the reliability diagrams",
     ):
         assert expected in notes
     assert len(written.notes) == len(set(written.notes))

@@ -194,7 +194,7 @@ def test_station_title_says_in_sample(skill_dir):
 def test_plot_skill_writes_every_figure(skill_dir):
     written = plot_skill(skill_dir, dpi=50)
     names = [p.name for p in written]
-    assert names == ["molchan.png", "probability_gain.png", "scores_AAA.png", "scores_BBB.png"]
+    assert names == ["molchan.png", "probability_gain.png", "reliability.png", "scores_AAA.png", "scores_BBB.png"]
     assert written.notes == []
     for path in written:
         assert path.parent == skill_dir / "figures" and path.stat().st_size > 5_000
@@ -207,7 +207,7 @@ def test_plot_skill_writes_every_figure(skill_dir):
 def test_plot_skill_notes_a_missing_scores_file_and_refuses_a_missing_given_one(skill_dir, tmp_path):
     (skill_dir / "scores.csv").unlink()
     written = plot_skill(skill_dir, dpi=40)
-    assert [p.name for p in written] == ["molchan.png", "probability_gain.png"]
+    assert [p.name for p in written] == ["molchan.png", "probability_gain.png", "reliability.png"]
     assert any("scores.csv" in n and "no station score figures" in n for n in written.notes)
     with pytest.raises(DataError, match=re.escape(str(tmp_path / "nope.csv"))):
         plot_skill(skill_dir, scores=tmp_path / "nope.csv", dpi=40)

@@ -107,7 +107,7 @@ def test_report_is_self_contained(full_report):
     assert parsed.links == []
     assert "script" not in parsed.tags and "link" not in parsed.tags and "iframe" not in parsed.tags
     assert "http://" not in text and "https://" not in text
-    assert len(parsed.images) == 34
+    assert len(parsed.images) == 35  # 34 SPEC figures and the reliability diagrams
     for src in parsed.images:
         assert src.startswith("data:image/png;base64,")
         assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
@@ -137,7 +137,7 @@ def test_partial_report_lists_notes_and_fallbacks(partial_results, tmp_path):
     assert "RNN 14day: no summary JSON; table row from RNNModel_14day_ensemble_config.json" in text
     assert "Transformer: no results for 30day" in text
     assert "No <code>dataset_summary.json</code>" in text
-    assert len(parsed.images) == 33
+    assert len(parsed.images) == 34
 
 
 def test_default_location_and_errors(fresh_results, tmp_path):
@@ -205,7 +205,7 @@ def test_report_renders_in_headless_chromium(full_report, tmp_path):
     match = re.search(r'<pre id="probe-result">(.*?)</pre>', done.stdout, re.S)
     assert match, f"probe did not run; stderr: {done.stderr[-2000:]}"
     result = json.loads(html.unescape(match.group(1)))
-    assert len(result["images"]) == 34
+    assert len(result["images"]) == 35
     broken = [i for i, (complete, width, height) in enumerate(result["images"])
               if not complete or width == 0 or height == 0]
     assert broken == [], f"broken images at positions {broken}"

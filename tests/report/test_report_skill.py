@@ -75,11 +75,14 @@ def test_report_has_the_skill_section(small_results, skill_dir, tmp_path):
     assert "<tr class='model weak' data-model='lstm_7day'>" in page
     assert "<tr class='model' data-model='gru_7day'>" in page
     assert "In-sample" not in page and "(in-sample)" not in page
-    # τ, ν, ASS and G explained; four skill figures embedded (molchan, gain, two stations).
+    # τ, ν, ASS and G explained; five skill figures embedded (molchan, gain, reliability, two stations).
     assert "<b>τ</b>" in page and "<b>area skill score</b>" in page and "<b>probability gain</b>" in page
     start = page.index("<h2 id='skill'>")
     section = page[start:page.index("<h2 ", start + 1)]  # up to the next section, wherever that stands
-    assert section.count("<img src='data:image/png;base64,") == 4
+    assert section.count("<img src='data:image/png;base64,") == 5
+    # the daily probabilities' reliability: a row for gru_7day (the one model with a record)
+    assert "<table id='skill-reliability'" in section and "<tr data-model='gru_7day'><td class='name'>gru_7day</td>" \
+        "<td>20</td><td>0.1500</td>" in section and "<td>0.210</td>" in section
     text = html.unescape(section)
     assert "alarms last 3 days" in text and "M ≥ 6" in text and "3 target events (4 event-station pairs)" in text
     # The explanation of version 2: pairs, timing within each station, the diagonal, surrogate and

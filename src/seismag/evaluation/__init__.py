@@ -3,5 +3,5 @@
 ``skill`` (alarms against the catalog: Molchan diagram, area skill score, probability
 gain, surrogate significance, references).
 
-May import: errors, io, defaults, layout, sources, dataset; never torch, models or training.
+May import: errors, io, defaults, scores, layout, sources, dataset; never torch, models or training.
 """

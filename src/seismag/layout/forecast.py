@@ -49,10 +49,17 @@ from seismag.layout.dataset_info import check_format, label_settings, read_json_
 #: data; ``in_sample`` is ``true``/``false`` against the ensemble's training period.
 SCORE_COLUMNS = ("station", "latitude", "longitude", "window_end", "model", "prob_class1", "member_std",
                  "missing_fraction", "in_sample")
+#: Columns ``seismag scan`` writes after :data:`SCORE_COLUMNS` and readers do not require (files
+#: written before them still read): ``prob_class1_uncalibrated``, the ensemble's P(class 1) before
+#: its calibrator (equal to ``prob_class1`` when the ensemble has none or ``--no-calibration``).
+EXTRA_SCORE_COLUMNS = ("prob_class1_uncalibrated",)
+#: The columns ``scores.csv`` is written with.
+WRITTEN_SCORE_COLUMNS = SCORE_COLUMNS + EXTRA_SCORE_COLUMNS
 #: Beside ``scores.csv``, its companion ``scores.meta.json`` (the CSV's name with
 #: :data:`SCORES_META_SUFFIX` for its suffix): per model (the ``model`` column) the
 #: ``ensemble`` scanned, its ``training_period`` and its ``labels``
-#: (:data:`~seismag.layout.dataset_info.LABEL_KEYS`; null: the ensemble does not know them),
+#: (:data:`~seismag.layout.dataset_info.LABEL_KEYS`; null: the ensemble does not know them), its
+#: ``calibration`` (one sentence: calibrated and how, or why not; null in companions written before),
 #: and the CSV's ``scores_sha256``, so that a companion left beside another CSV is told apart.
 #: Written with the CSV by :func:`write_forecast_scores`.
 SCORES_META_SUFFIX = ".meta.json"
@@ -68,7 +75,8 @@ def scores_meta_path(scores: str | os.PathLike) -> Path:
 
 def write_forecast_scores(out: str | os.PathLike, rows: Sequence[Sequence[Any]],
                           models: Mapping[str, Mapping[str, Any]]) -> Path:
-    """Write ``scores.csv`` (:data:`SCORE_COLUMNS`, then ``rows`` as given) and its companion.
+    """Write ``scores.csv`` (:data:`SCORE_COLUMNS` and as many of :data:`EXTRA_SCORE_COLUMNS` as the
+    rows hold, then ``rows`` as given) and its companion.
 
     ``models``: the ``model`` column's name -> ``{'ensemble', 'training_period', 'labels'}``
     (``labels`` checked by :func:`~seismag.layout.dataset_info.label_settings`, or None).
@@ -79,7 +87,12 @@ def write_forecast_scores(out: str | os.PathLike, rows: Sequence[Sequence[Any]],
     """
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(SCORE_COLUMNS)
+    # rows of SCORE_COLUMNS alone (a table made by other means) or with the extra columns after them
+    width = len(rows[0]) if len(rows) else len(WRITTEN_SCORE_COLUMNS)
+    if not len(SCORE_COLUMNS) <= width <= len(WRITTEN_SCORE_COLUMNS) or any(len(row) != width for row in rows):
+        raise ValueError(f"score rows must all hold the {len(SCORE_COLUMNS)} columns of SCORE_COLUMNS, "
+                         f"optionally followed by {', '.join(EXTRA_SCORE_COLUMNS)}")
+    writer.writerow(WRITTEN_SCORE_COLUMNS[:width])
     writer.writerows(rows)
     data = text.getvalue().encode("utf-8")
     record = {"format": SCORES_META_FORMAT, "version": SCORES_META_VERSION, "scores": Path(out).name,
@@ -95,10 +108,13 @@ def _model_meta(entry: Mapping[str, Any], where: str) -> dict[str, Any]:
     labels, period = entry.get("labels"), entry.get("training_period")
     if period is not None and not isinstance(period, Mapping):
         raise DataError(where, f"'training_period' must be a mapping or null, got {period!r}")
-    ensemble = entry.get("ensemble")
+    ensemble, calibration = entry.get("ensemble"), entry.get("calibration")
+    if calibration is not None and not isinstance(calibration, str):
+        raise DataError(where, f"'calibration' must be a sentence or null, got {calibration!r}")
     return {"ensemble": None if ensemble is None else str(ensemble),
             "training_period": None if period is None else dict(period),
-            "labels": None if labels is None else label_settings(labels, where)}
+            "labels": None if labels is None else label_settings(labels, where),
+            "calibration": calibration}
 
 
 def read_forecast_meta(scores: str | os.PathLike) -> dict[str, Any] | None:
@@ -230,6 +246,9 @@ def read_scores(path: str | os.PathLike) -> Scores:
             for name in ("member_std", "missing_fraction"):
                 if field[name] != "":
                     _number(path, line, name, field[name], 0.0, math.inf if name == "member_std" else 1.0)
+            for name in EXTRA_SCORE_COLUMNS:
+                if name in names and row[names.index(name)].strip() != "":
+                    _number(path, line, name, row[names.index(name)].strip(), 0.0, 1.0)
             in_sample = _BOOLEANS.get(field["in_sample"].lower())
             if in_sample is None:
                 raise DataError(path, f"line {line}: in_sample {field['in_sample']!r} is not true or false")

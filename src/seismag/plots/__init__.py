@@ -15,8 +15,9 @@ plot_training_curves(...)     Performance_Analysis/          (Module 1)
 plot_model_comparison(...)    Model_Comparison_Analysis/     (Module 2)
 plot_roc_curves(...)          ROC_analysis/                  (Module 3)
 plot_confusion_matrices(...)  Individual_Confusion_Matrices/ (Module 4)
+plot_reliability(...)         Reliability_analysis/          (calibration: before and after)
 draw_modules(...)
-    the four modules above in order, a module with nothing to draw being a note
+    the five modules above in order, a module with nothing to draw being a note
 plot_skill(skill_dir, scores=None, kp=None, dst=None, dpi=600, fmt="png")
     the forecast-skill figures of a ``seismag skill`` folder into ``skill_dir/figures/``:
     plot_molchan, plot_probability_gain, plot_station_scores (module ``skill``; it reads
@@ -35,6 +36,7 @@ Modules
 ``comparison``      Module 2, radar chart and scatter plots
 ``roc``             Module 3, fold-averaged ROC curves
 ``confusion``       Module 4, fold-averaged confusion matrices
+``reliability``     reliability diagrams: the summaries' calibration records, and a skill run's daily probabilities
 ``skill_files``     reading ``skill.json`` and ``scores.csv`` for the skill figures
 ``skill``           the Molchan diagram, the probability gain and ``plot_skill``
 ``skill_stations``  the per-station score series with target events and Kp / Dst
@@ -52,23 +54,25 @@ from seismag.plots.confusion import plot_confusion_matrices
 from seismag.plots.curves import plot_training_curves
 from seismag.plots.request import ModelFilter, PathLike, WindowFilter
 from seismag.plots.results import NothingToPlot, PlotResult, ResultsFolder
+from seismag.plots.reliability import plot_reliability
 from seismag.plots.roc import plot_roc_curves
 from seismag.plots.skill import plot_molchan, plot_probability_gain, plot_skill, plot_station_scores
 from seismag.plots.style import COLORS
 
 __all__ = [
     "COLORS", "PlotResult", "ResultsFolder", "draw_modules", "plot_all", "plot_confusion_matrices",
-    "plot_model_comparison", "plot_molchan", "plot_probability_gain", "plot_roc_curves", "plot_skill",
+    "plot_model_comparison", "plot_molchan", "plot_probability_gain", "plot_reliability", "plot_roc_curves",
+    "plot_skill",
     "plot_station_scores", "plot_training_curves",
 ]
 
-#: The four figure modules in SPEC order (Result_drawing Modules 1-4).
-PLOTTERS = (plot_training_curves, plot_model_comparison, plot_roc_curves, plot_confusion_matrices)
+#: The four figure modules in SPEC order (Result_drawing Modules 1-4), then the reliability diagrams.
+PLOTTERS = (plot_training_curves, plot_model_comparison, plot_roc_curves, plot_confusion_matrices, plot_reliability)
 
 
 def draw_modules(results_dir: PathLike, dpi: float = 600, fmt: str = "png", windows: WindowFilter = None,
                  models: ModelFilter = None, *, out_dir: PathLike | None = None) -> PlotResult:
-    """Run the four figure modules of :data:`PLOTTERS` in order.
+    """Run the figure modules of :data:`PLOTTERS` in order.
 
     A module with nothing to draw is a note (``"plot_roc_curves: ..."``), not an error;
     every module's own notes follow in order. Arguments as in :func:`plot_all`.
@@ -101,6 +105,7 @@ def plot_all(results_dir: PathLike, dpi: float = 600, fmt: str = "png", windows:
         ROC_analysis/multi_model_roc_curves.{fmt}
         Individual_Confusion_Matrices/Confusion_Matrix_{Model}_{N}day.{fmt}
         Individual_Confusion_Matrices/horizontal_colorbar.{fmt}
+        Reliability_analysis/reliability_diagrams.{fmt}
 
     Parameters
     ----------

@@ -56,6 +56,7 @@ from seismag.plots.skill_files import (
     GAIN_TAUS, SCORE_COLUMNS, SKILL_FILE, SKILL_FORMAT, SKILL_VERSION, ScoreTable, Skill, find_skill,
     read_scores, read_skill,
 )
+from seismag.plots.reliability import SKILL_FILE_STEM, plot_skill_reliability
 from seismag.plots.skill_stations import build_station_figure, plot_station_scores
 from seismag.plots.style import (
     check_dpi, check_format, curve_colors, new_figure, publication_style, save_figure,
@@ -331,7 +332,9 @@ def plot_skill(
     Returns
     -------
     PlotResult
-        ``molchan``, ``probability_gain``, then one ``scores_{STATION}`` per station.
+        ``molchan``, ``probability_gain``, ``reliability`` (the daily probabilities against
+        what happened; a note instead for a skill.json written before), then one
+        ``scores_{STATION}`` per station.
 
     Raises
     ------
@@ -347,6 +350,9 @@ def plot_skill(
     out = PlotResult()
     out.append(plot_molchan(skill, folder / f"molchan.{fmt}", dpi=dpi, notes=out.notes))
     out.append(plot_probability_gain(skill, folder / f"probability_gain.{fmt}", dpi=dpi, notes=out.notes))
+    reliability = plot_skill_reliability(skill.models, folder / f"{SKILL_FILE_STEM}.{fmt}", dpi, out.notes)
+    if reliability is not None:
+        out.append(reliability)
     loaded: dict[str, Any] = {}
     for key, given, reader in (("scores", scores, read_scores), ("kp", kp, read_kp), ("dst", dst, read_dst)):
         what = "no station score figures" if key == "scores" else f"no {key.capitalize()} panel"

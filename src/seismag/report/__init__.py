@@ -10,6 +10,7 @@ Modules
 ``skill``    the "Forecast skill" section (Molchan diagram, verdicts, station figures)
 ``tables``   metrics per model and window, the evaluation protocol, the dataset
 ``chance``   scores against chance: intervals, the majority baseline, the permutation control
+``calibration`` proper scores before and after calibration, the reliability diagrams
 ``figures``  the four SPEC figure modules, drawn afresh and embedded
 ``markup``   escaping, numbers and embedded PNGs, which every section writes with
 ``explain``  the "What drives the scores" section, from ``seismag explain`` folders

@@ -10,7 +10,8 @@ or ``skill_dir`` names one; its Molchan diagram and verdicts, see
 :mod:`seismag.report.skill`: whether the forecasts beat random and storm-only alarms is
 the question the cross-validation below cannot answer), notes (what was skipped),
 metrics (mean ± std over folds per model and window, the best model per window marked;
-:mod:`seismag.report.tables`), against chance (:mod:`seismag.report.chance`), what drives the
+:mod:`seismag.report.tables`), calibration and proper scores with the reliability diagrams
+(:mod:`seismag.report.calibration`), against chance (:mod:`seismag.report.chance`), what drives the
 scores (when ``RESULTS/explain/`` or ``explain_dir`` holds ``seismag explain`` output;
 :mod:`seismag.report.explain`), evaluation
 protocol with its leakage caveat, dataset summary, figures
@@ -35,6 +36,7 @@ from seismag.errors import SeismagError
 from seismag.io import write_text
 from seismag.plots.results import ResultsFolder, window_name
 from seismag.plots.skill_files import SKILL_FILE, find_skill
+from seismag.report.calibration import calibration_section
 from seismag.report.explain import explain_section, find_explain_sources
 from seismag.report.chance import chance_rows, chance_section, render_permutation_figure
 from seismag.report.figures import figures_section, render_figures
@@ -135,6 +137,7 @@ def write_report(
     with tempfile.TemporaryDirectory(prefix="seismag-report-") as tmp:
         figures = render_figures(results, Path(tmp), figure_dpi, notes)
         figures_html = figures_section(figures, [e.display_name for e in entries])
+        calibration_html = calibration_section(results, entries, windows, figures)
         chance_html = chance_section(rows, _permutation_html(rows, Path(tmp), figure_dpi))
         skill_html = "" if skill_source is None else skill_section(skill_source, Path(tmp) / "skill",
                                                                    figure_dpi, notes)
@@ -144,11 +147,12 @@ def write_report(
 
     run_config = results.run_config()
     notes = list(dict.fromkeys(notes))
-    parts = [_head(results, run_config, has_skill=bool(skill_html), has_explain=bool(explain_html)), skill_html]
+    parts = [_head(results, run_config, has_skill=bool(skill_html), has_explain=bool(explain_html),
+                   has_calibration=bool(calibration_html)), skill_html]
     if notes:
         parts.append("<h2 id='notes'>Notes</h2><div class='notes'><ul>"
                      + "".join(f"<li>{escape(n)}</li>" for n in notes) + "</ul></div>")
-    parts += [metrics_html, chance_html, explain_html, protocol_section(results, all_stats),
+    parts += [metrics_html, calibration_html, chance_html, explain_html, protocol_section(results, all_stats),
               dataset_section(results), figures_html]
     parts.append("<h2 id='config'>Run configuration</h2>")
     if run_config is None:
@@ -169,7 +173,7 @@ def _permutation_html(rows: list[dict[str, Any]], tmp_dir: Path, figure_dpi: flo
 
 
 def _head(results: ResultsFolder, run_config: dict[str, Any] | None, *, has_skill: bool,
-          has_explain: bool = False) -> str:
+          has_explain: bool = False, has_calibration: bool = False) -> str:
     """The page up to its first section: title, style, what was reported and when, the navigation."""
     from seismag import __version__ as package_version
 
@@ -190,7 +194,9 @@ def _head(results: ResultsFolder, run_config: dict[str, Any] | None, *, has_skil
         + (f", started {escape(started)}" if started else "")
         + f" · report written {escape(now)} by seismag {escape(package_version)}</p>",
         "<nav class='meta'>" + ("<a href='#skill'>Forecast skill</a> · " if has_skill else "")
-        + "<a href='#metrics'>Metrics</a> · <a href='#chance'>Against chance</a> · "
+        + "<a href='#metrics'>Metrics</a> · "
+        + ("<a href='#calibration'>Calibration</a> · " if has_calibration else "")
+        + "<a href='#chance'>Against chance</a> · "
         + ("<a href='#explain'>What drives the scores</a> · " if has_explain else "")
         + "<a href='#protocol'>Protocol</a> · "
         "<a href='#dataset'>Dataset</a> · <a href='#figures'>Figures</a> · "

@@ -24,7 +24,20 @@ CAPTIONS = {
                "it is unlikely for random alarms, but it tests no trajectory (the surrogate p-values do).",
     "probability_gain": "Probability gain G = (1 − ν)/τ against τ (log-log); circles: G at τ = 0.05, "
                         "0.1, 0.2 as listed in the table; G = 1 is random alarms at the same τ.",
+    "reliability": "Reliability of the daily probabilities: per bin of the predicted P(event in the next lead "
+                   "days), the share of rows that saw a target event; on the diagonal a probability means "
+                   "what it says. Marker area: the bin's number of rows.",
 }
+
+RELIABILITY_EXPLANATION = (
+    "The <b>reliability</b> of the daily probabilities (the scores as scan wrote them, calibrated unless "
+    "scanned with --no-calibration): each scored row forecasts a target event within reach of its station "
+    "in the next lead days. <b>Brier</b> is the mean squared difference between the probability and what "
+    "happened (0 is perfect); <b>skill vs rate</b> is 1 − Brier / Brier of the station's event rate over "
+    "the training period (as 1 − exp(−rate × lead)): above 0 the probabilities are closer to what "
+    "happened than that rate, below 0 farther. <b>ECE</b> is the row-weighted mean gap between predicted "
+    "and observed shares over ten bins. These judge the probabilities' size, not their timing: a model can "
+    "be well calibrated and have no timing skill (the Molchan diagram judges that).")
 
 EXPLANATION = (
     "Every day of every station gets a score from the window that ends at its start; an alarm "
@@ -102,6 +115,27 @@ def _table(skill: Skill) -> str:
     return head + "".join(rows) + "</tbody></table></div>"
 
 
+def _reliability_table(skill: Skill) -> str:
+    """Brier, skill against the station rate, ECE and log loss of each model's daily probabilities."""
+    rows = []
+    for name, entry in skill.models.items():
+        r = entry.get("reliability")
+        if not isinstance(r, dict):
+            continue
+        rows.append(f"<tr data-model='{escape(name)}'><td class='name'>{escape(name)}</td>"
+                    f"<td>{int(r.get('n') or 0)}</td><td>{number(r.get('base_rate'), 4)}</td>"
+                    f"<td>{number(r.get('brier'), 4)}</td><td>{number(r.get('brier_skill_rate'), 3)}</td>"
+                    f"<td>{number(r.get('ece'), 3)}</td><td>{number(r.get('log_loss'), 3)}</td>"
+                    f"<td class='name'>{escape(r.get('calibration') or 'not recorded')}</td></tr>")
+    if not rows:
+        return ""
+    return ("<h3>Reliability of the daily probabilities</h3><p>" + RELIABILITY_EXPLANATION + "</p>"
+            "<div class='table-wrap'><table id='skill-reliability' class='skill'><thead><tr>"
+            "<th class='name'>Model</th><th>N rows</th><th>Event share</th><th>Brier</th><th>Skill vs rate</th>"
+            "<th>ECE</th><th>Log loss</th><th class='name'>Probabilities</th></tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table></div>")
+
+
 def _embed(path: Path) -> str:
     return embed_figure(EmbeddedFigure("skill", path, _caption(path)), "wide")
 
@@ -146,6 +180,7 @@ def skill_section(source: str | Path, tmp_dir: Path, figure_dpi: float, notes: l
     parts.append(_table(skill))
     lead = skill.lead_days
     parts.append("<p>" + EXPLANATION.format(lead=f"{lead} days" if lead else "lead days") + "</p>")
+    parts.append(_reliability_table(skill))
     parts.append("<section class='figures' data-folder='skill'>")
     parts += [_embed(path) for path in written if path not in molchan]
     parts.append("</section>")

@@ -16,12 +16,14 @@ Modules, along the flow of a run (scores.csv itself is read and checked by
 - ``molchan``     trajectory, ASS, gain, binomial alpha, pointwise 95 % contour (plain arrays)
 - ``surrogates``  the circular-shift null and its p-values
 - ``family``      p-values adjusted over every model and window of a run (Westfall-Young max-T)
+- ``reliability`` each row's outcome, the proper scores and reliability table of the daily probabilities,
+                  Brier skill against the per-station event rate of the training period
 - ``references``  random, rate, Kp, Dst and activity references
 - ``run``         one evaluation, its verdicts in words, skill.json and skill.csv
 
 Torch-free (NumPy only).
 
-May import: errors, io, defaults, layout, lock, sources (catalog, indices, decluster); never
+May import: errors, io, defaults, scores, layout, lock, sources (catalog, indices, decluster); never
 torch, models, training or inference: it reads scores.csv files.
 """
 

@@ -74,6 +74,7 @@ from seismag.evaluation.skill.family import two_sided_p_values, upper_p_values, 
 from seismag.evaluation.skill.molchan import (GAIN_TAUS, area_skill_score, binomial_tail, event_alarm_fractions, molchan_trajectory,
                       probability_gain, significance_contour)
 from seismag.evaluation.skill.labels import recorded_labels, resolve_label_settings
+from seismag.evaluation.skill.reliability import daily_reliability
 from seismag.evaluation.skill.references import (ACTIVITY, ACTIVITY_MODEL, RANDOM, RATE, dst_scores, kp_scores, reference_name,
                          window_days_of)
 from seismag.evaluation.skill.surrogates import draw_shifts, surrogate_ass, surrogate_p_value, timing_cells
@@ -218,6 +219,9 @@ def evaluate_skill(
         if name in judged:
             judged[name]["training_period"] = period
     family = [f.name for f in forecasts if f.kind == "model"]
+    for forecast in forecasts[:len(aligned)]:  # the file's forecasts: reliability of their daily probabilities
+        judged[forecast.name]["reliability"] = daily_reliability(
+            forecast.score, days, events, rate, (meta or {}).get("models", {}).get(forecast.name, {}).get("calibration"))
     _adjust_against_surrogates(judged, family)
     _compare_all(forecasts, judged)
     run_in_sample = any(in_sample.values())
@@ -576,5 +580,10 @@ def format_skill_report(result: dict[str, Any]) -> str:
         lines.append(f"  {name:<{width}}  {record['ass']:5.2f}  {'-' if p is None else f'{p:.2g}':>6}  "
                      f"{'-' if adjusted is None else f'{adjusted:.2g}':>6}  "
                      f"{'-' if gain is None else f'{gain:.2f}':>6}  {record['verdict']}")
+    for name, record in result["models"].items():
+        if record.get("reliability"):  # the daily probabilities against what happened
+            r, bss = record["reliability"], record["reliability"]["brier_skill_rate"]
+            lines.append(f"  {name}: Brier {r['brier']:.4f}, skill vs the station rate "
+                         f"{'-' if bss is None else f'{bss:+.3f}'}, ECE {r['ece']:.3f} ({r['calibration'] or 'calibration unknown'})")
     lines += [f"note: {note}" for note in result["notes"]]
     return "\n".join(lines)
