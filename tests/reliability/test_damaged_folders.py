@@ -148,6 +148,37 @@ def test_resume_sets_a_damaged_fold_file_aside_and_retrains_only_that_fold(name,
     assert checkpoint in after
 
 
+def written_before_digests(path: Path) -> None:
+    """A fold checkpoint as seismag wrote it before it recorded its fold files' digests
+    (and before metadata checksums)."""
+    payload = torch.load(path, weights_only=True)
+    del payload["extra"]["fold_files"], payload["metadata_sha256"]
+    torch.save(payload, path)
+
+
+@pytest.mark.parametrize("damaged", [None, "_test_labels.npy", "_metrics.json", "_test_indices.npy"])
+def test_resume_checks_the_files_of_an_older_fold_by_their_shape(damaged, work, capsys):
+    """Without recorded digests each kept file must still read and hold the fold's rows."""
+    written_before_digests(work / fold_file(1, ".pth"))
+    original = snapshot(work)
+    if damaged == "_test_indices.npy":  # reads well, but not this fold's rows
+        np.save(work / fold_file(1, damaged), np.load(work / fold_file(2, damaged)))
+    elif damaged:
+        cut_short(work / fold_file(1, damaged))
+    status, err, _ = run(retrain("--resume")(work), capsys)
+    assert status == 0, err
+    notes = [line for line in err if "kept aside" in line]
+    if damaged is None:
+        assert notes == [] and snapshot(work) == original  # a sound older fold is kept as it is
+    else:
+        assert len(notes) == 1 and str(work / fold_file(1, damaged)) in notes[0], err
+        after = snapshot(work)
+        assert after.pop(str(fold_file(1, damaged)) + ".damaged")
+        checkpoint = str(fold_file(1, ".pth"))
+        assert {k: v for k, v in after.items() if k != checkpoint} == {k: v for k, v in original.items()
+                                                                      if k != checkpoint}
+
+
 def test_resume_rebuilds_a_damaged_summary_from_its_folds(work, capsys):
     original = snapshot(work)
     summary = work / MLP / f"MLPModel_{DAYS}day_summary.json"
