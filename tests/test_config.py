@@ -114,10 +114,12 @@ def test_optimizer_impls_are_owned_by_the_config():
 def test_small_model_recipes_keep_their_sizes():
     assert quick_models() == PRESETS["quick"]["model_overrides"] == {
         "*": {"hidden_sizes": [64, 32]},
-        "transformer": {"d_model": 32, "nhead": 4, "dim_feedforward": 64, "num_encoder_layers": 1}}
+        "transformer": {"d_model": 32, "nhead": 4, "dim_feedforward": 64, "num_encoder_layers": 1},
+        "inception": {"num_filters": 8, "bottleneck_size": 8, "depth": 3}, "resnet": {"num_filters": 8}}
     assert tiny_models() == {
         "*": {"hidden_sizes": [16, 8]},
-        "transformer": {"d_model": 16, "nhead": 2, "dim_feedforward": 32, "num_encoder_layers": 1}}
+        "transformer": {"d_model": 16, "nhead": 2, "dim_feedforward": 32, "num_encoder_layers": 1},
+        "inception": {"num_filters": 4, "bottleneck_size": 4, "depth": 3}, "resnet": {"num_filters": 4}}
     assert small_models([8, 4], d_model=8, nhead=2)["transformer"]["dim_feedforward"] == 16
     first = tiny_models()
     first["*"]["hidden_sizes"].append(1)  # every call is a new dict: a caller's change stays its own

@@ -412,12 +412,12 @@ MODEL_FLAGS: dict[str, Flag] = {
 
 
 def small_models(hidden_sizes: Sequence[int], d_model: int, nhead: int) -> dict[str, dict[str, Any]]:
-    """Model overrides for networks far smaller than the paper's: ``hidden_sizes`` for
-    every model that has them and a one-layer Transformer ``d_model`` wide with ``nhead``
-    heads and a feed-forward layer twice as wide. A new dict on every call."""
-    return {"*": {"hidden_sizes": list(hidden_sizes)},
-            "transformer": {"d_model": d_model, "nhead": nhead, "dim_feedforward": 2 * d_model,
-                            "num_encoder_layers": 1}}
+    """Networks far smaller than the paper's (a new dict on every call): ``hidden_sizes``, a one-layer Transformer
+    ``d_model`` wide (feed-forward twice that), convolutional networks ``d_model / 4`` filters wide (Inception 3 deep)."""
+    filters = max(2, d_model // 4)
+    return {"*": {"hidden_sizes": list(hidden_sizes)}, "resnet": {"num_filters": filters},
+            "transformer": {"d_model": d_model, "nhead": nhead, "dim_feedforward": 2 * d_model, "num_encoder_layers": 1},
+            "inception": {"num_filters": filters, "bottleneck_size": filters, "depth": 3}}
 
 
 def quick_models() -> dict[str, dict[str, Any]]:

@@ -21,6 +21,12 @@ SMALL_OPTIONS = {
     "d_model": 16,
     "nhead": 2,
     "dim_feedforward": 32,
+    "num_filters": 4,
+    "depth": 3,
+    "bottleneck_size": 4,
+    "kernel_size": 8,
+    "hydra_groups": 8,
+    "multirocket_kernels": 336,
 }
 
 

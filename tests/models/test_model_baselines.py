@@ -184,7 +184,8 @@ def test_minirocket_kernels_and_dilations():
 
 
 @pytest.mark.parametrize("input_size, downsample, factor, length", [
-    (10080, 10, 10, 1008), (105, 10, 10, 10), (50, 10, 5, 10), (5, 10, 1, 9), (12, 1, 1, 12),
+    (10080, 10, 10, 1008), (5120, 10, 10, 512), (2000, 10, 3, 666), (1023, 10, 1, 1023),
+    (150, 10, 1, 150), (5, 10, 1, 9), (12, 1, 1, 12),
 ])
 def test_minirocket_pooling(input_size, downsample, factor, length):
     model = create_model("minirocket", 1, input_size, downsample=downsample)

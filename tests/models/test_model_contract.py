@@ -10,6 +10,7 @@ from torch import nn
 
 from seismag.errors import ConfigError
 from seismag.models import create_model, get_model_entry, list_models, model_config, to_model_input
+from seismag.models.aeon_rocket import AEON_AVAILABLE
 from seismag.spec.classifiers import GRUClassifier
 
 WINDOW_DAYS, STEPS_PER_DAY = 3, 32
@@ -17,15 +18,21 @@ ALL_MODELS = list_models()
 
 
 def test_registry_order_and_entries():
-    assert list_models() == ["gru", "lstm", "rnn", "mlp", "transformer", "features", "minirocket", "activity"]
+    optional = ["quant", "multirocket_hydra"] if AEON_AVAILABLE else []  # registered where aeon is installed
+    assert list_models() == ["gru", "lstm", "rnn", "mlp", "transformer", "features", "minirocket", "activity",
+                             "inception", "resnet"] + optional
     display = {name: get_model_entry(name).display_name for name in list_models()}
     assert display == {"gru": "GRU", "lstm": "LSTM", "rnn": "RNN", "mlp": "MLP", "transformer": "Transformer",
-                       "features": "Features", "minirocket": "MiniRocket", "activity": "Activity"}
+                       "features": "Features", "minirocket": "MiniRocket", "activity": "Activity",
+                       "inception": "Inception", "resnet": "ResNet",
+                       **({"quant": "QUANT", "multirocket_hydra": "MultiRocketHydra"} if AEON_AVAILABLE else {})}
     layouts = {name: get_model_entry(name).input_layout for name in list_models()}
     assert layouts == {
         "gru": "sequence", "lstm": "sequence", "rnn": "sequence", "mlp": "flat", "transformer": "sequence",
-        "features": "sequence", "minirocket": "flat", "activity": "table",
+        "features": "sequence", "minirocket": "flat", "activity": "table", "inception": "sequence",
+        "resnet": "sequence", **({"quant": "flat", "multirocket_hydra": "flat"} if AEON_AVAILABLE else {}),
     }
+    assert not {"inception", "resnet", "quant", "multirocket_hydra"} & set(list_models(default_run=True))
     assert "activity" not in list_models(default_run=True)  # joins the default run when the data carry activity
     assert get_model_entry("GRU").name == "gru"
 
@@ -64,8 +71,9 @@ def test_every_parameter_gets_a_gradient(name, make_model, flat_batch):
 WITH_DROPOUT = [n for n in ALL_MODELS if model_config(n, WINDOW_DAYS, STEPS_PER_DAY).to_dict().get("dropout_prob", 0)]
 
 
-def test_only_the_plain_logistic_regression_has_no_dropout():
-    assert set(ALL_MODELS) - set(WITH_DROPOUT) == {"activity"}
+def test_only_the_plain_logistic_regression_and_the_papers_without_dropout_have_none():
+    # InceptionTime and the FCN ResNet have no dropout in their papers (batch norm only).
+    assert set(ALL_MODELS) - set(WITH_DROPOUT) == {"activity", "inception", "resnet"}
 
 
 @pytest.mark.parametrize("name", WITH_DROPOUT)
@@ -148,7 +156,7 @@ def test_unknown_override_names_the_key_and_valid_keys(name):
         create_model(name, WINDOW_DAYS, STEPS_PER_DAY, hiden_size=3)
     message = str(info.value)
     assert "'hiden_size'" in message
-    assert "dropout_prob" in message  # valid keys are listed
+    assert "output_size" in message  # valid keys are listed
 
 
 @pytest.mark.parametrize("name", ALL_MODELS)
@@ -252,3 +260,11 @@ def test_transformer_layers_start_from_different_weights():
     model = create_model("transformer", 3, 8, d_model=8, nhead=2, dim_feedforward=16)
     first, second = model.encoder_layers
     assert not torch.equal(first.linear1.weight, second.linear1.weight)
+
+
+@pytest.mark.skipif(AEON_AVAILABLE, reason="aeon is installed: the models are registered")
+@pytest.mark.parametrize("name", ["quant", "multirocket_hydra", "QUANT"])
+def test_aeon_models_without_aeon_say_what_to_install(name):
+    with pytest.raises(ConfigError, match=r'^model .* is not available here: .* needs the optional package aeon: '
+                                          r'pip install "seismag\[aeon\]"$'):
+        create_model(name, 1, 24)

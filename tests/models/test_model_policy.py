@@ -21,6 +21,7 @@ from seismag.models import (
     reference_models,
     register_model,
 )
+from seismag.models.aeon_rocket import AEON_AVAILABLE
 from seismag.models.registry import SCALINGS, SCHEDULERS
 
 
@@ -42,6 +43,9 @@ def test_the_declared_policies():
         "rnn": ("plateau", False, True, "series"), "mlp": ("plateau", False, False, "series"),
         "transformer": ("cosine", False, False, "series"), "features": ("plateau", True, False, "series"),
         "minirocket": ("plateau", True, False, "series"), "activity": ("plateau", True, False, "columns"),
+        "inception": ("plateau", False, False, "series"), "resnet": ("plateau", False, False, "series"),
+        **({"quant": ("plateau", True, False, "series"), "multirocket_hydra": ("plateau", True, False, "series")}
+           if AEON_AVAILABLE else {}),
     }
     assert reference_models() == ["activity"]
 

@@ -2,7 +2,7 @@
 
 >>> from seismag.models import create_model, list_models
 >>> list_models()
-['gru', 'lstm', 'rnn', 'mlp', 'transformer', 'features', 'minirocket', 'activity']
+['gru', 'lstm', 'rnn', 'mlp', 'transformer', 'features', 'minirocket', 'activity', 'inception', 'resnet']
 >>> model = create_model("gru", window_days=7)   # paper preset, input (batch, 7, 1440)
 
 Importing this package registers the models, in the order of :func:`list_models`.
@@ -30,6 +30,12 @@ What lives where, each module importing only modules listed above it:
 ``fixed_transform``, ``features``, ``minirocket``, ``activity``
     The fixed-transform classifier and the baselines built on it: the per-day
     features, MiniRocket, and the geomagnetic-activity reference.
+``series_conv``, ``inception``, ``resnet``
+    The convolutional series classifiers of time-series classification
+    (InceptionTime, the FCN ResNet): opt-in, on the full-resolution window.
+``aeon_rocket``
+    MultiRocket+Hydra and QUANT through the optional aeon package (registered
+    only where aeon is installed; elsewhere naming them says what to install).
 ``ensemble``, ``summary``
     The F1-weighted ensemble and the model table.
 
@@ -71,6 +77,9 @@ from seismag.models.fixed_transform import FixedTransformClassifier
 from seismag.models.features import FeaturesClassifier, FeaturesConfig
 from seismag.models.minirocket import MiniRocketClassifier, MiniRocketConfig
 from seismag.models.activity import ActivityClassifier, ActivityConfig
+from seismag.models.inception import InceptionConfig, InceptionNetwork
+from seismag.models.resnet import ResNetConfig, ResNetNetwork
+from seismag.models.aeon_rocket import MultiRocketHydraClassifier, MultiRocketHydraConfig, QuantClassifier, QuantConfig
 from seismag.models.checkpoint import load_model_checkpoint, save_model_checkpoint
 from seismag.models.ensemble import STRATEGIES, EnsembleScores, F1WeightedEnsemble
 from seismag.models.summary import format_model_table
@@ -107,6 +116,14 @@ __all__ = [
     "MiniRocketClassifier",
     "ActivityConfig",
     "ActivityClassifier",
+    "InceptionConfig",
+    "InceptionNetwork",
+    "ResNetConfig",
+    "ResNetNetwork",
+    "QuantConfig",
+    "QuantClassifier",
+    "MultiRocketHydraConfig",
+    "MultiRocketHydraClassifier",
     "save_model_checkpoint",
     "load_model_checkpoint",
     "F1WeightedEnsemble",

@@ -108,6 +108,17 @@ def check_channels(config: ModelConfig) -> None:
                           f"channels {config.channels}")
 
 
+def check_flat_channels(config: ModelConfig) -> None:
+    """:func:`check_channels`, and for a flat window of several channels an ``n_days`` that
+    divides ``input_size`` into days x channels (to find each channel's series in a row)."""
+    check_channels(config)
+    days = config.n_days
+    if config.channels > 1 and (isinstance(days, bool) or not isinstance(days, int) or days < 1
+                                or config.input_size % (days * config.channels)):
+        raise ConfigError(f"{config.model_name}: {config.channels} channels need n_days dividing input_size "
+                          f"{config.input_size} into days x channels, got n_days={days!r}")
+
+
 def check_hidden_sizes(config: ModelConfig, name: str = "hidden_sizes") -> None:
     value = getattr(config, name)
     if isinstance(value, int) and not isinstance(value, bool):

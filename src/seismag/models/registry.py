@@ -141,6 +141,17 @@ class ModelEntry:
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
+#: Models whose optional dependencies are missing: name -> the line that says what to install.
+_UNAVAILABLE: dict[str, str] = {}
+
+
+def declare_unavailable_model(name: str, install_hint: str) -> None:
+    """Record that model ``name`` exists but cannot be built here (its optional package is
+    missing): naming it then fails with ``install_hint`` instead of "unknown model". It is
+    not registered, so :func:`list_models` and the registry-driven tests leave it out."""
+    if name in _REGISTRY:
+        raise ValueError(f"a model named {name!r} is already registered")
+    _UNAVAILABLE[name] = install_hint
 
 
 def register_model(name: str | None = None, *, display_name: str, input_layout: str, config_cls: type[ModelConfig],
@@ -223,6 +234,8 @@ def get_model_entry(name: str) -> ModelEntry:
     try:
         return _REGISTRY[key]
     except (KeyError, TypeError):
+        if isinstance(key, str) and key in _UNAVAILABLE:
+            raise ConfigError(f"model {key!r} is not available here: {_UNAVAILABLE[key]}") from None
         raise ConfigError(f"unknown model {name!r}; valid models: {', '.join(_REGISTRY)}") from None
 
 
