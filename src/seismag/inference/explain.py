@@ -170,6 +170,7 @@ def _from_scan(extra: dict, scores_path, observatory, top: int) -> ExplainInput:
     count = min(int(top), max(1, order.size // 2))
     chosen = [("alarm days", int(i)) for i in order[:count]] + [("quiet days", int(i)) for i in order[::-1][:count]]
     groups_files, _ = find_station_files(observatory)
+    where = _records_label(observatory)
     inputs = input_record(extra)
     days, steps = int(extra["window_days"]), int(inputs["steps_per_day"])
     table = takes_table(extra)
@@ -180,7 +181,7 @@ def _from_scan(extra: dict, scores_path, observatory, top: int) -> ExplainInput:
     needed = sorted({code_of[i] for _, i in chosen})
     absent = [code for code in needed if code not in groups_files]
     if absent:
-        raise DataError(observatory, f"holds no records of station {absent[0]} (scored in {scores_path})")
+        raise DataError(where, f"holds no records of station {absent[0]} (scored in {scores_path})")
     raws, groups, ends, ids, stations = [], [], [], [], []
     for code in needed:
         station = read_station(groups_files[code], tuple(inputs["channels"]))
@@ -190,7 +191,7 @@ def _from_scan(extra: dict, scores_path, observatory, top: int) -> ExplainInput:
             end = np.datetime64(model_rows.window_end[i], "D")
             first_minute = int((end - station.first_day) // _DAY - days) * MINUTES_PER_DAY
             if first_minute < 0 or first_minute + days * MINUTES_PER_DAY > station.series.shape[1]:
-                raise DataError(observatory, f"station {code}'s records do not cover the window ending {end} "
+                raise DataError(where, f"station {code}'s records do not cover the window ending {end} "
                                              f"(scored in {scores_path})")
             raws.append(window_row(station.series, first_minute, days, steps).astype(np.float32))
             groups.append(group)
@@ -200,6 +201,14 @@ def _from_scan(extra: dict, scores_path, observatory, top: int) -> ExplainInput:
     prepared = np.concatenate([prepare_raw(_known_station(extra, code, groups_files), raw[None], station=code,
                                            where=f"station {code}") for raw, code in zip(raws, stations)])
     return ExplainInput(prepared, groups, np.full(len(groups), -1), ends, ids, str(scores_path))
+
+
+def _records_label(observatory) -> str:
+    """The records named by ``--observatory``, for messages (the first and how many more)."""
+    if isinstance(observatory, (str, os.PathLike)):
+        return str(observatory)
+    names = [str(p) for p in observatory]
+    return names[0] if len(names) == 1 else f"{names[0]} (and {len(names) - 1} more)"
 
 
 def _known_station(extra: dict, code: str, groups_files: dict) -> dict:

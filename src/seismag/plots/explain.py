@@ -69,7 +69,9 @@ def _method_figure(data: dict, method: str, path: Path, dpi: float, fmt: str) ->
     limit = max(float(np.abs(m).max()) for m in means) or 1e-6
     with publication_style():
         fig = new_figure((max(4.0, 0.5 * len(days) + 2.2) * len(groups), 3.6))
-        grid = fig.add_gridspec(2, len(groups), height_ratios=[max(1.2, 0.45 * len(channels)), 0.8], hspace=0.4)
+        # a narrow last column holds the colour bar, so the maps and the Kp/Dst panels keep one width
+        grid = fig.add_gridspec(2, len(groups) + 1, height_ratios=[max(1.2, 0.45 * len(channels)), 0.8],
+                                width_ratios=[1.0] * len(groups) + [0.035], hspace=0.4, wspace=0.4)
         image = None
         for column, (group, mean) in enumerate(zip(groups, means)):
             ax = fig.add_subplot(grid[0, column])
@@ -86,7 +88,7 @@ def _method_figure(data: dict, method: str, path: Path, dpi: float, fmt: str) ->
             _draw_activity(below, group["activity"], len(days))
             below.set_xlabel("day before the window's end" if data["rows"] != ["window"] else "", fontsize=7)
             below.tick_params(labelsize=6)
-        bar = fig.colorbar(image, ax=fig.axes[: 2 * len(groups)], shrink=0.8)
+        bar = fig.colorbar(image, cax=fig.add_subplot(grid[0, len(groups)]))
         bar.set_label("attribution (P(class 1))", fontsize=8)
         bar.ax.tick_params(labelsize=7)
         fig.suptitle(f"{data['model']} {data['window_days']}-day: {METHOD_TITLES[method]}", fontsize=9)
