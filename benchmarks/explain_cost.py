@@ -21,6 +21,7 @@ Prints the timings and the per-day attribution beside Kp; writes a JSON with bot
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import time
@@ -122,13 +123,14 @@ def _untrained_cost(name: str, trained_path: Path, scores: Path, observatory, ou
     """Seconds to explain the scan's top days with an untrained ``name`` ensemble of the quick preset
     (three members behind the trained ensemble's scalers, its extra renamed)."""
     from seismag.inference.explain import explain
-    from seismag.models import F1WeightedEnsemble, build_model, model_config
+    from seismag.models import F1WeightedEnsemble, build_model, get_model_entry, model_config
 
     trained = F1WeightedEnsemble.load(trained_path)
     extra = {**trained.extra, "model": name}
     days, steps = int(extra["window_days"]), int(extra["steps_per_day"])
+    fields = {f.name for f in dataclasses.fields(get_model_entry(name).config_cls)}
     settings = model_config(name, days, steps, channels=len(extra["inputs"]["channels"]),
-                            **config.overrides_for(name))
+                            **config.overrides_for(name, fields))
     members = [build_model(name, settings) for _ in trained.models]
     path = F1WeightedEnsemble(members, list(trained.f1_scores)).save(out / f"untrained_{name}.pth", extra=extra)
     renamed = out / f"scores_{name}.csv"

@@ -239,3 +239,16 @@ def test_a_scans_alarm_and_quiet_days_are_explained_from_the_records(tmp_path):
     assert alarms == {f"{r['station']} {r['window_end'][:10]}" for r in ranked[:3]}
     for row in rows:  # the score explained is the score scan gave that day
         assert abs(float(row["prob_class1"]) - by_day[row["window"]]) < 1e-4, row
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (cuDNN's recurrent kernels)")
+def test_integrated_gradients_of_a_recurrent_ensemble_run_on_cuda_as_on_the_cpu(every_model):
+    """cuDNN's RNN has no backward in eval mode: attribution turns cuDNN off for the pass."""
+    data, results = every_model
+    (path,) = (results / "gru_models").glob("*_ensemble.pth")
+    on = {}
+    for device in ("cpu", "cuda"):
+        ensemble = load_trained_ensemble(path, device=device)
+        x = load_explain_input(ensemble, data_dir=data, rows=[0, 130]).features
+        on[device] = integrated_gradients(ensemble, x, neutral_windows(x, DAYS, 3), steps=4)["ensemble"]
+    np.testing.assert_allclose(on["cuda"], on["cpu"], atol=1e-4)
