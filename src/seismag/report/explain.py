@@ -26,6 +26,8 @@ EXPLANATION = (
     "level and daily variation, without what was particular to it). <b>Integrated gradients</b> "
     "(networks trained on the series only): each minute's share of the difference between the "
     "window's P(class 1) and that of the window made of median days, summed per day and channel. "
+    "Both are of the ensemble's P(class 1) before its calibrator (the members' weighted mean): a "
+    "calibrator is monotone, so it keeps which days push the score up, not by how much. "
     "Red cells push the score towards class 1. Beneath each map, the mean daily maximum Kp and "
     "minimum Dst of the same days (dashed: the storm levels): a model whose red days are the storm "
     "days is a storm detector. A cell <b>stands out</b> (outlined) when its mean is at least one "
@@ -72,7 +74,7 @@ def _summary_table(data: dict) -> str:
             "<th>no top cell</th><th class='name'>cells that stand out</th></tr>" + "".join(rows) + "</table></div>")
 
 
-def explain_section(sources: list[Path], tmp_dir: Path, figure_dpi: float, notes: list[str]) -> str:
+def explain_section(sources: list[Path], tmp_dir: Path, figure_dpi: float) -> str:
     """The section's HTML ('' when there is no source)."""
     if not sources:
         return ""
@@ -88,8 +90,8 @@ def explain_section(sources: list[Path], tmp_dir: Path, figure_dpi: float, notes
         if data.get("integrated_gradients_note"):
             parts.append(f"<p class='meta'>{escape(data['integrated_gradients_note'])}</p>")
         parts.append(_summary_table(data))
+        # plot_explain's notes say which method has no figure: the line above already does
         figures = plot_explain(source.parent, tmp_dir / f"explain_{index}", dpi=figure_dpi)
-        notes.extend(figures.notes)
         for path in figures:
             method = path.stem.replace("explain_", "")
             caption = METHOD_TITLES.get(method, "Integrated gradients per hour along the window, per channel")

@@ -141,7 +141,7 @@ def write_report(
         chance_html = chance_section(rows, _permutation_html(rows, Path(tmp), figure_dpi))
         skill_html = "" if skill_source is None else skill_section(skill_source, Path(tmp) / "skill",
                                                                    figure_dpi, notes)
-        explain_html = explain_section(explain_sources, Path(tmp), figure_dpi, notes)
+        explain_html = explain_section(explain_sources, Path(tmp), figure_dpi)
     if not all_stats and not figures:
         raise SeismagError(f"{results.path}: no metrics and no figures could be made; nothing to report")
 
