@@ -7,9 +7,15 @@
               test set (``seismag evaluate``)
 ``scan``      ``scan_records`` and ``scan_data`` slide ensembles over continuous records (or a
               built folder) day by day and write ``scores.csv`` (``seismag scan``)
+``explain``   ``explain`` and ``explain_windows``: which days and channels drive the scores, per
+              window and per group (``seismag explain``; explain.json, explain.csv)
+``attribution`` its kernels: occlusion of one day of one channel, integrated gradients
 
-May import: errors, io, defaults, layout, sources (indices), dataset (loading, stations,
-channels, recipe), models, config, runtime, training's tensors/loop/artifacts/metrics/evaluation
+Each ``prob_class1`` goes through the ensemble's calibrator (``training.calibration``) unless the
+caller turns it off (``--no-calibration``); the uncalibrated value stays beside it.
+
+May import: errors, io, defaults, scores, layout, sources (indices), dataset (loading, stations,
+channels, recipe), models, config, runtime, training's tensors/loop/artifacts/metrics/evaluation/calibration
 (what training wrote and how it scaled). Nothing in training
 imports this package.
 """
