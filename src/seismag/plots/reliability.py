@@ -137,11 +137,7 @@ def plot_reliability(results_dir: PathLike, dpi: float = 600, fmt: str = "png", 
                                  out_dir=out_dir)
     results, out = request.results, request.out
     colors = model_colors([e.display_name for e in results.models])
-    panels = []
-    for window in request.days:
-        curves = request.collect(window, compute_reliability, "left out of the reliability diagrams")
-        if curves:
-            panels.append((window, curves))
+    panels = request.panels(compute_reliability, "left out of the reliability diagrams")
     if not panels:
         raise NothingToPlot(f"{results.path}: no summary with a calibration record to draw reliability "
                             "diagrams from")

@@ -96,6 +96,19 @@ class FigureRequest:
             found.append(item)
         return found
 
+    def panels(self, compute: Callable[[ResultsFolder, ModelEntry, int, list[str]], T | None], consequence: str,
+               missing: str | None = None, empty: str | None = None) -> list[tuple[int, list[T]]]:
+        """``(window, items)`` of :meth:`collect` for every selected window with at least one item, in
+        order (one panel each); a window without any gets the note ``"{N}day: {empty}"`` when given."""
+        found = []
+        for window in self.days:
+            items = self.collect(window, compute, consequence, missing)
+            if items:
+                found.append((window, items))
+            elif empty is not None:
+                note(self.notes, f"{window_name(window)}: {empty}")
+        return found
+
     def save(self, fig: Figure, stem: str, *, tight: bool = True) -> Path:
         """Save ``fig`` as ``folder/{stem}.{fmt}`` (see :func:`~seismag.plots.style.save_figure`) and record it."""
         path = save_figure(fig, self.folder / f"{stem}.{self.fmt}", dpi=self.dpi, fmt=self.fmt, tight=tight)

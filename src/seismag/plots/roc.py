@@ -140,14 +140,8 @@ def plot_roc_curves(results_dir: PathLike, dpi: float = 600, fmt: str = "png", w
                                  out_dir=out_dir)
     results, out = request.results, request.out
     colors = model_colors([e.display_name for e in results.models])
-    panels = []
-    for window in request.days:
-        curves = request.collect(window, compute_roc, "left out of the ROC curves",
-                                 "no usable validation probabilities")
-        if curves:
-            panels.append((window, curves))
-        else:
-            note(out.notes, f"{window_name(window)}: no validation probabilities for any model; no ROC panel")
+    panels = request.panels(compute_roc, "left out of the ROC curves", "no usable validation probabilities",
+                            empty="no validation probabilities for any model; no ROC panel")
     if not panels:
         raise NothingToPlot(f"{results.path}: no validation probabilities (*_test_probs.npy with "
                             "*_test_labels.npy) to draw ROC curves from")
