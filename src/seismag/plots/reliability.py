@@ -91,13 +91,13 @@ def _draw(ax: Axes, label: str, table: dict[str, Any], color: str, dashed: bool)
                edgecolors="none")
 
 
-def _frame(ax: Axes, title: str) -> None:
+def _frame(ax: Axes, title: str, observed: str = "Observed share of class 1") -> None:
     ax.plot([0, 1], [0, 1], linestyle=":", color="0.5", linewidth=1.2, label="_perfect")
     ax.set_xlim(-0.01, 1.01)
     ax.set_ylim(-0.01, 1.01)
     ax.set_aspect("equal")
     ax.set_xlabel("Predicted P(class 1)")
-    ax.set_ylabel("Observed share of class 1")
+    ax.set_ylabel(observed)
     ax.set_title(title)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=1, fontsize=10, handlelength=2.2,
               borderaxespad=0.0)
@@ -163,6 +163,7 @@ def plot_skill_reliability(models: dict[str, dict], path: str | os.PathLike, dpi
             skill = table.get("brier_skill_rate")
             words = _scores_words(table) + ("" if skill is None else f", skill vs rate {skill:+.2f}")
             _draw(ax, f"{name} ({words})", table, colors[name], dashed=False)
-        _frame(ax, "Daily probabilities against target events")
+        _frame(ax, "Daily probabilities against target events", "Observed share of rows with a target event")
+        ax.set_xlabel("Predicted P(target event in the next lead days)")
         fig.tight_layout()
         return save_figure(fig, Path(path), dpi=dpi, fmt=Path(path).suffix.lstrip("."))
