@@ -11,6 +11,8 @@
               window and per group (``seismag explain``; explain.json, explain.csv)
 ``attribution`` its kernels: occlusion of one day of one channel, integrated gradients
 
+``calibration`` the calibrator an ensemble carries and the sentence saying what ``prob_class1`` is
+
 Each ``prob_class1`` goes through the ensemble's calibrator (``training.calibration``) unless the
 caller turns it off (``--no-calibration``); the uncalibrated value stays beside it.
 

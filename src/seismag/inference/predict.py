@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io as _io
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -15,14 +16,23 @@ from seismag.errors import ConfigError, DataError
 from seismag.io import atomic_path
 from seismag.layout.seed import CLASS_FILE_WORDS
 from seismag.training.loop import EVAL_BATCH_SIZE
+from seismag.inference.calibration import calibration_words, calibrator
 from seismag.inference.ensemble import (describe_input, input_record, load_trained_ensemble, prepare_raw, raw_width,
                                         takes_table)
+from seismag.training.calibration import apply_calibrator
+
+logger = logging.getLogger("seismag.predict")
 
 
-def predict_array(ensemble, features: np.ndarray, batch_size: int = EVAL_BATCH_SIZE):
+def predict_array(ensemble, features: np.ndarray, batch_size: int = EVAL_BATCH_SIZE, calibrated: bool = True):
     """Score raw windows ``(n, window_days * steps_per_day)``.
 
-    Returns arrays ``prob_class1``, ``predicted_class``, ``confidence``, ``member_variance``.
+    Returns arrays ``prob_class1``, ``prob_class1_uncalibrated``, ``predicted_class``,
+    ``confidence``, ``member_variance``. With ``calibrated`` and an ensemble that carries a
+    calibrator (:func:`~seismag.inference.ensemble.calibrator`), ``prob_class1`` is calibrated and
+    ``predicted_class`` / ``confidence`` follow it (class 1 where it is at least 0.5); otherwise
+    ``prob_class1`` equals ``prob_class1_uncalibrated``, the members' combination.
+    ``member_variance`` is always the members' spread of their own (uncalibrated) probabilities.
     """
     device = next(ensemble.parameters()).device
     outputs = {"prob_class1": [], "predicted_class": [], "confidence": [], "member_variance": []}
@@ -32,11 +42,19 @@ def predict_array(ensemble, features: np.ndarray, batch_size: int = EVAL_BATCH_S
         for key, value in zip(outputs, (scores.probabilities[:, 1], scores.classes, scores.confidence,
                                         scores.variance)):
             outputs[key].append(value.cpu().numpy())
-    return {k: np.concatenate(v) for k, v in outputs.items()}
+    out = {k: np.concatenate(v) for k, v in outputs.items()}
+    out["prob_class1_uncalibrated"] = out["prob_class1"]
+    record = calibrator(getattr(ensemble, "extra", None) or {}) if calibrated else None
+    if record is not None:
+        probability = apply_calibrator(record, out["prob_class1"]).astype(np.float32)
+        out["prob_class1"] = probability
+        out["predicted_class"] = (probability >= 0.5).astype(np.int64)
+        out["confidence"] = np.maximum(probability, 1.0 - probability)
+    return out
 
 
 def predict_file(ensemble_path, input_path, out=None, device: str = "cpu", max_missing: float = defaults.MAX_MISSING,
-                 station: str | None = None) -> int:
+                 station: str | None = None, calibrated: bool = True) -> int:
     """``seismag predict``: score the rows of a ``.npy`` and write (or print) a CSV.
 
     Rows are raw windows as the seed layout stores them (every channel, before the
@@ -44,7 +62,9 @@ def predict_file(ensemble_path, input_path, out=None, device: str = "cpu", max_m
     station for a local-time step when the ensemble saw several). Rows may carry a
     trailing label column (as the seed layout's files do); it is copied to the output
     as ``label`` and must be 0 or 1. Short NaN gaps are interpolated (channel by
-    channel); rows with more than ``max_missing`` missing get empty scores.
+    channel); rows with more than ``max_missing`` missing get empty scores. ``prob_class1`` is
+    calibrated unless ``calibrated`` is false or the ensemble carries no calibrator (saved
+    before); ``prob_class1_uncalibrated`` is the members' combination either way.
 
     Returns
     -------
@@ -94,9 +114,12 @@ def predict_file(ensemble_path, input_path, out=None, device: str = "cpu", max_m
         too_much = f"more than {max_missing:.0%} of their values" if max_missing < 1.0 else "all their values"
         raise DataError(input_path, f"no row has enough data to score (all {features.shape[0]} rows have "
                         f"{too_much} missing)")
-    scores = predict_array(ensemble, prepare_raw(ensemble.extra, features[keep], station=station, where=input_path))
+    scores = predict_array(ensemble, prepare_raw(ensemble.extra, features[keep], station=station, where=input_path),
+                           calibrated=calibrated)
+    if calibrated and calibrator(ensemble.extra, ensemble_path) is None:
+        logger.warning("%s: prob_class1 %s", ensemble_path, calibration_words(ensemble.extra))
 
-    header = ["row", "prob_class1", "predicted_class", "confidence", "member_variance"]
+    header = ["row", "prob_class1", "predicted_class", "confidence", "member_variance", "prob_class1_uncalibrated"]
     header += ["label"] if labels is not None else []
     buffer = _io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -107,9 +130,10 @@ def predict_file(ensemble_path, input_path, out=None, device: str = "cpu", max_m
         if row in position:
             i = position[row]
             cells = [row, f"{scores['prob_class1'][i]:.6f}", int(scores["predicted_class"][i]),
-                     f"{scores['confidence'][i]:.6f}", f"{scores['member_variance'][i]:.6g}"]
+                     f"{scores['confidence'][i]:.6f}", f"{scores['member_variance'][i]:.6g}",
+                     f"{scores['prob_class1_uncalibrated'][i]:.6f}"]
         else:
-            cells = [row, "", "", "", ""]
+            cells = [row, "", "", "", "", ""]
         if labels is not None:
             cells.append(int(labels[row]))
         writer.writerow(cells)

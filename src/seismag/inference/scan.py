@@ -13,7 +13,8 @@ much missing data gets an *empty* score (never a skipped row), the in-sample rul
 ensemble's training period, and the scores table :data:`SCORE_COLUMNS` (the contract
 ``seismag skill`` reads)::
 
-    station, latitude, longitude, window_end, model, prob_class1, member_std, missing_fraction, in_sample
+    station, latitude, longitude, window_end, model, prob_class1, member_std, missing_fraction, in_sample,
+    prob_class1_uncalibrated     (prob_class1 calibrated unless calibrated=False / --no-calibration)
 
 with its companion ``scores.meta.json`` beside it (:func:`seismag.layout.forecast.write_forecast_scores`,
 written with the CSV): per model the ensemble, its training period and the label settings
@@ -54,6 +55,7 @@ from seismag.layout.dataset_info import dataset_info_or_assumed
 from seismag.layout.forecast import scores_meta_path, write_forecast_scores
 from seismag.layout.seed import CLASS_FILES, META_FILE, window_dir
 from seismag.inference import ensemble as _ensemble
+from seismag.inference.calibration import calibration_words, calibrator
 from seismag.inference.ensemble import input_record, load_trained_ensemble, prepare_raw, raw_width, takes_table
 from seismag.inference.predict import predict_array
 
@@ -84,6 +86,7 @@ class ScanModel:
     training_period: dict | None
     last_horizon_end: np.datetime64 | None
     labels: dict | None = None
+    calibrated: bool = True  # prob_class1 through the ensemble's calibrator (False: --no-calibration)
 
     @property
     def extra(self) -> dict:
@@ -121,7 +124,8 @@ class ScanModel:
             f"{first}): scan from {resume} on (--start {resume}) or pass --allow-in-sample")
 
 
-def load_scan_models(paths: Sequence[str | os.PathLike], device: str = "cpu") -> list[ScanModel]:
+def load_scan_models(paths: Sequence[str | os.PathLike], device: str = "cpu", calibrated: bool = True
+                     ) -> list[ScanModel]:
     """Load every ensemble, name it, and read its training period (a warning when unknown)
     and label settings.
 
@@ -146,6 +150,8 @@ def load_scan_models(paths: Sequence[str | os.PathLike], device: str = "cpu") ->
         if twin is not None:
             raise ConfigError(f"{path} and {twin.path} are both {name} ensembles; their scores.csv rows could not "
                               "be told apart: scan them into separate files")
+        if calibrated and calibrator(extra, path) is None:
+            warnings.warn(f"{path}: prob_class1 {calibration_words(extra)}", UserWarning, stacklevel=3)
         period = _training_period(extra)
         horizon = (period or {}).get("last_horizon_end")
         if not horizon:
@@ -153,7 +159,8 @@ def load_scan_models(paths: Sequence[str | os.PathLike], device: str = "cpu") ->
                           "or on data without meta.csv times): scan cannot tell in-sample days and marks every "
                           f"{name} row in_sample=false", UserWarning, stacklevel=3)
         models.append(ScanModel(path, ensemble, name, days, input_record(extra), period,
-                                _moment(horizon, path) if horizon else None, _ensemble.label_settings(extra, path)))
+                                _moment(horizon, path) if horizon else None, _ensemble.label_settings(extra, path),
+                                calibrated))
     return sorted(models, key=lambda m: m.name)
 
 
@@ -217,7 +224,7 @@ def _in_range(window_end: np.ndarray, start, end) -> np.ndarray:
 def scan_records(ensembles: Sequence[str | os.PathLike], observatory: str | os.PathLike | Iterable,
                  out: str | os.PathLike, *, kp=None, dst=None, ssc=None, max_missing: float = defaults.MAX_MISSING,
                  allow_in_sample: bool = False, batch_rows: int = 64, device: str = "cpu", start=None,
-                 end=None, progress: Callable[[str], None] | None = None) -> dict:
+                 end=None, progress: Callable[[str], None] | None = None, calibrated: bool = True) -> dict:
     """Score every station's every day with every ensemble and write ``out`` (``scores.csv``).
 
     Parameters
@@ -271,7 +278,7 @@ def scan_records(ensembles: Sequence[str | os.PathLike], observatory: str | os.P
     """
     first, last = _check_settings(max_missing, batch_rows, start, end)
     groups, _ = find_station_files(observatory)  # a missing or foreign file fails before any warning
-    models = load_scan_models(ensembles, device=device)
+    models = load_scan_models(ensembles, device=device, calibrated=calibrated)
     activity = _activity(models, {"kp": kp, "dst": dst, "ssc": ssc})
     channels: list[str] = []
     for model in models:
@@ -328,7 +335,7 @@ def _scan_station(model: ScanModel, station: StationMinutes, activity: DailyActi
     if not allow_in_sample:
         model.refuse_in_sample(station.code, window_end, in_sample)
 
-    probability = np.full(window_end.shape, np.nan)
+    probability = np.full((window_end.shape[0], 2), np.nan)
     spread = np.full(window_end.shape, np.nan)
     if model.table:
         table = window_activity(activity, window_end - days * _DAY, days)
@@ -358,8 +365,8 @@ def _batches(indices: np.ndarray, size: int):
 
 def _score(model: ScanModel, features: np.ndarray, batch: np.ndarray, probability: np.ndarray,
            spread: np.ndarray) -> None:
-    scores = predict_array(model.ensemble, features)
-    probability[batch] = scores["prob_class1"]
+    scores = predict_array(model.ensemble, features, calibrated=model.calibrated)
+    probability[batch] = np.column_stack([scores["prob_class1"], scores["prob_class1_uncalibrated"]])
     spread[batch] = np.sqrt(np.maximum(scores["member_variance"], 0.0))
 
 
@@ -379,10 +386,11 @@ def _rows(model: ScanModel, station: str, latitude, longitude, window_end, proba
     lat, lon = _coordinate(latitude), _coordinate(longitude)
     out = []
     for i in range(window_end.shape[0]):
-        scored = bool(np.isfinite(probability[i]))
+        scored = bool(np.isfinite(probability[i, 0]))  # columns: calibrated, uncalibrated
         out.append([station, lat, lon, str(window_end[i]), model.name,
-                    f"{probability[i]:.6f}" if scored else "", f"{spread[i]:.6f}" if scored else "",
-                    f"{fraction[i]:.6f}", "true" if in_sample[i] else "false"])
+                    f"{probability[i, 0]:.6f}" if scored else "", f"{spread[i]:.6f}" if scored else "",
+                    f"{fraction[i]:.6f}", "true" if in_sample[i] else "false",
+                    f"{probability[i, 1]:.6f}" if scored else ""])
     return out
 
 
@@ -399,7 +407,8 @@ def _coordinate(value) -> str:
 
 def scan_data(ensembles: Sequence[str | os.PathLike], data_dir: str | os.PathLike, out: str | os.PathLike, *,
               max_missing: float = defaults.MAX_MISSING, allow_in_sample: bool = False, batch_rows: int = 64,
-              device: str = "cpu", start=None, end=None, progress: Callable[[str], None] | None = None) -> dict:
+              device: str = "cpu", start=None, end=None, progress: Callable[[str], None] | None = None,
+              calibrated: bool = True) -> dict:
     """Score the windows of a built folder (``--data DIR``) and write ``out`` (``scores.csv``).
 
     Each ensemble scores the rows of ``DIR/window-{N}`` of its own ``N``, one row of
@@ -418,7 +427,7 @@ def scan_data(ensembles: Sequence[str | os.PathLike], data_dir: str | os.PathLik
         differ from the ensemble's; a ``window_end`` that is not a UTC midnight.
     """
     first, last = _check_settings(max_missing, batch_rows, start, end)
-    models = load_scan_models(ensembles, device=device)
+    models = load_scan_models(ensembles, device=device, calibrated=calibrated)
     info = dataset_info_or_assumed(data_dir)
     rows: list[list] = []
     for model in models:
@@ -454,7 +463,7 @@ def _scan_folder(model: ScanModel, data_dir: Path, info, max_missing: float, all
     in_sample = model.in_sample(window_end)
     fraction = _fractions(meta, arrays, days * row_steps)
 
-    probability = np.full(n_rows, np.nan)
+    probability = np.full((n_rows, 2), np.nan)
     spread = np.full(n_rows, np.nan)
     table = _meta_table(meta, model.inputs["columns"], where) if model.table else None
     out: list[list] = []
@@ -479,7 +488,7 @@ def _scan_folder(model: ScanModel, data_dir: Path, info, max_missing: float, all
         out.extend(_rows(model, code, latitude, longitude, window_end[rows], probability[rows], spread[rows],
                          fraction[rows], in_sample[rows]))
         if progress is not None:
-            progress(f"{code}: {model.name} {int(np.isfinite(probability[rows]).sum())}/{rows.size} windows scored")
+            progress(f"{code}: {model.name} {int(np.isfinite(probability[rows, 0]).sum())}/{rows.size} windows scored")
     return out
 
 
@@ -565,7 +574,9 @@ def write_scores(out: str | os.PathLike, rows: list[list], models: Sequence[Scan
     atomically (:func:`seismag.layout.forecast.write_forecast_scores`)."""
     rows.sort(key=lambda r: (r[4], r[0], r[3]))
     return write_forecast_scores(out, rows, {m.name: {"ensemble": str(m.path), "training_period": m.training_period,
-                                                      "labels": m.labels} for m in models})
+                                                      "labels": m.labels,
+                                                      "calibration": calibration_words(m.extra, m.calibrated)}
+                                             for m in models})
 
 
 def _summary(path: Path, rows: list[list], models: list[ScanModel]) -> dict:
