@@ -281,15 +281,8 @@ def explain_windows(ensemble, windows: ExplainInput, *, activity=None, ig_steps:
     maps["occlusion"] = (occluded["ensemble"], occluded["members"])
     hourly = None
     if takes_gradients(model):
-        ig = integrated_gradients(ensemble, x, neutral, steps=ig_steps, batch_rows=batch_rows)
-        n, days, n_channels = x.shape[0], len(row_names), len(channels)
-        per_step = ig["ensemble"].reshape(n, days, n_channels, -1)
-        maps["integrated_gradients"] = (per_step.sum(-1),
-                                        ig["members"].reshape(len(ensemble.models), n, days, n_channels, -1).sum(-1))
-        steps = per_step.shape[-1]
-        hours = 24 if steps % 24 == 0 else 1
-        hourly = per_step.reshape(n, days, n_channels, hours, steps // hours).sum(-1)  # (n, days, channels, hours)
-        hourly = hourly.transpose(0, 1, 3, 2).reshape(n, days * hours, n_channels)
+        maps["integrated_gradients"], hourly = _gradient_maps(ensemble, x, neutral, (len(row_names), len(channels)),
+                                                              ig_steps, batch_rows)
     day_activity = _day_activity(activity, windows.window_end, len(row_names)) if not takes_table(extra) else None
 
     group_names = list(dict.fromkeys(windows.groups.tolist()))
@@ -335,6 +328,34 @@ def explain_windows(ensemble, windows: ExplainInput, *, activity=None, ig_steps:
                   "or a precursor).",
     }
     return record, csv_rows
+
+
+#: Windows whose per-minute integrated gradients are held at once (each member's, float64) before
+#: they are summed per day and per hour: a station-year of 7-day, 3-channel, 1-minute windows
+#: would otherwise take gigabytes.
+IG_BLOCK_ROWS = 64
+
+
+def _gradient_maps(ensemble, x: np.ndarray, neutral: np.ndarray, shape: tuple[int, int], ig_steps: int,
+                   batch_rows: int) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """Integrated gradients summed per day and channel ``((n, days, channels), (members, n, days,
+    channels))`` and per hour ``(n, days * hours, channels)``, :data:`IG_BLOCK_ROWS` windows at a time."""
+    n, (days, n_channels), members = x.shape[0], shape, len(ensemble.models)
+    steps = x.shape[1] // (days * n_channels)
+    hours = 24 if steps % 24 == 0 else 1
+    per_window = np.zeros((n, days, n_channels))
+    per_member = np.zeros((members, n, days, n_channels))
+    hourly = np.zeros((n, days * hours, n_channels))
+    for start in range(0, n, IG_BLOCK_ROWS):
+        block = slice(start, min(start + IG_BLOCK_ROWS, n))
+        ig = integrated_gradients(ensemble, x[block], np.broadcast_to(neutral, x.shape)[block], steps=ig_steps,
+                                  batch_rows=batch_rows)
+        by_step = ig["ensemble"].reshape(-1, days, n_channels, steps)
+        per_window[block] = by_step.sum(-1)
+        per_member[:, block] = ig["members"].reshape(members, -1, days, n_channels, steps).sum(-1)
+        by_hour = by_step.reshape(-1, days, n_channels, hours, steps // hours).sum(-1)
+        hourly[block] = by_hour.transpose(0, 1, 3, 2).reshape(-1, days * hours, n_channels)
+    return (per_window, per_member), hourly
 
 
 def _rounded(matrix: np.ndarray, digits: int = 6) -> list:
