@@ -34,3 +34,9 @@ RADIUS = "dobrovolsky"
 
 #: Days between the starts of consecutive windows of one station (build).
 STRIDE_DAYS = 1
+
+#: ``seismag explain``: integrated-gradient steps from the neutral window (a midpoint Riemann sum).
+EXPLAIN_IG_STEPS = 16
+
+#: ``seismag explain --scores``: the alarm days (and as many quiet days) of a scan explained.
+EXPLAIN_TOP_DAYS = 20

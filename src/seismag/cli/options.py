@@ -203,13 +203,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--observatory", nargs="+", default=None, help="the records the scan read (with --scores)")
     p.add_argument("--rows", type=_csv_ints, default=None,
                    help="rows to explain (--input: file rows; --data: class-0 rows first, then class 1)")
-    p.add_argument("--top", type=int, default=None, help="alarm days (and as many quiet days) of a scan (default 20)")
+    p.add_argument("--top", type=int, default=None,
+                   help=f"alarm days (and as many quiet days) of a scan (default {defaults.EXPLAIN_TOP_DAYS})")
     p.add_argument("--out", required=True, help="folder for explain.json, explain.csv and figures/ "
                                                 "(RESULTS/explain is where seismag report looks)")
     p.add_argument("--kp", default=None, metavar="FILE", help="Kp file: each day's max Kp beneath the maps")
     p.add_argument("--dst", default=None, metavar="FILE", help="Dst file: each day's min Dst beneath the maps")
     p.add_argument("--station", default=None, help="the --input rows' station, for a local-time recipe")
-    p.add_argument("--ig-steps", type=int, default=None, help="integrated-gradient steps (default 16)")
+    p.add_argument("--ig-steps", type=int, default=None,
+                   help=f"integrated-gradient steps (default {defaults.EXPLAIN_IG_STEPS})")
     p.add_argument("--max-missing", type=float, default=None,
                    help=f"skip windows missing more than this share ({defaults.MAX_MISSING})")
     p.add_argument("--device", default="cpu")

@@ -48,10 +48,8 @@ from seismag.lock import folder_lock
 __all__ = ["EXPLAIN_FOLDER", "ExplainInput", "explain", "explain_windows", "load_explain_input"]
 
 _DAY = np.timedelta64(1, "D")
-#: Integrated-gradient steps along the path from the neutral window (a midpoint Riemann sum).
-IG_STEPS = 16
-#: Alarm days (and as many quiet days) explained from a scan's scores by default.
-TOP_DAYS = 20
+IG_STEPS = defaults.EXPLAIN_IG_STEPS
+TOP_DAYS = defaults.EXPLAIN_TOP_DAYS
 
 
 class ExplainInput:
