@@ -100,12 +100,56 @@ def load_trained_ensemble(path: str | os.PathLike, device: str | torch.device = 
     if "scalers" not in extra or len(extra["scalers"]) != len(ensemble.models):
         raise DataError(path, "is an ensemble without per-fold scaling statistics; "
                         "it was not written by `seismag train`")
+    check_recorded_inputs(path, ensemble)
     members = [ScaledMember(model, Scaler.from_dict(s, device), int(extra["window_days"]),
                             int(extra["steps_per_day"]))
                for model, s in zip(ensemble.models, extra["scalers"])]
     trained = TrainedEnsemble(members, list(ensemble.f1_scores), ensemble.strategy)
     trained.extra = extra
     return trained.eval()
+
+
+def check_recorded_inputs(path, ensemble) -> None:
+    """The input an ensemble records (window length, steps per day, channels) against what its
+    fold models were fitted to, before anything runs: the width of each fold's scaling
+    statistics, and each member's ``input_size`` against the registry's config for the
+    recorded input. The checksum (:func:`seismag.models.checkpoint.metadata_checksums`) already
+    refuses a record edited after saving; this refuses one saved wrong.
+
+    Raises
+    ------
+    CheckpointError
+        One line naming the file and both values.
+    """
+    extra = ensemble.extra
+    try:
+        days, steps = int(extra["window_days"]), int(extra["steps_per_day"])
+        channels = int(input_record(extra).get("n_channels", len(input_record(extra).get("channels", [0]))))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: damaged ensemble file: no usable input record ({exc})") from None
+    table = takes_table(extra)
+    width = steps if table else days * steps
+    said = (f"records rows of {steps} activity columns" if table else
+            f"records {days}-day windows of {steps} steps a day ({width} values)")
+    for fold, scaler in enumerate(extra["scalers"], start=1):
+        mean = scaler.get("mean") if isinstance(scaler, dict) else None
+        if mean is not None and mean.numel() != width:
+            fitted = f"{mean.numel()} values" + ("" if table or mean.numel() % steps else
+                                                 f", {mean.numel() // steps}-day windows")
+            raise CheckpointError(f"{path}: {said}, but fold {fold}'s scaling statistics were fitted to "
+                                  f"{fitted}; the file was edited or mislabelled")
+    if table:
+        return
+    try:
+        expected = model_registry.model_config(extra["model"], days, steps, channels=channels).input_size
+    except (ConfigError, AttributeError, TypeError):
+        return  # no registry config to compare with (the checksum stands alone)
+    for fold, member in enumerate(ensemble.models, start=1):
+        found = getattr(getattr(member, "config", None), "input_size", expected)
+        if found != expected:
+            raise CheckpointError(f"{path}: {said}, which a {extra['model']} model takes as input_size "
+                                  f"{expected}, but fold {fold}'s model has input_size {found}; the file was "
+                                  "edited or mislabelled")
 
 
 def load_ensemble_model(model_path, config_path=None, device="cpu", model_class=None, device_ids=None):
