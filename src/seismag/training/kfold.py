@@ -14,12 +14,13 @@ from seismag import __version__
 from seismag import models as model_registry
 from seismag.config import RunConfig
 from seismag.errors import ConfigError
-from seismag.training.artifacts import ArtifactPaths, read_fold_metrics, write_fold, write_summary
+from seismag.training.artifacts import ArtifactPaths, read_fold_metrics, read_summary, write_fold, write_summary
 from seismag.io import write_json
 from seismag.training.fold import FoldResult, TrainingObjects, train_fold
 from seismag.training.tensors import Scaler, WindowTensors
-from seismag.training.evaluation import (interval_record, majority_baseline, permutation_rngs, permutation_summary,
-                         permuted_labels)
+from seismag.scores import PROPER_SCORE_KEYS
+from seismag.training.evaluation import (calibration_summary, fold_proper_scores, interval_record, majority_baseline,
+                                         permutation_rngs, permutation_summary, permuted_labels)
 from seismag.training.job import WindowJob
 from seismag.training.splits import LEAKAGE_NOTES, FoldRows
 
@@ -104,6 +105,11 @@ def run_kfold(model_name: str, job: WindowJob, out_dir, *, resume: bool = False,
     tensors, runner, inputs = job.inputs(model_name)
     model_config = prepared.model_config(model_name)
     paths = ArtifactPaths(out_dir, model_name, entry.display_name, data.window_days)
+    if resume and paths.complete(len(splits), permutation=bool(config.permutation_control)):
+        # Finished (and, from the pipeline, inspected): kept as written, nothing rewritten.
+        logger.info("%s %dday: every fold and the ensemble complete on disk, kept (--resume)",
+                    entry.display_name, data.window_days)
+        return read_summary(paths)
     protocol = protocol_record(config)
     protocol["training_period"] = data.training_period(config.train_until)
     # Which events made a window class 1 (dataset.json's labels; None: unknown): scan
@@ -141,12 +147,13 @@ def run_kfold(model_name: str, job: WindowJob, out_dir, *, resume: bool = False,
         members.append(member.eval())
         scalers.append(scaler)
 
-    labels = np.concatenate([np.load(paths.fold_file(k, "test_labels")) for k in range(1, len(splits) + 1)])
-    probs = np.concatenate([np.load(paths.fold_file(k, "test_probs")) for k in range(1, len(splits) + 1)])
+    fold_probs, fold_labels = out_of_fold(paths, len(splits))
+    labels, probs = np.concatenate(fold_labels), np.concatenate(fold_probs)
     honesty = {"intervals": interval_record(fold_metrics, labels, probs, seed=config.seed),
                "baselines": {"majority": majority_baseline(labels), "chance_auc": 0.5}}
     if config.permutation_control:
-        honesty["permutation"] = permutation_control(model_name, model_config, job, fold_metrics, objects)
+        scored = [{**m, **fold_proper_scores(y, p)} for m, y, p in zip(fold_metrics, fold_labels, fold_probs)]
+        honesty["permutation"] = permutation_control(model_name, model_config, job, scored, objects)
         write_json(paths.permutation, honesty["permutation"])
     return write_ensemble(paths, model_name, members, scalers, fold_metrics, protocol, plain(model_config),
                           data.window_days, tensors.steps_per_day, extra=honesty, inputs=inputs)
@@ -167,8 +174,9 @@ def train_and_write_fold(tensors: WindowTensors, task: FoldTask, on_epoch: Calla
 
 
 def train_fold_metrics(tensors: WindowTensors, task: FoldTask) -> dict[str, Any]:
-    """Train one permutation-control fold; returns its metrics (runs in a worker too)."""
-    return task.train(tensors).metrics
+    """Train one permutation-control fold; returns its metrics and proper scores (runs in a worker too)."""
+    result = task.train(tensors)
+    return {**result.metrics, **fold_proper_scores(result.val_labels, result.val_probs)}
 
 
 def permutation_control(model_name: str, model_config: Any, job: WindowJob, fold_metrics: list[dict[str, Any]],
@@ -217,7 +225,7 @@ def _check_sendable(objects: TrainingObjects, config: RunConfig) -> None:
 
 def _fold_means(fold_metrics: list[dict[str, Any]]) -> dict[str, float | None]:
     out = {}
-    for metric in ("f1", "roc_auc", "mcc"):
+    for metric in ("f1", "roc_auc", "mcc", *PROPER_SCORE_KEYS):
         values = [m[metric] for m in fold_metrics if m.get(metric) is not None]
         out[metric] = float(np.mean(values)) if values else None
     return out
@@ -231,12 +239,25 @@ def write_ensemble(paths: ArtifactPaths, model_name: str, members: list, scalers
     f1s = [m["f1"] for m in fold_metrics]
     weights = f1s if sum(f1s) > 0 else [1.0] * len(f1s)  # all-zero F1: equal weights
     ensemble = model_registry.F1WeightedEnsemble(members, weights, strategy=strategy)
+    # The calibrator is fitted on the folds' out-of-fold rows and travels in the ensemble's
+    # metadata (plain numbers, under its checksum); the summary gets its cross-fitted scores.
+    calibration = calibration_summary(*out_of_fold(paths, len(members)))
+    extra = {**(extra or {}), "calibration": calibration}
+    calibrator = calibration["calibrator"]
     ensemble.save(paths.ensemble, extra={
         "scalers": [s.to_dict() for s in scalers], "window_days": window_days,
         "steps_per_day": steps_per_day, "model": model_name, "protocol": protocol,
-        "seismag_version": __version__, "inputs": inputs})  # training_period and labels: in the protocol
+        "seismag_version": __version__, "inputs": inputs,
+        "calibration": calibrator})  # training_period and labels: in the protocol
     return write_summary(paths, model_name, fold_metrics, protocol, model_params,
                          [float(w) for w in np.asarray(ensemble.weights, dtype=float)], ensemble.strategy, extra)
+
+
+def out_of_fold(paths: ArtifactPaths, num_folds: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Every fold's validation P(class 1) and labels from its files, in fold order."""
+    folds = range(1, num_folds + 1)
+    return ([np.load(paths.fold_file(k, "test_probs")) for k in folds],
+            [np.load(paths.fold_file(k, "test_labels")) for k in folds])
 
 
 def load_fold(paths: ArtifactPaths, fold: int, device: torch.device | str = "cpu"):
