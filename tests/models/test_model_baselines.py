@@ -12,22 +12,27 @@ import numpy as np
 import pytest
 import torch
 
-from seismag.config import make_config
+from seismag.config import make_config, tiny_models
 from seismag.models import create_model, load_model_checkpoint, save_model_checkpoint
 from seismag.models.features import DAY_STATISTICS, WINDOW_SUMMARIES, band_matrix
+from seismag.models.aeon_rocket import AEON_AVAILABLE
 from seismag.models.minirocket import KERNEL_INDICES, bias_quantiles, fit_dilations
 from seismag.training.pipeline import run_experiment
 
 from helpers import write_synthetic
 
 BASELINES = ["features", "minirocket"]
+# The opt-in models of issue 28 learn the synthetic signal and sit at chance without it.
+LEARNERS = BASELINES + (["quant", "multirocket_hydra"] if AEON_AVAILABLE else [])
+NETWORKS = ["inception", "resnet"]
 SPD = 48  # steps per day of the end-to-end data: small, so a run takes about a second
 
 
 def _cross_validate(tmp_path: Path, name: str, effect: float | None, **run):
     data_dir = write_synthetic(tmp_path / "data", effect=effect, spd=SPD)
+    # The convolutional networks at their small preset (tiny_models), the baselines as registered.
     config = make_config("paper", models=[name], windows=[4], steps_per_day=SPD, epochs=8, num_folds=3,
-                         batch_size=16, **run)
+                         batch_size=16, model_overrides=tiny_models(), **run)
     summary = run_experiment(config, data_dir, tmp_path / "out", progress=False)[name][4]
     folder = tmp_path / "out" / f"{name}_models"
     probs = np.concatenate([np.load(p) for p in sorted(folder.glob("*_test_probs.npy"))])
@@ -44,7 +49,7 @@ def _auc(labels, probs):
 # --------------------------------------------------------------------------- end to end
 
 
-@pytest.mark.parametrize("name", BASELINES)
+@pytest.mark.parametrize("name", LEARNERS)
 def test_baseline_learns_the_synthetic_signal(name, tmp_path):
     # Measured (data seed 0, stratified 3-fold, 8 epochs, inner selection): features F1 0.89 /
     # pooled AUC 0.91, minirocket 0.94 / 0.96 (data seeds 0-4: 0.91 / 0.95 and 0.97 / 0.99);
@@ -55,7 +60,18 @@ def test_baseline_learns_the_synthetic_signal(name, tmp_path):
     assert _auc(labels, probs) > 0.8
 
 
-@pytest.mark.parametrize("name", BASELINES)
+@pytest.mark.parametrize("name", NETWORKS)
+def test_convolutional_network_learns_the_synthetic_signal(name, tmp_path):
+    # At the small preset (tiny_models: 4 filters) in 8 epochs. Measured (data seed 0): inception
+    # F1 0.79 / pooled AUC 0.84, resnet 0.62 / 0.85 (0.81 / 0.90 after 20 epochs; 0.78 / 0.84
+    # at 8 filters). They rank well before their decision threshold settles, so the firm check is
+    # the AUC; F1 only has to be clearly above the all-majority classifier's 0.45.
+    summary, probs, labels = _cross_validate(tmp_path, name, effect=None)
+    assert _auc(labels, probs) > 0.8
+    assert summary["mean"]["f1"] > summary["baselines"]["majority"]["f1"] + 0.1
+
+
+@pytest.mark.parametrize("name", LEARNERS + NETWORKS)
 def test_baseline_sits_at_chance_without_a_signal(name, tmp_path):
     # A group split: windows of one event share storms, and a stratified split lets a model
     # recognise a validation window by its siblings' (MiniRocket then scores AUC ~0.6-0.7
