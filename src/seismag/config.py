@@ -412,12 +412,10 @@ MODEL_FLAGS: dict[str, Flag] = {
 
 
 def small_models(hidden_sizes: Sequence[int], d_model: int, nhead: int) -> dict[str, dict[str, Any]]:
-    """Networks far smaller than the paper's (a new dict on every call): ``hidden_sizes``, a one-layer Transformer
-    ``d_model`` wide (feed-forward twice that), convolutional networks ``d_model / 4`` filters wide (Inception 3 deep)."""
-    filters = max(2, d_model // 4)
-    return {"*": {"hidden_sizes": list(hidden_sizes)}, "resnet": {"num_filters": filters},
+    """Small networks (new dict per call): ``hidden_sizes``, 1-layer Transformer, conv nets ``d_model / 4`` wide."""
+    return {"*": {"hidden_sizes": list(hidden_sizes)}, "resnet": {"num_filters": d_model // 4},
             "transformer": {"d_model": d_model, "nhead": nhead, "dim_feedforward": 2 * d_model, "num_encoder_layers": 1},
-            "inception": {"num_filters": filters, "bottleneck_size": filters, "depth": 3}}
+            "inception": {"num_filters": d_model // 4, "bottleneck_size": d_model // 4, "depth": 3}}
 
 
 def quick_models() -> dict[str, dict[str, Any]]:
@@ -597,4 +595,6 @@ def _check_choice(name: str, value: Any, choices: tuple, many: bool = False) -> 
         raise ConfigError(f"{name} must not be empty")
     for item in values:
         if item not in choices:
-            raise ConfigError(f"{name}: unknown value '{item}'; choose from {', '.join(choices)}")
+            from seismag.models.registry import unavailable_model_hint  # a model whose optional package is missing
+            hint = unavailable_model_hint(item) if name == "models" else None
+            raise ConfigError(hint or f"{name}: unknown value '{item}'; choose from {', '.join(choices)}")

@@ -8,6 +8,7 @@ import pytest
 import torch
 from torch import nn
 
+from seismag.config import make_config
 from seismag.errors import ConfigError
 from seismag.models import create_model, get_model_entry, list_models, model_config, to_model_input
 from seismag.models.aeon_rocket import AEON_AVAILABLE
@@ -268,3 +269,5 @@ def test_aeon_models_without_aeon_say_what_to_install(name):
     with pytest.raises(ConfigError, match=r'^model .* is not available here: .* needs the optional package aeon: '
                                           r'pip install "seismag\[aeon\]"$'):
         create_model(name, 1, 24)
+    with pytest.raises(ConfigError, match=r'^model .* is not available here: .*pip install "seismag\[aeon\]"$'):
+        make_config("quick", models=["mlp", name])  # the run config refuses it before anything is written

@@ -203,6 +203,13 @@ def register_model(name: str | None = None, *, display_name: str, input_layout: 
     return decorate
 
 
+def unavailable_model_hint(name: str) -> str | None:
+    """For a declared model whose optional package is missing, the line that says what to
+    install (``model 'quant' is not available here: ...``); else None."""
+    key = name.strip().lower() if isinstance(name, str) else None
+    return f"model {key!r} is not available here: {_UNAVAILABLE[key]}" if key in _UNAVAILABLE else None
+
+
 def list_models(default_run: bool = False) -> list[str]:
     """Registered model names in registration order; ``default_run=True``: only
     those a run trains when no models are named (expensive ones are opt-in)."""
@@ -234,8 +241,8 @@ def get_model_entry(name: str) -> ModelEntry:
     try:
         return _REGISTRY[key]
     except (KeyError, TypeError):
-        if isinstance(key, str) and key in _UNAVAILABLE:
-            raise ConfigError(f"model {key!r} is not available here: {_UNAVAILABLE[key]}") from None
+        if unavailable_model_hint(key):
+            raise ConfigError(unavailable_model_hint(key)) from None
         raise ConfigError(f"unknown model {name!r}; valid models: {', '.join(_REGISTRY)}") from None
 
 
