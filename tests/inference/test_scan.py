@@ -27,6 +27,7 @@ from seismag.sources.indices.ssc import write_ssc_list
 from seismag.dataset.loading import read_meta
 from seismag.errors import ConfigError, DataError, OutputError
 from seismag.inference import SCORE_COLUMNS, load_trained_ensemble, predict_array, scan_data, scan_records
+from seismag.layout.forecast import EXTRA_SCORE_COLUMNS
 from seismag.inference.ensemble import prepare_raw
 from seismag.layout.dataset_info import read_label_settings
 from seismag.layout.forecast import read_forecast_meta, scores_meta_path
@@ -113,7 +114,7 @@ def trained(tmp_path_factory):
 def read_scores(path: Path) -> list[dict]:
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
-        assert tuple(reader.fieldnames) == SCORE_COLUMNS
+        assert tuple(reader.fieldnames) == SCORE_COLUMNS + EXTRA_SCORE_COLUMNS  # the uncalibrated value last
         return list(reader)
 
 
@@ -309,7 +310,9 @@ def test_scan_writes_each_models_label_settings_and_period_beside_the_scores(tra
     assert meta["scores"] == "scores.csv" and set(meta["models"]) == {"mlp_2day", "activity_2day"}
     for name in ("mlp", "activity"):
         entry = meta["models"][f"{name}_2day"]
+        calibration = entry.pop("calibration")
         assert entry == {"ensemble": str(trained[name]), "training_period": BEFORE, "labels": BUILT_LABELS}
+        assert calibration.startswith("calibrated (platt scaling fitted on"), calibration
 
 
 def test_the_companion_records_per_model_what_the_ensembles_say(trained, tmp_path):

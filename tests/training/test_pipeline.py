@@ -94,6 +94,12 @@ def test_fold_checkpoints_reproduce_their_validation_probabilities(trained):
         assert not np.allclose(scaler.mean.numpy(), data.features.mean(0), rtol=1e-6, atol=1e-6)
 
 
+def platt(calibrator: dict, probs) -> np.ndarray:
+    """Platt scaling written out apart from the package: sigmoid(slope * logit(p) + intercept)."""
+    p = np.clip(np.asarray(probs, dtype=np.float64), calibrator["clip"], 1 - calibrator["clip"])
+    return 1 / (1 + np.exp(-(calibrator["slope"] * np.log(p / (1 - p)) + calibrator["intercept"])))
+
+
 def test_predict_round_trip_equals_the_ensemble(trained, tmp_path, capsys):
     data_dir, out, _ = trained
     ensemble_path = ArtifactPaths(out, "mlp", "MLP", 3).ensemble
@@ -116,7 +122,11 @@ def test_predict_round_trip_equals_the_ensemble(trained, tmp_path, capsys):
         with torch.no_grad():
             members.append(torch.softmax(model(x), 1)[:, 1].numpy())
     weights = np.asarray(ensemble.weights)
-    np.testing.assert_allclose(expected["prob_class1"], weights @ np.array(members), atol=1e-5)
+    np.testing.assert_allclose(expected["prob_class1_uncalibrated"], weights @ np.array(members), atol=1e-5)
+    # prob_class1 is that mean through the ensemble's Platt calibrator (written beside it in the CSV)
+    np.testing.assert_allclose(table["prob_class1_uncalibrated"], weights @ np.array(members), atol=1e-5)
+    np.testing.assert_allclose(expected["prob_class1"], platt(ensemble.extra["calibration"], weights @ members),
+                               atol=1e-5)
     # a file with the wrong width is refused with one line naming it
     bad = tmp_path / "bad.npy"
     np.save(bad, raw[:, :10])
@@ -239,8 +249,14 @@ def test_evaluate_scores_saved_ensembles_on_a_test_set(trained, tmp_path, capsys
                 logits = net(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))).numpy()
             exp = np.exp(logits - logits.max(1, keepdims=True))
             members.append(exp[:, 1] / exp.sum(1))
-        np.testing.assert_allclose(probs, weights @ np.array(members), atol=1e-5)
         summary = json.loads(paths.summary.read_text())
+        # evaluate writes the calibrated probabilities: the weighted mean through the training run's
+        # calibrator (the one in the training summary), and the uncalibrated scores beside them
+        calibrator = json.loads(trained_paths.summary.read_text())["calibration"]["calibrator"]
+        assert summary["calibration"]["calibrator"] == pytest.approx(calibrator)
+        np.testing.assert_allclose(probs, platt(calibrator, weights @ np.array(members)), atol=1e-5)
+        assert summary["calibration"]["uncalibrated"]["brier"] == pytest.approx(
+            np.mean((weights @ np.array(members) - data.labels) ** 2), abs=1e-5)
         assert summary["val_aucs"][0] == pytest.approx(roc_auc_score(data.labels, probs))
         lo, hi = summary["intervals"]["bootstrap"]["roc_auc"]
         assert lo <= summary["val_aucs"][0] <= hi
