@@ -12,7 +12,7 @@ import pytest
 from helpers import SPD, tiny_config, write_synthetic
 
 from seismag.cli import main
-from seismag.errors import ConfigError, SeismagError
+from seismag.errors import ConfigError, DataError, SeismagError
 from seismag.lock import LOCK_FILE
 from seismag.training.pipeline import run_experiment
 
@@ -41,7 +41,8 @@ def snapshot(out):
 def test_a_refused_run_leaves_the_metadata_untouched(copy):
     data_dir, out = copy
     before = snapshot(out)
-    with pytest.raises(ConfigError, match="100 folds need at least 100 samples of each class"):
+    # the refusal names the class file it counted (issue 27)
+    with pytest.raises(DataError, match=r"window-4/data_0\.npy: 24 class-0 rows to train on; 100 folds need at least 100 of each class"):
         run_experiment(tiny_config(models=("mlp",), num_folds=100), data_dir, out, progress=False)
     assert snapshot(out) == before
     assert not (out / LOCK_FILE).exists()
