@@ -265,3 +265,23 @@ def test_evaluate_scores_saved_ensembles_on_a_test_set(trained, tmp_path, capsys
     # a results folder without ensembles is refused with one line
     assert main(["evaluate", "--results", str(tmp_path), "--test-data", str(data_dir)]) == 2
     assert "ensemble" in capsys.readouterr().err
+
+
+def test_the_summary_table_shows_proper_scores_before_and_after_calibration():
+    from seismag.training.pipeline import format_summary_table
+
+    def scores(brier, skill, loss, ece):
+        return {"brier": brier, "brier_skill": skill, "log_loss": loss, "ece": ece}
+
+    summary = {"mean": {}, "std": {}, "calibration": {"uncalibrated": scores(0.25, -0.12, 0.69, 0.31),
+                                                     "calibrated": scores(0.125, 0.44, None, 0.05)}}
+    table = format_summary_table({"mlp": {7: summary}, "gru": {7: {"mean": {}, "std": {}}}})
+    lines = [line for line in table.splitlines() if line.startswith("mlp")]
+    assert len(lines) == 2  # the metrics row and the proper-scores row
+    cells = lines[1].split()
+    assert cells[:2] == ["mlp", "7d"]
+    assert " ".join(cells[2:]) == "0.2500 -> 0.1250 -0.1200 -> 0.4400 0.6900 -> n/a 0.3100 -> 0.0500"
+    assert not [line for line in table.splitlines() if line.startswith("gru") and "->" in line]
+    assert "Brier skill (BSS) is against the class prior" in table
+    # without any calibration record (summaries written before), no proper-scores block
+    assert "->" not in format_summary_table({"gru": {7: {"mean": {}, "std": {}}}})

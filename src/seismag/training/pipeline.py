@@ -266,8 +266,35 @@ def format_summary_table(results: dict[str, dict[int, dict[str, Any]]]) -> str:
     lines += ["", "A classifier that learned nothing scores the majority F1 and an AUC of 0.5; "
               "compare against those, not against 0."]
     lines += [f"permutation control: {v}" for v in verdicts]
+    lines += proper_score_lines(results)
     if protocol:
         lines += ["", f"split: {protocol['split']} ({protocol['num_folds']} folds), scaling: "
                   f"{protocol['scaling']}, epoch selection: {protocol['selection']}",
                   f"note: {protocol['leakage_note']}", f"note: {protocol['selection_note']}"]
     return "\n".join(lines)
+
+
+PROPER_SCORES = (("brier", "Brier"), ("brier_skill", "BSS"), ("log_loss", "log loss"), ("ece", "ECE"))
+
+
+def proper_score_lines(results: dict[str, dict[int, dict[str, Any]]]) -> list[str]:
+    """The summaries' proper scores, before -> after calibration, one line per model x window
+    (none when no summary carries a ``calibration`` record)."""
+    rows = [(model, days, summary["calibration"]) for model, by_window in results.items()
+            for days, summary in sorted(by_window.items()) if summary.get("calibration")]
+    if not rows:
+        return []
+    lines = ["", "proper scores of the pooled out-of-fold probabilities, uncalibrated -> calibrated (Platt "
+             "scaling fitted on the other folds' rows); Brier skill (BSS) is against the class prior, 0 = no skill",
+             f"{'model':<12}{'window':>7}  " + "  ".join(f"{name:>17}" for _, name in PROPER_SCORES)]
+    for model, days, record in rows:
+        cells = []
+        for key, _ in PROPER_SCORES:
+            before, after = record["uncalibrated"].get(key), record["calibrated"].get(key)
+            cells.append(f"{_score(before)} -> {_score(after)}".rjust(17))
+        lines.append(f"{model:<12}{days:>6}d  " + "  ".join(cells))
+    return lines
+
+
+def _score(value) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
