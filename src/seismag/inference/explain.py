@@ -38,9 +38,9 @@ from seismag.dataset.loading import fill_gaps, load_window
 from seismag.errors import ConfigError, DataError
 from seismag.inference.attribution import (integrated_gradients, neutral_table, neutral_windows, occlusion,
                                            takes_gradients)
-from seismag.inference.ensemble import (describe_input, input_record, load_trained_ensemble, prepare_raw, raw_width,
+from seismag.inference.ensemble import (input_record, load_trained_ensemble, prepare_raw, raw_width,
                                         takes_table, window_input)
-from seismag.inference.predict import check_labels
+from seismag.inference.predict import check_labels, read_raw_rows
 from seismag.layout.dataset_info import dataset_info_or_assumed
 from seismag.layout.explain import EXPLAIN_FOLDER, write_explain
 from seismag.lock import folder_lock
@@ -88,16 +88,7 @@ def _pick_rows(n: int, rows: Sequence[int] | None, where) -> np.ndarray:
 def _from_npy(extra: dict, path: Path, rows, station, max_missing) -> ExplainInput:
     """Rows of a ``.npy`` as ``predict`` reads them (raw windows, optional label column)."""
     width = raw_width(extra)
-    try:
-        array = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise DataError(path, "file not found") from None
-    except Exception as exc:
-        raise DataError(path, f"cannot be read as a numeric .npy file ({exc})") from None
-    array = array[None, :] if array.ndim == 1 else array
-    if array.ndim != 2 or not np.issubdtype(array.dtype, np.number) or array.shape[1] not in (width, width + 1):
-        raise DataError(path, f"has shape {array.shape}; this ensemble expects rows of {width} features "
-                              f"({describe_input(extra)}), optionally followed by a label column")
+    array = read_raw_rows(path, extra)
     picked = _pick_rows(array.shape[0], rows, path)
     if picked.size == 0:
         raise DataError(path, "holds no rows; nothing to explain")

@@ -53,6 +53,33 @@ def predict_array(ensemble, features: np.ndarray, batch_size: int = EVAL_BATCH_S
     return out
 
 
+def read_raw_rows(path: Path, extra: dict) -> np.ndarray:
+    """A ``.npy`` of raw rows for an ensemble (its ``extra``), as ``predict`` and ``explain`` read
+    them: 2-D (a single row may be 1-D), numeric, the ensemble's raw width of features optionally
+    followed by a label column. Rows may be zero; the caller decides what that means.
+
+    Raises
+    ------
+    DataError
+        Naming ``path``: missing, not a numeric ``.npy``, or the wrong number of columns.
+    """
+    width = raw_width(extra)
+    try:
+        array = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise DataError(path, "file not found") from None
+    except Exception as exc:
+        raise DataError(path, f"cannot be read as a numeric .npy file ({exc})") from None
+    if array.ndim == 1:
+        array = array[None, :]
+    if array.ndim != 2 or not np.issubdtype(array.dtype, np.number):
+        raise DataError(path, f"must be a 2-D numeric array, got shape {array.shape} dtype {array.dtype}")
+    if array.shape[1] not in (width, width + 1):
+        raise DataError(path, f"has {array.shape[1]} columns; this ensemble expects rows of {width} features "
+                              f"({describe_input(extra)}), optionally followed by a label column")
+    return array
+
+
 def predict_file(ensemble_path, input_path, out=None, device: str = "cpu", max_missing: float = defaults.MAX_MISSING,
                  station: str | None = None, calibrated: bool = True) -> int:
     """``seismag predict``: score the rows of a ``.npy`` and write (or print) a CSV.
@@ -86,19 +113,7 @@ def predict_file(ensemble_path, input_path, out=None, device: str = "cpu", max_m
     n_features = raw_width(ensemble.extra)
     inputs = input_record(ensemble.extra)
     input_path = Path(input_path)
-    try:
-        array = np.load(input_path, allow_pickle=False)
-    except FileNotFoundError:
-        raise DataError(input_path, "file not found") from None
-    except Exception as exc:
-        raise DataError(input_path, f"cannot be read as a numeric .npy file ({exc})") from None
-    if array.ndim == 1:
-        array = array[None, :]
-    if array.ndim != 2 or not np.issubdtype(array.dtype, np.number):
-        raise DataError(input_path, f"must be a 2-D numeric array, got shape {array.shape} dtype {array.dtype}")
-    if array.shape[1] not in (n_features, n_features + 1):
-        raise DataError(input_path, f"has {array.shape[1]} columns; this ensemble expects {n_features} features "
-                        f"({describe_input(ensemble.extra)}), optionally followed by a label column")
+    array = read_raw_rows(input_path, ensemble.extra)
     if array.shape[0] == 0:
         raise DataError(input_path, f"holds no rows (shape {array.shape}); nothing to score")
     labels = check_labels(input_path, array[:, n_features]) if array.shape[1] == n_features + 1 else None
