@@ -133,3 +133,12 @@ def test_resume_may_add_a_model(copy):
     assert all(after[path] == before[path] for path in before if "_fold_" in str(path))
     record = json.loads((out / "run_config.json").read_text())
     assert set(record["resolved_models"]) == {"mlp", "gru"}
+
+
+def test_an_inner_split_short_of_a_class_names_the_class_file_and_writes_nothing(tmp_path):
+    data_dir = write_synthetic(tmp_path / "data", n0=30, n1=4)  # 2 class-1 rows per fold's training part
+    out = tmp_path / "results"
+    with pytest.raises(DataError, match=r"window-4/data_1\.npy: fold 1 of 2: too few training samples of one "
+                                        r"class for an inner selection split"):
+        run_experiment(tiny_config(models=("mlp",), selection="inner"), data_dir, out, progress=False)
+    assert not out.exists()

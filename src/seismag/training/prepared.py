@@ -18,6 +18,7 @@ from seismag import models as model_registry
 from seismag.config import RunConfig
 from seismag.dataset.loading import WindowData, load_window
 from seismag.errors import ConfigError, DataError
+from seismag.layout.seed import CLASS_FILES
 from seismag.runtime import derive_seed
 from seismag.training.splits import FoldRows, Split, fold_rows, make_splits, split_groups
 
@@ -101,10 +102,20 @@ class PreparedWindow:
         for model in models:
             self.model_config(model)
             for fold in range(1, self.num_folds + 1):
-                rows = self.fold_rows(fold, self.fold_seed(model, fold))
+                try:
+                    rows = self.fold_rows(fold, self.fold_seed(model, fold))
+                except ConfigError as exc:  # an inner split with too few rows of a class
+                    raise DataError(self.scarcer_class_file(fold), f"fold {fold} of {self.num_folds}: {exc}") from None
                 if len(rows.fit) < 2:  # the epoch loop would find no batch of two to train on
-                    raise ConfigError(f"{self.window_days}-day window, fold {fold}: {len(rows.fit)} row(s) to "
-                                      "train on; a batch needs two (use fewer folds or more data)")
+                    raise DataError(self.scarcer_class_file(fold), f"{self.window_days}-day window, fold {fold}: "
+                                    f"{len(rows.fit)} row(s) to train on; a batch needs two (use fewer folds or "
+                                    "more data)")
+
+    def scarcer_class_file(self, fold: int):
+        """The class file whose class fold ``fold`` trains on fewer rows of (for messages)."""
+        counts = np.bincount(self.data.labels[self.splits[fold - 1][0]], minlength=2)
+        name = CLASS_FILES[int(np.argmin(counts))]
+        return self.data.path / name if self.data.path else name
 
 
 def prepare_window(config: RunConfig, data_dir, window_days: int) -> PreparedWindow:
