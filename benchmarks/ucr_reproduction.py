@@ -68,11 +68,38 @@ MODELS = ("minirocket", "inception", "resnet", "multirocket_hydra", "quant")
 TOLERANCE = 0.03
 
 
-def load_split(dataset: str, split: str) -> tuple[np.ndarray, np.ndarray]:
-    """``(rows, length)`` float32 series and 0/1 labels (the classes in sorted order) of a split."""
-    from aeon import datasets
+#: UCR splits kept in the repository (tests/models/fixtures/ucr, copied from aeon's wheel, BSD-3)
+#: so that CI reproduces one published result without the aeon extra.
+FIXTURES = HERE.parent / "tests" / "models" / "fixtures" / "ucr"
 
-    x, y = getattr(datasets, DATASETS[dataset][0])(split=split)
+
+def read_ts(path: Path) -> tuple[np.ndarray, list[str]]:
+    """A univariate, equal-length ``.ts`` file (the UCR archive's text format): ``(rows, length)``
+    series and each row's class label as written."""
+    rows, labels, in_data = [], [], False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if not in_data:
+            in_data = line.lower() == "@data"
+            continue
+        values, _, label = line.rpartition(":")
+        rows.append([float(v) for v in values.split(",")])
+        labels.append(label)
+    return np.asarray(rows, dtype=np.float32)[:, None, :], labels
+
+
+def load_split(dataset: str, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(rows, length)`` float32 series and 0/1 labels (the classes in sorted order) of a split:
+    from the repository's copy when it has one, else from aeon's wheel."""
+    fixture = FIXTURES / f"{dataset}_{split.upper()}.ts"
+    if fixture.is_file():
+        x, y = read_ts(fixture)
+    else:
+        from aeon import datasets
+
+        x, y = getattr(datasets, DATASETS[dataset][0])(split=split)
     classes = sorted(set(y))
     if len(classes) != 2:
         raise ValueError(f"{dataset} has {len(classes)} classes, not 2")
