@@ -1,5 +1,7 @@
 """The one shared test helper module: tiny synthetic datasets and configs (import it as ``helpers``)."""
 import csv
+import importlib.util
+from pathlib import Path
 
 import numpy as np
 
@@ -32,3 +34,12 @@ def tiny_config(**overrides):
     return make_config("paper", **values)
 
 
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def load_benchmark(name: str):
+    """The script ``benchmarks/{name}.py`` imported as a module (benchmarks are not a package)."""
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -1,23 +1,18 @@
 """benchmarks/skill_calibration.py: what it writes (not the rates, which only 40 seeds measure)."""
 import csv
-import importlib.util
 import json
 import tempfile
 from pathlib import Path
 
 import pytest
+from helpers import load_benchmark
 
 import seismag
-
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "skill_calibration.py"
 
 
 @pytest.fixture(scope="module")
 def calibration():
-    spec = importlib.util.spec_from_file_location("skill_calibration", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("skill_calibration")
 
 
 def read_csv(path: Path) -> tuple[list[str], list[dict]]:

@@ -7,23 +7,17 @@ ItalyPowerDemand's splits are kept in tests/models/fixtures/ucr (from aeon's whe
 case runs in CI without the aeon extra; GunPoint needs aeon."""
 
 import csv
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import load_benchmark
 
 from seismag.cli import main
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "ucr_reproduction.py"
 
 
 @pytest.fixture(scope="module")
 def ucr():
-    spec = importlib.util.spec_from_file_location("ucr_reproduction", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("ucr_reproduction")
 
 
 @pytest.mark.parametrize("dataset", ["GunPoint", "ItalyPowerDemand"])
