@@ -26,7 +26,9 @@ MAX_MISSING = 0.1
 MIN_MAGNITUDE = 5.5
 
 #: Label horizon after a window's end, days: a window precedes an earthquake when one
-#: happens within this many days after it.
+#: happens within this many days after it. A week is the horizon most geomagnetic-precursor
+#: studies look at (ULF anomalies reported days to ~2 weeks ahead), and it gives each event
+#: several class-1 windows per station at a 1-day stride.
 LEAD_DAYS = 7
 
 #: How far from a station an event labels its windows: the Dobrovolsky radius 10^(0.43 M) km.

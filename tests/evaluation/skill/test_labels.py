@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from seismag.cli import main
-from seismag.dataset.build.plan import DEFAULT_LEAD_DAYS, DEFAULT_MIN_MAGNITUDE, default_label_settings
+from seismag import defaults
+from seismag.dataset.build.plan import default_label_settings
 from seismag.sources.catalog import Catalog, write_comcat_csv
 from seismag.errors import ConfigError, DataError
 from seismag.layout.dataset_info import LABEL_KEYS
@@ -29,7 +30,7 @@ def resolve(recorded, override=False, **given):
 def test_nothing_recorded_takes_the_builds_defaults_and_the_flags():
     settings, notes = resolve(None)
     assert settings == default_label_settings()
-    assert settings["min_magnitude"] == DEFAULT_MIN_MAGNITUDE and settings["lead_days"] == DEFAULT_LEAD_DAYS
+    assert settings["min_magnitude"] == defaults.MIN_MAGNITUDE and settings["lead_days"] == defaults.LEAD_DAYS
     assert list(settings) == list(LABEL_KEYS)
     assert len(notes) == 1 and "no label settings recorded in scores.meta.json" in notes[0]
     # models whose ensembles predate label settings: the same

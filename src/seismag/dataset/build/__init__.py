@@ -114,9 +114,6 @@ from seismag.layout.seed import ACTIVITY_COLUMNS
 
 from seismag.dataset.build.label import DROP_AFTERSHOCK, DROP_HORIZON, DROP_MISSING, DROP_STORM, LabelContext, WindowPlan, label_station
 from seismag.dataset.build.plan import (
-    DEFAULT_LEAD_DAYS,
-    DEFAULT_MIN_MAGNITUDE,
-    DEFAULT_RADIUS,
     candidate_windows,
     check_recipe,
     check_settings,
@@ -127,9 +124,6 @@ from seismag.dataset.build.report import BuildReport, WindowSummary, dataset_inf
 from seismag.dataset.build.write import META_COLUMNS, check_out_dir, write_build
 
 __all__ = [
-    "DEFAULT_LEAD_DAYS",
-    "DEFAULT_MIN_MAGNITUDE",
-    "DEFAULT_RADIUS",
     "DROP_AFTERSHOCK",
     "DROP_HORIZON",
     "DROP_MISSING",
@@ -187,10 +181,10 @@ def build_dataset(
     windows: Sequence[int] = defaults.WINDOWS,
     component: str | None = None,
     components: str | Sequence[str] | None = None,
-    min_magnitude: float = DEFAULT_MIN_MAGNITUDE,
+    min_magnitude: float = defaults.MIN_MAGNITUDE,
     radius_km: float | None = None,
-    radius: str = DEFAULT_RADIUS,
-    lead_days: int = DEFAULT_LEAD_DAYS,
+    radius: str = defaults.RADIUS,
+    lead_days: int = defaults.LEAD_DAYS,
     max_depth_km: float | None = None,
     stride_days: int = defaults.STRIDE_DAYS,
     max_missing: float = defaults.MAX_MISSING,
@@ -234,7 +228,7 @@ def build_dataset(
         ``'fixed'``). Otherwise ``radius='dobrovolsky'``: ``10 ** (0.43 * M)`` km per event.
     lead_days
         Label horizon, whole days after the window's last day (default
-        :data:`DEFAULT_LEAD_DAYS` = 7).
+        :data:`seismag.defaults.LEAD_DAYS` = 7).
     max_depth_km
         Only events at most this deep (km) label windows; an event of unknown depth then
         does not. None (the default): no depth cut, every event counts by its epicentral

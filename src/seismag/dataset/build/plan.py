@@ -25,9 +25,6 @@ from seismag.errors import ConfigError, DataError
 from seismag.layout.dataset_info import label_settings
 
 __all__ = [
-    "DEFAULT_LEAD_DAYS",
-    "DEFAULT_MIN_MAGNITUDE",
-    "DEFAULT_RADIUS",
     "CandidateWindows",
     "candidate_windows",
     "check_recipe",
@@ -36,15 +33,6 @@ __all__ = [
     "label_record",
     "plan_station",
 ]
-
-#: Default label horizon, days after the window's last day. A week is the horizon most
-#: geomagnetic-precursor studies look at (ULF anomalies reported days to ~2 weeks ahead),
-#: and it gives each event several class-1 windows per station at a 1-day stride.
-DEFAULT_LEAD_DAYS = defaults.LEAD_DAYS
-#: Default smallest magnitude of an event that makes a window class 1.
-DEFAULT_MIN_MAGNITUDE = defaults.MIN_MAGNITUDE
-#: Default radius rule: each event's Dobrovolsky preparation-zone radius ``10 ** (0.43 M)`` km.
-DEFAULT_RADIUS = defaults.RADIUS
 
 
 # --------------------------------------------------------------------------- settings
@@ -135,11 +123,11 @@ def label_record(settings: Mapping) -> dict:
 
 
 def default_label_settings() -> dict:
-    """The label settings of a build with every default: M >= :data:`DEFAULT_MIN_MAGNITUDE`
-    within :data:`DEFAULT_RADIUS`, :data:`DEFAULT_LEAD_DAYS` days ahead, no depth cut, no
+    """The label settings of a build with every default: M >= :data:`seismag.defaults.MIN_MAGNITUDE`
+    within :data:`~seismag.defaults.RADIUS`, :data:`~seismag.defaults.LEAD_DAYS` days ahead, no depth cut, no
     declustering. What ``seismag skill`` judges by when nothing is recorded."""
-    return label_settings({"min_magnitude": DEFAULT_MIN_MAGNITUDE, "radius": DEFAULT_RADIUS, "radius_km": None,
-                         "lead_days": DEFAULT_LEAD_DAYS, "max_depth_km": None, "decluster": False},
+    return label_settings({"min_magnitude": defaults.MIN_MAGNITUDE, "radius": defaults.RADIUS, "radius_km": None,
+                         "lead_days": defaults.LEAD_DAYS, "max_depth_km": None, "decluster": False},
                         "the default label settings")
 
 
