@@ -42,8 +42,8 @@ FITTED_ON = ("the pooled out-of-fold predictions of the training rows (each row 
              "model that never trained on it)")
 
 
-def _logit(probs) -> np.ndarray:
-    p = np.clip(np.asarray(probs, dtype=np.float64).ravel(), CLIP, 1.0 - CLIP)
+def _logit(probs, clip: float = CLIP) -> np.ndarray:
+    p = np.clip(np.asarray(probs, dtype=np.float64).ravel(), clip, 1.0 - clip)
     return np.log(p) - np.log1p(-p)
 
 
@@ -138,8 +138,7 @@ def apply_calibrator(record: Mapping[str, Any] | None, probs) -> np.ndarray:
     probs = np.asarray(probs, dtype=np.float64)
     if record is None:
         return probs
-    p = np.clip(probs, float(record["clip"]), 1.0 - float(record["clip"]))
-    z = float(record["slope"]) * (np.log(p) - np.log1p(-p)) + float(record["intercept"])
+    z = float(record["slope"]) * _logit(probs, float(record["clip"])).reshape(probs.shape) + float(record["intercept"])
     return 1.0 / (1.0 + np.exp(-z))
 
 
