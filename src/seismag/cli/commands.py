@@ -35,10 +35,10 @@ _SYNTH_RECORD_OPTIONS = {"days": "days", "stations": "n_stations", "start": "sta
 def _given(args, options: dict, other: dict, mode: str) -> dict:
     """The options of ``mode`` that were given (library name -> value); the other mode's
     options are refused, never silently ignored."""
-    stray = [f"--{name.replace('_', '-')}" for name in other if getattr(args, name) is not None]
+    stray = [f"--{name.replace('_', '-')}" for name in given(args, *other)]
     if stray:
         raise ConfigError(f"{', '.join(stray)} {'does' if len(stray) == 1 else 'do'} not apply to {mode}")
-    return {keyword: getattr(args, name) for name, keyword in options.items() if getattr(args, name) is not None}
+    return {options[name]: value for name, value in given(args, *options).items()}
 
 
 def cmd_synth(args) -> None:
