@@ -23,7 +23,7 @@ from helpers import write_synthetic
 
 BASELINES = ["features", "minirocket"]
 # The opt-in models of issue 28 learn the synthetic signal and sit at chance without it.
-LEARNERS = BASELINES + (["quant", "multirocket_hydra"] if AEON_AVAILABLE else [])
+LEARNERS = BASELINES + ["features_gbm"] + (["quant", "multirocket_hydra"] if AEON_AVAILABLE else [])
 NETWORKS = ["inception", "resnet"]
 SPD = 48  # steps per day of the end-to-end data: small, so a run takes about a second
 

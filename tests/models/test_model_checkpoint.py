@@ -12,6 +12,7 @@ import torch
 from seismag.errors import CheckpointError
 from seismag.models import (
     F1WeightedEnsemble,
+    get_model_entry,
     RecurrentNetwork,
     list_models,
     load_model_checkpoint,
@@ -50,7 +51,7 @@ def test_round_trip_gives_identical_outputs(name, make_model, flat_batch, tmp_pa
     assert [p.name for p in path.parent.iterdir()] == [f"{name}.pth"]
 
 
-@pytest.mark.parametrize("name", ALL_MODELS)
+@pytest.mark.parametrize("name", [name for name in ALL_MODELS if not get_model_entry(name).fitted_head])
 def test_checkpoint_is_a_plain_dict_loadable_with_weights_only(name, make_model, flat_batch, tmp_path):
     model = make_model(name)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)

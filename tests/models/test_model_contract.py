@@ -16,24 +16,27 @@ from seismag.spec.classifiers import GRUClassifier
 
 WINDOW_DAYS, STEPS_PER_DAY = 3, 32
 ALL_MODELS = list_models()
+#: Models trained by gradient steps: every one but a head fitted at once (registry ``fitted_head``),
+#: whose own checks (fit, stages, determinism, checkpoint) are in test_model_features_gbm.py.
+GRADIENT_TRAINED = [name for name in ALL_MODELS if not get_model_entry(name).fitted_head]
 
 
 def test_registry_order_and_entries():
     optional = ["quant", "multirocket_hydra"] if AEON_AVAILABLE else []  # registered where aeon is installed
     assert list_models() == ["gru", "lstm", "rnn", "mlp", "transformer", "features", "minirocket", "activity",
-                             "inception", "resnet"] + optional
+                             "inception", "resnet", "features_gbm"] + optional
     display = {name: get_model_entry(name).display_name for name in list_models()}
     assert display == {"gru": "GRU", "lstm": "LSTM", "rnn": "RNN", "mlp": "MLP", "transformer": "Transformer",
                        "features": "Features", "minirocket": "MiniRocket", "activity": "Activity",
-                       "inception": "Inception", "resnet": "ResNet",
+                       "inception": "Inception", "resnet": "ResNet", "features_gbm": "FeaturesGBM",
                        **({"quant": "QUANT", "multirocket_hydra": "MultiRocketHydra"} if AEON_AVAILABLE else {})}
     layouts = {name: get_model_entry(name).input_layout for name in list_models()}
     assert layouts == {
         "gru": "sequence", "lstm": "sequence", "rnn": "sequence", "mlp": "flat", "transformer": "sequence",
         "features": "sequence", "minirocket": "flat", "activity": "table", "inception": "sequence",
-        "resnet": "sequence", **({"quant": "flat", "multirocket_hydra": "flat"} if AEON_AVAILABLE else {}),
+        "resnet": "sequence", "features_gbm": "sequence", **({"quant": "flat", "multirocket_hydra": "flat"} if AEON_AVAILABLE else {}),
     }
-    assert not {"inception", "resnet", "quant", "multirocket_hydra"} & set(list_models(default_run=True))
+    assert not {"inception", "resnet", "features_gbm", "quant", "multirocket_hydra"} & set(list_models(default_run=True))
     assert "activity" not in list_models(default_run=True)  # joins the default run when the data carry activity
     assert get_model_entry("GRU").name == "gru"
 
@@ -57,7 +60,7 @@ def test_output_shape_dtype_and_finite(name, make_model, flat_batch):
         assert torch.isfinite(logits).all()
 
 
-@pytest.mark.parametrize("name", ALL_MODELS)
+@pytest.mark.parametrize("name", GRADIENT_TRAINED)
 def test_every_parameter_gets_a_gradient(name, make_model, flat_batch):
     model = make_model(name).train()
     labels = torch.tensor([0, 1] * (flat_batch.shape[0] // 2))
@@ -74,7 +77,8 @@ WITH_DROPOUT = [n for n in ALL_MODELS if model_config(n, WINDOW_DAYS, STEPS_PER_
 
 def test_only_the_plain_logistic_regression_and_the_papers_without_dropout_have_none():
     # InceptionTime and the FCN ResNet have no dropout in their papers (batch norm only).
-    assert set(ALL_MODELS) - set(WITH_DROPOUT) == {"activity", "inception", "resnet"}
+    # A boosted head has no dropout either (its trees are fitted at once).
+    assert set(ALL_MODELS) - set(WITH_DROPOUT) == {"activity", "inception", "resnet", "features_gbm"}
 
 
 @pytest.mark.parametrize("name", WITH_DROPOUT)
@@ -89,7 +93,7 @@ def test_eval_is_deterministic_and_train_uses_dropout(name, make_model, flat_bat
         assert not torch.allclose(model(x), model(x)), "dropout should make two training passes differ"
 
 
-@pytest.mark.parametrize("name", ALL_MODELS)
+@pytest.mark.parametrize("name", GRADIENT_TRAINED)
 def test_construction_is_deterministic_given_seed(name, make_model):
     first, second, other = make_model(name, seed=7), make_model(name, seed=7), make_model(name, seed=8)
     for (key, a), b, c in zip(first.state_dict().items(), second.state_dict().values(), other.state_dict().values()):
@@ -212,6 +216,9 @@ def test_get_model_info(name, make_model):
     assert sum(layer["params"] for layer in info["layers"]) == total
     assert info["config"] == model.config.to_dict()
     assert isinstance(info["architecture"], str) and info["architecture"]
+    if not total:
+        assert get_model_entry(name).fitted_head  # only a head fitted at once has no parameter
+        return
     next(model.parameters()).requires_grad_(False)
     frozen = next(model.parameters()).numel()
     assert model.get_model_info()["trainable_params"] == total - frozen

@@ -32,6 +32,7 @@ def test_every_entry_declares_a_policy_its_class_honours(name):
     cls = entry.model_class
     assert hasattr(cls, "fit_unsupervised") == entry.fitted_transform
     assert hasattr(cls, "set_recurrent_impl") == entry.recurrent
+    assert hasattr(cls, "fit_head") == entry.fitted_head
     assert entry.per_window_table == (entry.input_layout == "table")
 
 
@@ -44,9 +45,14 @@ def test_the_declared_policies():
         "transformer": ("cosine", False, False, "series"), "features": ("plateau", True, False, "series"),
         "minirocket": ("plateau", True, False, "series"), "activity": ("plateau", True, False, "columns"),
         "inception": ("plateau", False, False, "series"), "resnet": ("plateau", False, False, "series"),
+        "features_gbm": ("plateau", True, False, "series"),
         **({"quant": ("plateau", True, False, "series"), "multirocket_hydra": ("plateau", True, False, "series")}
            if AEON_AVAILABLE else {}),
     }
+    # Heads fitted at once: the boosted one (with its importances) and the aeon models' paper heads.
+    assert {name for name in list_models() if get_model_entry(name).fitted_head} == (
+        {"features_gbm"} | ({"quant", "multirocket_hydra"} if AEON_AVAILABLE else set()))
+    assert [name for name in list_models() if get_model_entry(name).importances] == ["features_gbm"]
     assert reference_models() == ["activity"]
 
 

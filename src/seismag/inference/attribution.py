@@ -79,7 +79,7 @@ def ensemble_probability(ensemble, member_p1: torch.Tensor, x: torch.Tensor | No
 
 
 def _device(ensemble) -> torch.device:
-    return next(ensemble.parameters()).device
+    return model_registry.module_device(ensemble)
 
 
 def occlusion(ensemble, x: np.ndarray, cells: np.ndarray, neutral: np.ndarray,

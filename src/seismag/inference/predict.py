@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from seismag import defaults
+from seismag import models as model_registry
 from seismag.dataset.loading import fill_gaps
 from seismag.errors import ConfigError, DataError
 from seismag.io import atomic_path
@@ -34,7 +35,7 @@ def predict_array(ensemble, features: np.ndarray, batch_size: int = EVAL_BATCH_S
     ``prob_class1`` equals ``prob_class1_uncalibrated``, the members' combination.
     ``member_variance`` is always the members' spread of their own (uncalibrated) probabilities.
     """
-    device = next(ensemble.parameters()).device
+    device = model_registry.module_device(ensemble)
     outputs = {"prob_class1": [], "predicted_class": [], "confidence": [], "member_variance": []}
     for start in range(0, features.shape[0], batch_size):
         x = torch.as_tensor(features[start:start + batch_size], dtype=torch.float32, device=device)

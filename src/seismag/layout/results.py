@@ -63,10 +63,28 @@ FOLD_FILES = {
     "metrics": "_metrics.json",
     "logs": "_logs.txt",
     "test_file_rows": "_test_file_rows.npy",
+    "feature_importance": "_feature_importance.csv",
 }
 FOLD_KINDS = tuple(FOLD_FILES)
-#: The files of a trained fold: it is complete (``--resume`` skips it) when all exist.
-TRAINING_FOLD_KINDS = tuple(kind for kind in FOLD_KINDS if kind != "test_file_rows")
+#: Fold files only some models write (a boosted head's feature importances, one row per
+#: feature: :data:`FEATURE_IMPORTANCE_COLUMNS`); :attr:`ArtifactPaths.model_fold_kinds` says
+#: which a model writes, and its folds are complete only with them.
+MODEL_FOLD_KINDS = ("feature_importance",)
+#: The files of every trained fold: it is complete (``--resume`` skips it) when all exist
+#: (with its model's own :data:`MODEL_FOLD_KINDS`).
+TRAINING_FOLD_KINDS = tuple(kind for kind in FOLD_KINDS if kind != "test_file_rows" and kind not in MODEL_FOLD_KINDS)
+#: Columns of a ``_feature_importance.csv``: the feature's name, its share of the kept trees'
+#: split gain (on the rows they were fitted on), its number of splits, and the rise of the
+#: validation rows' log loss when its column is shuffled.
+FEATURE_IMPORTANCE_COLUMNS = ("feature", "gain_share", "splits", "permutation_log_loss")
+
+
+def feature_importance_text(rows: Sequence[Mapping[str, Any]]) -> str:
+    """A ``_feature_importance.csv``'s text: a header of :data:`FEATURE_IMPORTANCE_COLUMNS`, one row per feature."""
+    lines = [",".join(FEATURE_IMPORTANCE_COLUMNS)]
+    for row in rows:
+        lines.append(",".join(str(row[column]) for column in FEATURE_IMPORTANCE_COLUMNS))
+    return "\n".join(lines) + "\n"
 #: The per-fold ``.npy`` arrays, in the order they are written.
 FOLD_ARRAYS = ("train_probs", "test_probs", "train_labels", "test_labels", "test_indices")
 #: Kind of a per-model-and-window file -> the end of its name after ``{Display}Model_{N}day``.
@@ -152,6 +170,8 @@ class ArtifactPaths:
     model: str
     display_name: str
     window_days: int
+    #: The :data:`MODEL_FOLD_KINDS` this model's folds write besides :data:`TRAINING_FOLD_KINDS`.
+    model_fold_kinds: tuple[str, ...] = ()
 
     @property
     def folder(self) -> Path:
@@ -166,9 +186,14 @@ class ArtifactPaths:
         kind = "checkpoint" if suffix == "" else suffix
         return self.folder / fold_file_name(self.display_name, self.window_days, fold, kind)
 
+    @property
+    def fold_kinds(self) -> tuple[str, ...]:
+        """The kinds of file training writes for each fold of this model."""
+        return TRAINING_FOLD_KINDS + tuple(self.model_fold_kinds)
+
     def fold_files(self, fold: int) -> list[Path]:
-        """The files training writes for ``fold`` (:data:`TRAINING_FOLD_KINDS`)."""
-        return [self.fold_file(fold, kind) for kind in TRAINING_FOLD_KINDS]
+        """The files training writes for ``fold`` (:attr:`fold_kinds`)."""
+        return [self.fold_file(fold, kind) for kind in self.fold_kinds]
 
     def fold_complete(self, fold: int) -> bool:
         return all(p.is_file() for p in self.fold_files(fold))

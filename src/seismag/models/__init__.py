@@ -2,7 +2,7 @@
 
 >>> from seismag.models import create_model, list_models
 >>> list_models()
-['gru', 'lstm', 'rnn', 'mlp', 'transformer', 'features', 'minirocket', 'activity', 'inception', 'resnet']
+['gru', 'lstm', 'rnn', 'mlp', 'transformer', 'features', 'minirocket', 'activity', 'inception', 'resnet', 'features_gbm']
 >>> model = create_model("gru", window_days=7)   # paper preset, input (batch, 7, 1440)
 
 Importing this package registers the models, in the order of :func:`list_models`.
@@ -16,7 +16,7 @@ What lives where, each module importing only modules listed above it:
     ...). A leaf: it imports no other module of this package, and not torch.
 ``registry``
     Name -> config class, builder and policy (input layout, default schedule,
-    scaling, fitted transform, recurrent implementation): ``register_model``,
+    scaling, fitted transform, fitted head, recurrent implementation): ``register_model``,
     ``create_model``, ``build_model``, ``to_model_input``. Imports ``config``.
 ``checkpoint``
     Weights-only checkpoint files: ``save_model_checkpoint``,
@@ -33,6 +33,9 @@ What lives where, each module importing only modules listed above it:
 ``series_conv``, ``inception``, ``resnet``
     The convolutional series classifiers of time-series classification
     (InceptionTime, the FCN ResNet): opt-in, on the full-resolution window.
+``trees``, ``features_gbm``
+    Gradient-boosted trees held as tensors (fitted by scikit-learn, saved as weights) and
+    the per-day features with that boosted head: opt-in.
 ``aeon_rocket``
     MultiRocket+Hydra and QUANT through the optional aeon package (registered
     only where aeon is installed; elsewhere naming them says what to install).
@@ -60,6 +63,7 @@ from seismag.models.registry import (
     list_models,
     model_config,
     model_name_of_class,
+    module_device,
     reference_models,
     register_model,
     to_model_input,
@@ -79,6 +83,7 @@ from seismag.models.minirocket import MiniRocketClassifier, MiniRocketConfig
 from seismag.models.activity import ActivityClassifier, ActivityConfig
 from seismag.models.inception import InceptionConfig, InceptionNetwork
 from seismag.models.resnet import ResNetConfig, ResNetNetwork
+from seismag.models.features_gbm import FeaturesGBMClassifier, FeaturesGBMConfig
 from seismag.models.aeon_rocket import MultiRocketHydraClassifier, MultiRocketHydraConfig, QuantClassifier, QuantConfig
 from seismag.models.checkpoint import load_model_checkpoint, save_model_checkpoint
 from seismag.models.ensemble import STRATEGIES, EnsembleScores, F1WeightedEnsemble
@@ -87,6 +92,7 @@ from seismag.models.summary import format_model_table
 __all__ = [
     "ModelEntry",
     "unwrap_model",
+    "module_device",
     "ModelConfig",
     "HiddenLayersConfig",
     "ModelMixin",
@@ -120,6 +126,8 @@ __all__ = [
     "InceptionNetwork",
     "ResNetConfig",
     "ResNetNetwork",
+    "FeaturesGBMConfig",
+    "FeaturesGBMClassifier",
     "QuantConfig",
     "QuantClassifier",
     "MultiRocketHydraConfig",

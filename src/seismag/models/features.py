@@ -27,8 +27,8 @@ _SPIKE_SCALE_SAMPLES = 2048
 
 
 @dataclasses.dataclass(frozen=True)
-class FeaturesConfig(ModelConfig):
-    """Options of the feature baseline.
+class DayFeaturesConfig(ModelConfig):
+    """Options of the per-day feature transform, shared by every head on it.
 
     Attributes
     ----------
@@ -49,6 +49,29 @@ class FeaturesConfig(ModelConfig):
         standard deviations of the window's first differences (1.4826 x their
         median absolute value).
     output_size : int, default 2
+    """
+
+    input_size: int
+    channels: int = 1
+    n_bands: int = 8
+    spike_threshold: float = 6.0
+    output_size: int = 2
+
+    def validate(self) -> None:
+        check_positive_int(self, "input_size")
+        check_channels(self)
+        check_positive_int(self, "n_bands")
+        check_positive_float(self, "spike_threshold")
+        check_positive_int(self, "output_size")
+
+
+@dataclasses.dataclass(frozen=True)
+class FeaturesConfig(DayFeaturesConfig):
+    """Options of the feature baseline: the per-day transform (:class:`DayFeaturesConfig`)
+    and its linear head.
+
+    Attributes
+    ----------
     dropout_prob : float, default 0.1
         Dropout on the standardised features (0: plain logistic regression).
     feature_gain : float, default 10.0
@@ -59,21 +82,12 @@ class FeaturesConfig(ModelConfig):
 
     model_name: ClassVar[str] = "features"
 
-    input_size: int
-    channels: int = 1
-    n_bands: int = 8
-    spike_threshold: float = 6.0
-    output_size: int = 2
     dropout_prob: float = 0.1
     feature_gain: float = 10.0
 
     def validate(self) -> None:
         check_positive_float(self, "feature_gain")
-        check_positive_int(self, "input_size")
-        check_channels(self)
-        check_positive_int(self, "n_bands")
-        check_positive_float(self, "spike_threshold")
-        check_positive_int(self, "output_size")
+        super().validate()
         check_probability(self, "dropout_prob")
 
 

@@ -77,17 +77,22 @@ class FixedTransformClassifier(ModelMixin, nn.Module):
     def init_head(self, num_features: int) -> None:
         """Create the standardisation buffers, dropout and head for ``num_features``
         features, from the config's ``output_size``, ``dropout_prob`` and ``feature_gain``."""
-        self.num_features = int(num_features)
+        self.init_feature_statistics(num_features)
         self.feature_gain = float(self.config.feature_gain)
-        self.register_buffer("feature_mean", torch.zeros(num_features))
-        self.register_buffer("feature_std", torch.ones(num_features))
-        self.register_buffer("fitted", torch.tensor(False))
         self.dropout = nn.Dropout(self.config.dropout_prob)
         self.head = nn.Linear(num_features, self.config.output_size)
         # Small random weights (initial logits ~0.1): a near-zero start on standardised
         # features, as a logistic regression; random, not zero, so dropout and the seed matter.
         nn.init.normal_(self.head.weight, std=0.1 / (self.feature_gain * math.sqrt(num_features)))
         nn.init.zeros_(self.head.bias)
+
+    def init_feature_statistics(self, num_features: int) -> None:
+        """The buffers :meth:`fit_unsupervised` sets: each feature's mean and standard
+        deviation over the training rows, and whether it has run."""
+        self.num_features = int(num_features)
+        self.register_buffer("feature_mean", torch.zeros(num_features))
+        self.register_buffer("feature_std", torch.ones(num_features))
+        self.register_buffer("fitted", torch.tensor(False))
 
     # --- to be provided by subclasses -------------------------------------------------
     def check_input(self, x: torch.Tensor) -> torch.Tensor:

@@ -22,9 +22,11 @@ it knows a model class by its ``from_config`` alone, so the networks and
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import numbers
 from typing import Any, Callable, Mapping
 
+import torch
 from torch import nn
 
 from seismag import defaults
@@ -73,6 +75,15 @@ class ModelEntry:
         before the first step (``fit_unsupervised(x)``); once fitted, its
         ``features(x)`` can be computed once per fold and ``feature_head()``
         trained on them.
+    fitted_head : bool
+        The head is fitted at once on the fit rows' features (``fit_head(features, labels,
+        sample_weight, seed)``), not trained by gradient steps: a boosted head. Its stages
+        (``staged_scores(features)``, log-odds after each) play the epochs, the selection
+        rows choose how many to keep (``keep_stages(k)``); its config's ``max_iter`` is the
+        number of stages fitted (a head without stages, a ridge say, has one). Implies ``fitted_transform``.
+    importances : bool
+        Each fold writes a table of feature importances beside its other files
+        (``feature_importance(features, labels, seed)`` gives its rows). Implies ``fitted_head``.
     recurrent : bool
         The network runs as ``RunConfig.recurrent_impl`` says
         (``set_recurrent_impl(impl)``).
@@ -93,6 +104,8 @@ class ModelEntry:
     fitted_transform: bool = False
     recurrent: bool = False
     reference: bool = False
+    fitted_head: bool = False
+    importances: bool = False
 
     @property
     def per_window_table(self) -> bool:
@@ -156,7 +169,8 @@ def declare_unavailable_model(name: str, install_hint: str) -> None:
 
 def register_model(name: str | None = None, *, display_name: str, input_layout: str, config_cls: type[ModelConfig],
                    in_default_run: bool = True, scheduler: str = "plateau", scaling: str = "series",
-                   fitted_transform: bool = False, recurrent: bool = False, reference: bool = False):
+                   fitted_transform: bool = False, recurrent: bool = False, reference: bool = False,
+                   fitted_head: bool = False, importances: bool = False):
     """Decorator that registers a model builder under its config's ``model_name``, with its policy.
 
     ``name``, when given, must be that ``model_name``: the config names its model, so
@@ -174,6 +188,10 @@ def register_model(name: str | None = None, *, display_name: str, input_layout: 
     """
     if not (isinstance(config_cls, type) and issubclass(config_cls, ModelConfig)):
         raise TypeError(f"config_cls must be a ModelConfig subclass, got {config_cls!r}")
+    if fitted_head and not fitted_transform:
+        raise ValueError("a fitted head is fitted on a fitted transform's features: declare fitted_transform too")
+    if importances and not fitted_head:
+        raise ValueError("feature importances come from a fitted head: declare fitted_head too")
     if name is None:
         name = config_cls.model_name
     if name != name.lower() or not name:
@@ -189,6 +207,8 @@ def register_model(name: str | None = None, *, display_name: str, input_layout: 
     if name in _REGISTRY:
         raise ValueError(f"a model named {name!r} is already registered")
     needs = {"fit_unsupervised", "features", "feature_head"} if fitted_transform else set()
+    needs |= {"fit_head", "staged_scores", "keep_stages"} if fitted_head else set()
+    needs |= {"feature_importance"} if importances else set()
     needs |= {"set_recurrent_impl"} if recurrent else set()
 
     def decorate(obj):
@@ -197,7 +217,8 @@ def register_model(name: str | None = None, *, display_name: str, input_layout: 
             raise TypeError(f"{obj.__name__} is declared to have {', '.join(missing)}, which it lacks")
         builder = obj.from_config if isinstance(obj, type) else obj
         _REGISTRY[name] = ModelEntry(name, display_name, input_layout, config_cls, builder, in_default_run,
-                                     scheduler, scaling, fitted_transform, recurrent, reference)
+                                     scheduler, scaling, fitted_transform, recurrent, reference, fitted_head,
+                                     importances)
         return obj
 
     return decorate
@@ -376,6 +397,14 @@ def to_model_input(model_or_name, x_flat, window_days: int, steps_per_day: int =
     if entry.input_layout in ("flat", "table"):
         return x_flat
     return x_flat.reshape(x_flat.shape[0], window_days, steps_per_day)
+
+
+def module_device(module: nn.Module) -> torch.device:
+    """Where a model lives: the device of its first parameter, else of its first buffer (a
+    head fitted at once has buffers only), else the CPU."""
+    for tensor in itertools.chain(module.parameters(), module.buffers()):
+        return tensor.device
+    return torch.device("cpu")
 
 
 def unwrap_model(model: nn.Module) -> nn.Module:

@@ -19,15 +19,16 @@ from seismag.layout.results import (  # noqa: F401  (ArtifactPaths, LOG_KEYS, ..
     FOLD_ARRAYS,
     LOG_KEYS,
     METRIC_KEYS,
-    TRAINING_FOLD_KINDS,
     ArtifactPaths,
     ensemble_config_record,
+    feature_importance_text,
     fold_mean_std,
     format_epoch_line,
     parse_epoch_log,
     summary_lists,
     summary_record,
 )
+from seismag import models as model_registry
 from seismag.models import save_model_checkpoint
 
 
@@ -47,15 +48,28 @@ def write_fold(paths: ArtifactPaths, result, extra: dict[str, Any], header: list
     write_json(paths.fold_file(fold, "metrics"), result.metrics)
     lines = [f"# {h}" for h in header] + [format_epoch_line(r) for r in result.history]
     write_text(paths.fold_file(fold, "logs"), "\n".join(lines) + "\n")
-    digests = {kind: file_sha256(paths.fold_file(fold, kind)) for kind in FOLD_RECORDED_KINDS}
+    if "feature_importance" in paths.model_fold_kinds:
+        write_text(paths.fold_file(fold, "feature_importance"), feature_importance_text(result.extra["feature_importance"]))
+    digests = {kind: file_sha256(paths.fold_file(fold, kind)) for kind in recorded_kinds(paths)}
     save_model_checkpoint(result.model, paths.fold_file(fold, ""), epoch=result.best_epoch,
                           metrics=result.metrics, extra={**extra, FOLD_FILES_KEY: digests})
 
 
 #: The checkpoint's ``extra`` key holding the SHA-256 of each of its fold's other files.
 FOLD_FILES_KEY = "fold_files"
-#: The fold files whose digests the checkpoint records: every training fold file but itself.
-FOLD_RECORDED_KINDS = tuple(kind for kind in TRAINING_FOLD_KINDS if kind != "checkpoint")
+
+
+def recorded_kinds(paths: ArtifactPaths) -> tuple[str, ...]:
+    """The fold files whose digests the checkpoint records: every file of the fold but itself."""
+    return tuple(kind for kind in paths.fold_kinds if kind != "checkpoint")
+
+
+def unit_paths(out_dir, model: str, window_days: int) -> ArtifactPaths:
+    """Where ``model``'s files of a window live in ``out_dir``, with the fold files its
+    registry entry says it writes (a boosted head's feature importances)."""
+    entry = model_registry.get_model_entry(model)
+    return ArtifactPaths(out_dir, entry.name, entry.display_name, window_days,
+                         ("feature_importance",) if entry.importances else ())
 
 
 def file_sha256(path) -> str:

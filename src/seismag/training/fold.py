@@ -252,13 +252,20 @@ class EpochSelection:
         self.stale = 0
 
     def update(self, epoch: int, score: float, selection_loss: float, val: EpochResult, model: nn.Module) -> None:
-        if score > self.f1 or (score == self.f1 and selection_loss < self.kept_loss):
-            self.f1, self.epoch, self.val, self.kept_loss = score, epoch, val, selection_loss
+        if self.consider(epoch, score, selection_loss, val):
             self.state = keep_state(model, self.state)
+
+    def consider(self, epoch: int, score: float, selection_loss: float, val: EpochResult) -> bool:
+        """Keep ``epoch`` (its scores and validation pass) if it beats the kept one, and count
+        the epochs since the selection loss last improved; True when it was kept."""
+        kept = score > self.f1 or (score == self.f1 and selection_loss < self.kept_loss)
+        if kept:
+            self.f1, self.epoch, self.val, self.kept_loss = score, epoch, val, selection_loss
         if selection_loss < self._best_loss - 1e-6:
             self._best_loss, self.stale = selection_loss, 0
         else:
             self.stale += 1
+        return kept
 
 
 def train_fold(model_name: str, model_config: Any, data: WindowTensors, rows: FoldRows, config: RunConfig, *,
@@ -311,6 +318,10 @@ def train_fold(model_name: str, model_config: Any, data: WindowTensors, rows: Fo
         x = scaler.apply(data.features[fit_index], inplace=True)
         model.fit_unsupervised(model_registry.to_model_input(model, x, data.window_days, data.steps_per_day))
 
+    if entry.fitted_head:
+        return fit_head_fold(model, cached_features(model, data, scaler), rows, config, fold=fold, seed=seed,
+                             device=device, scaler=scaler, on_epoch=on_epoch, objects=objects,
+                             importances=entry.importances)
     if config.cache_features and fixed_transform:
         # A fixed transform: compute the fold's features once and train the head on them,
         # instead of transforming every batch of every epoch again.
@@ -359,18 +370,87 @@ def train_fold(model_name: str, model_config: Any, data: WindowTensors, rows: Fo
             break
 
     model.load_state_dict(best.state)
-    train_eval = run_epoch(net, epoch_data, train_rows, **common)
+    return fold_result(model, run_epoch(net, epoch_data, train_rows, **common), best, history, rows, config,
+                       fold=fold, scaler=scaler)
+
+
+def fold_result(model: nn.Module, train_eval: EpochResult, best: EpochSelection, history: list[dict[str, float]],
+                rows: FoldRows, config: RunConfig, *, fold: int, scaler: Scaler,
+                extra: dict[str, Any] | None = None) -> FoldResult:
+    """The fold's result from its kept epoch: the validation pass ``best`` kept and the metrics on it."""
     val_eval = best.val
     metrics = calculate_binary_metrics(val_eval.labels.numpy(), (val_eval.probs.numpy() >= 0.5).astype(int),
                                        val_eval.probs.numpy())
-    metrics.update(fold=fold, best_epoch=best.epoch, n_train=int(len(train_rows)),
-                   n_val=int(len(val_rows)), epochs_run=len(history), selection=config.selection,
-                   n_fit=int(len(fit_rows)), n_selection=int(len(selection_rows)),
+    metrics.update(fold=fold, best_epoch=best.epoch, n_train=int(len(rows.train)),
+                   n_val=int(len(rows.val)), epochs_run=len(history), selection=config.selection,
+                   n_fit=int(len(rows.fit)), n_selection=int(len(rows.selection)),
                    selection_f1=float(best.f1))
     return FoldResult(
         fold=fold, best_epoch=best.epoch, history=history, metrics=metrics,
         train_rows=train_eval.rows.numpy(), val_rows=val_eval.rows.numpy(),
         train_probs=train_eval.probs.numpy(), val_probs=val_eval.probs.numpy(),
         train_labels=train_eval.labels.numpy(), val_labels=val_eval.labels.numpy(),
-        model=model.eval(), scaler=scaler,
+        model=model.eval(), scaler=scaler, extra=dict(extra or {}),
     )
+
+
+def fit_head_fold(model: nn.Module, features: WindowTensors, rows: FoldRows, config: RunConfig, *, fold: int,
+                  seed: int, device: torch.device, scaler: Scaler,
+                  on_epoch: Callable[[dict[str, float]], None] | None = None,
+                  objects: TrainingObjects | None = None, importances: bool = False) -> FoldResult:
+    """A fold of a model whose head is fitted at once (a boosted head; registry ``fitted_head``).
+
+    The head is fitted on the fit rows' features with the fold's class weights as sample
+    weights (``--balanced-sampling`` multiplies them by the inverse class counts: balanced
+    draws in expectation). Its boosting stages are its epochs: every stage is scored on the
+    fit, validation and selection rows (one epoch-log line each), and the stage kept is
+    chosen by :class:`EpochSelection` exactly as an epoch is, early stopping included. The
+    fold's feature importances (``importances``: the registry's) come back in
+    ``extra['feature_importance']``.
+    """
+    x, labels = features.features, features.labels
+    fit_rows = torch.as_tensor(rows.fit, dtype=torch.long, device=x.device)
+    fit_labels = labels[fit_rows].cpu().numpy()
+    counts = np.bincount(fit_labels, minlength=2)
+    loss_fn = fold_loss(config, counts, device, objects)
+    weights = np.ones(len(fit_labels))
+    if config.class_weight_method != "none":
+        weights = compute_class_weights(counts, method=config.class_weight_method)[fit_labels]
+    if config.balanced_sampling:
+        weights = weights / counts[fit_labels] * len(fit_labels) / 2.0
+    model.fit_head(x[fit_rows], labels[fit_rows], weights, seed)
+    staged = model.staged_scores(x).float()  # (rows, stages): log-odds of class 1 after each stage
+
+    def scored(stage: int, row_set: np.ndarray) -> EpochResult:
+        index = torch.as_tensor(row_set, dtype=torch.long, device=x.device)
+        score = staged[index, stage]
+        logits = torch.stack([torch.zeros_like(score), score], dim=1)
+        return EpochResult(loss=float(loss_fn(logits, labels[index])), probs=torch.sigmoid(score).cpu(),
+                           labels=labels[index].cpu(), rows=index.cpu())
+
+    history: list[dict[str, float]] = []
+    best = EpochSelection()
+    shrinkage = float(getattr(model.config, "shrinkage", math.nan))
+    for stage in range(staged.shape[1]):
+        train, val = scored(stage, rows.fit), scored(stage, rows.val)
+        selection = val if rows.selects_on_validation else scored(stage, rows.selection)
+        train_acc, train_f1 = quick_scores(train.labels, train.probs)
+        val_acc, val_f1 = quick_scores(val.labels, val.probs)
+        score = selection_score(selection)
+        record = {"epoch": stage + 1, "train_loss": train.loss, "train_acc": train_acc, "train_f1": train_f1,
+                  "val_loss": val.loss, "val_acc": val_acc, "val_f1": val_f1, "lr": shrinkage}
+        if selection is not val:
+            record.update(sel_loss=selection.loss, sel_f1=score)
+        history.append(record)
+        if on_epoch is not None:
+            on_epoch(record)
+        best.consider(stage + 1, score, selection.loss, val)
+        if config.early_stopping and best.stale >= config.early_stopping_patience:
+            break
+    model.keep_stages(best.epoch)
+    extra = {}
+    if importances:
+        val_index = torch.as_tensor(rows.val, dtype=torch.long, device=x.device)
+        extra["feature_importance"] = model.feature_importance(x[val_index], labels[val_index], seed)
+    return fold_result(model, scored(best.epoch - 1, rows.train), best, history, rows, config, fold=fold,
+                       scaler=scaler, extra=extra)

@@ -14,7 +14,8 @@ from seismag import __version__
 from seismag import models as model_registry
 from seismag.config import RunConfig
 from seismag.errors import ConfigError
-from seismag.training.artifacts import ArtifactPaths, read_fold_metrics, read_summary, write_fold, write_summary
+from seismag.training.artifacts import (ArtifactPaths, read_fold_metrics, read_summary, unit_paths, write_fold,
+                                        write_summary)
 from seismag.io import write_json
 from seismag.training.fold import FoldResult, TrainingObjects, train_fold
 from seismag.training.tensors import Scaler, WindowTensors
@@ -104,7 +105,7 @@ def run_kfold(model_name: str, job: WindowJob, out_dir, *, resume: bool = False,
     entry = model_registry.get_model_entry(model_name)
     tensors, runner, inputs = job.inputs(model_name)
     model_config = prepared.model_config(model_name)
-    paths = ArtifactPaths(out_dir, model_name, entry.display_name, data.window_days)
+    paths = unit_paths(out_dir, model_name, data.window_days)
     if resume and paths.complete(len(splits), permutation=bool(config.permutation_control)):
         # Finished (and, from the pipeline, inspected): kept as written, nothing rewritten.
         logger.info("%s %dday: every fold and the ensemble complete on disk, kept (--resume)",

@@ -33,7 +33,7 @@ from seismag.errors import CheckpointError, ConfigError, DataError, OutputError,
 from seismag.layout.results import (DATASET_SUMMARY_FILE, RUN_CONFIG_FILE, WINDOW_KINDS, ArtifactPaths,
                                     parse_epoch_log)
 from seismag.models.checkpoint import CHECKPOINT_FORMAT, model_from_parts, read_seismag_file
-from seismag.training.artifacts import FOLD_FILES_KEY, FOLD_RECORDED_KINDS, file_sha256
+from seismag.training.artifacts import FOLD_FILES_KEY, file_sha256, recorded_kinds, unit_paths
 from seismag.training.prepared import PreparedWindow
 
 logger = logging.getLogger("seismag")
@@ -58,11 +58,6 @@ class Damage:
 
     def describe(self) -> str:
         return f"{self.path}: {self.reason}"
-
-
-def unit_paths(out_dir: Path, model: str, window_days: int) -> ArtifactPaths:
-    """Where ``model``'s files of a window live in ``out_dir``."""
-    return ArtifactPaths(out_dir, model, model_registry.get_model_entry(model).display_name, window_days)
 
 
 def check_output(out_dir: Path, units: Iterable[tuple[str, int]], num_folds: int) -> None:
@@ -192,7 +187,7 @@ def inspect_fold(paths: ArtifactPaths, fold: int, window: PreparedWindow, model:
     recorded = (checkpoint.get("extra") or {}).get(FOLD_FILES_KEY)
     damage = []
     if isinstance(recorded, dict):
-        for kind in FOLD_RECORDED_KINDS:
+        for kind in recorded_kinds(paths):
             path = paths.fold_file(fold, kind)
             if kind in recorded and file_sha256(path) != recorded[kind]:
                 damage.append(Damage(path, f"changed after it was written (its SHA-256 is not the one "

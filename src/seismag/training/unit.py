@@ -8,6 +8,7 @@ import sys
 import time
 from typing import Any
 
+from seismag import models as model_registry
 from seismag.config import RunConfig
 from seismag.runtime import prepare_training
 from seismag.training.job import WindowJob
@@ -45,8 +46,11 @@ def train_model(job: WindowJob, model: str, out_dir, *, resume: bool = False,
     logger.info("training %s on the %d-day window: %d samples %s, %d folds, device %s, %s",
                 model, data.window_days, data.n_samples, data.class_counts, len(job.splits), job.device,
                 job.precision)
+    # A fitted head's epochs are its stages (its config's max_iter; one for a head without stages).
+    epochs = (getattr(job.prepared.model_config(model), "max_iter", 1)
+              if model_registry.get_model_entry(model).fitted_head else job.config.epochs)
     summary = run_kfold(model, job, out_dir, resume=resume,
-                        progress=epoch_progress(model, data.window_days, job.config.epochs, progress))
+                        progress=epoch_progress(model, data.window_days, epochs, progress))
     logger.info("%s %dday: F1 %.4f +/- %.4f  (%.1f s)", summary["model_name"], data.window_days,
                 summary["mean"]["f1"], summary["std"]["f1"], time.perf_counter() - began)
     return summary

@@ -103,7 +103,13 @@ MODEL_SPACE: dict[str, Param] = {
     "d_model": choice(64, 128, 256, 512),
     "nhead": choice(2, 4, 8),
     "num_encoder_layers": integer(1, 3),
+    # A boosted head's trees (features_gbm).
+    "shrinkage": log_uniform(0.02, 0.3),
+    "max_leaf_nodes": integer(4, 63),
+    "min_samples_leaf": integer(5, 50),
 }
+#: Run settings of gradient steps, which a head fitted at once (registry ``fitted_head``) never uses.
+GRADIENT_STEP_SETTINGS = ("learning_rate", "weight_decay", "batch_size")
 
 
 def model_fields(model: str) -> set[str]:
@@ -112,7 +118,8 @@ def model_fields(model: str) -> set[str]:
 
 
 def search_space(model: str, overrides: Mapping[str, Param | None] | None = None) -> dict[str, Param]:
-    """The search space for ``model``: :data:`RUN_SPACE` plus the :data:`MODEL_SPACE`
+    """The search space for ``model``: :data:`RUN_SPACE` (without the
+    :data:`GRADIENT_STEP_SETTINGS` for a head fitted at once) plus the :data:`MODEL_SPACE`
     entries its config has, then ``overrides`` (a :class:`Param` replaces or adds
     a dimension, None removes one).
 
@@ -127,6 +134,8 @@ def search_space(model: str, overrides: Mapping[str, Param | None] | None = None
     """
     fields = model_fields(model)
     space = dict(RUN_SPACE)
+    if model_registry.get_model_entry(model).fitted_head:
+        space = {k: v for k, v in space.items() if k not in GRADIENT_STEP_SETTINGS}
     space.update({k: v for k, v in MODEL_SPACE.items() if k in fields})
     for key, value in (overrides or {}).items():
         if value is None:
