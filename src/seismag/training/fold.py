@@ -230,6 +230,19 @@ def selection_score(result: EpochResult) -> float:
     return quick_scores(result.labels, result.probs)[1]
 
 
+def epoch_record(epoch: int, train: EpochResult, val: EpochResult, selection: EpochResult, score: float,
+                 lr: float) -> dict[str, float]:
+    """One epoch-log line's values: the fit rows' and validation rows' loss, accuracy and F1,
+    the learning rate, and (under inner selection) the selection rows' loss and F1."""
+    train_acc, train_f1 = quick_scores(train.labels, train.probs)
+    val_acc, val_f1 = quick_scores(val.labels, val.probs)
+    record = {"epoch": epoch, "train_loss": train.loss, "train_acc": train_acc, "train_f1": train_f1,
+              "val_loss": val.loss, "val_acc": val_acc, "val_f1": val_f1, "lr": lr}
+    if selection is not val:
+        record.update(sel_loss=selection.loss, sel_f1=score)
+    return record
+
+
 class EpochSelection:
     """Which epoch a fold keeps, and when it stops.
 
@@ -349,13 +362,8 @@ def train_fold(model_name: str, model_config: Any, data: WindowTensors, rows: Fo
                           sample_weights=sample_weights, max_grad_norm=config.max_grad_norm, **common)
         val = run_epoch(net, epoch_data, val_rows, **common)
         selection = val if selects_on_validation else run_epoch(net, epoch_data, selection_rows, **common)
-        train_acc, train_f1 = quick_scores(train.labels, train.probs)
-        val_acc, val_f1 = quick_scores(val.labels, val.probs)
         score = selection_score(selection)
-        record = {"epoch": epoch, "train_loss": train.loss, "train_acc": train_acc, "train_f1": train_f1,
-                  "val_loss": val.loss, "val_acc": val_acc, "val_f1": val_f1, "lr": lr}
-        if selection is not val:
-            record.update(sel_loss=selection.loss, sel_f1=score)
+        record = epoch_record(epoch, train, val, selection, score, lr)
         history.append(record)
         if on_epoch is not None:
             on_epoch(record)
@@ -434,13 +442,8 @@ def fit_head_fold(model: nn.Module, features: WindowTensors, rows: FoldRows, con
     for stage in range(staged.shape[1]):
         train, val = scored(stage, rows.fit), scored(stage, rows.val)
         selection = val if rows.selects_on_validation else scored(stage, rows.selection)
-        train_acc, train_f1 = quick_scores(train.labels, train.probs)
-        val_acc, val_f1 = quick_scores(val.labels, val.probs)
         score = selection_score(selection)
-        record = {"epoch": stage + 1, "train_loss": train.loss, "train_acc": train_acc, "train_f1": train_f1,
-                  "val_loss": val.loss, "val_acc": val_acc, "val_f1": val_f1, "lr": shrinkage}
-        if selection is not val:
-            record.update(sel_loss=selection.loss, sel_f1=score)
+        record = epoch_record(stage + 1, train, val, selection, score, shrinkage)
         history.append(record)
         if on_epoch is not None:
             on_epoch(record)
