@@ -14,16 +14,22 @@ Both transforms are aeon's (``aeon.transformations.collection``); seismag wraps 
 as :class:`~seismag.models.fixed_transform.FixedTransformClassifier` models, so they
 train inside the same folds, selection, ensembles, ``scan`` and ``skill`` as every
 other model: the transform is fitted once per fold on the training rows
-(``fitted_transform=True``), the features standardised, and a linear head trained on
-them (the papers use a ridge classifier for MultiRocket+Hydra and extra trees for QUANT;
-the head here is seismag's logistic regression, see the README's UCR reproduction).
+(``fitted_transform=True``), then the papers' own head is fitted at once on the fit rows'
+features (``fitted_head=True``): for MultiRocket+Hydra a ridge classifier on the
+standardised features, its penalty chosen by leave-one-out among 10 values from 1e-3 to
+1e3 (aeon's ``MultiRocketHydraClassifier``); for QUANT extra trees (200 trees, a tenth of
+the features tried at each split, entropy; the QUANT paper's). Neither head has stages,
+so the fold's selection rows have one candidate and choose nothing; the validation rows
+score it as any other model's kept epoch. The fold's class weights are the heads' sample
+weights.
 
 Saved form: QUANT has no fitted state (its intervals follow from the series length).
 MultiRocket+Hydra's random kernels and MultiRocket's channel choices follow from one
 seed, drawn from torch's generator at fit (so each fold's seed gives it its own), and
 MultiRocket's biases are fitted on the training rows; the seed and the biases are
 buffers, so the checkpoint stays tensors only (``weights_only=True``) and the aeon
-objects are rebuilt from them when a loaded model first transforms.
+objects are rebuilt from them when a loaded model first transforms. The ridge's weights
+and QUANT's trees (:class:`~seismag.models.trees.TreeEnsemble`) are buffers too.
 
 Without aeon installed, building either model fails with one line saying what to install.
 """
@@ -40,16 +46,18 @@ import numpy as np
 import torch
 
 from seismag.errors import ConfigError
-from seismag.models.config import (ModelConfig, check_flat_channels, check_positive_float, check_positive_int,
-                                   check_probability)
+from seismag.models.config import ModelConfig, check_flat_channels, check_positive_float, check_positive_int
 from seismag.models.fixed_transform import FixedTransformClassifier
 from seismag.models.registry import declare_unavailable_model, register_model
+from seismag.models.trees import TreeEnsemble
 
 INSTALL_HINT = 'pip install "seismag[aeon]"'
 #: Whether aeon can be imported: without it the models are declared, not registered, so that
 #: naming one says what to install and the registry (the CLI's choices, the tests) leaves them out.
 AEON_AVAILABLE = importlib.util.find_spec("aeon") is not None
 MIN_LENGTH = 10  # MultiRocket's and Hydra's kernels span 9 points, also of the first difference
+#: MultiRocket+Hydra's ridge penalties (aeon's MultiRocketHydraClassifier, as Hydra's paper).
+RIDGE_ALPHAS = np.logspace(-3, 3, 10)
 
 
 def import_aeon_transforms(model_name: str) -> Any:
@@ -77,24 +85,19 @@ class AeonTransformConfig(ModelConfig):
     n_days : int, default 0
         Days per window, set by the registry when ``channels > 1``.
     output_size : int, default 2
-    dropout_prob : float, default 0.1
-    feature_gain : float, default 3.0
-        See :class:`FixedTransformClassifier`.
+        Must be 2: the heads are binary.
     """
 
     input_size: int
     channels: int = 1
     n_days: int = 0
     output_size: int = 2
-    dropout_prob: float = 0.1
-    feature_gain: float = 3.0
 
     def validate(self) -> None:
         check_positive_int(self, "input_size")
         check_flat_channels(self)
-        check_positive_int(self, "output_size")
-        check_probability(self, "dropout_prob")
-        check_positive_float(self, "feature_gain")
+        if self.output_size != 2:
+            raise ConfigError(f"{self.model_name}: output_size must be 2 (the head is binary), got {self.output_size}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,25 +119,53 @@ class MultiRocketHydraConfig(AeonTransformConfig):
 
 @dataclasses.dataclass(frozen=True)
 class QuantConfig(AeonTransformConfig):
-    """Options of QUANT (the paper's: interval depth 6, quantile divisor 4)."""
+    """Options of QUANT (the paper's: interval depth 6, quantile divisor 4; extra trees: 200
+    trees, ``max_features`` 0.1, entropy). ``max_leaf_nodes`` caps each tree (the paper grows
+    them fully) so the saved head has a fixed size: 256 leaves a tree is about 4 MB of buffers
+    a fold, and more than the UCR sets' trees reach (25 nodes on ItalyPowerDemand)."""
 
     model_name: ClassVar[str] = "quant"
 
     interval_depth: int = 6
     quantile_divisor: int = 4
+    n_trees: int = 200
+    max_features: float = 0.1
+    max_leaf_nodes: int = 256
 
     def validate(self) -> None:
         super().validate()
-        check_positive_int(self, "interval_depth")
-        check_positive_int(self, "quantile_divisor")
+        for name in ("interval_depth", "quantile_divisor", "n_trees", "max_leaf_nodes"):
+            check_positive_int(self, name)
+        check_positive_float(self, "max_features")
+        if self.max_features > 1 or self.max_leaf_nodes < 2:
+            raise ConfigError(f"quant: max_features must be in (0, 1] and max_leaf_nodes >= 2, got "
+                              f"{self.max_features} and {self.max_leaf_nodes}")
 
 
 class AeonTransformClassifier(FixedTransformClassifier):
-    """An aeon collection transform on the window's channels, then the shared head.
+    """An aeon collection transform on the window's channels, then its paper's head, fitted at once.
 
     Input ``(batch, input_size)`` (``(batch, days, steps_per_day)`` is flattened), output
-    logits ``(batch, output_size)``. Series shorter than 10 values are zero-padded to 10.
+    logits ``(batch, 2)``: ``(0, s)`` with ``s`` the head's score of class 1 (:meth:`score`).
+    Series shorter than 10 values are zero-padded to 10. Before :meth:`fit_head` every
+    window scores 0.
     """
+
+    def score(self, raw: torch.Tensor) -> torch.Tensor:
+        """The head's score of class 1 from raw features: ``(rows,)`` float64."""
+        raise NotImplementedError
+
+    def classify_features(self, raw: torch.Tensor) -> torch.Tensor:
+        score = self.score(raw).float()
+        return torch.stack([torch.zeros_like(score), score], dim=1)
+
+    def staged_scores(self, features: torch.Tensor) -> torch.Tensor:
+        """One stage, the head itself: ``(rows, 1)``."""
+        return self.score(features).unsqueeze(1)
+
+    def keep_stages(self, stages: int) -> None:
+        if int(stages) != 1:
+            raise ValueError(f"{self.model_name}'s head has one stage, not {stages}")
 
     def __init__(self, config: AeonTransformConfig):
         super().__init__(config)
@@ -196,15 +227,42 @@ def register_if_aeon(**policy: Any):
 
 
 @register_if_aeon(display_name="QUANT", input_layout="flat", config_cls=QuantConfig, in_default_run=False,
-                fitted_transform=True)
+                  fitted_transform=True, fitted_head=True)
 class QuantClassifier(AeonTransformClassifier):
-    """QUANT's interval quantiles (aeon's ``QUANTTransformer``), standardised, linear head."""
+    """QUANT's interval quantiles (aeon's ``QUANTTransformer``), then extra trees (the paper's head)."""
 
     config_cls: ClassVar[type[ModelConfig]] = QuantConfig
 
     def __init__(self, config: QuantConfig):
         super().__init__(config)
-        self.init_head(int(self.transform_numpy(self.zeros()).shape[1]))
+        self.init_feature_statistics(int(self.transform_numpy(self.zeros()).shape[1]))
+        self.trees = TreeEnsemble(config.n_trees, 2 * config.max_leaf_nodes - 1)
+
+    def head_architecture(self) -> str:
+        c = self.config
+        return (f"extra trees ({c.n_trees} trees, max_features {c.max_features:g}, entropy, "
+                f"<= {c.max_leaf_nodes} leaves each)")
+
+    def score(self, raw: torch.Tensor) -> torch.Tensor:
+        """Log-odds of the forest's P(class 1), clipped to [1e-3, 1 - 1e-3] (a forest's
+        probability is often exactly 0 or 1)."""
+        if int(self.trees.n_trees) == 0:
+            return raw.new_zeros(len(raw), dtype=torch.float64)
+        return torch.logit(self.trees.raw(raw).clamp(1e-3, 1 - 1e-3))
+
+    @torch.no_grad()
+    def fit_head(self, features: torch.Tensor, labels: torch.Tensor, sample_weight: np.ndarray,
+                 seed: int) -> "QuantClassifier":
+        """The QUANT paper's extra trees on the fit rows' raw features (trees need no scaling)."""
+        from sklearn.ensemble import ExtraTreesClassifier
+
+        c = self.config
+        x, y = features.detach().float().cpu().numpy(), labels.detach().cpu().numpy().astype(np.int64)
+        forest = ExtraTreesClassifier(n_estimators=c.n_trees, max_features=c.max_features, criterion="entropy",
+                                      max_leaf_nodes=c.max_leaf_nodes, n_jobs=1, random_state=int(seed) % 2**32)
+        forest.fit(x, y, sample_weight=np.asarray(sample_weight, dtype=np.float64))
+        self.trees.load_forest(forest, x)
+        return self
 
     def quant(self):
         if self.built is None:
@@ -228,9 +286,9 @@ class QuantClassifier(AeonTransformClassifier):
 
 
 @register_if_aeon(display_name="MultiRocketHydra", input_layout="flat", config_cls=MultiRocketHydraConfig,
-                in_default_run=False, fitted_transform=True)
+                  in_default_run=False, fitted_transform=True, fitted_head=True)
 class MultiRocketHydraClassifier(AeonTransformClassifier):
-    """Hydra and MultiRocket features (aeon's transformers) side by side, standardised, linear head.
+    """Hydra and MultiRocket features (aeon's transformers) side by side, standardised, ridge classifier.
 
     Buffers: ``transform_seed`` (the seed of Hydra's kernels and MultiRocket's draws) and
     ``multirocket_{series}_{part}``: MultiRocket's fitted parameter arrays for the series
@@ -251,7 +309,37 @@ class MultiRocketHydraClassifier(AeonTransformClassifier):
                 self.register_buffer(f"multirocket_{series}_{part}", torch.from_numpy(values.copy()))
         self.built = (0, (hydra, multirocket))
         # The width from the objects themselves: the buffers may live on the meta device (the model table).
-        self.init_head(int(self.features_of(hydra, multirocket, self.zeros()).shape[1]))
+        self.init_feature_statistics(int(self.features_of(hydra, multirocket, self.zeros()).shape[1]))
+        self.register_buffer("ridge_weight", torch.zeros(self.num_features, dtype=torch.float64))
+        self.register_buffer("ridge_bias", torch.zeros((), dtype=torch.float64))
+        self.register_buffer("ridge_alpha", torch.zeros((), dtype=torch.float64))
+
+    def head_architecture(self) -> str:
+        return f"standardise -> ridge classifier (penalty by leave-one-out among {len(RIDGE_ALPHAS)} values)"
+
+    def score(self, raw: torch.Tensor) -> torch.Tensor:
+        """The ridge's decision value on the standardised features (class 1 above 0)."""
+        z = (raw.to(torch.float64) - self.feature_mean.to(torch.float64)) / self.feature_std.to(torch.float64)
+        return z @ self.ridge_weight + self.ridge_bias
+
+    @torch.no_grad()
+    def fit_head(self, features: torch.Tensor, labels: torch.Tensor, sample_weight: np.ndarray,
+                 seed: int) -> "MultiRocketHydraClassifier":
+        """aeon's head: ``RidgeClassifierCV`` on the features standardised by the training rows'
+        statistics (:meth:`fit_unsupervised`), the penalty chosen by leave-one-out."""
+        from sklearn.linear_model import RidgeClassifierCV
+
+        z = ((features.detach().to(torch.float64) - self.feature_mean.to(torch.float64))
+             / self.feature_std.to(torch.float64)).cpu().numpy()
+        y = labels.detach().cpu().numpy().astype(np.int64)
+        ridge = RidgeClassifierCV(alphas=RIDGE_ALPHAS).fit(z, y, sample_weight=np.asarray(sample_weight, np.float64))
+        self.ridge_weight.copy_(torch.from_numpy(np.asarray(ridge.coef_, np.float64).reshape(-1)))
+        self.ridge_bias.fill_(float(np.asarray(ridge.intercept_).reshape(-1)[0]))
+        self.ridge_alpha.fill_(float(ridge.alpha_))
+        ours = self.score(features.detach().cpu()).numpy()
+        if not np.allclose(ours, ridge.decision_function(z), rtol=1e-6, atol=1e-6):
+            raise ConfigError("multirocket_hydra: the ridge head as held disagrees with scikit-learn's scores")
+        return self
 
     def parameter_names(self) -> list[str]:
         return [name for name, _ in self.named_buffers() if name.startswith("multirocket_")]
