@@ -85,6 +85,34 @@ def feature_importance_text(rows: Sequence[Mapping[str, Any]]) -> str:
     for row in rows:
         lines.append(",".join(str(row[column]) for column in FEATURE_IMPORTANCE_COLUMNS))
     return "\n".join(lines) + "\n"
+
+
+def read_feature_importance(path: str | os.PathLike) -> list[dict[str, Any]]:
+    """The rows of a ``_feature_importance.csv`` (:func:`feature_importance_text`), numbers as numbers.
+
+    Raises
+    ------
+    DataError
+        Unreadable, another header, or a row without a name or with a value that is not a number.
+    """
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(path, f"cannot be read ({exc})") from None
+    if not lines or tuple(lines[0].split(",")) != FEATURE_IMPORTANCE_COLUMNS:
+        raise DataError(path, f"is not a feature-importance table (its header must be "
+                              f"{','.join(FEATURE_IMPORTANCE_COLUMNS)})")
+    rows = []
+    for number, line in enumerate(lines[1:], start=2):
+        parts = line.split(",")
+        try:
+            if len(parts) != len(FEATURE_IMPORTANCE_COLUMNS) or not parts[0]:
+                raise ValueError
+            rows.append({"feature": parts[0], "gain_share": float(parts[1]), "splits": int(parts[2]),
+                         "permutation_log_loss": float(parts[3])})
+        except ValueError:
+            raise DataError(path, f"line {number}: expected a feature name and three numbers, got {line!r}") from None
+    return rows
 #: The per-fold ``.npy`` arrays, in the order they are written.
 FOLD_ARRAYS = ("train_probs", "test_probs", "train_labels", "test_labels", "test_indices")
 #: Kind of a per-model-and-window file -> the end of its name after ``{Display}Model_{N}day``.

@@ -14,6 +14,7 @@ Modules
 ``figures``  the four SPEC figure modules, drawn afresh and embedded
 ``markup``   escaping, numbers and embedded PNGs, which every section writes with
 ``explain``  the "What drives the scores" section, from ``seismag explain`` folders
+``importance`` the "What the trees used" section, from the folds' feature-importance tables
 
 May import: errors, io, layout, plots, sources (the storm definition), NumPy and matplotlib; never training, models,
 inference, evaluation or torch, so a page can be written from results made on another

@@ -40,6 +40,7 @@ from seismag.report.calibration import calibration_section
 from seismag.report.explain import explain_section, find_explain_sources
 from seismag.report.chance import chance_rows, chance_section, render_permutation_figure
 from seismag.report.figures import figures_section, render_figures
+from seismag.report.importance import importance_section
 from seismag.report.markup import EmbeddedFigure, embed_figure, escape
 from seismag.report.skill import default_skill_source, skill_section
 from seismag.report.tables import dataset_section, metrics_section, protocol_section
@@ -142,17 +143,19 @@ def write_report(
         skill_html = "" if skill_source is None else skill_section(skill_source, Path(tmp) / "skill",
                                                                    figure_dpi, notes)
         explain_html = explain_section(explain_sources, Path(tmp), figure_dpi)
+    importance_html = importance_section(results, entries, windows)
     if not all_stats and not figures:
         raise SeismagError(f"{results.path}: no metrics and no figures could be made; nothing to report")
 
     run_config = results.run_config()
     notes = list(dict.fromkeys(notes))
     parts = [_head(results, run_config, has_skill=bool(skill_html), has_explain=bool(explain_html),
-                   has_calibration=bool(calibration_html)), skill_html]
+                   has_calibration=bool(calibration_html), has_importance=bool(importance_html)), skill_html]
     if notes:
         parts.append("<h2 id='notes'>Notes</h2><div class='notes'><ul>"
                      + "".join(f"<li>{escape(n)}</li>" for n in notes) + "</ul></div>")
-    parts += [metrics_html, calibration_html, chance_html, explain_html, protocol_section(results, all_stats),
+    parts += [metrics_html, calibration_html, chance_html, explain_html, importance_html,
+              protocol_section(results, all_stats),
               dataset_section(results), figures_html]
     parts.append("<h2 id='config'>Run configuration</h2>")
     if run_config is None:
@@ -173,7 +176,7 @@ def _permutation_html(rows: list[dict[str, Any]], tmp_dir: Path, figure_dpi: flo
 
 
 def _head(results: ResultsFolder, run_config: dict[str, Any] | None, *, has_skill: bool,
-          has_explain: bool = False, has_calibration: bool = False) -> str:
+          has_explain: bool = False, has_calibration: bool = False, has_importance: bool = False) -> str:
     """The page up to its first section: title, style, what was reported and when, the navigation."""
     from seismag import __version__ as package_version
 
@@ -198,6 +201,7 @@ def _head(results: ResultsFolder, run_config: dict[str, Any] | None, *, has_skil
         + ("<a href='#calibration'>Calibration</a> · " if has_calibration else "")
         + "<a href='#chance'>Against chance</a> · "
         + ("<a href='#explain'>What drives the scores</a> · " if has_explain else "")
+        + ("<a href='#importance'>What the trees used</a> · " if has_importance else "")
         + "<a href='#protocol'>Protocol</a> · "
         "<a href='#dataset'>Dataset</a> · <a href='#figures'>Figures</a> · "
         "<a href='#config'>Run configuration</a></nav>",
