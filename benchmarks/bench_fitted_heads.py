@@ -67,10 +67,10 @@ def main(argv: list[str] | None = None) -> int:
             records.append(record)
             print(f"{model:18s} {record['seconds_per_fold']:7.2f} s/fold  F1 {record['f1']:.3f}  "
                   f"AUC {record['pooled_auc']:.3f}", flush=True)
-    if args.json_out:
-        meta = {"machine": f"{os.cpu_count()} CPUs", "load_average": os.getloadavg(),
-                "window": "7 days x 1440 steps, synthetic (seismag.synth.windows)"}
-        Path(args.json_out).write_text(json.dumps({"meta": meta, "records": records}, indent=2) + "\n")
+            if args.json_out:  # after every model, so a run stopped early keeps what it measured
+                meta = {"machine": f"{os.cpu_count()} CPUs", "load_average": os.getloadavg(),
+                        "window": f"7 days x 1440 steps, synthetic ({args.preset} preset)"}
+                Path(args.json_out).write_text(json.dumps({"meta": meta, "records": records}, indent=2) + "\n")
     return 0
 
 
