@@ -121,7 +121,7 @@ class MultiRocketHydraConfig(AeonTransformConfig):
 class QuantConfig(AeonTransformConfig):
     """Options of QUANT (the paper's: interval depth 6, quantile divisor 4; extra trees: 200
     trees, ``max_features`` 0.1, entropy). ``max_leaf_nodes`` caps each tree (the paper grows
-    them fully) so the saved head has a fixed size: 256 leaves a tree is about 4 MB of buffers
+    them fully) so the saved head has a fixed size: 256 leaves a tree is about 5 MB of buffers
     a fold, and more than the UCR sets' trees reach (25 nodes on ItalyPowerDemand)."""
 
     model_name: ClassVar[str] = "quant"
@@ -150,22 +150,6 @@ class AeonTransformClassifier(FixedTransformClassifier):
     Series shorter than 10 values are zero-padded to 10. Before :meth:`fit_head` every
     window scores 0.
     """
-
-    def score(self, raw: torch.Tensor) -> torch.Tensor:
-        """The head's score of class 1 from raw features: ``(rows,)`` float64."""
-        raise NotImplementedError
-
-    def classify_features(self, raw: torch.Tensor) -> torch.Tensor:
-        score = self.score(raw).float()
-        return torch.stack([torch.zeros_like(score), score], dim=1)
-
-    def staged_scores(self, features: torch.Tensor) -> torch.Tensor:
-        """One stage, the head itself: ``(rows, 1)``."""
-        return self.score(features).unsqueeze(1)
-
-    def keep_stages(self, stages: int) -> None:
-        if int(stages) != 1:
-            raise ValueError(f"{self.model_name}'s head has one stage, not {stages}")
 
     def __init__(self, config: AeonTransformConfig):
         super().__init__(config)
@@ -197,6 +181,22 @@ class AeonTransformClassifier(FixedTransformClassifier):
     def zeros(self) -> np.ndarray:
         """Two all-zero series of the model's shape: what fixes a transform's layout without data."""
         return np.zeros((2, self.config.channels, self.length), dtype=np.float32)
+
+    def score(self, raw: torch.Tensor) -> torch.Tensor:
+        """The head's score of class 1 from raw features: ``(rows,)`` float64."""
+        raise NotImplementedError
+
+    def classify_features(self, raw: torch.Tensor) -> torch.Tensor:
+        score = self.score(raw).float()
+        return torch.stack([torch.zeros_like(score), score], dim=1)
+
+    def staged_scores(self, features: torch.Tensor) -> torch.Tensor:
+        """One stage, the head itself: ``(rows, 1)``."""
+        return self.score(features).unsqueeze(1)
+
+    def keep_stages(self, stages: int) -> None:
+        if int(stages) != 1:
+            raise ValueError(f"{self.model_name}'s head has one stage, not {stages}")
 
 
 @contextlib.contextmanager
@@ -336,7 +336,7 @@ class MultiRocketHydraClassifier(AeonTransformClassifier):
         self.ridge_weight.copy_(torch.from_numpy(np.asarray(ridge.coef_, np.float64).reshape(-1)))
         self.ridge_bias.fill_(float(np.asarray(ridge.intercept_).reshape(-1)[0]))
         self.ridge_alpha.fill_(float(ridge.alpha_))
-        ours = self.score(features.detach().cpu()).numpy()
+        ours = self.score(features.detach().to(self.ridge_weight.device)).cpu().numpy()
         if not np.allclose(ours, ridge.decision_function(z), rtol=1e-6, atol=1e-6):
             raise ConfigError("multirocket_hydra: the ridge head as held disagrees with scikit-learn's scores")
         return self
