@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from seismag.errors import DataError
@@ -46,20 +44,13 @@ def test_the_summary_by_hand():
         importance_summary([FOLD_1, FOLD_2[:2]])
 
 
-@pytest.fixture
-def results(small_results, tmp_path):
-    copy = tmp_path / "results"
-    shutil.copytree(small_results, copy)
-    return copy
-
-
-def test_the_section_appears_only_where_folds_wrote_tables(results, tmp_path):
-    html = write_report(results, out=tmp_path / "plain.html").read_text()
+def test_the_section_appears_only_where_folds_wrote_tables(small_copy, tmp_path):
+    html = write_report(small_copy, out=tmp_path / "plain.html").read_text()
     assert "What the trees used" not in html and "href='#importance'" not in html
     for fold, table in ((1, FOLD_1), (2, FOLD_2)):
-        (results / "gru_models" / f"GRUModel_7day_fold_{fold}_feature_importance.csv").write_text(
+        (small_copy / "gru_models" / f"GRUModel_7day_fold_{fold}_feature_importance.csv").write_text(
             feature_importance_text(table))
-    html = write_report(results, out=tmp_path / "page.html").read_text()
+    html = write_report(small_copy, out=tmp_path / "page.html").read_text()
     assert "<h2 id='importance'>What the trees used</h2>" in html and "href='#importance'" in html
     section = html[html.index("id='importance'"):html.index("id='protocol'")]
     assert section.index("last:band_3") < section.index("mean:log_range") < section.index("trend:mean")
@@ -67,8 +58,8 @@ def test_the_section_appears_only_where_folds_wrote_tables(results, tmp_path):
     assert "activity reference" in section  # what the table cannot tell apart
 
 
-def test_a_damaged_table_is_one_line_not_a_failed_report(results, tmp_path):
-    target = results / "gru_models" / "GRUModel_7day_fold_1_feature_importance.csv"
+def test_a_damaged_table_is_one_line_not_a_failed_report(small_copy, tmp_path):
+    target = small_copy / "gru_models" / "GRUModel_7day_fold_1_feature_importance.csv"
     target.write_text("not a table\n")
-    html = write_report(results, out=tmp_path / "page.html").read_text()
+    html = write_report(small_copy, out=tmp_path / "page.html").read_text()
     assert "Not shown:" in html and target.name in html and "is not a feature-importance table" in html
