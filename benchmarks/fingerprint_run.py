@@ -8,8 +8,8 @@ same seed and settings before and after it and comparing the two fingerprints:
     python benchmarks/fingerprint_run.py record --out /tmp/after.json
     python benchmarks/fingerprint_run.py compare /tmp/before.json /tmp/after.json
 
-``record`` writes the quick synthetic dataset (seed 7), trains every registered model on the
-7- and 14-day windows twice (in this process, and with ``--fold-workers 2``), and hashes
+``record`` writes the quick synthetic dataset (seed 7), trains every registered model (or
+``--models``) on the 7- and 14-day windows twice (in this process, and with ``--fold-workers 2``), and hashes
 ``*_fold_*_metrics.json`` and ``*_fold_*_{train,test}_probs.npy`` of both runs.
 """
 
@@ -36,11 +36,11 @@ def seismag(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "seismag.cli", *args], check=True, stdout=subprocess.DEVNULL)
 
 
-def record(out: Path) -> None:
+def record(out: Path, models: str | None = None) -> None:
     from seismag.models import get_model_entry, list_models
 
     # every model of the windows (the 'table' activity reference needs activity columns synth does not write)
-    models = ",".join(m for m in list_models() if get_model_entry(m).input_layout != "table")
+    models = models or ",".join(m for m in list_models() if get_model_entry(m).input_layout != "table")
     with tempfile.TemporaryDirectory(prefix="seismag-fingerprint-") as tmp:
         tmp = Path(tmp)
         seismag("synth", "--out", str(tmp / "data"), "--preset", "quick", "--seed", "7", "--windows", "7,14")
@@ -73,12 +73,14 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     r = sub.add_parser("record")
     r.add_argument("--out", type=Path, required=True)
+    r.add_argument("--models", default=None, help="comma list (default: every model of the windows; the "
+                                                  "convolutional networks take most of the time)")
     c = sub.add_parser("compare")
     c.add_argument("before", type=Path)
     c.add_argument("after", type=Path)
     args = parser.parse_args(argv)
     if args.command == "record":
-        record(args.out)
+        record(args.out, args.models)
         return 0
     return compare(args.before, args.after)
 
