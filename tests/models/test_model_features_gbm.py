@@ -63,6 +63,24 @@ def test_held_trees_give_scikit_learns_scores_stage_by_stage():
     assert int(trees.n_trees) == 30 and int(trees.kept) == 12
 
 
+def test_a_held_forest_gives_scikit_learns_probabilities():
+    # QUANT's head (extra trees, aeon extra) through the same tensors, checked without aeon.
+    from sklearn.ensemble import ExtraTreesClassifier
+
+    x, y = _planted(n=200, width=12, informative=(1, 7))
+    x = x.numpy()
+    weights = np.where(y.numpy() == 1, 2.0, 1.0)  # class weights, as a fold passes them
+    forest = ExtraTreesClassifier(n_estimators=30, max_features=0.3, criterion="entropy", max_leaf_nodes=16,
+                                  random_state=0).fit(x, y.numpy(), sample_weight=weights)
+    trees = TreeEnsemble(30, 31)
+    trees.load_forest(forest, x)
+    new = np.random.default_rng(4).normal(size=(50, 12)).astype(np.float32)
+    np.testing.assert_allclose(trees.raw(torch.from_numpy(new)).numpy(), forest.predict_proba(new)[:, 1],
+                               rtol=0, atol=1e-9)
+    with pytest.raises(ConfigError, match="holds 10 trees, the fit made 30"):
+        TreeEnsemble(10, 31).load_forest(forest, x)
+
+
 def test_a_changed_scikit_learn_is_refused_not_misread():
     x, y = _planted()
     estimator = HistGradientBoostingClassifier(max_iter=5, early_stopping=False).fit(x.numpy(), y.numpy())

@@ -70,7 +70,7 @@ class TreeEnsemble(nn.Module):
             It has more trees or larger trees than this ensemble holds, is not binary, uses
             categorical splits, or its trees as held here disagree with its own scores.
         """
-        stages = [predictors for predictors in estimator._predictors]
+        stages = list(estimator._predictors)
         if any(len(predictors) != 1 for predictors in stages):
             raise ConfigError("the boosted head is binary: one tree per boosting stage")
         max_trees, max_nodes = self.feature.shape
