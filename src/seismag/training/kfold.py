@@ -157,7 +157,8 @@ def run_kfold(model_name: str, job: WindowJob, out_dir, *, resume: bool = False,
         honesty["permutation"] = permutation_control(model_name, model_config, job, scored, objects)
         write_json(paths.permutation, honesty["permutation"])
     return write_ensemble(paths, model_name, members, scalers, fold_metrics, protocol, plain(model_config),
-                          data.window_days, tensors.steps_per_day, extra=honesty, inputs=inputs)
+                          data.window_days, tensors.steps_per_day, extra=honesty, inputs=inputs,
+                          validation=(fold_probs, fold_labels))
 
 
 def train_and_write_fold(tensors: WindowTensors, task: FoldTask, on_epoch: Callable | None = None) -> dict[str, Any]:
@@ -235,14 +236,19 @@ def _fold_means(fold_metrics: list[dict[str, Any]]) -> dict[str, float | None]:
 def write_ensemble(paths: ArtifactPaths, model_name: str, members: list, scalers: list[Scaler],
                    fold_metrics: list[dict[str, Any]], protocol: dict[str, Any], model_params: dict[str, Any],
                    window_days: int, steps_per_day: int, strategy: str = ENSEMBLE_STRATEGY,
-                   extra: dict[str, Any] | None = None, inputs: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Combine the fold models by validation F1, save the ensemble, its config and the summary."""
+                   extra: dict[str, Any] | None = None, inputs: dict[str, Any] | None = None,
+                   validation: tuple[list[np.ndarray], list[np.ndarray]] | None = None) -> dict[str, Any]:
+    """Combine the fold models by validation F1, save the ensemble, its config and the summary.
+
+    ``validation``: the folds' validation P(class 1) and labels (:func:`out_of_fold`) where the
+    caller has them already; read from the fold files otherwise.
+    """
     f1s = [m["f1"] for m in fold_metrics]
     weights = f1s if sum(f1s) > 0 else [1.0] * len(f1s)  # all-zero F1: equal weights
     ensemble = model_registry.F1WeightedEnsemble(members, weights, strategy=strategy)
     # The calibrator is fitted on the folds' out-of-fold rows and travels in the ensemble's
     # metadata (plain numbers, under its checksum); the summary gets its cross-fitted scores.
-    calibration = calibration_summary(*out_of_fold(paths, len(members)))
+    calibration = calibration_summary(*(validation or out_of_fold(paths, len(members))))
     extra = {**(extra or {}), "calibration": calibration}
     calibrator = calibration["calibrator"]
     ensemble.save(paths.ensemble, extra={
