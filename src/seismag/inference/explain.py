@@ -171,9 +171,10 @@ def _from_scan(extra: dict, scores_path, observatory, top: int) -> ExplainInput:
     absent = [code for code in needed if code not in groups_files]
     if absent:
         raise DataError(where, f"holds no records of station {absent[0]} (scored in {scores_path})")
-    raws, groups, ends, ids, stations = [], [], [], [], []
+    raws, groups, ends, ids, stations, where_is = [], [], [], [], [], {}
     for code in needed:
         station = read_station(groups_files[code], tuple(inputs["channels"]))
+        where_is[code] = (float(station.latitude), float(station.longitude))
         for group, i in chosen:
             if code_of[i] != code:
                 continue
@@ -187,7 +188,7 @@ def _from_scan(extra: dict, scores_path, observatory, top: int) -> ExplainInput:
             ends.append(end)
             ids.append(f"{code} {end}")
             stations.append(code)
-    prepared = np.concatenate([prepare_raw(_known_station(extra, code, groups_files), raw[None], station=code,
+    prepared = np.concatenate([prepare_raw(_known_station(extra, code, where_is[code]), raw[None], station=code,
                                            where=f"station {code}") for raw, code in zip(raws, stations)])
     return ExplainInput(prepared, groups, np.full(len(groups), -1), ends, ids, str(scores_path))
 
@@ -200,18 +201,17 @@ def _records_label(observatory) -> str:
     return names[0] if len(names) == 1 else f"{names[0]} (and {len(names) - 1} more)"
 
 
-def _known_station(extra: dict, code: str, groups_files: dict) -> dict:
+def _known_station(extra: dict, code: str, coordinates: tuple[float, float]) -> dict:
     """The ensemble's description with ``code`` among its stations, so that a local-time
-    recipe can place a station it did not train on (its coordinates from its records)."""
+    recipe can place a station it did not train on (``coordinates``: latitude and longitude
+    from its records)."""
     inputs = input_record(extra)
     stations = inputs.get("stations") or {}
     if code in stations or not inputs.get("recipe"):
         return extra
-    from seismag.dataset.stations import read_station
-
-    station = read_station(groups_files[code], tuple(inputs["channels"])[:1])
-    return {**extra, "inputs": {**inputs, "stations": {**stations, code: {"latitude": float(station.latitude),
-                                                                          "longitude": float(station.longitude)}}}}
+    latitude, longitude = coordinates
+    return {**extra, "inputs": {**inputs, "stations": {**stations, code: {"latitude": latitude,
+                                                                          "longitude": longitude}}}}
 
 
 def load_explain_input(ensemble, *, input_path=None, data_dir=None, rows=None, scores=None, observatory=None,
