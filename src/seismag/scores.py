@@ -97,7 +97,10 @@ def reliability_table(labels, probs, n_bins: int = RELIABILITY_BINS) -> dict[str
 
 def expected_calibration_error(labels, probs, n_bins: int = RELIABILITY_BINS) -> float:
     """``sum_b (n_b / n) * |observed_b - mean_predicted_b|`` over the bins of :func:`reliability_table`."""
-    table = reliability_table(labels, probs, n_bins)
+    return _table_ece(reliability_table(labels, probs, n_bins))
+
+
+def _table_ece(table: dict[str, list]) -> float:
     n = sum(table["count"])
     return float(sum(c * abs(o - m) for c, o, m in zip(table["count"], table["observed"], table["mean_predicted"])
                      if c) / n)
@@ -106,6 +109,7 @@ def expected_calibration_error(labels, probs, n_bins: int = RELIABILITY_BINS) ->
 def proper_scores(labels, probs, reference=None, n_bins: int = RELIABILITY_BINS) -> dict[str, Any]:
     """:data:`PROPER_SCORE_KEYS`, the number of samples, the class-1 share and the reliability table."""
     y, p = _checked(labels, probs)
+    table = reliability_table(y, p, n_bins)  # binned once, for the table and the ECE
     return {"brier": brier_score(y, p), "brier_skill": brier_skill_score(y, p, reference),
-            "log_loss": log_loss(y, p), "ece": expected_calibration_error(y, p, n_bins),
-            "n": int(y.size), "base_rate": float(y.mean()), "reliability": reliability_table(y, p, n_bins)}
+            "log_loss": log_loss(y, p), "ece": _table_ece(table),
+            "n": int(y.size), "base_rate": float(y.mean()), "reliability": table}
