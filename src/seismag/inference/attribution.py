@@ -78,10 +78,6 @@ def ensemble_probability(ensemble, member_p1: torch.Tensor, x: torch.Tensor | No
     return ensemble.score(x).probabilities[:, 1]
 
 
-def _device(ensemble) -> torch.device:
-    return model_registry.module_device(ensemble)
-
-
 def occlusion(ensemble, x: np.ndarray, cells: np.ndarray, neutral: np.ndarray,
               batch_rows: int = 256) -> dict[str, np.ndarray]:
     """P(class 1) of the window minus P(class 1) with one cell occluded, for every cell.
@@ -110,7 +106,7 @@ def occlusion(ensemble, x: np.ndarray, cells: np.ndarray, neutral: np.ndarray,
     """
     n, width = x.shape
     rows, columns, _ = cells.shape
-    device = _device(ensemble)
+    device = model_registry.module_device(ensemble)
     neutral = np.broadcast_to(neutral, x.shape)
     flat_cells = cells.reshape(rows * columns, -1)
     n_cells = flat_cells.shape[0]
@@ -164,7 +160,7 @@ def integrated_gradients(ensemble, x: np.ndarray, baseline: np.ndarray, steps: i
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
     n, width = x.shape
-    device = _device(ensemble)
+    device = model_registry.module_device(ensemble)
     alphas = torch.as_tensor((np.arange(steps) + 0.5) / steps, dtype=torch.float32, device=device)
     out = np.zeros((len(ensemble.models), n, width), dtype=np.float64)
     per_batch = max(1, batch_rows // steps)
